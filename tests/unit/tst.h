@@ -1,0 +1,51 @@
+/*
+ * tst.h: the few macros the table-driven unit tests share.  A failed check
+ * prints file, line and the values, and the test exits 1 at the end.
+ */
+#ifndef TST_H
+#define TST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tst_failures;
+static int tst_checks;
+
+#define CHECK(cond) do {						\
+	tst_checks++;							\
+	if (!(cond)) {							\
+		tst_failures++;						\
+		fprintf(stderr, "%s:%d: check failed: %s\n",		\
+		    __FILE__, __LINE__, #cond);				\
+	}								\
+} while (0)
+
+#define CHECK_STR(got, want) do {					\
+	const char *g_ = (got), *w_ = (want);				\
+	tst_checks++;							\
+	if ((g_ == NULL) != (w_ == NULL) ||				\
+	    (g_ != NULL && strcmp(g_, w_) != 0)) {			\
+		tst_failures++;						\
+		fprintf(stderr, "%s:%d: %s: got \"%s\", want \"%s\"\n",	\
+		    __FILE__, __LINE__, #got, g_ ? g_ : "(null)",	\
+		    w_ ? w_ : "(null)");				\
+	}								\
+} while (0)
+
+#define CHECK_INT(got, want) do {					\
+	long long g_ = (long long)(got), w_ = (long long)(want);	\
+	tst_checks++;							\
+	if (g_ != w_) {							\
+		tst_failures++;						\
+		fprintf(stderr, "%s:%d: %s: got %lld, want %lld\n",	\
+		    __FILE__, __LINE__, #got, g_, w_);			\
+	}								\
+} while (0)
+
+/* Print the plain closing line and return the exit code. */
+#define TST_DONE() (printf("%s: %d checks, %d passed, %d failed\n",	\
+	__FILE__, tst_checks, tst_checks - tst_failures, tst_failures),	\
+	tst_failures == 0 ? 0 : 1)
+
+#endif
