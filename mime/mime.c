@@ -1,0 +1,1069 @@
+/*
+ * mime.c: find the report payloads in one message (or one raw file).
+ *
+ * The input is either a bare payload, recognised by its first bytes (XML,
+ * JSON, gzip, zlib or zip), or a mail, which GMime parses over the caller's
+ * buffer.  The walk visits every part, numbering them as IMAP does ("1",
+ * "2.1"), descends into multipart and message/rfc822 (Q9) but not into the
+ * returned message of a multipart/report, and looks at every leaf except
+ * text/html and label-less text/plain (which must look like an XML document
+ * to count).  A leaf is decoded into memory (capped), then sniffed by its
+ * bytes only (Q2-Q7): gzip and zlib are inflated, zip members are listed
+ * and opened one by one (Q14), nested containers are followed up to
+ * max_depth, and what is inside must start like XML or JSON.  A
+ * message/feedback-report part is a failure report (ARF), handed out as is.
+ *
+ * Each payload goes to the callback as a stream (mime-stream.c) that
+ * decompresses on demand; a part that looked like a report but failed goes
+ * to the bad-part callback with its cause.
+ */
+#include "config.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent/agent.h"
+#include "mime/mime_p.h"
+
+#define MIME_MAX_LAYERS	8		/* hard ceiling on max_depth */
+#define MIME_NAME_MAX	255		/* sanitised names */
+#define MIME_PARTS_MAX	512		/* the part list in a NONE cause */
+
+enum sniff {
+	SNIFF_NONE,
+	SNIFF_XML,
+	SNIFF_JSON,
+	SNIFF_GZIP,
+	SNIFF_ZLIB,
+	SNIFF_ZIP
+};
+
+/* The state of one scan. */
+struct scan {
+	const struct mime_limits *lim;
+	mime_payload_fn		 fn;
+	mime_bad_fn		 badfn;
+	void			*arg;
+	unsigned		 npayloads;
+	char			*first_bad;	/* cause of the first bad part */
+	char			*stop;		/* cause that ends the scan */
+	enum mime_status	 stop_status;
+	struct buf		 parts;		/* types seen, for MIME_NONE */
+};
+
+/* The part being looked at. */
+struct leaf {
+	const char	*path;
+	const char	*content_type;	/* declared, lower case */
+	char		*filename;	/* sanitised */
+	const char	*transfer_encoding;
+	uint64_t	 encoded_bytes;
+	int		 strict;	/* text/plain without a name */
+	int		 hinted;	/* type or name says report */
+};
+
+/* The containers opened so far on the way to some content. */
+struct chain {
+	char			 prefix[128];	/* "zip>gzip>" */
+	struct mime_layer	 layers[MIME_MAX_LAYERS];
+	unsigned		 nlayers;	/* over the current buffer */
+	unsigned		 depth;		/* containers, all buffers */
+	const char		*member;	/* zip member, sanitised */
+};
+
+static enum sniff sniff(const unsigned char *, size_t, int);
+static int	 is_bare(const unsigned char *, size_t);
+static size_t	 blank_lines(const char *, size_t);
+static char	*sanitise(const char *);
+static char	*unfold(const char *);
+static unsigned	 max_depth(const struct mime_limits *);
+static void	 scan_content(struct scan *, struct leaf *,
+		    const unsigned char *, size_t, struct chain *);
+static void	 scan_zip(struct scan *, struct leaf *, const unsigned char *,
+		    size_t, struct chain *);
+static int	 zip_skip(struct archive_entry *);
+static void	 scan_nested_zip(struct scan *, struct leaf *,
+		    struct mime_stream *, struct chain *);
+static void	 hand_out(struct scan *, struct leaf *, struct chain *,
+		    enum mime_kind, struct mime_stream *);
+static void	 bad_part(struct scan *, struct leaf *, struct chain *,
+		    enum mime_kind, char *);
+static void	 fill_payload(struct mime_payload *, struct leaf *,
+		    struct chain *, char *, size_t);
+static void	 walk_message(struct scan *, GMimeMessage *, const char *,
+		    unsigned);
+static void	 walk_multipart(struct scan *, GMimeMultipart *, const char *,
+		    unsigned);
+static void	 walk_object(struct scan *, GMimeObject *, const char *,
+		    unsigned, int);
+static void	 walk_leaf(struct scan *, GMimePart *, const char *);
+static void	 note_part(struct scan *, const char *);
+static int	 part_decode(GMimePart *, size_t, struct buf *, uint64_t *,
+		    char **);
+static int	 type_hints_report(const char *, const char *);
+static void	 info_fill(struct mime_info *, GMimeMessage *);
+static void	 scan_message(struct scan *, const char *, size_t,
+		    struct mime_info *, char **);
+static int	 parse_walk(struct scan *, const char *, size_t,
+		    struct mime_info *);
+static char	*empty_blank_lines(const char *, size_t);
+
+void
+mime_init(void)
+{
+	g_mime_init();
+}
+
+void
+mime_shutdown(void)
+{
+	g_mime_shutdown();
+}
+
+const char *
+mime_kind_name(enum mime_kind kind)
+{
+	switch (kind) {
+	case MIME_KIND_XML:
+		return ("xml");
+	case MIME_KIND_JSON:
+		return ("json");
+	case MIME_KIND_ARF:
+		return ("arf");
+	default:
+		return ("unknown");
+	}
+}
+
+void
+mime_limits_default(struct mime_limits *lim)
+{
+	lim->max_decoded = 24 * 1024 * 1024;
+	lim->max_payload = 128ULL * 1024 * 1024;
+	lim->max_ratio = 200;
+	lim->max_zip_entries = 16;
+	lim->max_depth = 2;
+	lim->max_payloads = 16;
+	lim->max_mime_depth = 32;
+}
+
+void
+mime_info_free(struct mime_info *info)
+{
+	free(info->message_id);
+	free(info->from);
+	free(info->subject);
+	free(info->auth_results);
+	info->message_id = info->from = info->subject = NULL;
+	info->auth_results = NULL;
+}
+
+/* SHA-256 of a buffer. */
+void
+mime_sha256(const void *data, size_t len, unsigned char out[32])
+{
+	GChecksum	*c;
+	gsize		 olen = 32;
+
+	c = g_checksum_new(G_CHECKSUM_SHA256);
+	while (len > 0) {
+		size_t	 n = len > G_MAXSSIZE ? G_MAXSSIZE : len;
+
+		g_checksum_update(c, data, (gssize)n);
+		data = (const char *)data + n;
+		len -= n;
+	}
+	g_checksum_get_digest(c, out, &olen);
+	g_checksum_free(c);
+}
+
+/*
+ * Read only the header block of a mail (for the ledger, before the scan):
+ * the bytes up to the first empty line are parsed on their own.  A bare
+ * payload gives an empty info.
+ */
+void
+mime_info_read(const char *buf, size_t len, struct mime_info *info)
+{
+	GByteArray	*ba;
+	GMimeStream	*stream;
+	GMimeParser	*parser;
+	GMimeMessage	*msg;
+	size_t		 skip, i;
+
+	memset(info, 0, sizeof *info);
+	info->date = -1;
+	if (is_bare((const unsigned char *)buf, len))
+		return;
+	skip = blank_lines(buf, len);
+	buf += skip;
+	len -= skip;
+	for (i = 0; i + 1 < len; i++)
+		if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
+		    (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')))
+			break;
+	len = i + 1 < len ? i + 1 : len;
+	if (len > G_MAXUINT)
+		return;
+	ba = g_byte_array_new();
+	g_byte_array_append(ba, (const guint8 *)buf, (guint)len);
+	g_byte_array_append(ba, (const guint8 *)"\n", 1);
+	stream = g_mime_stream_mem_new_with_byte_array(ba);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	if (msg != NULL) {
+		info_fill(info, msg);
+		g_object_unref(msg);
+	}
+	g_object_unref(stream);
+}
+
+/* Scan without reporting bad parts. */
+enum mime_status
+mime_scan(const char *buf, size_t len, const struct mime_limits *lim,
+    struct mime_info *info, mime_payload_fn fn, void *arg, char **cause)
+{
+	return (mime_scan_all(buf, len, lim, info, fn, NULL, arg, cause));
+}
+
+/* Scan a message or a raw file (see mime.h). */
+enum mime_status
+mime_scan_all(const char *buf, size_t len, const struct mime_limits *lim,
+    struct mime_info *info, mime_payload_fn fn, mime_bad_fn badfn, void *arg,
+    char **cause)
+{
+	struct scan		 sc;
+	struct leaf		 lf;
+	struct chain		 ch;
+	enum mime_status	 st;
+
+	memset(&sc, 0, sizeof sc);
+	sc.lim = lim;
+	sc.fn = fn;
+	sc.badfn = badfn;
+	sc.arg = arg;
+	buf_init(&sc.parts, MIME_PARTS_MAX);
+	if (info != NULL) {
+		memset(info, 0, sizeof *info);
+		info->date = -1;
+	}
+	*cause = NULL;
+
+	if (is_bare((const unsigned char *)buf, len)) {
+		memset(&lf, 0, sizeof lf);
+		memset(&ch, 0, sizeof ch);
+		lf.path = "";
+		lf.hinted = 1;
+		lf.encoded_bytes = len;
+		scan_content(&sc, &lf, (const unsigned char *)buf, len, &ch);
+	} else
+		scan_message(&sc, buf, len, info, cause);
+
+	if (sc.stop != NULL) {
+		*cause = sc.stop;
+		free(sc.first_bad);
+		st = sc.stop_status;
+	} else if (sc.npayloads > 0) {
+		free(sc.first_bad);
+		st = MIME_OK;
+	} else if (sc.first_bad != NULL) {
+		*cause = sc.first_bad;
+		st = MIME_INVALID;
+	} else {
+		st = MIME_NONE;
+		/* scan_message sets the cause for something not a mail. */
+		if (*cause == NULL && sc.parts.len == 0)
+			*cause = xstrdup("no report attachment (no parts)");
+		else if (*cause == NULL)
+			xasprintf(cause, "no report attachment (parts: %s)",
+			    sc.parts.data);
+	}
+	buf_free(&sc.parts);
+	return (st);
+}
+
+/*
+ * Parse a mail over the caller's buffer without copying it: the byte array
+ * only borrows buf and is emptied again before it is freed.  When that
+ * finds nothing and the mail holds lines of only blanks (a header block
+ * ended by " " instead of an empty line), parse a copy with those lines
+ * emptied.
+ */
+static void
+scan_message(struct scan *sc, const char *buf, size_t len,
+    struct mime_info *info, char **none)
+{
+	size_t	 skip;
+	char	*fixed;
+	int	 parsed;
+
+	skip = blank_lines(buf, len);
+	buf += skip;
+	len -= skip;
+	if (len > G_MAXUINT) {
+		xasprintf(&sc->stop, "message over %u bytes", G_MAXUINT);
+		sc->stop_status = MIME_INVALID;
+		return;
+	}
+	parsed = parse_walk(sc, buf, len, info) == 0;
+	if (sc->npayloads > 0 || sc->first_bad != NULL || sc->stop != NULL)
+		return;
+	if ((fixed = empty_blank_lines(buf, len)) != NULL) {
+		buf_reset(&sc->parts);
+		if (info != NULL) {
+			mime_info_free(info);
+			info->date = -1;
+		}
+		if (parse_walk(sc, fixed, len, info) == 0)
+			parsed = 1;
+		free(fixed);
+	}
+	if (!parsed)
+		*none = xstrdup("not a MIME message");
+}
+
+/* Parse and walk; -1 when GMime finds no message. */
+static int
+parse_walk(struct scan *sc, const char *buf, size_t len,
+    struct mime_info *info)
+{
+	GByteArray	*ba;
+	GMimeStream	*stream;
+	GMimeParser	*parser;
+	GMimeMessage	*msg;
+
+	ba = g_byte_array_new();
+	ba->data = (guint8 *)(uintptr_t)buf;
+	ba->len = (guint)len;
+	stream = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	g_object_unref(parser);
+	if (msg != NULL) {
+		if (info != NULL)
+			info_fill(info, msg);
+		walk_message(sc, msg, "", 0);
+		g_object_unref(msg);
+	}
+	g_object_unref(stream);
+	ba->data = NULL;
+	ba->len = 0;
+	g_byte_array_free(ba, TRUE);
+	return (msg != NULL ? 0 : -1);
+}
+
+/*
+ * A copy of buf (same length) where lines of only spaces and tabs become
+ * empty (the blanks turn into CR or LF as the line ends), or NULL when
+ * there is no such line.
+ */
+static char *
+empty_blank_lines(const char *buf, size_t len)
+{
+	char	*out = NULL;
+	size_t	 i, j;
+
+	for (i = 0; i < len; i = j + 1) {
+		for (j = i; j < len && (buf[j] == ' ' || buf[j] == '\t'); j++)
+			;
+		if (j > i && j < len && (buf[j] == '\n' ||
+		    (buf[j] == '\r' && j + 1 < len && buf[j + 1] == '\n'))) {
+			if (out == NULL) {
+				out = xmalloc(len);
+				memcpy(out, buf, len);
+			}
+			memset(out + i, buf[j] == '\r' ? '\r' : '\n', j - i);
+		}
+		while (j < len && buf[j] != '\n')
+			j++;
+	}
+	return (out);
+}
+
+/* Facts about the message for the ledger. */
+static void
+info_fill(struct mime_info *info, GMimeMessage *msg)
+{
+	InternetAddressList	*from;
+	GDateTime		*date;
+	const char		*s;
+	char			*a;
+
+	if ((s = g_mime_message_get_message_id(msg)) != NULL && *s != '\0')
+		info->message_id = sanitise(s);
+	from = g_mime_message_get_from(msg);
+	if (from != NULL && internet_address_list_length(from) > 0) {
+		a = internet_address_list_to_string(from, NULL, FALSE);
+		if (a != NULL && *a != '\0')
+			info->from = unfold(a);
+		g_free(a);
+	}
+	if ((s = g_mime_message_get_subject(msg)) != NULL)
+		info->subject = unfold(s);
+	if ((date = g_mime_message_get_date(msg)) != NULL)
+		info->date = (time_t)g_date_time_to_unix(date);
+	s = g_mime_object_get_header(GMIME_OBJECT(msg),
+	    "Authentication-Results");
+	if (s != NULL)
+		info->auth_results = unfold(s);
+}
+
+/* The body of a message: a multipart's children, or part "1". */
+static void
+walk_message(struct scan *sc, GMimeMessage *msg, const char *prefix,
+    unsigned mdepth)
+{
+	GMimeObject	*body;
+	char		*path;
+
+	if ((body = g_mime_message_get_mime_part(msg)) == NULL)
+		return;
+	if (GMIME_IS_MULTIPART(body)) {
+		walk_multipart(sc, GMIME_MULTIPART(body), prefix, mdepth);
+		return;
+	}
+	xasprintf(&path, "%s1", prefix);
+	walk_object(sc, body, path, mdepth + 1, 0);
+	free(path);
+}
+
+static void
+walk_multipart(struct scan *sc, GMimeMultipart *mp, const char *prefix,
+    unsigned mdepth)
+{
+	GMimeContentType	*ct;
+	GMimeObject		*child;
+	char			*path;
+	int			 i, n, report;
+
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
+	report = ct != NULL && g_mime_content_type_is_type(ct, "multipart",
+	    "report");
+	n = g_mime_multipart_get_count(mp);
+	for (i = 0; i < n && sc->stop == NULL; i++) {
+		child = g_mime_multipart_get_part(mp, i);
+		xasprintf(&path, "%s%d", prefix, i + 1);
+		walk_object(sc, child, path, mdepth + 1, report);
+		free(path);
+	}
+}
+
+static void
+walk_object(struct scan *sc, GMimeObject *obj, const char *path,
+    unsigned mdepth, int in_report)
+{
+	struct leaf	 lf;
+	struct chain	 ch;
+	GMimeMessage	*msg;
+	char		*prefix, *cause;
+
+	if (mdepth > sc->lim->max_mime_depth) {
+		memset(&lf, 0, sizeof lf);
+		memset(&ch, 0, sizeof ch);
+		lf.path = path;
+		xasprintf(&cause, "MIME nesting over %u levels",
+		    sc->lim->max_mime_depth);
+		bad_part(sc, &lf, &ch, MIME_KIND_UNKNOWN, cause);
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		xasprintf(&prefix, "%s.", path);
+		walk_multipart(sc, GMIME_MULTIPART(obj), prefix, mdepth);
+		free(prefix);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		note_part(sc, "message/rfc822");
+		msg = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (in_report || msg == NULL)
+			return;
+		xasprintf(&prefix, "%s.", path);
+		walk_message(sc, msg, prefix, mdepth);
+		free(prefix);
+	} else if (GMIME_IS_PART(obj))
+		walk_leaf(sc, GMIME_PART(obj), path);
+}
+
+/* Remember a part's type, once, for the MIME_NONE cause. */
+static void
+note_part(struct scan *sc, const char *type)
+{
+	const char	*p = sc->parts.data, *e;
+	size_t		 tlen = strlen(type), len;
+
+	while (p != NULL && *p != '\0') {
+		e = strstr(p, ", ");
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (len == tlen && memcmp(p, type, tlen) == 0)
+			return;
+		p = e != NULL ? e + 2 : NULL;
+	}
+	if (sc->parts.len != 0 && buf_add(&sc->parts, ", ", 2) == -1)
+		return;
+	(void)buf_add(&sc->parts, type, tlen);
+}
+
+/* Does the declared type or name say this is meant to be a report? */
+static int
+type_hints_report(const char *type, const char *name)
+{
+	static const char *types[] = {
+		"application/gzip", "application/x-gzip",
+		"application/zip", "application/x-zip-compressed",
+		"application/x-zip", "application/xml", "text/xml",
+		"application/json", "application/tlsrpt+json",
+		"application/tlsrpt+gzip", "application/zlib", NULL
+	};
+	static const char *exts[] = {
+		".gz", ".gzip", ".zip", ".xml", ".json", ".zlib", NULL
+	};
+	size_t	 nlen, elen;
+	int	 i;
+
+	for (i = 0; type != NULL && types[i] != NULL; i++)
+		if (strcmp(type, types[i]) == 0)
+			return (1);
+	if (name == NULL)
+		return (0);
+	nlen = strlen(name);
+	for (i = 0; exts[i] != NULL; i++) {
+		elen = strlen(exts[i]);
+		if (nlen >= elen &&
+		    strcasecmp(name + nlen - elen, exts[i]) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+walk_leaf(struct scan *sc, GMimePart *part, const char *path)
+{
+	GMimeObject		*obj = GMIME_OBJECT(part);
+	GMimeContentType	*ct;
+	struct leaf		 lf;
+	struct chain		 ch;
+	struct buf		 dec;
+	struct mime_stream	*s;
+	const char		*fname;
+	char			*type, *lower, *cause = NULL;
+
+	memset(&lf, 0, sizeof lf);
+	memset(&ch, 0, sizeof ch);
+	lf.path = path;
+	ct = g_mime_object_get_content_type(obj);
+	type = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
+	if (type == NULL)
+		type = g_strdup("text/plain");
+	lower = g_ascii_strdown(type, -1);
+	g_free(type);
+	type = lower;
+	note_part(sc, type);
+	if (strcmp(type, "text/html") == 0)
+		goto done;
+	if (g_mime_object_get_header(obj, "Content-Type") != NULL)
+		lf.content_type = type;
+	lf.transfer_encoding = g_mime_object_get_header(obj,
+	    "Content-Transfer-Encoding");
+	if ((fname = g_mime_part_get_filename(part)) != NULL)
+		lf.filename = sanitise(fname);
+	lf.strict = strcmp(type, "text/plain") == 0 && lf.filename == NULL;
+	lf.hinted = type_hints_report(type, lf.filename);
+
+	buf_init(&dec, sc->lim->max_decoded);
+	if (part_decode(part, sc->lim->max_decoded, &dec, &lf.encoded_bytes,
+	    &cause) == -1) {
+		if (!lf.strict)
+			bad_part(sc, &lf, &ch, MIME_KIND_UNKNOWN, cause);
+		else
+			free(cause);
+	} else if (strcmp(type, "message/feedback-report") == 0) {
+		s = mime_stream_new((unsigned char *)dec.data, dec.len, NULL,
+		    0, sc->lim, &cause);
+		if (s == NULL)
+			fatalx("%s: %s", __func__, cause);
+		hand_out(sc, &lf, &ch, MIME_KIND_ARF, s);
+		mime_stream_free(s);
+	} else
+		scan_content(sc, &lf, (unsigned char *)dec.data, dec.len, &ch);
+	buf_free(&dec);
+done:
+	free(lf.filename);
+	g_free(type);
+}
+
+/* Decode a part's content (base64, QP, uuencode) into out, capped. */
+static int
+part_decode(GMimePart *part, size_t cap, struct buf *out, uint64_t *encoded,
+    char **cause)
+{
+	GMimeDataWrapper	*dw;
+	GMimeStream		*raw, *fs;
+	GMimeFilter		*filter;
+	GMimeContentEncoding	 enc;
+	gint64			 len;
+	ssize_t			 n;
+	char			 chunk[16384];
+	int			 rv = 0;
+
+	*encoded = 0;
+	if ((dw = g_mime_part_get_content(part)) == NULL ||
+	    (raw = g_mime_data_wrapper_get_stream(dw)) == NULL)
+		return (0);
+	if ((len = g_mime_stream_length(raw)) > 0)
+		*encoded = (uint64_t)len;
+	g_mime_stream_reset(raw);
+	fs = g_mime_stream_filter_new(raw);
+	enc = g_mime_data_wrapper_get_encoding(dw);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		filter = g_mime_filter_basic_new(enc, FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), filter);
+		g_object_unref(filter);
+	}
+	for (;;) {
+		n = g_mime_stream_read(fs, chunk, sizeof chunk);
+		if (n < 0) {
+			xasprintf(cause, "cannot read the part");
+			rv = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(out, chunk, (size_t)n) == -1) {
+			xasprintf(cause, "attachment over %zu bytes", cap);
+			rv = -1;
+			break;
+		}
+	}
+	g_object_unref(fs);
+	return (rv);
+}
+
+static unsigned
+max_depth(const struct mime_limits *lim)
+{
+	return (lim->max_depth > MIME_MAX_LAYERS ? MIME_MAX_LAYERS :
+	    lim->max_depth);
+}
+
+/*
+ * Sniff the content at the end of a chain and act on it: hand out XML or
+ * JSON, open one more container, or give up.
+ */
+static void
+scan_content(struct scan *sc, struct leaf *lf, const unsigned char *mem,
+    size_t memlen, struct chain *ch)
+{
+	struct mime_stream	*s;
+	struct chain		 next;
+	const unsigned char	*p;
+	ssize_t			 n;
+	enum sniff		 what;
+	char			*cause, *esc;
+
+	if ((s = mime_stream_new(mem, memlen, ch->layers, ch->nlayers, sc->lim,
+	    &cause)) == NULL) {
+		bad_part(sc, lf, ch, MIME_KIND_UNKNOWN, cause);
+		return;
+	}
+	if ((n = mime_stream_peek(s, &p, &cause)) == -1) {
+		mime_stream_free(s);
+		bad_part(sc, lf, ch, MIME_KIND_UNKNOWN, cause);
+		return;
+	}
+	what = sniff(p, (size_t)n, lf->strict && ch->depth == 0);
+	switch (what) {
+	case SNIFF_XML:
+	case SNIFF_JSON:
+		hand_out(sc, lf, ch, what == SNIFF_XML ? MIME_KIND_XML :
+		    MIME_KIND_JSON, s);
+		break;
+	case SNIFF_GZIP:
+	case SNIFF_ZLIB:
+	case SNIFF_ZIP:
+		next = *ch;
+		if (next.depth >= max_depth(sc->lim)) {
+			xasprintf(&cause, "containers nested deeper than %u",
+			    max_depth(sc->lim));
+			bad_part(sc, lf, ch, MIME_KIND_UNKNOWN, cause);
+			break;
+		}
+		if (what == SNIFF_ZIP) {
+			if (ch->nlayers == 0)
+				scan_zip(sc, lf, mem, memlen, ch);
+			else
+				scan_nested_zip(sc, lf, s, ch);
+			break;
+		}
+		next.layers[next.nlayers].type = MIME_STAGE_INFLATE;
+		next.layers[next.nlayers].gzip = what == SNIFF_GZIP;
+		next.nlayers++;
+		next.depth++;
+		(void)g_strlcat(next.prefix, what == SNIFF_GZIP ? "gzip>" :
+		    "zlib>", sizeof next.prefix);
+		scan_content(sc, lf, mem, memlen, &next);
+		break;
+	case SNIFF_NONE:
+		if (ch->depth == 0 && !lf->hinted)
+			break;
+		esc = log_escape((const char *)p, (size_t)n, 16);
+		if (ch->depth == 0)
+			xasprintf(&cause, "%s is neither XML nor JSON "
+			    "(starts \"%s\")", lf->content_type != NULL ?
+			    lf->content_type : "content", esc);
+		else
+			xasprintf(&cause, "%.*s content is neither XML nor "
+			    "JSON (starts \"%s\")",
+			    (int)strlen(ch->prefix) - 1, ch->prefix, esc);
+		free(esc);
+		bad_part(sc, lf, ch, MIME_KIND_UNKNOWN, cause);
+		break;
+	}
+	mime_stream_free(s);
+}
+
+/* A zip reached through another container: unpack it to memory first. */
+static void
+scan_nested_zip(struct scan *sc, struct leaf *lf, struct mime_stream *s,
+    struct chain *ch)
+{
+	struct buf	 zb;
+	struct chain	 next;
+	char		 chunk[16384], *cause = NULL;
+	ssize_t		 n;
+
+	buf_init(&zb, sc->lim->max_decoded);
+	while ((n = mime_stream_read(s, chunk, sizeof chunk, &cause)) > 0) {
+		if (buf_add(&zb, chunk, (size_t)n) == -1) {
+			xasprintf(&cause, "zip inside %.*s over %zu bytes",
+			    (int)strlen(ch->prefix) - 1, ch->prefix,
+			    sc->lim->max_decoded);
+			n = -1;
+			break;
+		}
+	}
+	if (n == -1)
+		bad_part(sc, lf, ch, MIME_KIND_UNKNOWN, cause);
+	else {
+		next = *ch;
+		next.nlayers = 0;
+		scan_zip(sc, lf, (unsigned char *)zb.data, zb.len, &next);
+	}
+	buf_free(&zb);
+}
+
+/* Skip directories, __MACOSX/, dot-files and empty entries. */
+static int
+zip_skip(struct archive_entry *ent)
+{
+	const char	*name, *base;
+
+	if (archive_entry_filetype(ent) == AE_IFDIR)
+		return (1);
+	if ((name = archive_entry_pathname(ent)) == NULL)
+		name = "";
+	if (*name != '\0' && name[strlen(name) - 1] == '/')
+		return (1);
+	if (strncmp(name, "__MACOSX/", 9) == 0 ||
+	    strstr(name, "/__MACOSX/") != NULL)
+		return (1);
+	base = strrchr(name, '/') != NULL ? strrchr(name, '/') + 1 : name;
+	if (*base == '.')
+		return (1);
+	if (archive_entry_size_is_set(ent) && archive_entry_size(ent) == 0)
+		return (1);
+	return (0);
+}
+
+/* List a zip held in memory, then scan each member that may be a report. */
+static void
+scan_zip(struct scan *sc, struct leaf *lf, const unsigned char *zmem,
+    size_t zlen, struct chain *ch)
+{
+	struct archive		*ar;
+	struct archive_entry	*ent;
+	struct chain		 next, tmp;
+	unsigned		*idx, nidx, i, nent, rejected = 0;
+	char			**names, *cause = NULL;
+	int			 r;
+
+	tmp = *ch;
+	(void)g_strlcat(tmp.prefix, "zip>", sizeof tmp.prefix);
+	tmp.depth++;
+	idx = xcalloc(sc->lim->max_zip_entries + 1, sizeof *idx);
+	names = xcalloc(sc->lim->max_zip_entries + 1, sizeof *names);
+	nidx = nent = 0;
+
+	if ((ar = archive_read_new()) == NULL)
+		fatalx("archive_read_new: out of memory");
+	archive_read_support_format_zip(ar);
+	if (archive_read_open_memory(ar, zmem, zlen) != ARCHIVE_OK)
+		goto fail;
+	for (;;) {
+		r = archive_read_next_header(ar, &ent);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			goto fail;
+		if (++nent > sc->lim->max_zip_entries) {
+			xasprintf(&cause, "zip has more than %u entries",
+			    sc->lim->max_zip_entries);
+			goto out;
+		}
+		if (zip_skip(ent))
+			continue;
+		names[nidx] = sanitise(archive_entry_pathname(ent) != NULL ?
+		    archive_entry_pathname(ent) : "");
+		/* The declared size is untrusted: only for early rejection. */
+		if (archive_entry_size_is_set(ent) &&
+		    (uint64_t)archive_entry_size(ent) > sc->lim->max_payload) {
+			next = tmp;
+			next.member = names[nidx];
+			xasprintf(&cause, "zip member declares %lld bytes, "
+			    "over %llu", (long long)archive_entry_size(ent),
+			    (unsigned long long)sc->lim->max_payload);
+			bad_part(sc, lf, &next, MIME_KIND_UNKNOWN, cause);
+			cause = NULL;
+			free(names[nidx]);
+			names[nidx] = NULL;
+			rejected++;
+			continue;
+		}
+		idx[nidx++] = nent - 1;
+	}
+	archive_read_free(ar);
+	ar = NULL;
+
+	if (nidx == 0 && rejected == 0) {
+		xasprintf(&cause, "zip has no member to read");
+		goto out;
+	}
+	for (i = 0; i < nidx && sc->stop == NULL; i++) {
+		next = tmp;
+		next.nlayers = 1;
+		next.layers[0].type = MIME_STAGE_ZIP;
+		next.layers[0].index = idx[i];
+		next.member = names[i];
+		scan_content(sc, lf, zmem, zlen, &next);
+	}
+	goto out;
+
+fail:
+	xasprintf(&cause, "zip: %s", archive_error_string(ar) != NULL ?
+	    archive_error_string(ar) : "not a readable archive");
+out:
+	if (ar != NULL)
+		archive_read_free(ar);
+	if (cause != NULL)
+		bad_part(sc, lf, &tmp, MIME_KIND_UNKNOWN, cause);
+	for (i = 0; i < nidx; i++)
+		free(names[i]);
+	free(names);
+	free(idx);
+}
+
+/* Fill the provenance; container goes into cbuf. */
+static void
+fill_payload(struct mime_payload *p, struct leaf *lf, struct chain *ch,
+    char *cbuf, size_t clen)
+{
+	memset(p, 0, sizeof *p);
+	p->mime_path = lf->path;
+	p->content_type = lf->content_type;
+	p->filename = lf->filename;
+	p->transfer_encoding = lf->transfer_encoding;
+	p->zip_member = ch->member;
+	p->encoded_bytes = lf->encoded_bytes;
+	(void)g_strlcpy(cbuf, ch->prefix, clen);
+	p->container = cbuf;
+}
+
+/* Call the payload callback, within max_payloads. */
+static void
+hand_out(struct scan *sc, struct leaf *lf, struct chain *ch,
+    enum mime_kind kind, struct mime_stream *s)
+{
+	struct mime_payload	 p;
+	char			 cbuf[sizeof ch->prefix + 8], *cause = NULL;
+
+	if (sc->stop != NULL)
+		return;
+	if (sc->npayloads >= sc->lim->max_payloads) {
+		xasprintf(&sc->stop, "more than %u payloads",
+		    sc->lim->max_payloads);
+		sc->stop_status = MIME_INVALID;
+		return;
+	}
+	fill_payload(&p, lf, ch, cbuf, sizeof cbuf);
+	p.kind = kind;
+	if (ch->prefix[0] == '\0')
+		(void)g_strlcpy(cbuf, "inline", sizeof cbuf);
+	else
+		(void)g_strlcat(cbuf, mime_kind_name(kind), sizeof cbuf);
+	p.stream = s;
+	sc->npayloads++;
+	if (sc->fn(&p, sc->arg, &cause) == -1) {
+		sc->stop = cause != NULL ? cause :
+		    xstrdup("payload callback failed");
+		sc->stop_status = MIME_ABORTED;
+	} else
+		free(cause);
+}
+
+/* Report a bad part; keep the first cause.  Takes cause. */
+static void
+bad_part(struct scan *sc, struct leaf *lf, struct chain *ch,
+    enum mime_kind kind, char *cause)
+{
+	struct mime_payload	 p;
+	char			 cbuf[sizeof ch->prefix];
+	size_t			 l;
+
+	if (sc->badfn != NULL) {
+		fill_payload(&p, lf, ch, cbuf, sizeof cbuf);
+		p.kind = kind;
+		if ((l = strlen(cbuf)) == 0)
+			p.container = NULL;
+		else
+			cbuf[l - 1] = '\0';
+		sc->badfn(&p, cause, sc->arg);
+	}
+	if (sc->first_bad == NULL)
+		sc->first_bad = cause;
+	else
+		free(cause);
+}
+
+/* Length of the blank lines some stored mails start with. */
+static size_t
+blank_lines(const char *buf, size_t len)
+{
+	size_t	 i, end = 0;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n')
+			end = i + 1;
+		else if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r')
+			break;
+	}
+	return (end);
+}
+
+/* Is the input a bare payload rather than a mail? */
+static int
+is_bare(const unsigned char *p, size_t len)
+{
+	size_t	 i = 0;
+
+	if (len >= 2 && ((p[0] == 0xff && p[1] == 0xfe) ||
+	    (p[0] == 0xfe && p[1] == 0xff)))
+		return (1);
+	if (len >= 2 && (p[0] == 0x1f && p[1] == 0x8b))
+		return (1);
+	if (len >= 4 && memcmp(p, "PK\003\004", 4) == 0)
+		return (1);
+	if (len >= 2 && p[0] == 0x78 && (p[1] == 0x01 || p[1] == 0x5e ||
+	    p[1] == 0x9c || p[1] == 0xda))
+		return (1);
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n'))
+		i++;
+	return (i < len && (p[i] == '<' || p[i] == '{'));
+}
+
+/*
+ * Sniff content by its first bytes.  strict (text/plain without a name)
+ * accepts only something that starts like an XML document.
+ */
+static enum sniff
+sniff(const unsigned char *p, size_t n, int strict)
+{
+	size_t	 i = 0;
+
+	if (!strict) {
+		if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+			return (SNIFF_GZIP);
+		if (n >= 4 && (memcmp(p, "PK\003\004", 4) == 0 ||
+		    memcmp(p, "PK\005\006", 4) == 0))
+			return (SNIFF_ZIP);
+		if (n >= 2 && p[0] == 0x78 && (p[1] == 0x01 || p[1] == 0x5e ||
+		    p[1] == 0x9c || p[1] == 0xda))
+			return (SNIFF_ZLIB);
+	}
+	if (n >= 4 && ((p[0] == 0xff && p[1] == 0xfe && p[2] == '<' &&
+	    p[3] == 0) || (p[0] == 0xfe && p[1] == 0xff && p[2] == 0 &&
+	    p[3] == '<')))
+		return (SNIFF_XML);
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n'))
+		i++;
+	if (i == n)
+		return (SNIFF_NONE);
+	if (strict)
+		return ((n - i >= 5 && strncasecmp((const char *)p + i,
+		    "<?xml", 5) == 0) || (n - i >= 9 &&
+		    strncasecmp((const char *)p + i, "<feedback", 9) == 0) ?
+		    SNIFF_XML : SNIFF_NONE);
+	if (p[i] == '<')
+		return (SNIFF_XML);
+	if (p[i] == '{')
+		return (SNIFF_JSON);
+	return (SNIFF_NONE);
+}
+
+/* Drop control characters and cap the length at a UTF-8 boundary. */
+static char *
+sanitise(const char *s)
+{
+	char	*out;
+	size_t	 i, o;
+
+	out = xmalloc(strlen(s) + 1);
+	for (i = o = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			continue;
+		out[o++] = s[i];
+	}
+	if (o > MIME_NAME_MAX) {
+		o = MIME_NAME_MAX;
+		while (o > 0 && ((unsigned char)out[o] & 0xc0) == 0x80)
+			o--;
+	}
+	out[o] = '\0';
+	return (out);
+}
+
+/* Unfold a header value: whitespace runs become one space, ends trimmed. */
+static char *
+unfold(const char *s)
+{
+	char	*out;
+	size_t	 i, o;
+	int	 space = 0;
+
+	out = xmalloc(strlen(s) + 1);
+	for (i = o = 0; s[i] != '\0'; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+		    s[i] == '\n') {
+			space = 1;
+			continue;
+		}
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			continue;
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return (out);
+}

@@ -1,0 +1,1470 @@
+/*
+ * tst_mime.c: mime_scan against fixtures built here (zlib and libarchive's
+ * writer, so no binary is committed) and against the real corpus described
+ * by $DMARC_CORPUS/CATALOG.tsv.
+ *
+ * The fixture table says, for each input, the expected status, payloads
+ * (kind, MIME path, container, zip member), bad parts and causes.  Every
+ * payload is read through mime_stream_read, so decompression errors and
+ * caps show up as read failures.  The corpus part checks each catalogued
+ * file by its kind; the few places where the catalog is wrong are listed
+ * as exceptions with the reason.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "agent/agent.h"
+#include "mime/mime.h"
+#include "tests/unit/tst.h"
+
+#define HEAD_MAX	65536		/* bytes of each payload kept */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TST_SANITIZED	1
+#else
+#define TST_SANITIZED	0
+#endif
+#define GOT_MAX		32
+
+enum read_mode {
+	READ_FULL,
+	READ_NONE,
+	READ_PART,
+	READ_REWIND			/* read, rewind, read again */
+};
+
+struct got_payload {
+	enum mime_kind	 kind;
+	char		 path[32];
+	char		 container[64];
+	char		 member[256];
+	int		 has_member;
+	char		 filename[256];
+	char		*head;		/* first HEAD_MAX bytes, NUL ended */
+	size_t		 headlen;
+	uint64_t	 bytes;
+	int		 read_failed;
+	char		 cause[256];
+	unsigned char	 sha[32];
+	int		 rewind_ok;	/* READ_REWIND: same hash twice */
+};
+
+struct got_bad {
+	char		 path[32];
+	char		 container[64];
+	char		 member[256];
+	char		 cause[256];
+};
+
+struct got {
+	enum read_mode	 mode;
+	int		 abort_after;	/* callback fails on this payload */
+	int		 n;
+	struct got_payload p[GOT_MAX];
+	int		 nbad;
+	struct got_bad	 bad[GOT_MAX];
+};
+
+/* A fixture: a builder and what mime_scan must say about it. */
+struct fixture {
+	const char	*name;
+	char		*(*build)(size_t *);
+	void		 (*limits)(struct mime_limits *);
+	enum read_mode	 mode;
+	enum mime_status status;
+	const char	*cause;		/* substring of the scan cause */
+	int		 npayloads;
+	enum mime_kind	 kind;		/* of payload 0 */
+	const char	*path;		/* of payload 0 */
+	const char	*container;	/* of payload 0 */
+	const char	*member;	/* of payload 0, NULL: none */
+	const char	*read_cause;	/* payload 0 must fail reading so */
+	int		 nbad;
+	const char	*bad_cause;	/* substring of bad part 0 */
+	const char	*want;		/* payload 0 ends so, if set */
+};
+
+static int	 on_payload(struct mime_payload *, void *, char **);
+static void	 on_bad(const struct mime_payload *, const char *, void *);
+static void	 got_free(struct got *);
+static int	 contains_ci(const char *, size_t, const char *);
+static char	*gz(const void *, size_t, size_t *);
+static char	*deflate_mem(const void *, size_t, int, size_t *);
+static char	*zip_build(const char **, const char **, const size_t *, int,
+		    size_t *);
+static char	*mail_single(const char *, const char *, const void *, size_t,
+		    size_t *);
+static char	*b64(const void *, size_t);
+static const char *xml_doc(void);
+static void	 run_fixture(const struct fixture *);
+static void	 test_info(void);
+static void	 test_rewind(void);
+static void	 test_bomb(void);
+static void	 test_encrypted(void);
+static void	 test_abort(void);
+static void	 test_corpus(void);
+
+/* Fixture builders. */
+static char	*fx_zip_two(size_t *);
+static char	*fx_zip_as_gzip(size_t *);
+static char	*fx_nested_rfc822(size_t *);
+static char	*fx_nested_single(size_t *);
+static char	*fx_alternative(size_t *);
+static char	*fx_zip_twenty(size_t *);
+static char	*fx_gzip_truncated_early(size_t *);
+static char	*fx_gzip_truncated_late(size_t *);
+static char	*fx_gzip_multi(size_t *);
+static char	*fx_zlib(size_t *);
+static char	*fx_unused(size_t *);
+static char	*fx_zip_gzip(size_t *);
+static char	*fx_zip_three(size_t *);
+static char	*fx_arf(size_t *);
+static char	*fx_json_gz(size_t *);
+static char	*fx_text_xml(size_t *);
+static char	*fx_text_html_only(size_t *);
+static char	*fx_contenttype_typo(size_t *);
+static char	*fx_big_attachment(size_t *);
+static char	*fx_bare_xml_bom(size_t *);
+static char	*fx_empty(size_t *);
+static char	*fx_deep(size_t *);
+static char	*fx_gzip_zip(size_t *);
+static void	 lim_zip16(struct mime_limits *);
+static void	 lim_depth1(struct mime_limits *);
+static void	 lim_payloads2(struct mime_limits *);
+static void	 lim_decoded1000(struct mime_limits *);
+static void	 lim_mime4(struct mime_limits *);
+static char	*fx_zip_big(size_t *);
+static void	 lim_payload1000(struct mime_limits *);
+
+static const struct fixture fixtures[] = {
+	{ "zip with two members, __MACOSX, dir, dot-file", fx_zip_two, NULL,
+	  READ_FULL, MIME_OK, NULL, 2, MIME_KIND_XML, "", "zip>xml",
+	  "a.xml", NULL, 0, NULL, NULL },
+	{ "zip labelled application/gzip", fx_zip_as_gzip, NULL, READ_FULL,
+	  MIME_OK, NULL, 1, MIME_KIND_XML, "1", "zip>xml",
+	  "example.com!example.org!1!2.xml", NULL, 0, NULL, NULL },
+	{ "nested message/rfc822, multipart", fx_nested_rfc822, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2.2", "gzip>xml",
+	  NULL, NULL, 0, NULL, NULL },
+	{ "nested message/rfc822, single part", fx_nested_single, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2.1", "gzip>xml",
+	  NULL, NULL, 0, NULL, NULL },
+	{ "multipart/alternative with HTML first", fx_alternative, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2", "gzip>xml", NULL,
+	  NULL, 0, NULL, NULL },
+	{ "zip with 20 entries, cap 16", fx_zip_twenty, lim_zip16, READ_FULL,
+	  MIME_INVALID, "zip has more than 16 entries", 0, 0, NULL, NULL,
+	  NULL, NULL, 1, "zip has more than 16 entries", NULL },
+	{ "gzip truncated in the header", fx_gzip_truncated_early, NULL,
+	  READ_FULL, MIME_INVALID, "gzip: unexpected end of data", 0, 0,
+	  NULL, NULL, NULL, NULL, 1, "unexpected end", NULL },
+	{ "gzip truncated after the peek", fx_gzip_truncated_late, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "", "gzip>xml", NULL,
+	  "gzip: unexpected end of data", 0, NULL, NULL },
+	{ "multi-member gzip with trailing garbage", fx_gzip_multi, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "", "gzip>xml", NULL,
+	  NULL, 0, NULL, "<feedback>\n<report_metadata/>\n</feedback>\n" },
+	{ "bare zlib", fx_zlib, NULL, READ_FULL, MIME_OK, NULL, 1,
+	  MIME_KIND_XML, "", "zlib>xml", NULL, NULL, 0, NULL, NULL },
+	{ "Yahoo \"unused\" gzip (Q13)", fx_unused, NULL, READ_FULL,
+	  MIME_INVALID, "neither XML nor JSON", 0, 0, NULL, NULL, NULL, NULL,
+	  1, "gzip content is neither XML nor JSON (starts \"unused\")", NULL },
+	{ "zip holding a gzip", fx_zip_gzip, NULL, READ_FULL, MIME_OK, NULL,
+	  1, MIME_KIND_XML, "1", "zip>gzip>xml", "r.xml.gz", NULL, 0, NULL, NULL },
+	{ "zip holding a gzip, max_depth 1", fx_zip_gzip, lim_depth1,
+	  READ_FULL, MIME_INVALID, "nested deeper than 1", 0, 0, NULL, NULL,
+	  NULL, NULL, 1, "nested deeper than 1", NULL },
+	{ "gzip holding a zip", fx_gzip_zip, NULL, READ_FULL, MIME_OK, NULL,
+	  1, MIME_KIND_XML, "", "gzip>zip>xml", "in.xml", NULL, 0, NULL, NULL },
+	{ "three payloads, max_payloads 2", fx_zip_three, lim_payloads2,
+	  READ_NONE, MIME_INVALID, "more than 2 payloads", 2, MIME_KIND_XML,
+	  "", "zip>xml", "1.xml", NULL, 0, NULL, NULL },
+	{ "ARF in multipart/report, original not scanned", fx_arf, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_ARF, "2", "inline", NULL,
+	  NULL, 0, NULL, NULL },
+	{ "TLS report JSON in gzip", fx_json_gz, NULL, READ_PART, MIME_OK,
+	  NULL, 1, MIME_KIND_JSON, "1", "gzip>json", NULL, NULL, 0, NULL, NULL },
+	{ "text/plain XML body", fx_text_xml, NULL, READ_FULL, MIME_OK, NULL,
+	  1, MIME_KIND_XML, "1", "inline", NULL, NULL, 0, NULL, NULL },
+	{ "HTML-only body (Q11)", fx_text_html_only, NULL, READ_FULL,
+	  MIME_NONE, "no report attachment (parts: text/plain, text/html)",
+	  0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+	{ "ContentType: typo with a file name (Q8)", fx_contenttype_typo,
+	  NULL, READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml",
+	  NULL, NULL, 0, NULL, NULL },
+	{ "attachment over max_decoded", fx_big_attachment, lim_decoded1000,
+	  READ_FULL, MIME_INVALID, "attachment over 1000 bytes", 0, 0, NULL,
+	  NULL, NULL, NULL, 1, "attachment over 1000 bytes", NULL },
+	{ "bare XML with a BOM and blank lines", fx_bare_xml_bom, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "", "inline", NULL,
+	  NULL, 0, NULL, NULL },
+	{ "empty input", fx_empty, NULL, READ_FULL, MIME_NONE, "", 0, 0, NULL,
+	  NULL, NULL, NULL, 0, NULL, NULL },
+	{ "MIME nesting over max_mime_depth", fx_deep, lim_mime4, READ_FULL,
+	  MIME_INVALID, "MIME nesting over 4 levels", 0, 0, NULL, NULL, NULL,
+	  NULL, 1, "MIME nesting over 4 levels", NULL },
+	{ "zip member declaring more than max_payload", fx_zip_big,
+	  lim_payload1000, READ_FULL, MIME_INVALID, "zip member declares "
+	  "2000 bytes, over 1000", 0, 0, NULL, NULL, NULL, NULL, 1,
+	  "zip member declares", NULL },
+};
+
+/*
+ * Corpus files whose catalog row does not hold for this scanner.  Each
+ * entry overrides the kind rule with an explicit expectation.
+ */
+struct exception {
+	const char	*path;
+	enum mime_status status;
+	const char	*why;
+};
+static const struct exception exceptions[] = {
+	{ NULL, 0, NULL }
+};
+
+int
+main(void)
+{
+	size_t	 i;
+
+	log_init(LOG_TO_STDERR, 0);
+	mime_init();
+	for (i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
+		run_fixture(&fixtures[i]);
+	test_info();
+	test_rewind();
+	test_encrypted();
+	test_abort();
+	test_bomb();
+	test_corpus();
+	mime_shutdown();
+	return (TST_DONE());
+}
+
+static int
+on_payload(struct mime_payload *p, void *arg, char **cause)
+{
+	struct got		*g = arg;
+	struct got_payload	*gp;
+	unsigned char		 sha2[32];
+	char			 chunk[8192], *rc = NULL;
+	ssize_t			 n;
+	uint64_t		 b2;
+	int			 pass, passes;
+
+	if (g->n >= GOT_MAX)
+		return (0);
+	gp = &g->p[g->n++];
+	memset(gp, 0, sizeof *gp);
+	gp->kind = p->kind;
+	snprintf(gp->path, sizeof gp->path, "%s", p->mime_path);
+	snprintf(gp->container, sizeof gp->container, "%s", p->container);
+	if (p->zip_member != NULL) {
+		gp->has_member = 1;
+		snprintf(gp->member, sizeof gp->member, "%s", p->zip_member);
+	}
+	if (p->filename != NULL)
+		snprintf(gp->filename, sizeof gp->filename, "%s",
+		    p->filename);
+	if (g->abort_after != 0 && g->n == g->abort_after) {
+		*cause = xstrdup("stop here");
+		return (-1);
+	}
+	if (g->mode == READ_NONE)
+		return (0);
+	gp->head = xmalloc(HEAD_MAX + 1);
+	passes = g->mode == READ_REWIND ? 2 : 1;
+	for (pass = 0; pass < passes; pass++) {
+		gp->headlen = 0;
+		while ((n = mime_stream_read(p->stream, chunk, sizeof chunk,
+		    &rc)) > 0) {
+			if (gp->headlen < HEAD_MAX) {
+				size_t	 k = (size_t)n;
+
+				if (k > HEAD_MAX - gp->headlen)
+					k = HEAD_MAX - gp->headlen;
+				memcpy(gp->head + gp->headlen, chunk, k);
+				gp->headlen += k;
+			}
+			if (g->mode == READ_PART)
+				break;
+		}
+		gp->head[gp->headlen] = '\0';
+		if (n == -1) {
+			gp->read_failed = 1;
+			snprintf(gp->cause, sizeof gp->cause, "%s", rc);
+			free(rc);
+			rc = NULL;
+			break;
+		}
+		if (pass == 0)
+			mime_stream_stats(p->stream, &gp->bytes, gp->sha);
+		else {
+			mime_stream_stats(p->stream, &b2, sha2);
+			gp->rewind_ok = b2 == gp->bytes &&
+			    memcmp(sha2, gp->sha, 32) == 0;
+		}
+		if (pass + 1 < passes &&
+		    mime_stream_rewind(p->stream, &rc) == -1) {
+			snprintf(gp->cause, sizeof gp->cause, "%s", rc);
+			free(rc);
+			break;
+		}
+	}
+	return (0);
+}
+
+static void
+on_bad(const struct mime_payload *p, const char *cause, void *arg)
+{
+	struct got	*g = arg;
+	struct got_bad	*b;
+
+	if (g->nbad >= GOT_MAX)
+		return;
+	b = &g->bad[g->nbad++];
+	memset(b, 0, sizeof *b);
+	if (p->stream != NULL)
+		snprintf(b->cause, sizeof b->cause, "BUG: stream set");
+	else
+		snprintf(b->cause, sizeof b->cause, "%s", cause);
+	snprintf(b->path, sizeof b->path, "%s", p->mime_path);
+	snprintf(b->container, sizeof b->container, "%s",
+	    p->container != NULL ? p->container : "");
+	snprintf(b->member, sizeof b->member, "%s",
+	    p->zip_member != NULL ? p->zip_member : "");
+}
+
+static void
+got_free(struct got *g)
+{
+	int	 i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->p[i].head);
+}
+
+static int
+contains_ci(const char *h, size_t hlen, const char *needle)
+{
+	size_t	 i, j, nlen = strlen(needle);
+
+	for (i = 0; i + nlen <= hlen; i++) {
+		for (j = 0; j < nlen; j++)
+			if (tolower((unsigned char)h[i + j]) != needle[j])
+				break;
+		if (j == nlen)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+run_fixture(const struct fixture *f)
+{
+	struct mime_limits	 lim;
+	struct mime_info	 info;
+	struct got		 g;
+	enum mime_status	 st;
+	char			*in, *cause = NULL;
+	size_t			 len;
+
+	mime_limits_default(&lim);
+	if (f->limits != NULL)
+		f->limits(&lim);
+	in = f->build(&len);
+	memset(&g, 0, sizeof g);
+	g.mode = f->mode;
+	st = mime_scan_all(in, len, &lim, &info, on_payload, on_bad, &g,
+	    &cause);
+	if (st != f->status || g.n != f->npayloads || g.nbad != f->nbad)
+		fprintf(stderr, "fixture \"%s\": status %d, %d payloads, "
+		    "%d bad, cause %s\n", f->name, st, g.n, g.nbad,
+		    cause != NULL ? cause : "(none)");
+	CHECK_INT(st, f->status);
+	CHECK_INT(g.n, f->npayloads);
+	CHECK_INT(g.nbad, f->nbad);
+	if (f->cause != NULL)
+		CHECK(cause != NULL && strstr(cause, f->cause) != NULL);
+	else
+		CHECK(cause == NULL);
+	if (f->npayloads > 0 && g.n > 0) {
+		CHECK_INT(g.p[0].kind, f->kind);
+		CHECK_STR(g.p[0].path, f->path);
+		CHECK_STR(g.p[0].container, f->container);
+		CHECK_STR(g.p[0].has_member ? g.p[0].member : NULL,
+		    f->member);
+		if (f->read_cause != NULL) {
+			CHECK(g.p[0].read_failed);
+			CHECK(strstr(g.p[0].cause, f->read_cause) != NULL);
+		} else
+			CHECK(!g.p[0].read_failed);
+		if (f->want != NULL)
+			CHECK(g.p[0].headlen >= strlen(f->want) &&
+			    strcmp(g.p[0].head + g.p[0].headlen -
+			    strlen(f->want), f->want) == 0);
+		if (f->mode == READ_FULL && f->read_cause == NULL &&
+		    f->kind == MIME_KIND_XML)
+			CHECK(contains_ci(g.p[0].head, g.p[0].headlen,
+			    "<feedback"));
+	}
+	if (f->bad_cause != NULL && g.nbad > 0) {
+		if (strstr(g.bad[0].cause, f->bad_cause) == NULL)
+			fprintf(stderr, "fixture \"%s\": bad cause \"%s\"\n",
+			    f->name, g.bad[0].cause);
+		CHECK(strstr(g.bad[0].cause, f->bad_cause) != NULL);
+	}
+	mime_info_free(&info);
+	got_free(&g);
+	free(cause);
+	free(in);
+}
+
+/* --- building blocks ------------------------------------------------ */
+
+static const char *
+xml_doc(void)
+{
+	return ("<?xml version=\"1.0\"?>\n<feedback>\n  <report_metadata>"
+	    "<org_name>example.org</org_name><report_id>r1</report_id>"
+	    "</report_metadata>\n  <policy_published><domain>example.com"
+	    "</domain><p>none</p></policy_published>\n</feedback>\n");
+}
+
+/* Deflate into a gzip (wbits 31) or zlib (wbits 15) stream. */
+static char *
+deflate_mem(const void *data, size_t len, int wbits, size_t *outlen)
+{
+	z_stream	 z;
+	char		*out;
+	size_t		 cap;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 9, Z_DEFLATED, wbits, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		fatalx("deflateInit2");
+	cap = deflateBound(&z, len) + 64;
+	out = xmalloc(cap);
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		fatalx("deflate");
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	return (out);
+}
+
+static char *
+gz(const void *data, size_t len, size_t *outlen)
+{
+	return (deflate_mem(data, len, 31, outlen));
+}
+
+/*
+ * A zip of named entries; a name ending in '/' is a directory.  lens may
+ * be NULL for NUL-terminated data.
+ */
+static char *
+zip_build(const char **names, const char **datas, const size_t *lens, int n,
+    size_t *outlen)
+{
+	struct archive		*a;
+	struct archive_entry	*e;
+	size_t			 cap = 1 << 20, used = 0;
+	char			*out;
+	int			 i;
+	size_t			 dlen;
+
+	out = xmalloc(cap);
+	a = archive_write_new();
+	archive_write_set_format_zip(a);
+	if (archive_write_open_memory(a, out, cap, &used) != ARCHIVE_OK)
+		fatalx("archive_write_open_memory: %s",
+		    archive_error_string(a));
+	for (i = 0; i < n; i++) {
+		e = archive_entry_new();
+		archive_entry_set_pathname(e, names[i]);
+		if (lens != NULL)
+			dlen = lens[i];
+		else
+			dlen = datas[i] != NULL ? strlen(datas[i]) : 0;
+		if (names[i][strlen(names[i]) - 1] == '/') {
+			archive_entry_set_filetype(e, AE_IFDIR);
+			archive_entry_set_perm(e, 0755);
+			dlen = 0;
+		} else {
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_perm(e, 0644);
+		}
+		archive_entry_set_size(e, (la_int64_t)dlen);
+		if (archive_write_header(a, e) != ARCHIVE_OK)
+			fatalx("archive_write_header: %s",
+			    archive_error_string(a));
+		if (dlen != 0 && archive_write_data(a, datas[i], dlen) !=
+		    (la_ssize_t)dlen)
+			fatalx("archive_write_data");
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	*outlen = used;
+	return (out);
+}
+
+static char *
+b64(const void *data, size_t len)
+{
+	gchar	*g;
+	char	*s;
+
+	g = g_base64_encode(data, len);
+	s = xstrdup(g);
+	g_free(g);
+	return (s);
+}
+
+/* A single-part mail whose body is one base64 attachment. */
+static char *
+mail_single(const char *type, const char *name, const void *data,
+    size_t len, size_t *outlen)
+{
+	char	*enc, *m;
+
+	enc = b64(data, len);
+	*outlen = (size_t)xasprintf(&m,
+	    "From: noreply@example.org\r\nTo: dmarc@example.com\r\n"
+	    "Subject: Report domain: example.com Submitter: example.org\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: %s; name=\"%s\"\r\n"
+	    "Content-Disposition: attachment; filename=\"%s\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n",
+	    type, name, name, enc);
+	free(enc);
+	return (m);
+}
+
+/* --- fixtures ------------------------------------------------------- */
+
+static char *
+fx_zip_two(size_t *len)
+{
+	const char *names[] = { "a.xml", "__MACOSX/._a.xml", "dir/",
+	    "dir/b.xml", ".hidden.xml", "empty.xml" };
+	const char *datas[] = { xml_doc(), "\0\5\26\7junk", NULL,
+	    xml_doc(), xml_doc(), "" };
+
+	return (zip_build(names, datas, NULL, 6, len));
+}
+
+static char *
+fx_zip_as_gzip(size_t *len)
+{
+	const char *names[] = { "example.com!example.org!1!2.xml" };
+	const char *datas[] = { xml_doc() };
+	char	*z, *m;
+	size_t	 zl;
+
+	z = zip_build(names, datas, NULL, 1, &zl);
+	m = mail_single("application/gzip", "example.com!example.org!1!2"
+	    ".xml.gz", z, zl, len);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_nested_rfc822(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m,
+	    "From: gateway@example.net\nSubject: Fwd: report\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"outer\"\n\n"
+	    "--outer\nContent-Type: text/plain\n\nForwarded report.\n"
+	    "--outer\nContent-Type: message/rfc822\n\n"
+	    "From: noreply@example.org\nSubject: Report domain: example.com\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"inner\"\n\n"
+	    "--inner\nContent-Type: text/plain\n\nThis is a report.\n"
+	    "--inner\nContent-Type: application/gzip; name=\"r.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n"
+	    "--inner--\n\n--outer--\n", e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_nested_single(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m,
+	    "From: gateway@example.net\nSubject: Fwd: report\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"outer\"\n\n"
+	    "--outer\nContent-Type: text/plain\n\nForwarded report.\n"
+	    "--outer\nContent-Type: message/rfc822\n\n"
+	    "From: noreply@example.org\nSubject: Report domain: example.com\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: application/gzip; name=\"r.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n"
+	    "\n--outer--\n", e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_alternative(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m,
+	    "From: dmarcreport@microsoft.com\n"
+	    "Subject: [Preview] Report Domain: example.com\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"m\"\n\n"
+	    "--m\nContent-Type: multipart/alternative; boundary=\"a\"\n\n"
+	    "--a\nContent-Type: text/html\n\n<html><body><feedback>"
+	    "</feedback></body></html>\n"
+	    "--a\nContent-Type: text/plain\n\nReport: <feedback> attached\n"
+	    "--a--\n"
+	    "--m\nContent-Type: application/gzip\n"
+	    "Content-Disposition: attachment; filename=\"r.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n--m--\n", e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_zip_twenty(size_t *len)
+{
+	const char	*names[20], *datas[20];
+	char		 nb[20][16];
+	int		 i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(nb[i], sizeof nb[i], "r%02d.xml", i);
+		names[i] = nb[i];
+		datas[i] = xml_doc();
+	}
+	return (zip_build(names, datas, NULL, 20, len));
+}
+
+static char *
+fx_gzip_truncated_early(size_t *len)
+{
+	char	*z;
+
+	z = gz(xml_doc(), strlen(xml_doc()), len);
+	*len = 14;
+	return (z);
+}
+
+/* A 100 KB document of varied text, so that it compresses poorly. */
+static char *
+big_doc(size_t *len)
+{
+	struct buf	 b;
+	unsigned	 i, x = 12345;
+	char		 line[64];
+
+	buf_init(&b, 1 << 20);
+	buf_add(&b, "<?xml version=\"1.0\"?>\n<feedback>\n", 33);
+	for (i = 0; i < 4000; i++) {
+		x = x * 1103515245 + 12345;
+		snprintf(line, sizeof line, "<record>%08x%u</record>\n", x,
+		    i);
+		buf_add(&b, line, strlen(line));
+	}
+	buf_add(&b, "</feedback>\n", 12);
+	return (buf_steal(&b, len));
+}
+
+static char *
+fx_gzip_truncated_late(size_t *len)
+{
+	char	*d, *z;
+	size_t	 dl;
+
+	d = big_doc(&dl);
+	z = gz(d, dl, len);
+	*len /= 2;
+	free(d);
+	return (z);
+}
+
+static char *
+fx_gzip_multi(size_t *len)
+{
+	const char	*p1 = "<?xml version=\"1.0\"?>\n<feedback>\n";
+	const char	*p2 = "<report_metadata/>\n</feedback>\n";
+	char		*a, *b, *out;
+	size_t		 al, bl;
+
+	a = gz(p1, strlen(p1), &al);
+	b = gz(p2, strlen(p2), &bl);
+	out = xmalloc(al + bl + 2);
+	memcpy(out, a, al);
+	memcpy(out + al, b, bl);
+	memcpy(out + al + bl, "\r\n", 2);
+	*len = al + bl + 2;
+	free(a);
+	free(b);
+	return (out);
+}
+
+static char *
+fx_zlib(size_t *len)
+{
+	return (deflate_mem(xml_doc(), strlen(xml_doc()), 15, len));
+}
+
+static char *
+fx_unused(size_t *len)
+{
+	char	*z, *m;
+	size_t	 zl;
+
+	z = gz("unused", 6, &zl);
+	m = mail_single("application/gzip", "yahoo.com!example.com!1!2.xml"
+	    ".gz", z, zl, len);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_zip_gzip(size_t *len)
+{
+	const char *names[] = { "r.xml.gz" };
+	const char *datas[1];
+	char	*g, *z, *m;
+	size_t	 gl, zl;
+
+	g = gz(xml_doc(), strlen(xml_doc()), &gl);
+	datas[0] = g;
+	z = zip_build(names, datas, &gl, 1, &zl);
+	m = mail_single("application/zip", "r.zip", z, zl, len);
+	free(g);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_gzip_zip(size_t *len)
+{
+	const char *names[] = { "in.xml" };
+	const char *datas[] = { xml_doc() };
+	char	*z, *g;
+	size_t	 zl;
+
+	z = zip_build(names, datas, NULL, 1, &zl);
+	g = gz(z, zl, len);
+	free(z);
+	return (g);
+}
+
+static char *
+fx_zip_three(size_t *len)
+{
+	const char *names[] = { "1.xml", "2.xml", "3.xml" };
+	const char *datas[] = { xml_doc(), xml_doc(), xml_doc() };
+
+	return (zip_build(names, datas, NULL, 3, len));
+}
+
+static char *
+fx_arf(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m,
+	    "From: ruf@example.org\nSubject: DMARC failure report\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=feedback-report; "
+	    "boundary=\"r\"\n\n"
+	    "--r\nContent-Type: text/plain\n\nA failure report.\n"
+	    "--r\nContent-Type: message/feedback-report\n\n"
+	    "Feedback-Type: auth-failure\nVersion: 1\nAuth-Failure: dmarc\n"
+	    "Reported-Domain: example.com\n\n"
+	    "--r\nContent-Type: message/rfc822\n\n"
+	    "From: someone@example.com\nSubject: the original\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: application/gzip; name=\"x.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n\n--r--\n", e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_json_gz(size_t *len)
+{
+	const char *j = "{\"organization-name\":\"Example\",\"policies\":[]}";
+	char	*z, *m;
+	size_t	 zl;
+
+	z = gz(j, strlen(j), &zl);
+	m = mail_single("application/tlsrpt+gzip", "example.org!example.com"
+	    "!1!2.json.gz", z, zl, len);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_text_xml(size_t *len)
+{
+	char	*m;
+
+	*len = (size_t)xasprintf(&m, "From: a@example.org\nSubject: r\n"
+	    "Content-Type: text/plain; charset=us-ascii\n\n%s", xml_doc());
+	return (m);
+}
+
+static char *
+fx_text_html_only(size_t *len)
+{
+	char	*m;
+
+	*len = (size_t)xasprintf(&m, "From: a@example.org\nSubject: r\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"a\"\n\n"
+	    "--a\nContent-Type: text/plain\n\n<b>not a report</b>\n"
+	    "--a\nContent-Type: text/html\n\n<html>%s</html>\n--a--\n",
+	    xml_doc());
+	return (m);
+}
+
+static char *
+fx_contenttype_typo(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m, "From: a@example.org\nSubject: r\n"
+	    "MIME-Version: 1.0\n"
+	    "ContentType: application/gzip\n"
+	    "Content-Disposition: attachment; filename=\"r.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n", e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_big_attachment(size_t *len)
+{
+	char	 data[2000];
+
+	memset(data, '<', sizeof data);
+	return (mail_single("text/xml", "r.xml", data, sizeof data, len));
+}
+
+static char *
+fx_bare_xml_bom(size_t *len)
+{
+	char	*m;
+
+	*len = (size_t)xasprintf(&m, "\xef\xbb\xbf\r\n\r\n%s", xml_doc());
+	return (m);
+}
+
+static char *
+fx_empty(size_t *len)
+{
+	*len = 0;
+	return (xstrdup(""));
+}
+
+/* Six nested multiparts, the report at the bottom. */
+static char *
+fx_deep(size_t *len)
+{
+	struct buf	 b;
+	char		 line[128];
+	int		 i;
+
+	buf_init(&b, 1 << 20);
+	buf_add(&b, "From: a@example.org\nMIME-Version: 1.0\n", 38);
+	for (i = 0; i < 6; i++) {
+		snprintf(line, sizeof line, "Content-Type: multipart/mixed; "
+		    "boundary=\"b%d\"\n\n--b%d\n", i, i);
+		buf_add(&b, line, strlen(line));
+	}
+	buf_add(&b, "Content-Type: text/xml\n\n", 24);
+	buf_add(&b, xml_doc(), strlen(xml_doc()));
+	for (i = 5; i >= 0; i--) {
+		snprintf(line, sizeof line, "\n--b%d--\n", i);
+		buf_add(&b, line, strlen(line));
+	}
+	return (buf_steal(&b, len));
+}
+
+static char *
+fx_zip_big(size_t *len)
+{
+	const char	*names[] = { "big.xml" };
+	const char	*datas[1];
+	char		 data[2001];
+
+	memset(data, '<', 2000);
+	data[2000] = '\0';
+	datas[0] = data;
+	return (zip_build(names, datas, NULL, 1, len));
+}
+
+static void
+lim_payload1000(struct mime_limits *l)
+{
+	l->max_payload = 1000;
+}
+
+static void
+lim_zip16(struct mime_limits *l)
+{
+	l->max_zip_entries = 16;
+}
+
+static void
+lim_depth1(struct mime_limits *l)
+{
+	l->max_depth = 1;
+}
+
+static void
+lim_payloads2(struct mime_limits *l)
+{
+	l->max_payloads = 2;
+}
+
+static void
+lim_decoded1000(struct mime_limits *l)
+{
+	l->max_decoded = 1000;
+}
+
+static void
+lim_mime4(struct mime_limits *l)
+{
+	l->max_mime_depth = 4;
+}
+
+/* --- single tests --------------------------------------------------- */
+
+/* Header facts: RFC 2047, folding, the first Authentication-Results. */
+static void
+test_info(void)
+{
+	enum mime_status	 st;
+	struct mime_limits	 lim;
+	struct mime_info	 info;
+	struct got		 g;
+	char			*cause = NULL;
+	const char		*m =
+	    "Authentication-Results: mx.example.com;\r\n"
+	    "\tdkim=pass header.d=example.org\r\n"
+	    "Authentication-Results: second.example.com; none\r\n"
+	    "From: =?UTF-8?Q?R=C3=A9porteur?= <noreply@example.org>\r\n"
+	    "Subject: =?UTF-8?Q?Report_domain:_example.com?=\r\n"
+	    " Submitter: example.org\r\n"
+	    "Date: Tue, 01 Aug 2023 10:00:00 +0000\r\n"
+	    "Message-ID: <abc.123@example.org>\r\n"
+	    "Content-Type: text/plain\r\n\r\nno report here\r\n";
+
+	mime_limits_default(&lim);
+	memset(&g, 0, sizeof g);
+	st = mime_scan(m, strlen(m), &lim, &info, on_payload, &g,
+	    &cause);
+	CHECK_INT(st, MIME_NONE);
+	CHECK_STR(cause, "no report attachment (parts: text/plain)");
+	CHECK_STR(info.message_id, "abc.123@example.org");
+	CHECK_STR(info.subject,
+	    "Report domain: example.com Submitter: example.org");
+	CHECK(info.from != NULL && strstr(info.from, "R\xc3\xa9porteur") !=
+	    NULL && strstr(info.from, "noreply@example.org") != NULL);
+	CHECK_INT(info.date, 1690884000);
+	CHECK_STR(info.auth_results,
+	    "mx.example.com; dkim=pass header.d=example.org");
+	mime_info_free(&info);
+	free(cause);
+
+	m = "From: a@example.org\nDate: not a date\n\nbody\n";
+	cause = NULL;
+	st = mime_scan(m, strlen(m), &lim, &info, on_payload, &g,
+	    &cause);
+	CHECK_INT(st, MIME_NONE);
+	CHECK_INT(info.date, -1);
+	CHECK(info.subject == NULL && info.message_id == NULL);
+	mime_info_free(&info);
+	free(cause);
+	got_free(&g);
+}
+
+/* Rewind gives the same bytes; the hash is the one of the document. */
+static void
+test_rewind(void)
+{
+	enum mime_status	 st;
+	struct mime_limits	 lim;
+	struct got		 g;
+	unsigned char		 want[32];
+	char			*d, *z, *cause = NULL;
+	size_t			 dl, zl;
+
+	mime_limits_default(&lim);
+	d = big_doc(&dl);
+	z = gz(d, dl, &zl);
+	memset(&g, 0, sizeof g);
+	g.mode = READ_REWIND;
+	st = mime_scan(z, zl, &lim, NULL, on_payload, &g, &cause);
+	CHECK_INT(st, MIME_OK);
+	CHECK_INT(g.n, 1);
+	mime_sha256(d, dl, want);
+	if (g.n == 1) {
+		CHECK(!g.p[0].read_failed);
+		CHECK_INT(g.p[0].bytes, dl);
+		CHECK(memcmp(g.p[0].sha, want, 32) == 0);
+		CHECK(g.p[0].rewind_ok);
+	}
+	got_free(&g);
+	free(cause);
+	free(d);
+	free(z);
+}
+
+/* Set the encryption flag on every entry of a stored zip. */
+static void
+test_encrypted(void)
+{
+	enum mime_status	 st;
+	const char *names[] = { "a.xml", "b.xml" };
+	const char *datas[] = { xml_doc(), xml_doc() };
+	struct mime_limits	 lim;
+	struct got		 g;
+	char			*z, *cause = NULL;
+	size_t			 zl, i;
+
+	z = zip_build(names, datas, NULL, 2, &zl);
+	for (i = 0; i + 4 <= zl; i++) {
+		if (memcmp(z + i, "PK\003\004", 4) == 0)
+			z[i + 6] |= 1;
+		else if (memcmp(z + i, "PK\001\002", 4) == 0)
+			z[i + 8] |= 1;
+	}
+	mime_limits_default(&lim);
+	memset(&g, 0, sizeof g);
+	st = mime_scan_all(z, zl, &lim, NULL, on_payload, on_bad, &g,
+	    &cause);
+	CHECK_INT(st, MIME_INVALID);
+	CHECK_INT(g.n, 0);
+	CHECK_INT(g.nbad, 2);
+	CHECK(cause != NULL && strstr(cause, "encrypt") != NULL);
+	if (g.nbad > 0) {
+		CHECK_STR(g.bad[0].member, "a.xml");
+		CHECK_STR(g.bad[0].container, "zip");
+		CHECK_STR(g.bad[0].path, "");
+	}
+	got_free(&g);
+	free(cause);
+	free(z);
+}
+
+/* A callback error stops the scan and its cause comes back. */
+static void
+test_abort(void)
+{
+	enum mime_status	 st;
+	struct mime_limits	 lim;
+	struct got		 g;
+	char			*z, *cause = NULL;
+	size_t			 zl;
+
+	z = fx_zip_three(&zl);
+	mime_limits_default(&lim);
+	memset(&g, 0, sizeof g);
+	g.abort_after = 2;
+	st = mime_scan(z, zl, &lim, NULL, on_payload, &g, &cause);
+	CHECK_INT(st, MIME_ABORTED);
+	CHECK_STR(cause, "stop here");
+	CHECK_INT(g.n, 2);
+	got_free(&g);
+	free(cause);
+	free(z);
+}
+
+/* Deflate "<feedback>" then n MiB of one byte, in chunks. */
+static char *
+bomb(unsigned mib, size_t *len)
+{
+	z_stream	 z;
+	struct buf	 out;
+	char		*zero, obuf[65536];
+	unsigned	 i;
+	int		 flush, r;
+
+	zero = xmalloc(1 << 20);
+	memset(zero, 'a', 1 << 20);
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		fatalx("deflateInit2");
+	buf_init(&out, 8 << 20);
+	for (i = 0; i <= mib; i++) {
+		if (i == 0) {
+			z.next_in = (Bytef *)"<feedback>";
+			z.avail_in = 10;
+		} else {
+			z.next_in = (Bytef *)zero;
+			z.avail_in = 1 << 20;
+		}
+		flush = i == mib ? Z_FINISH : Z_NO_FLUSH;
+		do {
+			z.next_out = (Bytef *)obuf;
+			z.avail_out = sizeof obuf;
+			r = deflate(&z, flush);
+			if (r == Z_STREAM_ERROR)
+				fatalx("deflate");
+			buf_add(&out, obuf, sizeof obuf - z.avail_out);
+		} while (z.avail_out == 0);
+	}
+	deflateEnd(&z);
+	free(zero);
+	return (buf_steal(&out, len));
+}
+
+/* 200 MiB of one byte in ~200 KB: both caps, with little memory. */
+static void
+test_bomb(void)
+{
+	enum mime_status	 st;
+	struct mime_limits	 lim;
+	struct got		 g;
+	struct rusage		 ru;
+	const char		*pre;
+	char			*z, *cause = NULL;
+	size_t			 zl;
+
+	z = bomb(200, &zl);
+	CHECK(zl < 1024 * 1024);
+
+	mime_limits_default(&lim);
+	lim.max_payload = 16 * 1024 * 1024;
+	lim.max_ratio = 100000;
+	memset(&g, 0, sizeof g);
+	st = mime_scan(z, zl, &lim, NULL, on_payload, &g, &cause);
+	CHECK_INT(st, MIME_OK);
+	CHECK_INT(g.n, 1);
+	if (g.n == 1) {
+		CHECK(g.p[0].read_failed);
+		CHECK_STR(g.p[0].cause, "gzip payload over 16777216 bytes");
+	}
+	got_free(&g);
+	free(cause);
+
+	/* Default caps: the ratio stops it first (past 8 MiB). */
+	mime_limits_default(&lim);
+	memset(&g, 0, sizeof g);
+	cause = NULL;
+	st = mime_scan(z, zl, &lim, NULL, on_payload, &g, &cause);
+	CHECK_INT(st, MIME_OK);
+	if (g.n == 1) {
+		CHECK(g.p[0].read_failed);
+		CHECK_STR(g.p[0].cause,
+		    "gzip payload over 200:1 compression ratio");
+	}
+	got_free(&g);
+	free(cause);
+	free(z);
+
+	/*
+	 * Memory stayed small: holding the 16 MiB read before the cap would
+	 * already pass 24 MiB (the whole test needs about 11).  Not under
+	 * valgrind or ASan, which have their own.
+	 */
+	pre = getenv("LD_PRELOAD");
+	if (!TST_SANITIZED && (pre == NULL ||
+	    strstr(pre, "vgpreload") == NULL)) {
+		getrusage(RUSAGE_SELF, &ru);
+		if (ru.ru_maxrss > 24 * 1024)
+			fprintf(stderr, "bomb: max RSS %ld KiB\n",
+			    ru.ru_maxrss);
+		CHECK(ru.ru_maxrss < 24 * 1024);
+	}
+}
+
+/* --- corpus --------------------------------------------------------- */
+
+struct corpus_totals {
+	unsigned	 files;
+	unsigned	 payloads;
+	unsigned	 xml, json, arf;
+	unsigned	 bad;
+	unsigned	 read_failed;
+	unsigned	 exceptions;
+};
+
+/* Read a whole file (they are small) or NULL. */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE		*f;
+	struct stat	 sb;
+	char		*data;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return (NULL);
+	if (fstat(fileno(f), &sb) == -1 || sb.st_size > 64 * 1024 * 1024) {
+		fclose(f);
+		return (NULL);
+	}
+	data = xmalloc((size_t)sb.st_size + 1);
+	*len = fread(data, 1, (size_t)sb.st_size, f);
+	fclose(f);
+	return (data);
+}
+
+static const struct exception *
+find_exception(const char *path)
+{
+	size_t	 i;
+
+	for (i = 0; exceptions[i].path != NULL; i++)
+		if (strcmp(exceptions[i].path, path) == 0)
+			return (&exceptions[i]);
+	return (NULL);
+}
+
+/* Named files whose provenance is checked in detail. */
+static void
+corpus_provenance(const char *path, enum mime_status st, const char *cause,
+    struct got *g)
+{
+	if (strcmp(path, "domainaware__parsedmarc/samples/aggregate/"
+	    "mimecast-weird-gzip.eml") == 0) {
+		CHECK_INT(st, MIME_OK);
+		CHECK_INT(g->n, 1);
+		CHECK_STR(g->p[0].path, "1");
+		CHECK_STR(g->p[0].container, "gzip>xml");
+		CHECK(!g->p[0].read_failed);
+		CHECK(g->p[0].filename[0] != '\0');
+	} else if (strcmp(path, "domainaware__parsedmarc/samples/aggregate/"
+	    "twilight.eml") == 0) {
+		CHECK_INT(st, MIME_OK);
+		CHECK_INT(g->n, 1);
+		CHECK_STR(g->p[0].container, "zip>xml");
+		CHECK_STR(g->p[0].member,
+		    "google.com!twlnet.com!1549756800!1549843199.xml");
+	} else if (strcmp(path, "JamesJJ__dmarc-report-ses-tsv/test-data/"
+	    "mail-with-bad-gzip.txt") == 0) {
+		CHECK_INT(st, MIME_INVALID);
+		CHECK_INT(g->n, 0);
+		CHECK_STR(cause, "gzip: invalid distance too far back");
+		CHECK_INT(g->nbad, 1);
+		CHECK_STR(g->bad[0].path, "1");
+		CHECK_STR(g->bad[0].container, "gzip");
+	} else if (strcmp(path, "georgestarcher__dmarcgo/testdata/fixtures/"
+	    "aol.com!georgestarcher.com!1342497600!1342584000.zlib") == 0) {
+		CHECK_INT(st, MIME_OK);
+		CHECK_STR(g->p[0].path, "");
+		CHECK_STR(g->p[0].container, "zlib>xml");
+	} else if (strcmp(path, "stuartmaxwell__dmarc-report/tests/reports/"
+	    "multiple-invalid-directory-with-valid.zip") == 0) {
+		CHECK_INT(st, MIME_OK);
+		CHECK_INT(g->n, 3);
+		CHECK_STR(g->p[0].member, "multiple/dmarc-sample-1.xml");
+	} else if (strcmp(path, "JasperWallace__django-dmarc2/dmarc/tests/"
+	    "email-large-gz.eml") == 0) {
+		/* 101 MiB of "<": sniffs as XML, the ratio cap stops it. */
+		CHECK_INT(g->n, 1);
+		CHECK(g->p[0].read_failed);
+		CHECK_STR(g->p[0].cause,
+		    "gzip payload over 200:1 compression ratio");
+	} else if (strcmp(path, "JasperWallace__django-dmarc2/dmarc/tests/"
+	    "email-large-zip.eml") == 0) {
+		CHECK_INT(g->n, 1);
+		CHECK_STR(g->p[0].container, "zip>xml");
+		CHECK(g->p[0].read_failed);
+		CHECK_STR(g->p[0].cause,
+		    "zip payload over 200:1 compression ratio");
+	} else if (strcmp(path, "JamesJJ__dmarc-report-ses-tsv/test-data/"
+	    "mail-with-bad-zip.txt") == 0) {
+		CHECK_INT(st, MIME_INVALID);
+		CHECK(cause != NULL && strncmp(cause, "zip: ", 5) == 0);
+	} else if (strcmp(path, "ZeWaren__dmarc-report-milter/tests/"
+	    "dmarc_emails/report-with-unreadable-zip.eml") == 0) {
+		/* Labelled application/zip, bytes are no zip at all. */
+		CHECK_INT(st, MIME_INVALID);
+		CHECK(cause != NULL && strncmp(cause, "application/zip is "
+		    "neither XML nor JSON", 39) == 0);
+	}
+}
+
+static int
+got_has_feedback(struct got *g, enum mime_kind kind)
+{
+	int	 i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->p[i].kind == kind && !g->p[i].read_failed &&
+		    (contains_ci(g->p[i].head, g->p[i].headlen, "<feedback") ||
+		    contains_ci(g->p[i].head, g->p[i].headlen, "feedback>")))
+			return (1);
+	return (0);
+}
+
+static int
+got_has_kind(struct got *g, enum mime_kind kind)
+{
+	int	 i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->p[i].kind == kind && !g->p[i].read_failed)
+			return (1);
+	return (0);
+}
+
+static void
+corpus_file(const char *dir, char **f, struct corpus_totals *t)
+{
+	const struct exception	*ex;
+	struct mime_limits	 lim;
+	struct mime_info	 info;
+	struct got		 g;
+	enum mime_status	 st;
+	char			*path, *data, *cause = NULL;
+	size_t			 len;
+	int			 ok, broken, i;
+
+	xasprintf(&path, "%s/%s", dir, f[0]);
+	data = read_file(path, &len);
+	free(path);
+	CHECK(data != NULL);
+	if (data == NULL) {
+		fprintf(stderr, "corpus: cannot read %s\n", f[0]);
+		return;
+	}
+	mime_limits_default(&lim);
+	memset(&g, 0, sizeof g);
+	g.mode = READ_FULL;
+	st = mime_scan_all(data, len, &lim, &info, on_payload, on_bad, &g,
+	    &cause);
+	t->files++;
+	t->payloads += (unsigned)g.n;
+	t->bad += (unsigned)g.nbad;
+	for (i = 0; i < g.n; i++) {
+		t->xml += g.p[i].kind == MIME_KIND_XML;
+		t->json += g.p[i].kind == MIME_KIND_JSON;
+		t->arf += g.p[i].kind == MIME_KIND_ARF;
+		t->read_failed += g.p[i].read_failed;
+	}
+
+	broken = strstr(f[7], "corrupted") != NULL ||
+	    strstr(f[7], "unreadable") != NULL;
+	if ((ex = find_exception(f[0])) != NULL) {
+		t->exceptions++;
+		ok = st == ex->status;
+	} else if (strcmp(f[3], "aggregate") == 0 && broken)
+		ok = st == MIME_INVALID || g.nbad > 0;
+	else if (strcmp(f[3], "aggregate") == 0)
+		ok = got_has_feedback(&g, MIME_KIND_XML);
+	else if (strcmp(f[3], "tlsrpt") == 0)
+		ok = got_has_kind(&g, MIME_KIND_JSON);
+	else if (strcmp(f[3], "forensic") == 0 &&
+	    strstr(f[7], "without ARF part") != NULL)
+		ok = !got_has_kind(&g, MIME_KIND_ARF);
+	else if (strcmp(f[3], "forensic") == 0)
+		ok = got_has_kind(&g, MIME_KIND_ARF);
+	else
+		ok = !got_has_feedback(&g, MIME_KIND_XML);
+	if (!ok || getenv("TST_VERBOSE") != NULL)
+		fprintf(stderr, "%s %s: %s kind %s, status %d, %d payloads "
+		    "(%s %s %s%s), %d bad (%s), cause %s\n",
+		    ok ? "corpus" : "CORPUS FAIL", f[0], f[2], f[3], st, g.n,
+		    g.n ? mime_kind_name(g.p[0].kind) : "-",
+		    g.n ? g.p[0].path : "-", g.n ? g.p[0].container : "-",
+		    g.n && g.p[0].read_failed ? " read failed" : "",
+		    g.nbad, g.nbad ? g.bad[0].cause : "-",
+		    cause != NULL ? cause : "-");
+	CHECK(ok);
+	corpus_provenance(f[0], st, cause, &g);
+	mime_info_free(&info);
+	got_free(&g);
+	free(cause);
+	free(data);
+}
+
+static void
+test_corpus(void)
+{
+	struct corpus_totals	 t;
+	const char		*dir;
+	char			*cat, *catalog, *line, *next, *f[9];
+	size_t			 len;
+	int			 n, lineno = 0;
+
+	if ((dir = getenv("DMARC_CORPUS")) == NULL)
+		dir = "../shared/corpus";
+	xasprintf(&cat, "%s/CATALOG.tsv", dir);
+	if ((catalog = read_file(cat, &len)) == NULL) {
+		printf("corpus: %s not found, corpus part skipped\n", cat);
+		free(cat);
+		return;
+	}
+	free(cat);
+	catalog[len] = '\0';
+	memset(&t, 0, sizeof t);
+	for (line = catalog; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (lineno++ == 0)
+			continue;
+		for (n = 0; n < 9; n++) {
+			f[n] = line;
+			if ((line = strchr(line, '\t')) == NULL)
+				break;
+			*line++ = '\0';
+		}
+		if (n < 8) {
+			fprintf(stderr, "catalog line %d: %d fields\n", lineno,
+			    n + 1);
+			CHECK(n >= 8);
+			continue;
+		}
+		corpus_file(dir, f, &t);
+	}
+	free(catalog);
+	printf("corpus: %u files, %u payloads (%u xml, %u json, %u arf), "
+	    "%u bad parts, %u read failures, %u exceptions\n", t.files,
+	    t.payloads, t.xml, t.json, t.arf, t.bad, t.read_failed,
+	    t.exceptions);
+	CHECK(t.files >= 250);
+}
