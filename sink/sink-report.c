@@ -1,0 +1,694 @@
+/*
+ * sink-report.c: payloads, reports and records, inside the message
+ * transaction that sink_msg_begin opened.
+ *
+ * A payload is one report_file row (sink_file_begin .. sink_file_end).  Its
+ * report is inserted with ON CONFLICT DO NOTHING on the natural key
+ * (reporter_key, report_id, policy_domain, date_begin); when the key exists
+ * the report is a duplicate: the payload is linked to it in report_delivery
+ * and seen_count goes up only when the message differs from every message
+ * that delivered the report before (another ledger row, Message-ID and
+ * SHA-256), so re-reading a message after a UIDVALIDITY change counts
+ * nothing twice.
+ *
+ * Records arrive in batches and each batch is one statement, whatever its
+ * size: the record rows and all their DKIM, SPF, reason and extension rows
+ * are passed as parallel arrays and unnested by data-modifying CTEs, the
+ * children joined to the new record ids through the record's ord.  Arrays
+ * travel as text array literals (parameter values, never SQL text).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "agent/agent.h"
+#include "report/report.h"
+#include "sink/sink.h"
+#include "sink/sink_p.h"
+
+/* The columns of one record batch, in parameter order ($2 ...). */
+enum {
+	R_ORD, R_IP, R_IPRAW, R_COUNT, R_COUNTRAW, R_DISP, R_DISPRAW,
+	R_DKIM, R_DKIMRAW, R_SPF, R_SPFRAW, R_HFROM, R_EFROM, R_ETO, R_TAG,
+	R_WARN,
+	D_REC, D_ORD, D_DOMAIN, D_SEL, D_RES, D_RESRAW, D_HUMAN, D_LANG,
+	S_REC, S_ORD, S_DOMAIN, S_SCOPE, S_SCOPERAW, S_RES, S_RESRAW, S_HUMAN,
+	S_LANG,
+	X_REC, X_ORD, X_TYPE, X_TYPERAW, X_COMMENT, X_LANG,
+	E_REC, E_ORD, E_NS, E_NAME, E_XML,
+	SINK_NCOLS
+};
+
+static const char sink_sql_file[] =
+	"INSERT INTO dmarc.report_file (message_pk, mime_path, filename,"
+	" content_type, transfer_encoding, container, zip_member, kind,"
+	" encoded_bytes, fn_receiver, fn_policy_domain, fn_begin, fn_end,"
+	" fn_unique_id, subj_domain, subj_submitter, subj_report_id)"
+	" SELECT m.id, $2, $3, $4, $5, $6, $7, $8, $9,"
+	" f.v[1], f.v[2],"
+	" CASE WHEN length(f.v[3]) <= 18 THEN f.v[3]::bigint END,"
+	" CASE WHEN length(f.v[4]) <= 18 THEN f.v[4]::bigint END,"
+	" f.v[5],"
+	" (regexp_match(m.subject, 'Report\\s+Domain:\\s*([^\\s]+)', 'i'))[1],"
+	" (regexp_match(m.subject, 'Submitter:\\s*([^\\s]+)', 'i'))[1],"
+	" (regexp_match(m.subject, 'Report-ID:\\s*<?([^\\s<>]+)', 'i'))[1]"
+	" FROM dmarc.mail_message m"
+	" LEFT JOIN LATERAL (SELECT regexp_match($3::text,"
+	" '^([^!]+)!([^!]+)!([0-9]+)!([0-9]+)(?:!([^!.]+))?\\.[^!]*$') AS v)"
+	" AS f ON true"
+	" WHERE m.id = $1 RETURNING id";
+
+static const char sink_sql_head[] =
+	"WITH ins AS ("
+	"INSERT INTO dmarc.report (file_pk, format, xml_namespace,"
+	" xml_version, org_name, reporter_key, org_email, extra_contact_info,"
+	" extra_contact_info_lang, report_id, date_begin, date_end,"
+	" begin_raw, end_raw, generator, policy_domain,"
+	" policy_p, policy_p_raw, policy_sp, policy_sp_raw,"
+	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw,"
+	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
+	" policy_fo, policy_testing, policy_testing_raw,"
+	" discovery_method, discovery_method_raw, policy_published_count,"
+	" parse_warnings)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+	" to_timestamp($11::double precision),"
+	" to_timestamp($12::double precision), $13, $14, $15, $16,"
+	" $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,"
+	" $29, $30, $31, $32, $33, $34, $35::text[])"
+	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)"
+	" DO NOTHING RETURNING id),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang"
+	" FROM ins, unnest($36::text[], $37::text[]) WITH ORDINALITY"
+	" AS e(message, lang, ord)),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	" FROM ins, unnest($38::text[], $39::text[], $40::text[])"
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)),"
+	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk,"
+	" counted) SELECT ins.id, $1, true FROM ins)"
+	" SELECT id FROM ins";
+
+static const char sink_sql_dup_lock[] =
+	"SELECT id FROM dmarc.report WHERE reporter_key = $1"
+	" AND report_id = $2 AND policy_domain = $3"
+	" AND date_begin = to_timestamp($4::double precision) FOR UPDATE";
+
+/*
+ * $1 report, $2 current message, $3 current payload.  Runs after the
+ * report row is locked, so its snapshot sees every committed delivery.
+ */
+static const char sink_sql_dup[] =
+	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.report_delivery d"
+	" JOIN dmarc.report_file f ON f.id = d.file_pk"
+	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
+	" JOIN dmarc.mail_message c ON c.id = $2"
+	" WHERE d.report_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
+	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
+	" upd AS (UPDATE dmarc.report SET seen_count = seen_count + 1,"
+	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
+	" RETURNING id)"
+	" INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
+	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
+
+static const char sink_sql_records[] =
+	"WITH r AS ("
+	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin,"
+	" source_ip, source_ip_raw, message_count, count_raw, disposition,"
+	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned,"
+	" spf_aligned_raw, header_from, envelope_from, envelope_to,"
+	" identifiers_tag, parse_warnings)"
+	" SELECT rp.id, t.ord, rp.policy_domain, rp.date_begin, t.ip, t.ip_raw,"
+	" t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf,"
+	" t.spf_raw, t.hfrom, t.efrom, t.eto,"
+	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')"
+	" FROM dmarc.report rp, unnest($2::integer[], $3::inet[], $4::text[],"
+	" $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],"
+	" $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
+	" $15::text[], $16::text[], $17::text[])"
+	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf,"
+	" spf_raw, hfrom, efrom, eto, tag, warn)"
+	" WHERE rp.id = $1 RETURNING id, ord),"
+	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain,"
+	" selector, result, result_raw, human_result, human_result_lang)"
+	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human,"
+	" t.lang FROM unnest($18::integer[], $19::integer[], $20::text[],"
+	" $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])"
+	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)"
+	" JOIN r ON r.ord = t.rec),"
+	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope,"
+	" scope_raw, result, result_raw, human_result, human_result_lang)"
+	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res,"
+	" t.res_raw, t.human, t.lang FROM unnest($26::integer[],"
+	" $27::integer[], $28::text[], $29::text[], $30::text[], $31::text[],"
+	" $32::text[], $33::text[], $34::text[])"
+	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)"
+	" JOIN r ON r.ord = t.rec),"
+	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type,"
+	" type_raw, comment, comment_lang)"
+	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang"
+	" FROM unnest($35::integer[], $36::integer[], $37::text[],"
+	" $38::text[], $39::text[], $40::text[])"
+	" AS t(rec, ord, type, type_raw, comment, lang)"
+	" JOIN r ON r.ord = t.rec),"
+	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri,"
+	" local_name, xml)"
+	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')"
+	" FROM unnest($41::integer[], $42::integer[], $43::text[],"
+	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)"
+	" JOIN r ON r.ord = t.rec)"
+	" SELECT count(*) FROM r";
+
+/*
+ * $1 report, $2 records skipped, $3 warnings, $4 $5 errors, $6 $7 $8
+ * extensions: the end header may hold more of them than the head had.
+ */
+static const char sink_sql_end[] =
+	"WITH c AS (SELECT count(*) AS n,"
+	" coalesce(sum(message_count), 0) AS total"
+	" FROM dmarc.record WHERE report_pk = $1),"
+	" u AS (UPDATE dmarc.report r SET record_count = c.n,"
+	" message_total = c.total, records_skipped = $2,"
+	" parse_warnings = $3::text[] FROM c WHERE r.id = $1 RETURNING r.id),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT $1, e.ord, coalesce(e.message, ''), e.lang"
+	" FROM unnest($4::text[], $5::text[]) WITH ORDINALITY"
+	" AS e(message, lang, ord)"
+	" ON CONFLICT (report_pk, ord) DO UPDATE SET"
+	" message = EXCLUDED.message, lang = EXCLUDED.lang),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT $1, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	" FROM unnest($6::text[], $7::text[], $8::text[])"
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)"
+	" ON CONFLICT (report_pk, ord) DO UPDATE SET"
+	" ns_uri = EXCLUDED.ns_uri, local_name = EXCLUDED.local_name,"
+	" xml = EXCLUDED.xml)"
+	" SELECT count(*) FROM u";
+
+static const char *sink_format_word(enum report_format);
+static char	*sink_strings(char **, size_t, char **);
+static int	 sink_head_params(struct sink_params *, const char *,
+		    const struct report_head *, char **);
+static int	 sink_head_lists(struct sink_params *,
+		    const struct report_head *, char **);
+static int	 sink_report_dup(struct sink *, const struct report_head *,
+		    char **);
+static void	 sink_batch_record(struct sink_array *,
+		    const struct report_record *);
+static void	 sink_batch_children(struct sink_array *,
+		    const struct report_record *);
+
+/* Start an empty array literal. */
+void
+sink_array_init(struct sink_array *a)
+{
+	buf_init(&a->b, SINK_ARRAY_MAX);
+	a->n = 0;
+	a->overflow = 0;
+	if (buf_add(&a->b, "{", 1) != 0)
+		a->overflow = 1;
+}
+
+/* Append one element, double-quoted, or NULL. */
+void
+sink_array_add(struct sink_array *a, const char *v)
+{
+	const char	*p;
+	size_t		 len;
+
+	if (a->overflow)
+		return;
+	if (a->n++ > 0 && buf_add(&a->b, ",", 1) != 0)
+		goto overflow;
+	if (v == NULL) {
+		if (buf_add(&a->b, "NULL", 4) != 0)
+			goto overflow;
+		return;
+	}
+	if (buf_add(&a->b, "\"", 1) != 0)
+		goto overflow;
+	while (*v != '\0') {
+		len = strcspn(v, "\"\\");
+		if (len > 0 && buf_add(&a->b, v, len) != 0)
+			goto overflow;
+		p = v + len;
+		if (*p == '\0')
+			break;
+		if (buf_add(&a->b, "\\", 1) != 0 || buf_add(&a->b, p, 1) != 0)
+			goto overflow;
+		v = p + 1;
+	}
+	if (buf_add(&a->b, "\"", 1) != 0)
+		goto overflow;
+	return;
+overflow:
+	a->overflow = 1;
+}
+
+/* Append an integer element. */
+void
+sink_array_addint(struct sink_array *a, long long v)
+{
+	char	tmp[32];
+
+	snprintf(tmp, sizeof tmp, "%lld", v);
+	sink_array_add(a, tmp);
+}
+
+/* Close the literal and hand it over; NULL with *cause past the cap. */
+char *
+sink_array_end(struct sink_array *a, char **cause)
+{
+	if (a->overflow || buf_add(&a->b, "}", 1) != 0) {
+		xasprintf(cause, "array parameter larger than %lu bytes",
+		    (unsigned long)SINK_ARRAY_MAX);
+		buf_free(&a->b);
+		return (NULL);
+	}
+	return (buf_steal(&a->b, NULL));
+}
+
+/* Drop an unfinished literal. */
+void
+sink_array_free(struct sink_array *a)
+{
+	buf_free(&a->b);
+}
+
+/* The database's word for a report format (report.format CHECK). */
+static const char *
+sink_format_word(enum report_format f)
+{
+	switch (f) {
+	case REPORT_FMT_RFC7489:
+		return ("rfc7489");
+	case REPORT_FMT_RFC9990:
+		return ("rfc9990");
+	case REPORT_FMT_DRAFT:
+		return ("draft");
+	default:
+		return ("unknown");
+	}
+}
+
+/* A text[] literal of n strings. */
+static char *
+sink_strings(char **v, size_t n, char **cause)
+{
+	struct sink_array	a;
+	size_t			i;
+
+	sink_array_init(&a);
+	for (i = 0; i < n; i++)
+		sink_array_add(&a, v[i]);
+	return (sink_array_end(&a, cause));
+}
+
+/* Open a payload: its report_file row. */
+int
+sink_file_begin(struct sink *s, const struct sink_file_info *fi,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	if (!s->in_msg)
+		fatalx("%s: no message transaction", __func__);
+	sink_params_init(&p);
+	sink_param_str(&p, s->message_pk);
+	sink_param_str(&p, fi->mime_path);
+	sink_param_str(&p, fi->filename);
+	sink_param_str(&p, fi->content_type);
+	sink_param_str(&p, fi->transfer_encoding);
+	sink_param_str(&p, fi->container);
+	sink_param_str(&p, fi->zip_member);
+	sink_param_str(&p, fi->kind);
+	sink_param_int(&p, fi->encoded_bytes > INT64_MAX ? INT64_MAX :
+	    (long long)fi->encoded_bytes);
+	rc = sink_exec(s, "insert report_file", sink_sql_file, &p,
+	    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1) {
+		xasprintf(cause, "insert report_file: ledger row %s not found",
+		    s->message_pk);
+		PQclear(res);
+		return (-1);
+	}
+	snprintf(s->file_pk, sizeof s->file_pk, "%s", PQgetvalue(res, 0, 0));
+	s->report_pk[0] = '\0';
+	PQclear(res);
+	return (0);
+}
+
+/* Close the payload: its size, digest and error text. */
+int
+sink_file_end(struct sink *s, uint64_t payload_bytes,
+    const unsigned char sha256[32], const char *error, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	if (s->file_pk[0] == '\0')
+		fatalx("%s: no payload open", __func__);
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	sink_param_int(&p, payload_bytes > INT64_MAX ? INT64_MAX :
+	    (long long)payload_bytes);
+	sink_param_sha(&p, sha256);
+	sink_param_str(&p, error);
+	rc = sink_exec(s, "update report_file",
+	    "UPDATE dmarc.report_file SET payload_bytes = $2,"
+	    " payload_sha256 = $3::bytea, error = $4 WHERE id = $1", &p,
+	    PGRES_COMMAND_OK, NULL, cause);
+	sink_params_free(&p);
+	s->file_pk[0] = s->report_pk[0] = '\0';
+	return (rc);
+}
+
+/* The 40 parameters of sink_sql_head: 34 columns, then the lists. */
+static int
+sink_head_params(struct sink_params *p, const char *file_pk,
+    const struct report_head *h, char **cause)
+{
+	sink_param_str(p, file_pk);
+	sink_param_str(p, sink_format_word(h->format));
+	sink_param_str(p, h->xml_namespace);
+	sink_param_str(p, h->xml_version);
+	sink_param_str(p, h->org_name);
+	sink_param_str(p, h->reporter_key);
+	sink_param_str(p, h->org_email);
+	sink_param_str(p, h->extra_contact_info);
+	sink_param_str(p, h->extra_contact_info_lang);
+	sink_param_str(p, h->report_id);
+	sink_param_int(p, h->date_begin);
+	sink_param_int(p, h->date_end);
+	sink_param_str(p, h->begin_raw);
+	sink_param_str(p, h->end_raw);
+	sink_param_str(p, h->generator);
+	sink_param_str(p, h->policy_domain);
+	sink_param_str(p, h->policy_p);
+	sink_param_str(p, h->policy_p_raw);
+	sink_param_str(p, h->policy_sp);
+	sink_param_str(p, h->policy_sp_raw);
+	sink_param_str(p, h->policy_np);
+	sink_param_str(p, h->policy_np_raw);
+	sink_param_str(p, h->policy_adkim);
+	sink_param_str(p, h->policy_adkim_raw);
+	sink_param_str(p, h->policy_aspf);
+	sink_param_str(p, h->policy_aspf_raw);
+	if (h->policy_pct >= 0 && h->policy_pct <= 100)
+		sink_param_int(p, h->policy_pct);
+	else
+		sink_param_str(p, NULL);
+	sink_param_str(p, h->policy_pct_raw);
+	sink_param_str(p, h->policy_fo);
+	sink_param_str(p, h->policy_testing);
+	sink_param_str(p, h->policy_testing_raw);
+	sink_param_str(p, h->discovery_method);
+	sink_param_str(p, h->discovery_method_raw);
+	sink_param_int(p, h->policy_published_count > INT16_MAX ? INT16_MAX :
+	    h->policy_published_count);
+	return (sink_head_lists(p, h, cause));
+}
+
+/* Six parameters: warnings, errors (text, lang), extensions (ns, name, xml). */
+static int
+sink_head_lists(struct sink_params *p, const struct report_head *h,
+    char **cause)
+{
+	struct sink_array	 e[5];
+	char			*lit;
+	size_t			 i;
+	int			 j;
+
+	if ((lit = sink_strings(h->warnings, h->nwarnings, cause)) == NULL)
+		return (-1);
+	sink_param_own(p, lit);
+	for (j = 0; j < 5; j++)
+		sink_array_init(&e[j]);
+	for (i = 0; i < h->nerrors; i++) {
+		sink_array_add(&e[0], h->errors[i].text);
+		sink_array_add(&e[1], h->errors[i].lang);
+	}
+	for (i = 0; i < h->next; i++) {
+		sink_array_add(&e[2], h->ext[i].ns_uri);
+		sink_array_add(&e[3], h->ext[i].local_name);
+		sink_array_add(&e[4], h->ext[i].xml);
+	}
+	for (j = 0; j < 5; j++) {
+		if ((lit = sink_array_end(&e[j], cause)) == NULL) {
+			while (++j < 5)
+				sink_array_free(&e[j]);
+			return (-1);
+		}
+		sink_param_own(p, lit);
+	}
+	return (0);
+}
+
+/*
+ * Store a report's header.  0: new, its records follow; 1: a duplicate
+ * (see sink_report_dup); -1 on error.
+ */
+int
+sink_report_head(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	if (s->file_pk[0] == '\0')
+		fatalx("%s: no payload open", __func__);
+	s->report_pk[0] = '\0';
+	sink_params_init(&p);
+	rc = sink_head_params(&p, s->file_pk, h, cause);
+	if (rc == 0)
+		rc = sink_exec(s, "insert report", sink_sql_head, &p,
+		    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) == 1) {
+		snprintf(s->report_pk, sizeof s->report_pk, "%s",
+		    PQgetvalue(res, 0, 0));
+		PQclear(res);
+		return (0);
+	}
+	PQclear(res);
+	return (sink_report_dup(s, h, cause) == 0 ? 1 : -1);
+}
+
+/*
+ * The report exists: lock it, link this payload to it and count the
+ * delivery when the message is a new one.
+ */
+static int
+sink_report_dup(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 report_pk[24];
+	int			 rc;
+
+	sink_params_init(&p);
+	sink_param_str(&p, h->reporter_key);
+	sink_param_str(&p, h->report_id);
+	sink_param_str(&p, h->policy_domain);
+	sink_param_int(&p, h->date_begin);
+	rc = sink_exec(s, "lock duplicate report", sink_sql_dup_lock, &p,
+	    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1) {
+		xasprintf(cause, "lock duplicate report: report vanished");
+		PQclear(res);
+		return (-1);
+	}
+	snprintf(report_pk, sizeof report_pk, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	sink_params_init(&p);
+	sink_param_str(&p, report_pk);
+	sink_param_str(&p, s->message_pk);
+	sink_param_str(&p, s->file_pk);
+	rc = sink_exec(s, "count duplicate report", sink_sql_dup, &p,
+	    PGRES_TUPLES_OK, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* Add one record's own columns to the batch arrays. */
+static void
+sink_batch_record(struct sink_array *a, const struct report_record *r)
+{
+	struct sink_array	 w;
+	char			*lit, *cause = NULL;
+	size_t			 i;
+
+	sink_array_addint(&a[R_ORD], r->ord);
+	sink_array_add(&a[R_IP], r->source_ip);
+	sink_array_add(&a[R_IPRAW], r->source_ip_raw);
+	sink_array_addint(&a[R_COUNT], r->message_count);
+	sink_array_add(&a[R_COUNTRAW], r->count_raw);
+	sink_array_add(&a[R_DISP], r->disposition);
+	sink_array_add(&a[R_DISPRAW], r->disposition_raw);
+	sink_array_add(&a[R_DKIM], r->dkim_aligned);
+	sink_array_add(&a[R_DKIMRAW], r->dkim_aligned_raw);
+	sink_array_add(&a[R_SPF], r->spf_aligned);
+	sink_array_add(&a[R_SPFRAW], r->spf_aligned_raw);
+	sink_array_add(&a[R_HFROM], r->header_from);
+	sink_array_add(&a[R_EFROM], r->envelope_from);
+	sink_array_add(&a[R_ETO], r->envelope_to);
+	sink_array_add(&a[R_TAG], r->identifiers_tag);
+
+	/* The warnings: a text[] literal, itself one element of R_WARN. */
+	sink_array_init(&w);
+	for (i = 0; i < r->nwarnings; i++)
+		sink_array_add(&w, r->warnings[i]);
+	if ((lit = sink_array_end(&w, &cause)) == NULL) {
+		free(cause);
+		a[R_WARN].overflow = 1;
+		return;
+	}
+	sink_array_add(&a[R_WARN], lit);
+	free(lit);
+}
+
+/* Add one record's DKIM, SPF, reason and extension rows. */
+static void
+sink_batch_children(struct sink_array *a, const struct report_record *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->ndkim; i++) {
+		sink_array_addint(&a[D_REC], r->ord);
+		sink_array_addint(&a[D_ORD], (long long)i + 1);
+		sink_array_add(&a[D_DOMAIN], r->dkim[i].domain);
+		sink_array_add(&a[D_SEL], r->dkim[i].selector);
+		sink_array_add(&a[D_RES], r->dkim[i].result);
+		sink_array_add(&a[D_RESRAW], r->dkim[i].result_raw);
+		sink_array_add(&a[D_HUMAN], r->dkim[i].human_result);
+		sink_array_add(&a[D_LANG], r->dkim[i].human_result_lang);
+	}
+	for (i = 0; i < r->nspf; i++) {
+		sink_array_addint(&a[S_REC], r->ord);
+		sink_array_addint(&a[S_ORD], (long long)i + 1);
+		sink_array_add(&a[S_DOMAIN], r->spf[i].domain);
+		sink_array_add(&a[S_SCOPE], r->spf[i].scope);
+		sink_array_add(&a[S_SCOPERAW], r->spf[i].scope_raw);
+		sink_array_add(&a[S_RES], r->spf[i].result);
+		sink_array_add(&a[S_RESRAW], r->spf[i].result_raw);
+		sink_array_add(&a[S_HUMAN], r->spf[i].human_result);
+		sink_array_add(&a[S_LANG], r->spf[i].human_result_lang);
+	}
+	for (i = 0; i < r->nreasons; i++) {
+		sink_array_addint(&a[X_REC], r->ord);
+		sink_array_addint(&a[X_ORD], (long long)i + 1);
+		sink_array_add(&a[X_TYPE], r->reasons[i].type);
+		sink_array_add(&a[X_TYPERAW], r->reasons[i].type_raw);
+		sink_array_add(&a[X_COMMENT], r->reasons[i].comment);
+		sink_array_add(&a[X_LANG], r->reasons[i].comment_lang);
+	}
+	for (i = 0; i < r->next; i++) {
+		sink_array_addint(&a[E_REC], r->ord);
+		sink_array_addint(&a[E_ORD], (long long)i + 1);
+		sink_array_add(&a[E_NS], r->ext[i].ns_uri);
+		sink_array_add(&a[E_NAME], r->ext[i].local_name);
+		sink_array_add(&a[E_XML], r->ext[i].xml);
+	}
+}
+
+/* Store a batch of records of the current (new) report: one statement. */
+int
+sink_report_records(struct sink *s, const struct report_record *recs,
+    size_t n, char **cause)
+{
+	struct sink_array	 a[SINK_NCOLS];
+	struct sink_params	 p;
+	PGresult		*res;
+	char			*lit;
+	size_t			 i;
+	int			 j, rc = 0;
+
+	if (s->report_pk[0] == '\0')
+		fatalx("%s: no new report open", __func__);
+	if (n == 0)
+		return (0);
+	for (j = 0; j < SINK_NCOLS; j++)
+		sink_array_init(&a[j]);
+	for (i = 0; i < n; i++) {
+		sink_batch_record(a, &recs[i]);
+		sink_batch_children(a, &recs[i]);
+	}
+	sink_params_init(&p);
+	sink_param_str(&p, s->report_pk);
+	for (j = 0; j < SINK_NCOLS; j++) {
+		if (rc != 0) {
+			sink_array_free(&a[j]);
+			continue;
+		}
+		if ((lit = sink_array_end(&a[j], cause)) == NULL)
+			rc = -1;
+		else
+			sink_param_own(&p, lit);
+	}
+	if (rc == 0)
+		rc = sink_exec(s, "insert records", sink_sql_records, &p,
+		    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1 ||
+	    strtoull(PQgetvalue(res, 0, 0), NULL, 10) != n) {
+		xasprintf(cause, "insert records: %s of %zu records stored",
+		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "none", n);
+		rc = -1;
+	}
+	PQclear(res);
+	return (rc);
+}
+
+/*
+ * Close the report: its totals, counted from the stored records, and the
+ * warnings, errors and extensions of the end header (a superset of the
+ * head's).
+ */
+int
+sink_report_end(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	if (s->report_pk[0] == '\0')
+		fatalx("%s: no new report open", __func__);
+	sink_params_init(&p);
+	sink_param_str(&p, s->report_pk);
+	sink_param_int(&p, h->records_skipped);
+	rc = sink_head_lists(&p, h, cause);
+	if (rc == 0)
+		rc = sink_exec(s, "update report totals", sink_sql_end, &p,
+		    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	s->report_pk[0] = '\0';
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
+		xasprintf(cause, "update report totals: report vanished");
+		rc = -1;
+	}
+	PQclear(res);
+	return (rc);
+}

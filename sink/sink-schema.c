@@ -1,0 +1,173 @@
+/*
+ * sink-schema.c: the schema version and migrations.
+ *
+ * The migrations are sink/migrations/NNN_name.sql, embedded at build time
+ * into sink-migrations.c (see sink/embed-sql.awk).  The schema's version is
+ * the highest version in dmarc.schema_version (0 when the table is missing).
+ * sink_migrate takes a session advisory lock, so that two agents started at
+ * once do not both migrate, then applies each missing step in its own
+ * transaction and records it there; a step that fails leaves the schema at
+ * the previous version.  Running it again is a no-op.
+ *
+ * A database newer than the program is never touched: an old binary must
+ * not write into a schema it does not know.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "agent/agent.h"
+#include "sink/sink.h"
+#include "sink/sink_p.h"
+
+static int	sink_db_version(struct sink *, int *, char **);
+static int	sink_too_new(int, char **);
+static int	sink_migrate_step(struct sink *,
+		    const struct sink_migration *, char **);
+static int	sink_migrate_all(struct sink *, char **);
+
+/* The schema version this program writes. */
+int
+sink_schema_version(void)
+{
+	size_t	i;
+	int	v = 0;
+
+	for (i = 0; i < sink_nmigrations; i++)
+		if (sink_migrations[i].version > v)
+			v = sink_migrations[i].version;
+	return (v);
+}
+
+/* The database's schema version, 0 when there is none. */
+static int
+sink_db_version(struct sink *s, int *v, char **cause)
+{
+	PGresult	*res;
+	int		 exists;
+
+	if (sink_exec(s, "look for schema_version",
+	    "SELECT pg_catalog.to_regclass('dmarc.schema_version') IS NOT NULL",
+	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
+		return (-1);
+	exists = PQntuples(res) == 1 && *PQgetvalue(res, 0, 0) == 't';
+	PQclear(res);
+	*v = 0;
+	if (!exists)
+		return (0);
+	if (sink_exec(s, "read schema version",
+	    "SELECT coalesce(max(version), 0) FROM dmarc.schema_version",
+	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
+		return (-1);
+	if (PQntuples(res) == 1)
+		*v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return (0);
+}
+
+static int
+sink_too_new(int v, char **cause)
+{
+	xasprintf(cause, "database schema version %d is newer than this"
+	    " program's (%d): upgrade dmarc-agent", v, sink_schema_version());
+	return (-1);
+}
+
+/* 0 current, 1 missing or old, -1 error or newer than the program. */
+int
+sink_schema_check(struct sink *s, char **cause)
+{
+	int	v;
+
+	if (sink_db_version(s, &v, cause) != 0)
+		return (-1);
+	if (v > sink_schema_version())
+		return (sink_too_new(v, cause));
+	return (v < sink_schema_version() ? 1 : 0);
+}
+
+/* Apply one migration in its own transaction, unless already there. */
+static int
+sink_migrate_step(struct sink *s, const struct sink_migration *m,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 v, rc;
+
+	if (sink_cmd(s, "BEGIN", cause) != 0)
+		return (-1);
+	if (sink_db_version(s, &v, cause) != 0)
+		goto fail;
+	if (v > sink_schema_version()) {
+		sink_too_new(v, cause);
+		goto fail;
+	}
+	if (v >= m->version) {
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+		return (0);
+	}
+	/* Fixed SQL from the source tree, several statements: PQexec. */
+	res = PQexec(s->conn, m->sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		sink_error(s, res, m->name, cause);
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	sink_params_init(&p);
+	sink_param_int(&p, m->version);
+	sink_param_str(&p, m->name);
+	sink_param_str(&p, PACKAGE_NAME " " PACKAGE_VERSION);
+	rc = sink_exec(s, "record schema version",
+	    "INSERT INTO dmarc.schema_version (version, name, applied_by)"
+	    " VALUES ($1, $2, $3)", &p, PGRES_COMMAND_OK, NULL, cause);
+	sink_params_free(&p);
+	if (rc != 0 || sink_cmd(s, "COMMIT", cause) != 0)
+		goto fail;
+	log_info("database schema migrated to version %d (%s)", m->version,
+	    m->name);
+	return (0);
+fail:
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	return (-1);
+}
+
+static int
+sink_migrate_all(struct sink *s, char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < sink_nmigrations; i++) {
+		if (i > 0 && sink_migrations[i].version <=
+		    sink_migrations[i - 1].version)
+			fatalx("%s: migrations out of order", __func__);
+		if (sink_migrate_step(s, &sink_migrations[i], cause) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Create or upgrade the schema. */
+int
+sink_migrate(struct sink *s, char **cause)
+{
+	PGresult	*res;
+	int		 rc;
+
+	if (s->in_msg)
+		fatalx("%s: inside a message transaction", __func__);
+	if (sink_exec(s, "take migration lock",
+	    "SELECT pg_catalog.pg_advisory_lock(" SINK_MIGRATE_LOCK ")",
+	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
+		return (-1);
+	PQclear(res);
+	rc = sink_migrate_all(s, cause);
+	PQclear(PQexec(s->conn,
+	    "SELECT pg_catalog.pg_advisory_unlock(" SINK_MIGRATE_LOCK ")"));
+	return (rc);
+}

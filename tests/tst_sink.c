@@ -1,0 +1,1001 @@
+/*
+ * tst_sink.c: the PostgreSQL sink against a real server.  tests/sink.test
+ * starts a throwaway cluster and runs this with DMARC_CONNINFO set.
+ *
+ * Every step is checked by reading the rows back with a second libpq
+ * connection: each expected row is a table of (column, value) pairs, and
+ * every column of the table must be either in it or explicitly skipped, so
+ * a new column cannot go unchecked.  Values are compared in PostgreSQL's
+ * text output with TimeZone UTC; a NULL value means SQL NULL.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "agent/agent.h"
+#include "report/report.h"
+#include "sink/sink.h"
+#include "sink/sink_p.h"
+#include "tests/unit/tst.h"
+
+#define S(x)	((char *)(x))
+#define NCOLS	48
+
+struct colwant {
+	const char	*col;
+	const char	*want;		/* NULL: SQL NULL */
+};
+struct rowwant {
+	struct colwant	 c[NCOLS];	/* ends at col NULL */
+};
+
+static PGconn	*db;			/* the checking connection */
+static const char *conninfo;
+
+static char	*q1(const char *, const char *, const char *);
+static long long qint(const char *, const char *, const char *);
+static void	 check_rows(const char *, const char *, const char *,
+		    const char *, const struct rowwant *, int,
+		    const char *const *);
+static int	 check_value(const char *, int, const char *, const char *,
+		    const struct rowwant *);
+static void	 sha_fill(unsigned char *, int);
+static void	 build_report(struct report_head *, struct report_record *);
+static void	 msg_info(struct sink_msg_info *, uint32_t, uint32_t,
+		    const char *, const unsigned char *);
+static int	 store_message(struct sink *, const struct sink_msg_info *,
+		    const struct report_head *, const struct report_head *,
+		    const struct report_record *, size_t, enum sink_status *,
+		    int *, enum sink_status);
+static void	 test_migrate(struct sink *);
+static void	 test_comments(void);
+static void	 test_claim(struct sink *);
+static void	 test_store(struct sink *);
+static void	 test_duplicates(struct sink *);
+static void	 test_payload_rollback(struct sink *);
+static void	 test_files(struct sink *);
+static void	 test_after_done(struct sink *);
+static void	 test_data_error(struct sink *);
+static void	 test_newer_schema(struct sink *);
+static void	 test_broken(struct sink *);
+
+/* The first column of the first row as text (malloc'd), NULL for NULL. */
+static char *
+q1(const char *sql, const char *p1, const char *p2)
+{
+	const char	*pv[2] = { p1, p2 };
+	PGresult	*res;
+	char		*v = NULL;
+
+	res = PQexecParams(db, sql, p2 ? 2 : p1 ? 1 : 0, NULL, pv, NULL, NULL,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "query failed: %s: %s", sql,
+		    PQresultErrorMessage(res));
+		tst_failures++;
+	} else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return (v);
+}
+
+static long long
+qint(const char *sql, const char *p1, const char *p2)
+{
+	char		*v = q1(sql, p1, p2);
+	long long	 n = v ? strtoll(v, NULL, 10) : -1;
+
+	free(v);
+	return (n);
+}
+
+/*
+ * Compare the rows of sql (ordered) with want[0..n-1]; columns named in
+ * skip are not compared, every other column must be in the want row.
+ */
+static void
+check_rows(const char *what, const char *sql, const char *p1, const char *p2,
+    const struct rowwant *want, int n, const char *const *skip)
+{
+	const char	*pv[2] = { p1, p2 };
+	PGresult	*res;
+	const char	*col, *got;
+	int		 r, f, k;
+
+	res = PQexecParams(db, sql, p2 ? 2 : 1, NULL, pv, NULL, NULL, 0);
+	tst_checks++;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != n) {
+		fprintf(stderr, "%s: got %d rows (%s), want %d\n", what,
+		    PQntuples(res), PQresultErrorMessage(res), n);
+		tst_failures++;
+		PQclear(res);
+		return;
+	}
+	for (r = 0; r < n; r++) {
+		for (f = 0; f < PQnfields(res); f++) {
+			col = PQfname(res, f);
+			for (k = 0; skip[k] != NULL; k++)
+				if (strcmp(skip[k], col) == 0)
+					break;
+			if (skip[k] != NULL)
+				continue;
+			got = PQgetisnull(res, r, f) ? NULL :
+			    PQgetvalue(res, r, f);
+			tst_checks++;
+			if (!check_value(what, r, col, got, &want[r])) {
+				tst_failures++;
+				fprintf(stderr, "%s: column %s not checked\n",
+				    what, col);
+			}
+		}
+	}
+	PQclear(res);
+}
+
+/* Compare one value with its want entry; 0 when col has none. */
+static int
+check_value(const char *what, int r, const char *col, const char *got,
+    const struct rowwant *want)
+{
+	const struct colwant	*w;
+
+	for (w = want->c; w->col != NULL; w++)
+		if (strcmp(w->col, col) == 0)
+			break;
+	if (w->col == NULL)
+		return (0);
+	tst_checks++;
+	if ((got == NULL) != (w->want == NULL) ||
+	    (got != NULL && strcmp(got, w->want) != 0)) {
+		tst_failures++;
+		fprintf(stderr, "%s row %d: %s = %s%s%s, want %s%s%s\n", what,
+		    r + 1, col, got ? "\"" : "", got ? got : "NULL",
+		    got ? "\"" : "", w->want ? "\"" : "",
+		    w->want ? w->want : "NULL", w->want ? "\"" : "");
+	}
+	return (1);
+}
+
+static void
+sha_fill(unsigned char *sha, int byte)
+{
+	memset(sha, byte, 32);
+}
+
+/* Report 1: three records, every field set, odd values included. */
+static struct report_text errs[] = {
+	{ S("first error"), NULL }, { S("zweiter Fehler"), S("de") }
+};
+static struct report_ext head_ext[] = {
+	{ NULL, S("bar"), S("<bar/>") }
+};
+static char *head_warn[] = {
+	S("odd \"quoted\" \\ {x,y}"), S("plain"), S("late warning")
+};
+/* The end header has one more error, extension and warning. */
+static struct report_text end_errs[] = {
+	{ S("first error"), NULL }, { S("zweiter Fehler"), S("de") },
+	{ S("late error"), S("en") }
+};
+static struct report_ext end_ext[] = {
+	{ NULL, S("bar"), S("<bar/>") }, { S("urn:y"), S("baz"), S("<baz/>") }
+};
+static struct report_dkim dkim1[] = {
+	{ S("example.com"), S("sel1"), S("pass"), NULL, NULL, NULL },
+	{ S("other.example"), S("S2"), NULL, S("Hardfail "), S("bad sig"),
+	  S("en") }
+};
+static struct report_spf spf1[] = {
+	{ S("example.com"), S("mfrom"), NULL, NULL, S("hardfail"), NULL,
+	  NULL },
+	{ S("helo.example"), NULL, S("HELO!"), S("softfail"), NULL, S("soft"),
+	  S("de") }
+};
+static struct report_reason reasons1[] = {
+	{ S("forwarded"), NULL, S("via list"), S("en") },
+	{ NULL, S("weird_reason"), NULL, NULL }
+};
+static struct report_reason reasons3[] = {
+	{ S("local_policy"), NULL, NULL, NULL }
+};
+static struct report_ext rec_ext1[] = {
+	{ S("urn:x"), S("foo"), S("<foo xmlns=\"urn:x\">1</foo>") }
+};
+static char *rec_warn1[] = { S("count had spaces") };
+
+static void
+build_report(struct report_head *h, struct report_record *r)
+{
+	memset(h, 0, sizeof *h);
+	h->format = REPORT_FMT_RFC9990;
+	h->xml_namespace = S("urn:ietf:params:xml:ns:dmarc-2.0");
+	h->xml_version = S("1.0");
+	h->org_name = S("Example Org");
+	h->reporter_key = S("example org");
+	h->org_email = S("dmarc@example.net");
+	h->extra_contact_info = S("https://example.net/dmarc");
+	h->extra_contact_info_lang = S("en");
+	h->report_id = S("r-0001");
+	h->date_begin = 1700000000;
+	h->date_end = 1700086399;
+	h->end_raw = S(" 1700086399 ");
+	h->generator = S("tst_sink 1.0");
+	h->policy_domain = S("example.com");
+	h->policy_p = S("reject");
+	h->policy_sp_raw = S("Quarantine!");
+	h->policy_np = S("none");
+	h->policy_adkim = S("r");
+	h->policy_aspf_raw = S("x");
+	h->policy_pct = -1;
+	h->policy_pct_raw = S("150");
+	h->policy_fo = S("1");
+	h->policy_testing = S("n");
+	h->discovery_method = S("treewalk");
+	h->discovery_method_raw = NULL;
+	h->policy_published_count = 1;
+	h->errors = errs;
+	h->nerrors = 2;
+	h->ext = head_ext;
+	h->next = 1;
+	h->warnings = head_warn;
+	h->nwarnings = 2;		/* the end header has 3 */
+	h->record_count = 3;
+	h->message_total = 12;
+	h->records_skipped = 1;
+
+	memset(r, 0, 3 * sizeof *r);
+	r[0].ord = 1;
+	r[0].source_ip = S("192.0.2.1");
+	r[0].message_count = 5;
+	r[0].disposition = S("none");
+	r[0].dkim_aligned = S("pass");
+	r[0].spf_aligned = S("pass");
+	r[0].header_from = S("example.com");
+	r[0].envelope_from = S("example.com");
+	r[0].identifiers_tag = "identifiers";
+	r[0].dkim = dkim1;
+	r[0].ndkim = 2;
+	r[0].spf = spf1;
+	r[0].nspf = 2;
+	r[0].reasons = reasons1;
+	r[0].nreasons = 2;
+	r[0].ext = rec_ext1;
+	r[0].next = 1;
+	r[0].warnings = rec_warn1;
+	r[0].nwarnings = 1;
+
+	r[1].ord = 2;
+	r[1].source_ip = S("2001:db8::1");
+	r[1].message_count = 7;
+	r[1].disposition = S("quarantine");
+	r[1].dkim_aligned = S("fail");
+	r[1].spf_aligned = S("fail");
+	r[1].header_from = S("example.com");
+	r[1].envelope_from = S("");
+	r[1].envelope_to = S("example.org");
+	r[1].identifiers_tag = "identities";
+
+	r[2].ord = 3;
+	r[2].source_ip_raw = S("not-an-ip");
+	r[2].message_count = 0;
+	r[2].count_raw = S("n/a");
+	r[2].disposition_raw = S("discard");
+	r[2].dkim_aligned_raw = S("unknown");
+	r[2].spf_aligned = S("pass");
+	r[2].identifiers_tag = "missing";
+	r[2].reasons = reasons3;
+	r[2].nreasons = 1;
+}
+
+/*
+ * Store one message holding one payload with report h (records in batches
+ * of two, hend the end header or NULL for h): *prior, *head the
+ * sink_report_head result.  Returns 0 or -1.
+ */
+static int
+store_message(struct sink *s, const struct sink_msg_info *mi,
+    const struct report_head *h, const struct report_head *hend,
+    const struct report_record *r, size_t n, enum sink_status *prior,
+    int *head, enum sink_status final)
+{
+	struct sink_file_info	 fi;
+	unsigned char		 psha[32];
+	char			*cause = NULL;
+	size_t			 i, k;
+
+	memset(&fi, 0, sizeof fi);
+	fi.mime_path = "2";
+	fi.filename = "google.com!example.com!1700000000!1700086399.zip";
+	fi.content_type = "application/zip";
+	fi.transfer_encoding = "base64";
+	fi.container = "zip>xml";
+	fi.zip_member = "google.com!example.com!1700000000!1700086399.xml";
+	fi.kind = "xml";
+	fi.encoded_bytes = 1234;
+	sha_fill(psha, 0x01);
+
+	if (sink_msg_begin(s, mi, prior, &cause) != 0)
+		goto fail;
+	if (sink_payload_savepoint(s, &cause) != 0 ||
+	    sink_file_begin(s, &fi, &cause) != 0)
+		goto fail;
+	if ((*head = sink_report_head(s, h, &cause)) == -1)
+		goto fail;
+	if (*head == 0) {
+		for (i = 0; i < n; i += k) {
+			k = n - i < 2 ? n - i : 2;
+			if (sink_report_records(s, r + i, k, &cause) != 0)
+				goto fail;
+		}
+		if (sink_report_end(s, hend ? hend : h, &cause) != 0)
+			goto fail;
+	}
+	if (sink_file_end(s, 4321, psha, NULL, &cause) != 0 ||
+	    sink_msg_commit(s, final, "1 report", &cause) != 0)
+		goto fail;
+	return (0);
+fail:
+	fprintf(stderr, "store_message: %s\n", cause);
+	free(cause);
+	sink_msg_rollback(s);
+	tst_failures++;
+	return (-1);
+}
+
+static void
+test_migrate(struct sink *s)
+{
+	char	*cause = NULL, *at1, *at2;
+
+	CHECK_INT(sink_schema_check(s, &cause), 1);
+	CHECK(sink_schema_version() >= 1);
+	CHECK_INT(sink_migrate(s, &cause), 0);
+	if (cause != NULL)
+		fprintf(stderr, "migrate: %s\n", cause);
+	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.schema_version", NULL,
+	    NULL), sink_nmigrations);
+	at1 = q1("SELECT max(applied_at)::text FROM dmarc.schema_version",
+	    NULL, NULL);
+	/* Twice: a no-op. */
+	CHECK_INT(sink_migrate(s, &cause), 0);
+	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.schema_version", NULL,
+	    NULL), sink_nmigrations);
+	at2 = q1("SELECT max(applied_at)::text FROM dmarc.schema_version",
+	    NULL, NULL);
+	CHECK_STR(at2, at1);
+	free(at1);
+	free(at2);
+	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
+	    " 'dmarc'", NULL, NULL), 12);
+	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
+	    " 'dmarc'", NULL, NULL), 7);
+	free(cause);
+}
+
+/* Every table, view and column of the schema has a comment. */
+static void
+test_comments(void)
+{
+	char	*missing;
+
+	missing = q1("SELECT string_agg(c.relname || '.' || a.attname, ' ')"
+	    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE n.nspname = 'dmarc' AND c.relkind IN ('r', 'v')"
+	    " AND a.attnum > 0 AND NOT a.attisdropped"
+	    " AND col_description(c.oid, a.attnum) IS NULL", NULL, NULL);
+	CHECK_STR(missing, NULL);
+	free(missing);
+	missing = q1("SELECT string_agg(c.relname, ' ') FROM pg_class c"
+	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE n.nspname = 'dmarc' AND c.relkind IN ('r', 'v')"
+	    " AND obj_description(c.oid, 'pg_class') IS NULL", NULL, NULL);
+	CHECK_STR(missing, NULL);
+	free(missing);
+	CHECK_INT(qint("SELECT count(*) FROM pg_namespace WHERE nspname ="
+	    " 'dmarc' AND obj_description(oid, 'pg_namespace') IS NOT NULL",
+	    NULL, NULL), 1);
+}
+
+static void
+test_claim(struct sink *s)
+{
+	static const uint32_t	 a[] = { 1, 2, 3 }, b[] = { 3, 4 };
+	struct sink_ledger_entry *e;
+	size_t			 n;
+	char			*cause = NULL;
+
+	CHECK_INT(sink_claim(s, "INBOX", 100, a, 3, &cause), 0);
+	CHECK_INT(sink_claim(s, "INBOX", 100, b, 2, &cause), 0);
+	CHECK_INT(sink_claim(s, "INBOX", 100, b, 0, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, "INBOX", 100, &e, &n, &cause), 0);
+	CHECK_INT(n, 4);
+	if (n == 4) {
+		CHECK_INT(e[0].uid, 1);
+		CHECK_INT(e[3].uid, 4);
+		CHECK_INT(e[2].status, SINK_CLAIMED);
+		CHECK_INT(e[3].after_done, 0);
+	}
+	free(e);
+	CHECK_INT(sink_ledger_list(s, "INBOX", 999, &e, &n, &cause), 0);
+	CHECK_INT(n, 0);
+	CHECK(e == NULL);
+	CHECK_STR(sink_status_name(SINK_TOO_LARGE), "too_large");
+	CHECK_STR(sink_status_name(SINK_NONE), "none");
+	free(cause);
+}
+
+static const char *const skip_ids[] = { "id", "report_pk", "record_pk",
+	"file_pk", "message_pk", "first_seen", "last_seen", "fetched_at",
+	"status_at", "created_at", "delivered_at", NULL };
+
+static const struct rowwant want_msg1[] = { { {
+	{ "mailbox", "INBOX" }, { "uidvalidity", "100" }, { "uid", "1" },
+	{ "path", NULL }, { "message_id", "<m1@example.net>" },
+	{ "from_addr", "noreply-dmarc@google.com" },
+	{ "subject", "Report Domain: example.com Submitter: google.com"
+	    " Report-ID: <r-0001>" },
+	{ "date_hdr", "2023-11-15 23:13:20+00" }, { "size_bytes", "5000" },
+	{ "sha256", "\\xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaa" },
+	{ "auth_results", "mx.example.com; dkim=pass" },
+	{ "status", "stored" }, { "status_detail", "1 report" },
+	{ "after_action", "pending" }, { NULL, NULL } } } };
+
+static const struct rowwant want_file1[] = { { {
+	{ "mime_path", "2" },
+	{ "filename", "google.com!example.com!1700000000!1700086399.zip" },
+	{ "content_type", "application/zip" },
+	{ "transfer_encoding", "base64" }, { "container", "zip>xml" },
+	{ "zip_member", "google.com!example.com!1700000000!1700086399.xml" },
+	{ "kind", "xml" }, { "encoded_bytes", "1234" },
+	{ "payload_bytes", "4321" },
+	{ "payload_sha256", "\\x0101010101010101010101010101010101010101010101"
+	    "010101010101010101" },
+	{ "error", NULL }, { "fn_receiver", "google.com" },
+	{ "fn_policy_domain", "example.com" }, { "fn_begin", "1700000000" },
+	{ "fn_end", "1700086399" }, { "fn_unique_id", NULL },
+	{ "subj_domain", "example.com" }, { "subj_submitter", "google.com" },
+	{ "subj_report_id", "r-0001" }, { NULL, NULL } } } };
+
+static const struct rowwant want_report1[] = { { {
+	{ "format", "rfc9990" },
+	{ "xml_namespace", "urn:ietf:params:xml:ns:dmarc-2.0" },
+	{ "xml_version", "1.0" }, { "org_name", "Example Org" },
+	{ "reporter_key", "example org" }, { "org_email", "dmarc@example.net" },
+	{ "extra_contact_info", "https://example.net/dmarc" },
+	{ "extra_contact_info_lang", "en" }, { "report_id", "r-0001" },
+	{ "date_begin", "2023-11-14 22:13:20+00" },
+	{ "date_end", "2023-11-15 22:13:19+00" }, { "begin_raw", NULL },
+	{ "end_raw", " 1700086399 " }, { "generator", "tst_sink 1.0" },
+	{ "policy_domain", "example.com" }, { "policy_p", "reject" },
+	{ "policy_p_raw", NULL }, { "policy_sp", NULL },
+	{ "policy_sp_raw", "Quarantine!" }, { "policy_np", "none" },
+	{ "policy_np_raw", NULL }, { "policy_adkim", "r" },
+	{ "policy_adkim_raw", NULL }, { "policy_aspf", NULL },
+	{ "policy_aspf_raw", "x" }, { "policy_pct", NULL },
+	{ "policy_pct_raw", "150" }, { "policy_fo", "1" },
+	{ "policy_testing", "n" }, { "policy_testing_raw", NULL },
+	{ "discovery_method", "treewalk" }, { "discovery_method_raw", NULL },
+	{ "policy_published_count", "1" }, { "record_count", "3" },
+	{ "message_total", "12" }, { "records_skipped", "1" },
+	{ "parse_warnings",
+	    "{\"odd \\\"quoted\\\" \\\\ {x,y}\",plain,\"late warning\"}" },
+	{ "seen_count", "1" }, { NULL, NULL } } } };
+
+#define REC_COMMON \
+	{ "policy_domain", "example.com" }, \
+	{ "date_begin", "2023-11-14 22:13:20+00" }, \
+	{ "report_day", "2023-11-14" }
+
+static const struct rowwant want_records1[] = { { {
+	REC_COMMON, { "ord", "1" }, { "source_ip", "192.0.2.1" },
+	{ "source_ip_raw", NULL }, { "message_count", "5" },
+	{ "count_raw", NULL }, { "disposition", "none" },
+	{ "disposition_raw", NULL }, { "dkim_aligned", "pass" },
+	{ "dkim_aligned_raw", NULL }, { "spf_aligned", "pass" },
+	{ "spf_aligned_raw", NULL }, { "dmarc_pass", "t" },
+	{ "header_from", "example.com" }, { "envelope_from", "example.com" },
+	{ "envelope_to", NULL }, { "identifiers_tag", "identifiers" },
+	{ "parse_warnings", "{\"count had spaces\"}" }, { NULL, NULL } } }, { {
+	REC_COMMON, { "ord", "2" }, { "source_ip", "2001:db8::1" },
+	{ "source_ip_raw", NULL }, { "message_count", "7" },
+	{ "count_raw", NULL }, { "disposition", "quarantine" },
+	{ "disposition_raw", NULL }, { "dkim_aligned", "fail" },
+	{ "dkim_aligned_raw", NULL }, { "spf_aligned", "fail" },
+	{ "spf_aligned_raw", NULL }, { "dmarc_pass", "f" },
+	{ "header_from", "example.com" }, { "envelope_from", "" },
+	{ "envelope_to", "example.org" }, { "identifiers_tag", "identities" },
+	{ "parse_warnings", "{}" }, { NULL, NULL } } }, { {
+	REC_COMMON, { "ord", "3" }, { "source_ip", NULL },
+	{ "source_ip_raw", "not-an-ip" }, { "message_count", "0" },
+	{ "count_raw", "n/a" }, { "disposition", NULL },
+	{ "disposition_raw", "discard" }, { "dkim_aligned", NULL },
+	{ "dkim_aligned_raw", "unknown" }, { "spf_aligned", "pass" },
+	{ "spf_aligned_raw", NULL }, { "dmarc_pass", "t" },
+	{ "header_from", NULL }, { "envelope_from", NULL },
+	{ "envelope_to", NULL }, { "identifiers_tag", "missing" },
+	{ "parse_warnings", "{}" }, { NULL, NULL } } } };
+
+static const struct rowwant want_dkim1[] = { { {
+	{ "ord", "1" }, { "domain", "example.com" }, { "selector", "sel1" },
+	{ "result", "pass" }, { "result_raw", NULL }, { "human_result", NULL },
+	{ "human_result_lang", NULL }, { NULL, NULL } } }, { {
+	{ "ord", "2" }, { "domain", "other.example" }, { "selector", "S2" },
+	{ "result", NULL }, { "result_raw", "Hardfail " },
+	{ "human_result", "bad sig" }, { "human_result_lang", "en" },
+	{ NULL, NULL } } } };
+
+static const struct rowwant want_spf1[] = { { {
+	{ "ord", "1" }, { "domain", "example.com" }, { "scope", "mfrom" },
+	{ "scope_raw", NULL }, { "result", NULL }, { "result_raw", "hardfail" },
+	{ "human_result", NULL }, { "human_result_lang", NULL },
+	{ NULL, NULL } } }, { {
+	{ "ord", "2" }, { "domain", "helo.example" }, { "scope", NULL },
+	{ "scope_raw", "HELO!" }, { "result", "softfail" },
+	{ "result_raw", NULL }, { "human_result", "soft" },
+	{ "human_result_lang", "de" }, { NULL, NULL } } } };
+
+static const struct rowwant want_reason1[] = { { {
+	{ "ord", "1" }, { "type", "forwarded" }, { "type_raw", NULL },
+	{ "comment", "via list" }, { "comment_lang", "en" }, { NULL, NULL } } },
+	{ { { "ord", "2" }, { "type", NULL }, { "type_raw", "weird_reason" },
+	{ "comment", NULL }, { "comment_lang", NULL }, { NULL, NULL } } } };
+
+static const struct rowwant want_reason3[] = { { {
+	{ "ord", "1" }, { "type", "local_policy" }, { "type_raw", NULL },
+	{ "comment", NULL }, { "comment_lang", NULL }, { NULL, NULL } } } };
+
+static const struct rowwant want_recext1[] = { { {
+	{ "ord", "1" }, { "ns_uri", "urn:x" }, { "local_name", "foo" },
+	{ "xml", "<foo xmlns=\"urn:x\">1</foo>" }, { NULL, NULL } } } };
+
+static const struct rowwant want_errors1[] = { { {
+	{ "ord", "1" }, { "message", "first error" }, { "lang", NULL },
+	{ NULL, NULL } } }, { {
+	{ "ord", "2" }, { "message", "zweiter Fehler" }, { "lang", "de" },
+	{ NULL, NULL } } }, { {
+	{ "ord", "3" }, { "message", "late error" }, { "lang", "en" },
+	{ NULL, NULL } } } };
+
+static const struct rowwant want_repext1[] = { { {
+	{ "ord", "1" }, { "ns_uri", NULL }, { "local_name", "bar" },
+	{ "xml", "<bar/>" }, { NULL, NULL } } }, { {
+	{ "ord", "2" }, { "ns_uri", "urn:y" }, { "local_name", "baz" },
+	{ "xml", "<baz/>" }, { NULL, NULL } } } };
+
+static struct report_head	 head1;
+static struct report_record	 recs1[3];
+static unsigned char		 msha1[32], msha2[32];
+static char			*report1_pk;
+
+static void
+msg_info(struct sink_msg_info *mi, uint32_t uv, uint32_t uid,
+    const char *msgid, const unsigned char *sha)
+{
+	memset(mi, 0, sizeof *mi);
+	mi->mailbox = "INBOX";
+	mi->uidvalidity = uv;
+	mi->uid = uid;
+	mi->message_id = msgid;
+	mi->from = "noreply-dmarc@google.com";
+	mi->subject = "Report Domain: example.com Submitter: google.com"
+	    " Report-ID: <r-0001>";
+	mi->date = 1700090000;
+	mi->auth_results = "mx.example.com; dkim=pass";
+	mi->size = 5000;
+	mi->sha256 = sha;
+}
+
+/* Claimed uid 1 carries report 1: every column read back. */
+static void
+test_store(struct sink *s)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 hend;
+	enum sink_status	 prior = SINK_NONE;
+	int			 head = -1;
+	char			*msg_pk, *file_pk, *rec;
+
+	build_report(&head1, recs1);
+	hend = head1;
+	hend.errors = end_errs;
+	hend.nerrors = 3;
+	hend.ext = end_ext;
+	hend.next = 2;
+	hend.nwarnings = 3;
+	sha_fill(msha1, 0xaa);
+	msg_info(&mi, 100, 1, "<m1@example.net>", msha1);
+	if (store_message(s, &mi, &head1, &hend, recs1, 3, &prior, &head,
+	    SINK_STORED) != 0)
+		return;
+	CHECK_INT(prior, SINK_CLAIMED);
+	CHECK_INT(head, 0);
+	check_rows("mail_message", "SELECT * FROM dmarc.mail_message"
+	    " WHERE mailbox = $1 AND uidvalidity = 100 AND uid = 1", "INBOX",
+	    NULL, want_msg1, 1, skip_ids);
+	msg_pk = q1("SELECT id FROM dmarc.mail_message WHERE uidvalidity = 100"
+	    " AND uid = $1", "1", NULL);
+	check_rows("report_file", "SELECT * FROM dmarc.report_file"
+	    " WHERE message_pk = $1", msg_pk, NULL, want_file1, 1, skip_ids);
+	file_pk = q1("SELECT id FROM dmarc.report_file WHERE message_pk = $1",
+	    msg_pk, NULL);
+	check_rows("report", "SELECT * FROM dmarc.report WHERE file_pk = $1",
+	    file_pk, NULL, want_report1, 1, skip_ids);
+	report1_pk = q1("SELECT id FROM dmarc.report WHERE file_pk = $1",
+	    file_pk, NULL);
+	check_rows("record", "SELECT * FROM dmarc.record WHERE report_pk = $1"
+	    " ORDER BY ord", report1_pk, NULL, want_records1, 3, skip_ids);
+	rec = q1("SELECT id FROM dmarc.record WHERE report_pk = $1 AND"
+	    " ord = 1", report1_pk, NULL);
+	check_rows("record_dkim", "SELECT * FROM dmarc.record_dkim"
+	    " WHERE record_pk = $1 ORDER BY ord", rec, NULL, want_dkim1, 2,
+	    skip_ids);
+	check_rows("record_spf", "SELECT * FROM dmarc.record_spf"
+	    " WHERE record_pk = $1 ORDER BY ord", rec, NULL, want_spf1, 2,
+	    skip_ids);
+	check_rows("record_reason", "SELECT * FROM dmarc.record_reason"
+	    " WHERE record_pk = $1 ORDER BY ord", rec, NULL, want_reason1, 2,
+	    skip_ids);
+	check_rows("record_extension", "SELECT * FROM dmarc.record_extension"
+	    " WHERE record_pk = $1 ORDER BY ord", rec, NULL, want_recext1, 1,
+	    skip_ids);
+	free(rec);
+	rec = q1("SELECT id FROM dmarc.record WHERE report_pk = $1 AND"
+	    " ord = 3", report1_pk, NULL);
+	check_rows("record_reason 3", "SELECT * FROM dmarc.record_reason"
+	    " WHERE record_pk = $1 ORDER BY ord", rec, NULL, want_reason3, 1,
+	    skip_ids);
+	free(rec);
+	check_rows("report_error", "SELECT * FROM dmarc.report_error"
+	    " WHERE report_pk = $1 ORDER BY ord", report1_pk, NULL,
+	    want_errors1, 3, skip_ids);
+	check_rows("report_extension", "SELECT * FROM dmarc.report_extension"
+	    " WHERE report_pk = $1 ORDER BY ord", report1_pk, NULL,
+	    want_repext1, 2, skip_ids);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record_dkim d JOIN"
+	    " dmarc.record r ON r.id = d.record_pk WHERE r.report_pk = $1",
+	    report1_pk, NULL), 2);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record_spf d JOIN"
+	    " dmarc.record r ON r.id = d.record_pk WHERE r.report_pk = $1",
+	    report1_pk, NULL), 2);
+	/* The warning survived the array literal byte for byte. */
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE id = $1 AND"
+	    " parse_warnings[1] = $2", report1_pk, head_warn[0]), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
+	    " report_pk = $1 AND file_pk = $2 AND counted", report1_pk,
+	    file_pk), 1);
+	/* The views see it. */
+	CHECK_INT(qint("SELECT messages FROM dmarc.v_daily_volume WHERE"
+	    " day = '2023-11-14' AND header_from = $1", "example.com", NULL),
+	    12);
+	CHECK_INT(qint("SELECT round(sum(messages)) FROM"
+	    " dmarc.v_daily_volume_prorated WHERE policy_domain = $1",
+	    "example.com", NULL), 12);
+	free(msg_pk);
+	free(file_pk);
+}
+
+/*
+ * Report 1 again from another message (counted), then the first message
+ * re-read under a new UIDVALIDITY (not counted).
+ */
+static void
+test_duplicates(struct sink *s)
+{
+	struct sink_msg_info	mi;
+	enum sink_status	prior = SINK_NONE;
+	int			head = -1;
+
+	if (report1_pk == NULL)
+		return;
+	sha_fill(msha2, 0xbb);
+	msg_info(&mi, 100, 2, "<m2@example.net>", msha2);
+	if (store_message(s, &mi, &head1, NULL, recs1, 3, &prior, &head,
+	    SINK_DUPLICATE) != 0)
+		return;
+	CHECK_INT(prior, SINK_CLAIMED);
+	CHECK_INT(head, 1);
+	CHECK_INT(qint("SELECT seen_count FROM dmarc.report WHERE id = $1",
+	    report1_pk, NULL), 2);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record", NULL, NULL), 3);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record_dkim", NULL, NULL),
+	    2);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report", NULL, NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
+	    " report_pk = $1 AND counted", report1_pk, NULL), 2);
+	CHECK_INT(qint("SELECT duplicate_deliveries FROM"
+	    " dmarc.v_reporter_activity WHERE reporter_key = $1",
+	    "example org", NULL), 1);
+
+	/* Same mail, new UIDVALIDITY: a new ledger row, seen_count kept. */
+	msg_info(&mi, 101, 1, "<m1@example.net>", msha1);
+	if (store_message(s, &mi, &head1, NULL, recs1, 3, &prior, &head,
+	    SINK_DUPLICATE) != 0)
+		return;
+	CHECK_INT(prior, SINK_NONE);
+	CHECK_INT(head, 1);
+	CHECK_INT(qint("SELECT seen_count FROM dmarc.report WHERE id = $1",
+	    report1_pk, NULL), 2);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
+	    " report_pk = $1", report1_pk, NULL), 3);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
+	    " report_pk = $1 AND NOT counted", report1_pk, NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record", NULL, NULL), 3);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " uidvalidity = 101 AND status = 'duplicate'", NULL, NULL), 1);
+
+	/* The stored ledger row itself, met again: prior says stored. */
+	msg_info(&mi, 100, 1, "<m1@example.net>", msha1);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, NULL), 0);
+	CHECK_INT(prior, SINK_STORED);
+	sink_msg_rollback(s);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " uidvalidity = 100 AND uid = 1 AND status = 'stored'", NULL,
+	    NULL), 1);
+}
+
+/*
+ * Message 3: a payload rolled back to its savepoint leaves nothing; the
+ * next payload (an org_name made to look like SQL) is stored verbatim.
+ */
+static void
+test_payload_rollback(struct sink *s)
+{
+	static const char	 evil[] = "Robert'); DROP TABLE dmarc.record;--"
+				    " \\x00 $1 \"";
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	char			*cause = NULL, *got;
+	int			 rc = 0;
+
+	build_report(&h, r);
+	h.report_id = S("r-rolled-back");
+	sha_fill(sha, 0xcc);
+	msg_info(&mi, 100, 3, "<m3@example.net>", sha);
+	memset(&fi, 0, sizeof fi);
+	fi.mime_path = "1";
+	fi.kind = "xml";
+	rc |= sink_msg_begin(s, &mi, &prior, &cause);
+	rc |= sink_payload_savepoint(s, &cause);
+	rc |= sink_file_begin(s, &fi, &cause);
+	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	rc |= sink_report_records(s, r, 3, &cause);
+	rc |= sink_payload_rollback(s, &cause);
+
+	h.report_id = S("r-evil");
+	h.org_name = S(evil);
+	fi.mime_path = "2";
+	rc |= sink_payload_savepoint(s, &cause);
+	rc |= sink_file_begin(s, &fi, &cause);
+	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	rc |= sink_report_records(s, r, 1, &cause);
+	rc |= sink_report_end(s, &h, &cause);
+	rc |= sink_file_end(s, 10, NULL, "partly odd", &cause);
+	rc |= sink_msg_commit(s, SINK_STORED, NULL, &cause);
+	CHECK_INT(rc, 0);
+	if (cause != NULL)
+		fprintf(stderr, "payload rollback: %s\n", cause);
+	free(cause);
+
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id ="
+	    " $1", "r-rolled-back", NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_file f JOIN"
+	    " dmarc.mail_message m ON m.id = f.message_pk WHERE m.uid = 3 AND"
+	    " m.uidvalidity = 100", NULL, NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_file WHERE"
+	    " mime_path = '2' AND error = $1 AND payload_sha256 IS NULL",
+	    "partly odd", NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " uid = 3 AND uidvalidity = 100 AND status = 'stored'"
+	    " AND status_detail IS NULL", NULL, NULL), 1);
+	got = q1("SELECT org_name FROM dmarc.report WHERE report_id = $1",
+	    "r-evil", NULL);
+	CHECK_STR(got, evil);
+	free(got);
+	CHECK_INT(qint("SELECT record_count FROM dmarc.report WHERE"
+	    " report_id = $1", "r-evil", NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record", NULL, NULL), 4);
+}
+
+/* Files: the content SHA-256 is the key. */
+static void
+test_files(struct sink *s)
+{
+	struct sink_msg_info	mi;
+	struct report_head	h;
+	struct report_record	r[3];
+	enum sink_status	prior = SINK_NONE;
+	unsigned char		sha[32];
+	int			head = -1;
+
+	build_report(&h, r);
+	h.report_id = S("r-file");
+	sha_fill(sha, 0xdd);
+	memset(&mi, 0, sizeof mi);
+	mi.mailbox = "file";
+	mi.path = "/tmp/report.xml";
+	mi.date = -1;
+	mi.size = 777;
+	mi.sha256 = sha;
+	if (store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED) != 0)
+		return;
+	CHECK_INT(prior, SINK_NONE);
+	CHECK_INT(head, 0);
+	mi.path = "/tmp/elsewhere/report.xml";
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, NULL), 0);
+	CHECK_INT(prior, SINK_STORED);
+	sink_msg_rollback(s);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " mailbox = 'file' AND uidvalidity = 0 AND uid IS NULL AND"
+	    " path = $1 AND date_hdr IS NULL AND size_bytes = 777", 
+	    "/tmp/report.xml", NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " mailbox = 'file'", NULL, NULL), 1);
+}
+
+static void
+test_after_done(struct sink *s)
+{
+	static const uint32_t	 done[] = { 1, 2 };
+	struct sink_ledger_entry *e;
+	size_t			 n;
+	char			*cause = NULL;
+
+	CHECK_INT(sink_after_done(s, "INBOX", 100, done, 2, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, "INBOX", 100, &e, &n, &cause), 0);
+	CHECK_INT(n, 4);
+	if (n == 4) {
+		CHECK_INT(e[0].uid, 1);
+		CHECK_INT(e[0].status, SINK_STORED);
+		CHECK_INT(e[0].after_done, 1);
+		CHECK_INT(e[1].status, SINK_DUPLICATE);
+		CHECK_INT(e[1].after_done, 1);
+		CHECK_INT(e[2].status, SINK_STORED);
+		CHECK_INT(e[2].after_done, 0);
+		CHECK_INT(e[3].status, SINK_CLAIMED);
+	}
+	free(e);
+	CHECK_INT(sink_ledger_list(s, "INBOX", 101, &e, &n, &cause), 0);
+	CHECK_INT(n, 1);
+	free(e);
+	free(cause);
+}
+
+/* A data error: -1 with a one-line cause, the connection still fine. */
+static void
+test_data_error(struct sink *s)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	char			*cause = NULL;
+
+	build_report(&h, r);
+	h.report_id = S("r-bad-ip");
+	r[0].source_ip = S("300.1.2.3");
+	sha_fill(sha, 0xee);
+	msg_info(&mi, 100, 4, "<m4@example.net>", sha);
+	memset(&fi, 0, sizeof fi);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	CHECK_INT(sink_report_records(s, r, 3, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "insert records: invalid input"
+	    " syntax for type inet") != NULL);
+	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
+	CHECK_INT(sink_is_broken(s), 0);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_msg_commit(s, SINK_STORED, NULL, &cause), -1);
+	CHECK(cause != NULL);
+	free(cause);
+	sink_msg_rollback(s);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id ="
+	    " $1", "r-bad-ip", NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " uidvalidity = 100 AND uid = 4 AND status = 'claimed' AND"
+	    " message_id IS NULL", NULL, NULL), 1);
+}
+
+static void
+test_newer_schema(struct sink *s)
+{
+	PGresult	*res;
+	char		*cause = NULL;
+
+	res = PQexec(db, "INSERT INTO dmarc.schema_version (version, name)"
+	    " VALUES (999, '999_future')");
+	CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
+	PQclear(res);
+	CHECK_INT(sink_schema_check(s, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "999") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_migrate(s, &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "newer") != NULL);
+	free(cause);
+	cause = NULL;
+	PQclear(PQexec(db, "DELETE FROM dmarc.schema_version WHERE"
+	    " version = 999"));
+	CHECK_INT(sink_schema_check(s, &cause), 0);
+	free(cause);
+}
+
+/* The server ends our session: sink_is_broken says so. */
+static void
+test_broken(struct sink *s)
+{
+	char	*cause = NULL;
+
+	CHECK_INT(qint("SELECT count(pg_terminate_backend(pid)) FROM"
+	    " pg_stat_activity WHERE application_name = $1", "dmarc-agent",
+	    NULL), 1);
+	CHECK_INT(sink_schema_check(s, &cause), -1);
+	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
+	CHECK_INT(sink_is_broken(s), 1);
+	free(cause);
+}
+
+int
+main(void)
+{
+	struct sink	*s;
+	char		*cause = NULL;
+
+	log_init(LOG_TO_STDERR, 0);
+	if ((conninfo = getenv("DMARC_CONNINFO")) == NULL) {
+		fprintf(stderr, "tst_sink: DMARC_CONNINFO is not set\n");
+		return (1);
+	}
+	/* A wrong password is an error with a cause, not a crash. */
+	CHECK(sink_open("host=127.0.0.1 port=1 dbname=x connect_timeout=2",
+	    &cause) == NULL);
+	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
+	free(cause);
+	cause = NULL;
+
+	db = PQconnectdb(conninfo);
+	if (PQstatus(db) != CONNECTION_OK) {
+		fprintf(stderr, "tst_sink: %s", PQerrorMessage(db));
+		return (1);
+	}
+	PQclear(PQexec(db, "SET TimeZone = 'UTC'"));
+	PQclear(PQexec(db, "SET application_name = 'tst_sink'"));
+	if ((s = sink_open(conninfo, &cause)) == NULL) {
+		fprintf(stderr, "tst_sink: sink_open: %s\n", cause);
+		return (1);
+	}
+
+	test_migrate(s);
+	test_comments();
+	test_claim(s);
+	test_store(s);
+	test_duplicates(s);
+	test_payload_rollback(s);
+	test_files(s);
+	test_after_done(s);
+	test_data_error(s);
+	test_newer_schema(s);
+	test_broken(s);
+
+	sink_close(s);
+	free(report1_pk);
+	PQfinish(db);
+	return (TST_DONE());
+}
