@@ -1,0 +1,816 @@
+/*
+ * cmd.c: poll, run, ingest and migrate.
+ *
+ * A poll of one mailbox, in the order the ledger requires:
+ *   1. SELECT (UIDVALIDITY), read the ledger rows of (mailbox, uidvalidity)
+ *      and UID SEARCH ALL;
+ *   2. complete the after-actions still pending for messages that reached
+ *      a final status (a crash may have come between commit and move);
+ *   3. claim the new UIDs (committed before any fetch);
+ *   4. fetch claimed-but-unfinished and new messages with BODY.PEEK[] and
+ *      run each through the pipeline (one transaction per message);
+ *   5. flag, move or delete them in as few IMAP commands as possible, then
+ *      mark the after-actions done.
+ * Nothing is flagged or moved before its rows are committed, so a crash at
+ * any point loses nothing and counts nothing twice.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/cmd.h"
+#include "agent/conf.h"
+#include "agent/pipeline.h"
+#include "imap/imap.h"
+#include "mime/mime.h"
+#include "sink/sink.h"
+
+#define FILE_MAILBOX	"file"
+#define MAX_DEPTH	64
+
+/* A UID and what became of it. */
+struct poll_item {
+	uint32_t	 uid;
+	enum sink_status status;
+};
+
+struct poll_list {
+	struct poll_item	*v;
+	size_t			 n;
+};
+
+/* One mailbox poll. */
+struct poll_ctx {
+	const struct conf		*conf;
+	const struct conf_mailbox	*mb;
+	struct sink			*sink;
+	uint32_t			 uidvalidity;
+	struct pipeline_counts		 counts;
+	struct poll_list		 done;	/* after-actions to do */
+	char				*dbcause; /* set: database failed */
+};
+
+static volatile sig_atomic_t	cmd_quit;
+
+/*
+ * Fault injection for the crash tests (DMARC_AGENT_FAULT): the process
+ * kills itself with SIGKILL at a named point, so tests can prove that a
+ * crash there loses nothing and counts nothing twice.
+ *   kill-after-commit:N   after the Nth message committed in this run
+ *   kill-before-after     after the fetches, before any flag or move
+ */
+static long	fault_after_commit = -1;
+static int	fault_before_after;
+
+static void	fault_init(void);
+static void	fault_point(int);
+
+static struct sink *cmd_sink_open(struct cmd_env *);
+static void	list_add(struct poll_list *, uint32_t, enum sink_status);
+static int	is_good(enum sink_status);
+static int	after_move(struct imap_session *, struct poll_ctx *,
+		    const struct poll_list *, int, const char *, char **);
+static int	after_actions(struct imap_session *, struct poll_ctx *,
+		    const struct poll_list *, char **);
+static int	poll_fetch_cb(uint32_t, const char *, size_t, uint64_t, void *,
+		    char **);
+static int	poll_plan(struct poll_ctx *, const uint32_t *, size_t,
+		    struct poll_list *, uint32_t **, size_t *, uint32_t **,
+		    size_t *, char **);
+static int	poll_mailbox(struct cmd_env *, struct sink *,
+		    const struct conf_mailbox *);
+static int	poll_session(struct poll_ctx *, struct imap_session *,
+		    char **);
+static void	log_outcome(const char *, uint32_t, const char *, int,
+		    const char *);
+static int	ingest_path(struct cmd_env *, struct sink *, const char *, int,
+		    struct pipeline_counts *);
+static int	ingest_file(struct cmd_env *, struct sink *, const char *,
+		    struct pipeline_counts *);
+static int	read_file(const char *, uint64_t, char **, size_t *,
+		    uint64_t *, unsigned char *, char **);
+static void	on_signal(int);
+
+static void
+fault_init(void)
+{
+	const char	*f = getenv("DMARC_AGENT_FAULT");
+
+	if (f == NULL)
+		return;
+	if (strncmp(f, "kill-after-commit:", 18) == 0)
+		fault_after_commit = strtol(f + 18, NULL, 10);
+	else if (strcmp(f, "kill-before-after") == 0)
+		fault_before_after = 1;
+	else
+		log_warnx("DMARC_AGENT_FAULT=\"%s\" not understood", f);
+}
+
+/* which: 0 after a commit, 1 before the after-actions. */
+static void
+fault_point(int which)
+{
+	static long	commits;
+
+	if ((which == 0 && fault_after_commit > 0 &&
+	    ++commits == fault_after_commit) ||
+	    (which == 1 && fault_before_after)) {
+		fflush(stdout);
+		raise(SIGKILL);
+	}
+}
+
+static const char *
+outcome_name(int o)
+{
+	switch (o) {
+	case PIPE_STORED:
+		return ("stored");
+	case PIPE_DUPLICATE:
+		return ("duplicate");
+	case PIPE_IGNORED:
+		return ("ignored");
+	case PIPE_INVALID:
+		return ("invalid");
+	case PIPE_TOO_LARGE:
+		return ("too large");
+	case PIPE_ALREADY:
+		return ("already in the ledger");
+	}
+	return ("?");
+}
+
+static enum sink_status
+outcome_status(int o)
+{
+	switch (o) {
+	case PIPE_STORED:
+		return (SINK_STORED);
+	case PIPE_DUPLICATE:
+	case PIPE_ALREADY:
+		return (SINK_DUPLICATE);
+	case PIPE_IGNORED:
+		return (SINK_IGNORED);
+	case PIPE_TOO_LARGE:
+		return (SINK_TOO_LARGE);
+	}
+	return (SINK_INVALID);
+}
+
+/* Log what became of a message; problems are warnings, the rest info. */
+static void
+log_outcome(const char *where, uint32_t uid, const char *path, int o,
+    const char *detail)
+{
+	char	*esc = NULL, *id;
+
+	if (path != NULL)
+		id = log_escape(path, strlen(path), 512);
+	else
+		xasprintf(&id, "uid %u", uid);
+	if (detail != NULL)
+		esc = log_escape(detail, strlen(detail), 400);
+	if (o == PIPE_INVALID || o == PIPE_TOO_LARGE || o == PIPE_IGNORED)
+		log_warnx("%s: %s: %s: %s", where, id, outcome_name(o),
+		    esc != NULL ? esc : "-");
+	else if (esc != NULL)
+		log_info("%s: %s: %s (%s)", where, id, outcome_name(o), esc);
+	else
+		log_info("%s: %s: %s", where, id, outcome_name(o));
+	free(esc);
+	free(id);
+}
+
+/*
+ * Connect to the database and make sure the schema is current, migrating
+ * when allowed.  NULL (logged) on failure.
+ */
+static struct sink *
+cmd_sink_open(struct cmd_env *env)
+{
+	struct sink	*sink;
+	char		*cause = NULL;
+	int		 rc;
+
+	if ((sink = sink_open(env->conf->conninfo, &cause)) == NULL) {
+		log_warnx("database: %s", cause);
+		free(cause);
+		return (NULL);
+	}
+	if ((rc = sink_schema_check(sink, &cause)) == 0)
+		return (sink);
+	if (rc == 1 && env->conf->auto_migrate) {
+		if (sink_migrate(sink, &cause) == 0)
+			return (sink);
+		log_warnx("database: could not create or upgrade the schema: "
+		    "%s; run `dmarc-agent migrate` as the database owner",
+		    cause);
+	} else if (rc == 1)
+		log_warnx("database: the schema is missing or old; run "
+		    "`dmarc-agent migrate`");
+	else
+		log_warnx("database: %s", cause);
+	free(cause);
+	sink_close(sink);
+	return (NULL);
+}
+
+static void
+list_add(struct poll_list *l, uint32_t uid, enum sink_status st)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n].uid = uid;
+	l->v[l->n].status = st;
+	l->n++;
+}
+
+static int
+is_good(enum sink_status st)
+{
+	return (st == SINK_STORED || st == SINK_DUPLICATE);
+}
+
+/* Move the good (or the bad) messages of list to folder. */
+static int
+after_move(struct imap_session *is, struct poll_ctx *pc,
+    const struct poll_list *l, int good, const char *folder, char **cause)
+{
+	uint32_t	*set;
+	size_t		 i, n = 0;
+	int		 rc = 0;
+
+	if (l->n == 0)
+		return (0);
+	set = xcalloc(l->n, sizeof *set);
+	for (i = 0; i < l->n; i++)
+		if (is_good(l->v[i].status) == good)
+			set[n++] = l->v[i].uid;
+	if (n != 0) {
+		if (folder != NULL)
+			rc = imap_move(is, set, n, folder, cause);
+		else
+			rc = imap_delete(is, set, n, cause);
+	}
+	free(set);
+	return (rc);
+}
+
+/*
+ * Do the after-actions for list, then mark them done in the ledger.  With
+ * "seen" everything is flagged and bad mail also goes to invalid_folder
+ * when set; with "move" and "delete" nothing examined stays behind.
+ */
+static int
+after_actions(struct imap_session *is, struct poll_ctx *pc,
+    const struct poll_list *l, char **cause)
+{
+	const struct conf_mailbox	*mb = pc->mb;
+	const char			*bad;
+	uint32_t			*all;
+	size_t				 i;
+	int				 rc = 0;
+
+	if (l->n == 0)
+		return (0);
+	all = xcalloc(l->n, sizeof *all);
+	for (i = 0; i < l->n; i++)
+		all[i] = l->v[i].uid;
+	bad = mb->invalid_folder != NULL ? mb->invalid_folder :
+	    mb->archive_folder;
+	switch (mb->after) {
+	case CONF_AFTER_SEEN:
+		rc = imap_flag_seen(is, all, l->n, cause);
+		if (rc == 0 && mb->invalid_folder != NULL)
+			rc = after_move(is, pc, l, 0, mb->invalid_folder,
+			    cause);
+		break;
+	case CONF_AFTER_MOVE:
+		rc = after_move(is, pc, l, 1, mb->archive_folder, cause);
+		if (rc == 0)
+			rc = after_move(is, pc, l, 0, bad, cause);
+		break;
+	case CONF_AFTER_DELETE:
+		rc = after_move(is, pc, l, 1, NULL, cause);
+		if (rc == 0)
+			rc = after_move(is, pc, l, 0, bad, cause);
+		break;
+	}
+	if (rc == 0 && sink_after_done(pc->sink, mb->name, pc->uidvalidity,
+	    all, l->n, cause) != 0) {
+		xasprintf(&pc->dbcause, "%s", *cause);
+		rc = -1;
+	}
+	free(all);
+	return (rc);
+}
+
+static int
+poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
+    void *arg, char **cause)
+{
+	struct poll_ctx		*pc = arg;
+	struct sink_msg_info	 info;
+	unsigned char		 sha[32];
+	char			*detail = NULL;
+	int			 o;
+
+	memset(&info, 0, sizeof info);
+	info.mailbox = pc->mb->name;
+	info.uidvalidity = pc->uidvalidity;
+	info.uid = uid;
+	info.date = -1;
+	info.size = size;
+	if (cmd_quit) {
+		*cause = xstrdup("interrupted by a signal");
+		return (-1);
+	}
+	if (data == NULL)
+		o = pipeline_too_large(pc->sink, &info, size,
+		    pc->conf->limits.max_message_size, &pc->counts, cause);
+	else {
+		mime_sha256(data, len, sha);
+		info.sha256 = sha;
+		info.size = len;
+		o = pipeline_message(pc->sink, &pc->conf->limits, &info, data,
+		    len, &pc->counts, &detail, cause);
+	}
+	if (o < 0) {
+		pc->dbcause = xstrdup(*cause);
+		return (-1);
+	}
+	log_outcome(pc->mb->name, uid, NULL, o, detail);
+	free(detail);
+	list_add(&pc->done, uid, outcome_status(o));
+	fault_point(0);
+	return (0);
+}
+
+/*
+ * Split the server's UIDs by ledger state: pending after-actions go to
+ * pending, claimed-but-unfinished to *refetch, unknown ones to *fresh.
+ * Ledger rows that are final, pending and gone from the server are marked
+ * done.
+ */
+static int
+poll_plan(struct poll_ctx *pc, const uint32_t *uids, size_t n,
+    struct poll_list *pending, uint32_t **fetch, size_t *nfetch,
+    uint32_t **fresh, size_t *nfresh, char **cause)
+{
+	struct sink_ledger_entry	*led = NULL;
+	size_t				 nled = 0, i, j = 0;
+	uint32_t			*gone = NULL;
+	size_t				 ngone = 0;
+	int				 rc = 0;
+
+	if (sink_ledger_list(pc->sink, pc->mb->name, pc->uidvalidity, &led,
+	    &nled, cause) != 0)
+		return (-1);
+	*fetch = n != 0 ? xcalloc(n, sizeof **fetch) : NULL;
+	*fresh = n != 0 ? xcalloc(n, sizeof **fresh) : NULL;
+	*nfetch = *nfresh = 0;
+	for (i = 0; i < n; i++) {
+		for (; j < nled && led[j].uid < uids[i]; j++) {
+			if (led[j].status != SINK_CLAIMED &&
+			    !led[j].after_done) {
+				gone = xreallocarray(gone, ngone + 1,
+				    sizeof *gone);
+				gone[ngone++] = led[j].uid;
+			}
+		}
+		if (j < nled && led[j].uid == uids[i]) {
+			if (led[j].status == SINK_CLAIMED)
+				(*fetch)[(*nfetch)++] = uids[i];
+			else if (!led[j].after_done)
+				list_add(pending, uids[i], led[j].status);
+			j++;
+		} else {
+			(*fetch)[(*nfetch)++] = uids[i];
+			(*fresh)[(*nfresh)++] = uids[i];
+		}
+	}
+	for (; j < nled; j++)
+		if (led[j].status != SINK_CLAIMED && !led[j].after_done) {
+			gone = xreallocarray(gone, ngone + 1, sizeof *gone);
+			gone[ngone++] = led[j].uid;
+		}
+	if (ngone != 0)
+		rc = sink_after_done(pc->sink, pc->mb->name, pc->uidvalidity,
+		    gone, ngone, cause);
+	free(gone);
+	free(led);
+	return (rc);
+}
+
+static int
+poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
+{
+	struct poll_list	 pending = { NULL, 0 };
+	uint32_t		*uids = NULL, *fetch = NULL, *fresh = NULL;
+	size_t			 n = 0, nfetch = 0, nfresh = 0;
+	int			 rc = -1;
+
+	if (imap_select(is, imap_url_mailbox(is), &pc->uidvalidity,
+	    cause) != 0 || imap_search_all(is, &uids, &n, cause) != 0)
+		return (-1);
+	if (poll_plan(pc, uids, n, &pending, &fetch, &nfetch, &fresh,
+	    &nfresh, cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		goto out;
+	}
+	if (pending.n != 0) {
+		log_info("%s: completing %zu pending after-actions",
+		    pc->mb->name, pending.n);
+		if (after_actions(is, pc, &pending, cause) != 0)
+			goto out;
+	}
+	if (nfresh != 0 && sink_claim(pc->sink, pc->mb->name, pc->uidvalidity,
+	    fresh, nfresh, cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		goto out;
+	}
+	if (nfetch != 0 && imap_fetch(is, fetch, nfetch, poll_fetch_cb, pc,
+	    cause) != 0) {
+		/* Do the after-actions of what was committed anyway. */
+		if (pc->done.n != 0 && pc->dbcause == NULL) {
+			char *c2 = NULL;
+
+			if (after_actions(is, pc, &pc->done, &c2) != 0)
+				free(c2);
+		}
+		goto out;
+	}
+	fault_point(1);
+	rc = after_actions(is, pc, &pc->done, cause);
+out:
+	free(pending.v);
+	free(uids);
+	free(fetch);
+	free(fresh);
+	return (rc);
+}
+
+static int
+poll_mailbox(struct cmd_env *env, struct sink *sink,
+    const struct conf_mailbox *mb)
+{
+	struct poll_ctx		 pc;
+	struct imap_opts	 o;
+	struct imap_session	*is;
+	enum imap_class		 cls;
+	char			*cause = NULL;
+	int			 rc;
+
+	memset(&pc, 0, sizeof pc);
+	pc.conf = env->conf;
+	pc.mb = mb;
+	pc.sink = sink;
+	memset(&o, 0, sizeof o);
+	o.url = mb->url;
+	o.username = mb->username;
+	o.password = mb->password;
+	o.ca_file = mb->tls_ca_file;
+	o.timeout = env->conf->limits.timeout;
+	o.max_message = env->conf->limits.max_message_size;
+	o.max_line = 1 << 20;
+	o.verbose = log_getverbose() >= 3;
+	if ((is = imap_open(&o, &cls, &cause)) == NULL) {
+		log_warnx("%s: could not connect to %s: %s", mb->name, mb->url,
+		    cause);
+		free(cause);
+		return (-1);
+	}
+	rc = poll_session(&pc, is, &cause);
+	if (rc != 0)
+		log_warnx("%s: poll failed: %s", mb->name, cause != NULL ?
+		    cause : "unknown error");
+	free(cause);
+	imap_close(is);
+	printf("%s: %s\n", mb->name, pipeline_counts_line(&pc.counts));
+	fflush(stdout);
+	free(pc.done.v);
+	free(pc.dbcause);
+	return (rc);
+}
+
+int
+cmd_poll(struct cmd_env *env, int argc, char **argv)
+{
+	struct sink	*sink;
+	size_t		 i;
+	int		 j, failed = 0;
+
+	for (j = 0; j < argc; j++)
+		if (conf_find_mailbox(env->conf, argv[j]) == NULL) {
+			log_warnx("poll: no mailbox named \"%s\" in %s",
+			    argv[j], env->conf_file);
+			return (EXIT_USAGE);
+		}
+	if (env->conf->nmailboxes == 0) {
+		log_warnx("poll: no mailboxes in %s", env->conf_file);
+		return (EXIT_USAGE);
+	}
+	if ((sink = cmd_sink_open(env)) == NULL)
+		return (EXIT_OPFAIL);
+	fault_init();
+	pipeline_init();
+	for (i = 0; i < env->conf->nmailboxes && !cmd_quit; i++) {
+		const struct conf_mailbox *mb = &env->conf->mailboxes[i];
+
+		if (argc != 0) {
+			for (j = 0; j < argc; j++)
+				if (strcmp(argv[j], mb->name) == 0)
+					break;
+			if (j == argc)
+				continue;
+		}
+		if (poll_mailbox(env, sink, mb) != 0)
+			failed = 1;
+		if (sink_is_broken(sink)) {
+			sink_close(sink);
+			if ((sink = cmd_sink_open(env)) == NULL) {
+				pipeline_shutdown();
+				return (EXIT_OPFAIL);
+			}
+		}
+	}
+	pipeline_shutdown();
+	sink_close(sink);
+	return (failed ? EXIT_OPFAIL : 0);
+}
+
+static void
+on_signal(int sig)
+{
+	cmd_quit = 1;
+}
+
+/*
+ * run: poll every mailbox every interval seconds (with a little jitter),
+ * backing off exponentially after a failure, until SIGTERM or SIGINT.
+ */
+int
+cmd_run(struct cmd_env *env, int argc, char **argv)
+{
+	struct sigaction	 sa;
+	struct sink		*sink = NULL;
+	time_t			*due, now, next;
+	int			*backoff;
+	size_t			 i, n = env->conf->nmailboxes;
+
+	if (n == 0) {
+		log_warnx("run: no mailboxes in %s", env->conf_file);
+		return (EXIT_USAGE);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	due = xcalloc(n, sizeof *due);
+	backoff = xcalloc(n, sizeof *backoff);
+	pipeline_init();
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	while (!cmd_quit) {
+		now = time(NULL);
+		next = now + 3600;
+		for (i = 0; i < n && !cmd_quit; i++) {
+			const struct conf_mailbox *mb = &env->conf->mailboxes[i];
+
+			if (due[i] <= now) {
+				if (sink == NULL || sink_is_broken(sink)) {
+					if (sink != NULL)
+						sink_close(sink);
+					sink = cmd_sink_open(env);
+				}
+				if (sink != NULL &&
+				    poll_mailbox(env, sink, mb) == 0) {
+					backoff[i] = 0;
+					due[i] = time(NULL) + mb->interval +
+					    random() % (mb->interval / 10 + 1);
+				} else {
+					backoff[i] = backoff[i] == 0 ? 30 :
+					    backoff[i] * 2;
+					if (backoff[i] > 3600)
+						backoff[i] = 3600;
+					due[i] = time(NULL) + backoff[i];
+					log_info("%s: retrying in %d s",
+					    mb->name, backoff[i]);
+				}
+			}
+			if (due[i] < next)
+				next = due[i];
+		}
+		now = time(NULL);
+		if (!cmd_quit && next > now)
+			sleep((unsigned)(next - now));	/* a signal wakes it */
+	}
+	log_info("run: signal received, exiting");
+	if (sink != NULL)
+		sink_close(sink);
+	pipeline_shutdown();
+	free(due);
+	free(backoff);
+	return (0);
+}
+
+/*
+ * Read a file up to cap bytes into *buf; past the cap, only hash it.
+ * *size is the whole size; sha is the SHA-256 of the whole content.
+ */
+static int
+read_file(const char *path, uint64_t cap, char **buf, size_t *len,
+    uint64_t *size, unsigned char *sha, char **cause)
+{
+	struct buf	 b;
+	GChecksum	*ck;
+	char		 chunk[65536];
+	ssize_t		 r;
+	gsize		 dlen = 32;
+	int		 fd, over = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "cannot open: %s", strerror(errno));
+		return (-1);
+	}
+	buf_init(&b, (size_t)cap);
+	ck = g_checksum_new(G_CHECKSUM_SHA256);
+	*size = 0;
+	while ((r = read(fd, chunk, sizeof chunk)) > 0) {
+		g_checksum_update(ck, (const guchar *)chunk, r);
+		*size += r;
+		if (!over && buf_add(&b, chunk, r) != 0) {
+			over = 1;
+			buf_free(&b);
+		}
+	}
+	if (r == -1)
+		xasprintf(cause, "read error: %s", strerror(errno));
+	close(fd);
+	g_checksum_get_digest(ck, sha, &dlen);
+	g_checksum_free(ck);
+	if (r == -1) {
+		buf_free(&b);
+		return (-1);
+	}
+	*buf = over ? NULL : buf_steal(&b, len);
+	return (0);
+}
+
+static int
+ingest_file(struct cmd_env *env, struct sink *sink, const char *path,
+    struct pipeline_counts *c)
+{
+	struct sink_msg_info	 info;
+	unsigned char		 sha[32];
+	uint64_t		 size;
+	size_t			 len = 0;
+	char			*buf = NULL, *cause = NULL, *detail = NULL;
+	int			 o;
+
+	if (read_file(path, env->conf->limits.max_message_size, &buf, &len,
+	    &size, sha, &cause) != 0) {
+		log_warnx("%s: %s", path, cause);
+		free(cause);
+		c->invalid++;
+		return (0);
+	}
+	memset(&info, 0, sizeof info);
+	info.mailbox = FILE_MAILBOX;
+	info.path = path;
+	info.date = -1;
+	info.size = size;
+	info.sha256 = sha;
+	if (buf == NULL)
+		o = pipeline_too_large(sink, &info, size,
+		    env->conf->limits.max_message_size, c, &cause);
+	else
+		o = pipeline_message(sink, &env->conf->limits, &info, buf, len,
+		    c, &detail, &cause);
+	free(buf);
+	if (o < 0) {
+		log_warnx("%s: database: %s", path, cause);
+		free(cause);
+		return (-1);
+	}
+	if (o == PIPE_ALREADY) {
+		c->fetched++;
+		c->duplicate++;
+	}
+	log_outcome("ingest", 0, path, o, detail);
+	free(detail);
+	return (0);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* A file, or a directory walked recursively in name order. */
+static int
+ingest_path(struct cmd_env *env, struct sink *sink, const char *path,
+    int depth, struct pipeline_counts *c)
+{
+	struct stat	 st;
+	DIR		*d;
+	struct dirent	*de;
+	char		**names = NULL, *sub;
+	size_t		 n = 0, i;
+	int		 rc = 0;
+
+	if (stat(path, &st) != 0) {
+		log_warn("%s", path);
+		c->invalid++;
+		return (0);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return (S_ISREG(st.st_mode) ? ingest_file(env, sink, path, c) :
+		    0);
+	if (depth > MAX_DEPTH || (d = opendir(path)) == NULL) {
+		log_warnx("%s: cannot read directory", path);
+		c->invalid++;
+		return (0);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n != 0)
+		qsort(names, n, sizeof *names, name_cmp);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && !cmd_quit) {
+			xasprintf(&sub, "%s/%s", path, names[i]);
+			rc = ingest_path(env, sink, sub, depth + 1, c);
+			free(sub);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return (rc);
+}
+
+int
+cmd_ingest(struct cmd_env *env, int argc, char **argv)
+{
+	struct pipeline_counts	 c;
+	struct sink		*sink;
+	int			 i, rc = 0;
+
+	if (argc == 0) {
+		log_warnx("usage: dmarc-agent ingest PATH...");
+		return (EXIT_USAGE);
+	}
+	if ((sink = cmd_sink_open(env)) == NULL)
+		return (EXIT_OPFAIL);
+	pipeline_init();
+	memset(&c, 0, sizeof c);
+	for (i = 0; i < argc && rc == 0; i++)
+		rc = ingest_path(env, sink, argv[i], 0, &c);
+	printf("files: %s\n", pipeline_counts_line(&c));
+	pipeline_shutdown();
+	sink_close(sink);
+	return (rc == 0 ? 0 : EXIT_OPFAIL);
+}
+
+int
+cmd_migrate(struct cmd_env *env, int argc, char **argv)
+{
+	struct sink	*sink;
+	char		*cause = NULL;
+
+	if (argc != 0) {
+		log_warnx("usage: dmarc-agent migrate");
+		return (EXIT_USAGE);
+	}
+	if ((sink = sink_open(env->conf->conninfo, &cause)) == NULL) {
+		log_warnx("database: %s", cause);
+		free(cause);
+		return (EXIT_OPFAIL);
+	}
+	if (sink_migrate(sink, &cause) != 0) {
+		log_warnx("migrate: %s", cause);
+		free(cause);
+		sink_close(sink);
+		return (EXIT_OPFAIL);
+	}
+	printf("schema dmarc at version %d\n", sink_schema_version());
+	sink_close(sink);
+	return (0);
+}

@@ -1,0 +1,560 @@
+/*
+ * conf.c: read and check the libconfig file.
+ *
+ * Every setting is described once in a table (name, type, bounds, where it
+ * goes); conf_load walks the tables, so there is no scattered lookup code.
+ * All defaults are set in conf_defaults before parsing.  Every error is
+ * collected as "FILE:LINE: message" and the load fails at the end; unknown
+ * settings are warnings, so a typo does not pass unnoticed.  Strings are
+ * copied: nothing from libconfig outlives config_destroy.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent/agent.h"
+#include "agent/conf.h"
+
+enum conf_type {
+	CT_STRING,
+	CT_INT,			/* int, bounds lo..hi */
+	CT_INT64,		/* uint64_t, bounds lo..hi */
+	CT_BOOL,
+	CT_OTHER		/* known name, read by its owner */
+};
+
+struct conf_item {
+	const char	*name;
+	enum conf_type	 type;
+	int64_t		 lo, hi;
+	size_t		 off;		/* offset in the target struct */
+};
+
+#define MB_OFF(f)	offsetof(struct conf_mailbox, f)
+#define LIM_OFF(f)	offsetof(struct conf_limits, f)
+#define MAX_SECRET	4096
+
+static const struct conf_item mailbox_items[] = {
+	{ "name", CT_STRING, 0, 0, MB_OFF(name) },
+	{ "url", CT_STRING, 0, 0, MB_OFF(url) },
+	{ "username", CT_STRING, 0, 0, MB_OFF(username) },
+	{ "password", CT_STRING, 0, 0, MB_OFF(password) },
+	{ "password_file", CT_STRING, 0, 0, MB_OFF(password_file) },
+	{ "tls_ca_file", CT_STRING, 0, 0, MB_OFF(tls_ca_file) },
+	{ "interval", CT_INT, 10, 86400 * 7, MB_OFF(interval) },
+	{ "after", CT_OTHER, 0, 0, 0 },	/* conf_mailbox_check */
+	{ "archive_folder", CT_STRING, 0, 0, MB_OFF(archive_folder) },
+	{ "invalid_folder", CT_STRING, 0, 0, MB_OFF(invalid_folder) },
+	{ NULL, 0, 0, 0, 0 }
+};
+
+static const struct conf_item limit_items[] = {
+	{ "max_message_size", CT_INT64, 1024, INT64_C(1) << 32,
+	    LIM_OFF(max_message_size) },
+	{ "max_payload_size", CT_INT64, 1024, INT64_C(1) << 34,
+	    LIM_OFF(max_payload_size) },
+	{ "max_records", CT_INT64, 1, 100000000, LIM_OFF(max_records) },
+	{ "timeout", CT_INT64, 1, 3600, LIM_OFF(timeout) },
+	{ NULL, 0, 0, 0, 0 }
+};
+
+static const char *top_items[] = {
+	"database", "mailboxes", "log", "limits", "enrichment", NULL
+};
+static const char *database_items[] = { "conninfo", "auto_migrate", NULL };
+
+struct conf_ctx {
+	const char		*file;
+	struct conf_msgs	*msgs;
+};
+
+static void	conf_defaults(struct conf *);
+static void	conf_msg(char ***, size_t *, const char *, int, const char *,
+		    ...) printflike(5, 6);
+static void	conf_error(struct conf_ctx *, const config_setting_t *,
+		    const char *, ...) printflike(3, 4);
+static void	conf_warn(struct conf_ctx *, const config_setting_t *,
+		    const char *, ...) printflike(3, 4);
+static void	conf_unknown(struct conf_ctx *, const config_setting_t *,
+		    const char **, const struct conf_item *);
+static int	conf_item_read(struct conf_ctx *, const config_setting_t *,
+		    const struct conf_item *, void *);
+static void	conf_items(struct conf_ctx *, const config_setting_t *,
+		    const struct conf_item *, void *);
+static void	conf_database(struct conf_ctx *, config_t *, struct conf *);
+static void	conf_mailboxes(struct conf_ctx *, config_t *, struct conf *);
+static void	conf_mailbox_check(struct conf_ctx *, const config_setting_t *,
+		    struct conf *, struct conf_mailbox *);
+static void	conf_url_check(struct conf_ctx *, const config_setting_t *,
+		    const char *);
+static char	*conf_read_secret(const char *, char **);
+static void	conf_mode_check(struct conf_ctx *, const char *);
+
+static void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->auto_migrate = 1;
+	c->limits.max_message_size = 64ULL << 20;
+	c->limits.max_payload_size = 128ULL << 20;
+	c->limits.max_records = 1000000;
+	c->limits.timeout = 60;
+}
+
+static void
+conf_msg(char ***list, size_t *n, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	if (line > 0)
+		xasprintf(&(*list)[*n], "%s:%d: %s", file, line, msg);
+	else
+		xasprintf(&(*list)[*n], "%s: %s", file, msg);
+	(*n)++;
+	free(msg);
+}
+
+static void
+conf_error(struct conf_ctx *cx, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	conf_msg(&cx->msgs->errors, &cx->msgs->nerrors, cx->file,
+	    s != NULL ? config_setting_source_line(s) : 0, "%s", msg);
+	free(msg);
+}
+
+static void
+conf_warn(struct conf_ctx *cx, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	conf_msg(&cx->msgs->warnings, &cx->msgs->nwarnings, cx->file,
+	    s != NULL ? config_setting_source_line(s) : 0, "%s", msg);
+	free(msg);
+}
+
+/* Warn about members of group s named in neither names nor items. */
+static void
+conf_unknown(struct conf_ctx *cx, const config_setting_t *s,
+    const char **names, const struct conf_item *items)
+{
+	const config_setting_t	*m;
+	const char		*name;
+	int			 i, j, found;
+
+	for (i = 0; (m = config_setting_get_elem(s, i)) != NULL; i++) {
+		if ((name = config_setting_name(m)) == NULL)
+			continue;
+		found = 0;
+		for (j = 0; names != NULL && names[j] != NULL; j++)
+			found |= strcmp(names[j], name) == 0;
+		for (j = 0; items != NULL && items[j].name != NULL; j++)
+			found |= strcmp(items[j].name, name) == 0;
+		if (!found)
+			conf_warn(cx, m, "unknown setting \"%s\" ignored", name);
+	}
+}
+
+/* Read one item of group s into base; 0 if absent or read, -1 if bad. */
+static int
+conf_item_read(struct conf_ctx *cx, const config_setting_t *s,
+    const struct conf_item *it, void *base)
+{
+	const config_setting_t	*m;
+	long long		 v;
+	int			 type;
+
+	if ((m = config_setting_get_member(s, it->name)) == NULL)
+		return (0);
+	type = config_setting_type(m);
+	switch (it->type) {
+	case CT_OTHER:
+		return (0);
+	case CT_STRING:
+		if (type != CONFIG_TYPE_STRING) {
+			conf_error(cx, m, "\"%s\" must be a string", it->name);
+			return (-1);
+		}
+		free(*(char **)((char *)base + it->off));
+		*(char **)((char *)base + it->off) =
+		    xstrdup(config_setting_get_string(m));
+		return (0);
+	case CT_BOOL:
+		if (type != CONFIG_TYPE_BOOL) {
+			conf_error(cx, m, "\"%s\" must be true or false",
+			    it->name);
+			return (-1);
+		}
+		*(int *)((char *)base + it->off) = config_setting_get_bool(m);
+		return (0);
+	case CT_INT:
+	case CT_INT64:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			conf_error(cx, m, "\"%s\" must be a number", it->name);
+			return (-1);
+		}
+		v = config_setting_get_int64(m);
+		if (v < it->lo || v > it->hi) {
+			conf_error(cx, m, "\"%s\" must be between %lld and %lld",
+			    it->name, (long long)it->lo, (long long)it->hi);
+			return (-1);
+		}
+		if (it->type == CT_INT)
+			*(int *)((char *)base + it->off) = (int)v;
+		else if (it->off == LIM_OFF(max_records))
+			*(uint32_t *)((char *)base + it->off) = (uint32_t)v;
+		else if (it->off == LIM_OFF(timeout))
+			*(long *)((char *)base + it->off) = (long)v;
+		else
+			*(uint64_t *)((char *)base + it->off) = (uint64_t)v;
+		return (0);
+	}
+	return (-1);
+}
+
+static void
+conf_items(struct conf_ctx *cx, const config_setting_t *s,
+    const struct conf_item *items, void *base)
+{
+	int	i;
+
+	for (i = 0; items[i].name != NULL; i++)
+		conf_item_read(cx, s, &items[i], base);
+}
+
+static void
+conf_database(struct conf_ctx *cx, config_t *cfg, struct conf *c)
+{
+	config_setting_t	*db, *m;
+	const char		*s;
+
+	if ((db = config_lookup(cfg, "database")) == NULL) {
+		conf_error(cx, NULL, "missing \"database\" group");
+		return;
+	}
+	if (!config_setting_is_group(db)) {
+		conf_error(cx, db, "\"database\" must be a group { ... }");
+		return;
+	}
+	conf_unknown(cx, db, database_items, NULL);
+	if ((m = config_setting_get_member(db, "conninfo")) == NULL ||
+	    (s = config_setting_get_string(m)) == NULL)
+		conf_error(cx, m != NULL ? m : db,
+		    "database: \"conninfo\" must be a string");
+	else
+		c->conninfo = xstrdup(s);
+	if ((m = config_setting_get_member(db, "auto_migrate")) != NULL) {
+		if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+			conf_error(cx, m, "\"auto_migrate\" must be true or "
+			    "false");
+		else
+			c->auto_migrate = config_setting_get_bool(m);
+	}
+}
+
+static void
+conf_mailboxes(struct conf_ctx *cx, config_t *cfg, struct conf *c)
+{
+	config_setting_t	*list, *e;
+	struct conf_mailbox	*mb;
+	int			 i, n;
+
+	if ((list = config_lookup(cfg, "mailboxes")) == NULL)
+		return;		/* ingest-only setups need none */
+	if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
+		conf_error(cx, list, "\"mailboxes\" must be a list ( { ... } )");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n == 0)
+		return;
+	c->mailboxes = xcalloc(n, sizeof *c->mailboxes);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, i);
+		mb = &c->mailboxes[c->nmailboxes++];
+		mb->interval = 300;
+		mb->line = config_setting_source_line(e);
+		if (!config_setting_is_group(e)) {
+			conf_error(cx, e, "mailbox %d must be a group { ... }",
+			    i + 1);
+			continue;
+		}
+		conf_unknown(cx, e, NULL, mailbox_items);
+		conf_items(cx, e, mailbox_items, mb);
+		conf_mailbox_check(cx, e, c, mb);
+	}
+}
+
+static void
+conf_mailbox_check(struct conf_ctx *cx, const config_setting_t *e,
+    struct conf *c, struct conf_mailbox *mb)
+{
+	const config_setting_t	*m;
+	const char		*after = "seen";
+	char			*cause;
+	size_t			 i;
+
+	if (mb->name == NULL || *mb->name == '\0') {
+		conf_error(cx, e, "mailbox without a \"name\"");
+		xasprintf(&mb->name, "#%zu", c->nmailboxes);
+	} else if (strcmp(mb->name, "file") == 0)
+		conf_error(cx, e, "mailbox name \"file\" is reserved for "
+		    "ingested files");
+	else if (strcspn(mb->name, " \t\r\n/") != strlen(mb->name))
+		conf_error(cx, e, "mailbox name \"%s\" must not contain "
+		    "spaces or slashes", mb->name);
+	for (i = 0; i + 1 < c->nmailboxes; i++)
+		if (strcmp(c->mailboxes[i].name, mb->name) == 0)
+			conf_error(cx, e, "mailbox \"%s\" defined twice (first "
+			    "at line %d)", mb->name, c->mailboxes[i].line);
+	if (mb->url == NULL)
+		conf_error(cx, e, "mailbox \"%s\": missing \"url\"", mb->name);
+	else
+		conf_url_check(cx, config_setting_get_member(e, "url"),
+		    mb->url);
+	if (mb->username == NULL)
+		conf_error(cx, e, "mailbox \"%s\": missing \"username\"",
+		    mb->name);
+	if (mb->password != NULL && mb->password_file != NULL)
+		conf_error(cx, e, "mailbox \"%s\": set \"password\" or "
+		    "\"password_file\", not both", mb->name);
+	else if (mb->password_file != NULL) {
+		if ((mb->password = conf_read_secret(mb->password_file,
+		    &cause)) == NULL) {
+			conf_error(cx, config_setting_get_member(e,
+			    "password_file"), "mailbox \"%s\": %s", mb->name,
+			    cause);
+			free(cause);
+		}
+	} else if (mb->password == NULL)
+		conf_error(cx, e, "mailbox \"%s\": missing \"password\" or "
+		    "\"password_file\"", mb->name);
+	if ((m = config_setting_get_member(e, "after")) != NULL &&
+	    config_setting_type(m) == CONFIG_TYPE_STRING)
+		after = config_setting_get_string(m);
+	if (strcmp(after, "seen") == 0)
+		mb->after = CONF_AFTER_SEEN;
+	else if (strcmp(after, "move") == 0)
+		mb->after = CONF_AFTER_MOVE;
+	else if (strcmp(after, "delete") == 0)
+		mb->after = CONF_AFTER_DELETE;
+	else
+		conf_error(cx, m, "mailbox \"%s\": \"after\" must be \"seen\", "
+		    "\"move\" or \"delete\"", mb->name);
+	if (mb->after == CONF_AFTER_MOVE && mb->archive_folder == NULL)
+		conf_error(cx, e, "mailbox \"%s\": after = \"move\" needs "
+		    "\"archive_folder\"", mb->name);
+	if (mb->after == CONF_AFTER_DELETE && mb->archive_folder == NULL &&
+	    mb->invalid_folder == NULL)
+		conf_error(cx, e, "mailbox \"%s\": after = \"delete\" needs "
+		    "\"invalid_folder\" (or \"archive_folder\") for mail that is "
+		    "not a stored report; it is never deleted", mb->name);
+}
+
+static void
+conf_url_check(struct conf_ctx *cx, const config_setting_t *s,
+    const char *url)
+{
+	const char	*host;
+
+	if (strncasecmp(url, "imaps://", 8) == 0)
+		host = url + 8;
+	else if (strncasecmp(url, "imap://", 7) == 0)
+		host = url + 7;
+	else {
+		conf_error(cx, s, "url \"%s\" must start with imaps:// or "
+		    "imap:// (STARTTLS)", url);
+		return;
+	}
+	if (*host == '\0' || *host == '/' || *host == ':')
+		conf_error(cx, s, "url \"%s\" has no host", url);
+	if (strchr(host, '@') != NULL && strchr(host, '@') <
+	    (strchr(host, '/') ? strchr(host, '/') : host + strlen(host)))
+		conf_error(cx, s, "url must not hold credentials: use "
+		    "\"username\" and \"password_file\"");
+}
+
+/* First line of a secret file, line ending dropped.  NULL with *cause. */
+static char *
+conf_read_secret(const char *path, char **cause)
+{
+	FILE	*f;
+	char	 line[MAX_SECRET + 2];
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "cannot read password file \"%s\": %s", path,
+		    strerror(errno));
+		return (NULL);
+	}
+	if (fgets(line, sizeof line, f) == NULL) {
+		fclose(f);
+		xasprintf(cause, "password file \"%s\" is empty", path);
+		return (NULL);
+	}
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	if (n > MAX_SECRET) {
+		xasprintf(cause, "password file \"%s\": first line too long",
+		    path);
+		return (NULL);
+	}
+	line[n] = '\0';
+	return (xstrdup(line));
+}
+
+/* The file holds credentials: warn when others may read it. */
+static void
+conf_mode_check(struct conf_ctx *cx, const char *file)
+{
+	struct stat	st;
+
+	if (stat(file, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+		conf_warn(cx, NULL, "file is readable or writable by others "
+		    "and may hold credentials (chmod 640)");
+}
+
+struct conf *
+conf_load(const char *file, struct conf_msgs *msgs)
+{
+	struct conf_ctx		 cx;
+	struct conf		*c;
+	config_t		 cfg;
+	config_setting_t	*root, *s;
+	const char		*v;
+
+	memset(msgs, 0, sizeof *msgs);
+	cx.file = file;
+	cx.msgs = msgs;
+	c = xcalloc(1, sizeof *c);
+	conf_defaults(c);
+	c->file = xstrdup(file);
+	config_init(&cfg);
+	if (!config_read_file(&cfg, file)) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			conf_msg(&msgs->errors, &msgs->nerrors, file, 0,
+			    "cannot read file: %s", strerror(errno));
+		else
+			conf_msg(&msgs->errors, &msgs->nerrors,
+			    config_error_file(&cfg) ? config_error_file(&cfg) :
+			    file, config_error_line(&cfg), "%s",
+			    config_error_text(&cfg));
+		config_destroy(&cfg);
+		conf_free(c);
+		return (NULL);
+	}
+	root = config_root_setting(&cfg);
+	conf_unknown(&cx, root, top_items, NULL);
+	conf_mode_check(&cx, file);
+	conf_database(&cx, &cfg, c);
+	if ((s = config_lookup(&cfg, "log")) != NULL) {
+		v = config_setting_get_string(s);
+		if (v != NULL && strcmp(v, "syslog") == 0)
+			c->log_syslog = 1;
+		else if (v == NULL || strcmp(v, "stderr") != 0)
+			conf_error(&cx, s, "\"log\" must be \"stderr\" or "
+			    "\"syslog\"");
+	}
+	if ((s = config_lookup(&cfg, "limits")) != NULL) {
+		conf_unknown(&cx, s, NULL, limit_items);
+		conf_items(&cx, s, limit_items, &c->limits);
+	}
+	conf_mailboxes(&cx, &cfg, c);
+	config_destroy(&cfg);
+	if (msgs->nerrors != 0) {
+		conf_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t			 i;
+	struct conf_mailbox	*mb;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nmailboxes; i++) {
+		mb = &c->mailboxes[i];
+		free(mb->name);
+		free(mb->url);
+		free(mb->username);
+		if (mb->password != NULL)
+			explicit_bzero(mb->password, strlen(mb->password));
+		free(mb->password);
+		free(mb->password_file);
+		free(mb->tls_ca_file);
+		free(mb->archive_folder);
+		free(mb->invalid_folder);
+	}
+	free(c->mailboxes);
+	free(c->conninfo);
+	free(c->file);
+	free(c);
+}
+
+void
+conf_msgs_free(struct conf_msgs *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nerrors; i++)
+		free(m->errors[i]);
+	for (i = 0; i < m->nwarnings; i++)
+		free(m->warnings[i]);
+	free(m->errors);
+	free(m->warnings);
+	memset(m, 0, sizeof *m);
+}
+
+const char *
+conf_after_name(enum conf_after a)
+{
+	switch (a) {
+	case CONF_AFTER_SEEN:
+		return ("seen");
+	case CONF_AFTER_MOVE:
+		return ("move");
+	case CONF_AFTER_DELETE:
+		return ("delete");
+	}
+	return ("?");
+}
+
+const struct conf_mailbox *
+conf_find_mailbox(const struct conf *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nmailboxes; i++)
+		if (strcmp(c->mailboxes[i].name, name) == 0)
+			return (&c->mailboxes[i]);
+	return (NULL);
+}

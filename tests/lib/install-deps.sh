@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install what dmarc-agent needs to build and test on Debian 12, from
+# Debian's archive only.  Does nothing when everything is there already.
+set -eu
+pkgs="build-essential autoconf automake pkg-config
+ libcurl4-openssl-dev libgmime-3.0-dev libxml2-dev libpq-dev libconfig-dev
+ zlib1g-dev libarchive-dev
+ postgresql postgresql-client dovecot-imapd dovecot-core openssl ca-certificates
+ python3 valgrind"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+	    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root, or apt-get install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Package scripts may try to start the system's PostgreSQL and Dovecot on
+# their default ports; our tests never use those.
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

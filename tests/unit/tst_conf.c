@@ -1,0 +1,152 @@
+/*
+ * tst_conf.c: conf_load against a table of configuration texts.  Each row
+ * gives the text, how many errors it must produce and a substring of one
+ * of them (with its line number), or the values a valid file must yield.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/conf.h"
+#include "tests/unit/tst.h"
+
+struct row {
+	const char	*text;
+	size_t		 nerrors;
+	const char	*want;		/* substring of some error, or NULL */
+};
+
+static const struct row rows[] = {
+	{ "database = { conninfo = \"dbname=x\"; };", 0, NULL },
+	{ "database = { conninfo = \"dbname=x\" };\nfoo = (;", 1,
+	    ":2: syntax error" },
+	{ "mailboxes = ();", 1, "missing \"database\" group" },
+	{ "database = { conninfo = 5; };", 1, "\"conninfo\" must be a string" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"pop3://h/INBOX\"; username = \"u\"; password = \"p\"; } );",
+	    1, ":2: url \"pop3://h/INBOX\" must start with imaps://" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"imaps://h/INBOX\"; username = \"u\"; password = \"p\"; "
+	    "after = \"move\"; } );", 1, "needs \"archive_folder\"" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"imaps://h/INBOX\"; username = \"u\"; password = \"p\"; "
+	    "after = \"delete\"; } );", 1, "it is never deleted" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"imaps://h/INBOX\"; username = \"u\"; "
+	    "password_file = \"/nonexistent/x\"; } );", 1,
+	    "cannot read password file \"/nonexistent/x\"" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = (\n { name = \"a\"; "
+	    "url = \"imaps://h/\"; username = \"u\"; password = \"p\"; },\n"
+	    " { name = \"a\"; url = \"imaps://h/\"; username = \"u\"; "
+	    "password = \"p\"; interval = 2; } );", 2,
+	    ":4: mailbox \"a\" defined twice (first at line 3)" },
+	{ "database = { conninfo = \"d\"; };\nlimits = { timeout = 0; };", 1,
+	    "\"timeout\" must be between 1 and 3600" },
+	{ "database = { conninfo = \"d\"; };\nlog = \"file\";", 1,
+	    "\"log\" must be \"stderr\" or \"syslog\"" },
+};
+
+static char *
+write_tmp(const char *text)
+{
+	char	*path = xstrdup("/tmp/tst_conf.XXXXXX");
+	int	 fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		fatal("mkstemp");
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fatal("write");
+	close(fd);
+	return (path);
+}
+
+static int
+has(const struct conf_msgs *m, const char *want)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nerrors; i++)
+		if (strstr(m->errors[i], want) != NULL)
+			return (1);
+	return (0);
+}
+
+static void
+test_rows(void)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	size_t			 i, j;
+	char			*path;
+
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		path = write_tmp(rows[i].text);
+		c = conf_load(path, &m);
+		CHECK_INT(m.nerrors, rows[i].nerrors);
+		CHECK((c == NULL) == (rows[i].nerrors != 0));
+		if (rows[i].want != NULL && !has(&m, rows[i].want)) {
+			CHECK(!"expected error");
+			fprintf(stderr, "row %zu: want \"%s\", got:\n", i,
+			    rows[i].want);
+			for (j = 0; j < m.nerrors; j++)
+				fprintf(stderr, "  %s\n", m.errors[j]);
+		}
+		conf_free(c);
+		conf_msgs_free(&m);
+		unlink(path);
+		free(path);
+	}
+}
+
+static void
+test_values(void)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*secret, *path, *text;
+
+	secret = write_tmp("s3cret pass\r\nsecond line\n");
+	xasprintf(&text, "database = { conninfo = \"dbname=dmarc\"; };\n"
+	    "unknown_thing = 1;\n"
+	    "mailboxes = ( { name = \"r\"; url = \"imap://h:1143/Reports\"; "
+	    "username = \"u@example.com\"; password_file = \"%s\"; "
+	    "after = \"move\"; archive_folder = \"Archive\"; } );", secret);
+	path = write_tmp(text);
+	c = conf_load(path, &m);
+	CHECK(c != NULL);
+	CHECK_INT(m.nwarnings >= 1, 1);
+	CHECK(m.nwarnings >= 1 && strstr(m.warnings[0], ":2: unknown setting "
+	    "\"unknown_thing\"") != NULL);
+	if (c != NULL) {
+		CHECK_STR(c->conninfo, "dbname=dmarc");
+		CHECK_INT(c->auto_migrate, 1);
+		CHECK_INT(c->limits.max_message_size, 64 << 20);
+		CHECK_INT(c->nmailboxes, 1);
+		CHECK_STR(c->mailboxes[0].password, "s3cret pass");
+		CHECK_INT(c->mailboxes[0].interval, 300);
+		CHECK_INT(c->mailboxes[0].after, CONF_AFTER_MOVE);
+		CHECK_STR(c->mailboxes[0].archive_folder, "Archive");
+		CHECK(c->mailboxes[0].invalid_folder == NULL);
+		CHECK(conf_find_mailbox(c, "r") == &c->mailboxes[0]);
+		CHECK(conf_find_mailbox(c, "x") == NULL);
+	}
+	conf_free(c);
+	conf_msgs_free(&m);
+	unlink(path);
+	unlink(secret);
+	free(path);
+	free(secret);
+	free(text);
+}
+
+int
+main(void)
+{
+	test_rows();
+	test_values();
+	return (TST_DONE());
+}
