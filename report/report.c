@@ -72,10 +72,12 @@ void
 report_limits_default(struct report_limits *lim)
 {
 	memset(lim, 0, sizeof *lim);
-	lim->max_records = 1000000;
-	lim->max_results = 100;
-	lim->batch = 1000;
+	lim->max_records = REPORT_MAX_RECORDS;
+	lim->max_results = REPORT_MAX_RESULTS;
+	lim->batch = REPORT_BATCH;
 	lim->mode = REPORT_STRICT;
+	lim->max_text = REPORT_MAX_TEXT;
+	lim->max_recover = REPORT_MAX_RECOVER;
 }
 
 static void

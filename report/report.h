@@ -23,7 +23,7 @@
  * records), then batches of records, then the header again with totals.
  * Nothing holds a whole report in memory, except in REPORT_RECOVER mode
  * (libxml2 2.9's streaming reader cannot recover, so that last-resort mode
- * builds the tree of the whole, already capped, input).  The header passed
+ * builds the tree of the whole input, capped by max_recover).  The header passed
  * to end() may carry more warnings and ext elements than the one passed to
  * head() (errors or elements found after the first records): store them
  * at end().
@@ -190,11 +190,34 @@ enum report_mode {
 				   report gets a "recovered: ..." warning */
 };
 
+/*
+ * Limits; report_limits_default fills in the defaults, and a zero max_text,
+ * max_recover or batch also means the default.  Going over any of them is
+ * REPORT_INVALID (with *retry 0) and a cause that names the limit.
+ *  - max_text caps the text of any one element (its text and CDATA
+ *    descendants), any attribute value, comment, tag, and the XML text of
+ *    an element kept as an extension.  It is checked on the raw input
+ *    before libxml2 buffers it, so an oversized value is never allocated;
+ *    the cause names the element: "text of <org_name> longer than 65536
+ *    bytes (max_text)".
+ *  - max_recover caps the input that REPORT_RECOVER accepts: that mode
+ *    builds the tree of the whole document (about 9 times the input in
+ *    memory), so it reads at most max_recover + 1 bytes and then fails
+ *    with "too large to recover (over N bytes, max_recover)".  Strict and
+ *    windows-1252 modes stream and are not affected.
+ */
+#define REPORT_MAX_RECORDS	10000000
+#define REPORT_MAX_RESULTS	100
+#define REPORT_MAX_TEXT		(64 * 1024)
+#define REPORT_MAX_RECOVER	(32 * 1024 * 1024)
+#define REPORT_BATCH		1000
 struct report_limits {
-	uint32_t max_records;		/* per report; default 1,000,000 */
-	uint32_t max_results;		/* DKIM/SPF/reason per record; 100 */
+	uint32_t max_records;		/* per report; 10,000,000 */
+	uint32_t max_results;		/* DKIM/SPF/reason/ext per place; 100 */
 	size_t	 batch;			/* records per records() call; 1000 */
 	enum report_mode mode;		/* default REPORT_STRICT */
+	size_t	 max_text;		/* one element's text; 64 KiB */
+	size_t	 max_recover;		/* input in REPORT_RECOVER; 32 MiB */
 };
 void	report_limits_default(struct report_limits *);
 

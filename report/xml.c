@@ -16,6 +16,12 @@
  * entity loader refuses everything; libxml2 errors go to a structured
  * handler that turns them into the cause or into warnings, never stderr.
  *
+ * Limits: before libxml2 sees a byte, a small scanner (scan_feed) measures
+ * text runs, attribute values, comments and tags against max_text and
+ * stops the read when one is over, naming the open element; node_text and
+ * node_xml check the decoded text and the serialised extension again.  In
+ * recover mode io_read stops one byte past max_recover.
+ *
  * The header goes to head() before the first records() batch.  Records met
  * before report_metadata and policy_published are held, up to one batch.
  */
@@ -69,6 +75,36 @@ struct field {
 	const char *const	*words;
 };
 
+/*
+ * The byte scanner (scan_feed) watches the raw input before libxml2 sees
+ * it, so that an over-long text, attribute value, comment or tag stops the
+ * read instead of growing a libxml2 buffer.  It is an approximate XML
+ * tokenizer: good enough to measure runs and to name the open element.
+ */
+#define SCAN_DEPTH	32		/* open element names kept */
+#define SCAN_NAME	48		/* bytes of each name kept */
+enum scan_state {
+	S_TEXT, S_LT, S_NAME, S_TAG, S_QUOTE, S_BANG, S_COMMENT, S_CDATA,
+	S_PI, S_DECL
+};
+struct scan {
+	int		 enc;		/* -1 unknown, 0 bytes, 1 LE, 2 BE */
+	int		 half;		/* first byte of a UTF-16 unit */
+	int		 have_half;
+	enum scan_state	 state;
+	int		 end_tag;	/* the tag is </...> */
+	int		 quote;
+	unsigned	 prev, prev2;	/* last two units */
+	size_t		 text;		/* text units in the open element */
+	size_t		 run;		/* attribute value, comment or PI */
+	size_t		 tag;		/* units of the current tag */
+	size_t		 bang;		/* units matched after "<!" */
+	size_t		 depth;
+	char		 name[SCAN_NAME];
+	size_t		 namelen;
+	char		 names[SCAN_DEPTH][SCAN_NAME];
+};
+
 struct parser {
 	xmlTextReaderPtr	 reader;
 	xmlDocPtr		 doc;		/* recover tree, or kept */
@@ -77,6 +113,8 @@ struct parser {
 	int			 read_state;	/* 0, 1 eof, -1 error */
 	char			*read_cause;
 	size_t			 nread;
+	struct scan		 scan;
+	size_t			 max_text;
 	const struct report_limits *lim;
 	size_t			 batch_size;
 	const struct report_callbacks *cb;
@@ -111,14 +149,26 @@ static xmlParserInputPtr refuse_entity(const char *, const char *,
 		    xmlParserCtxtPtr);
 static void	init_once(void);
 static int	io_read(void *, char *, int);
+static int	io_fill(struct parser *, char *, size_t);
+static const char *scan_open(struct scan *);
+static void	scan_push(struct scan *);
+static int	scan_unit(struct parser *, unsigned);
+static int	scan_feed(struct parser *, const unsigned char *, size_t);
+static int	scan_over(struct parser *, const char *, size_t);
+static int	name_end(unsigned);
 static void	on_error(void *, xmlErrorPtr);
 static void	on_generic(void *, const char *, ...);
 static void	fail(struct parser *, enum report_status, int, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));
 static int	is_name(xmlNodePtr, const char *);
-static char	*node_text(xmlNodePtr);
+static char	*node_text(struct parser *, xmlNodePtr);
+static int	is_text(xmlNodePtr);
+static const char *node_peek(struct parser *, xmlNodePtr, char **);
+static xmlNodePtr tree_next(xmlNodePtr, xmlNodePtr);
 static char	*node_lang(xmlNodePtr);
-static char	*node_xml(xmlNodePtr);
+static char	*node_xml(struct parser *, xmlNodePtr);
+static int	dump_write(void *, const char *, int);
+static int	dump_close(void *);
 static struct dest dest_head(struct parser *);
 static struct dest dest_record(struct report_record *);
 static int	add_ext(struct parser *, struct dest *, xmlNodePtr, int);
@@ -139,8 +189,9 @@ static int	parse_reason(struct parser *, struct report_record *,
 		    xmlNodePtr);
 static int	parse_evaluated(struct parser *, struct report_record *,
 		    xmlNodePtr);
-static void	parse_ip(struct report_record *, xmlNodePtr);
-static void	parse_count(struct parser *, struct report_record *,
+static int	parse_ip(struct parser *, struct report_record *,
+		    xmlNodePtr);
+static int	parse_count(struct parser *, struct report_record *,
 		    xmlNodePtr);
 static int	parse_row(struct parser *, struct report_record *,
 		    xmlNodePtr);
@@ -271,22 +322,54 @@ init_once(void)
 }
 
 /*
- * libxml2 input callback over the caller's pull stream.  It fills the
- * buffer as far as the stream allows: libxml2 2.9's pull parser takes a
- * short read for a lack of data and misparses the declaration.
+ * libxml2 input callback over the caller's pull stream.  In recover mode it
+ * reads at most one byte past max_recover, then fails.  Every byte goes
+ * through the scanner before libxml2 sees it.
  */
 static int
 io_read(void *ctx, char *buf, int len)
 {
 	struct parser	*p = ctx;
-	char		*cause = NULL;
-	size_t		 got = 0;
-	ssize_t		 n;
+	size_t		 want = (size_t)len, room, cap;
+	int		 got;
 
-	while (p->read_state == 0 && got < (size_t)len) {
-		n = p->read_fn(p->stream, buf + got, (size_t)len - got,
-		    &cause);
-		if (n < 0 || (size_t)n > (size_t)len - got) {
+	if (p->read_state == -1)
+		return (-1);
+	cap = p->lim->max_recover > 0 ? p->lim->max_recover :
+	    REPORT_MAX_RECOVER;
+	if (p->lim->mode == REPORT_RECOVER) {
+		room = cap + 1 - p->nread;
+		if (want > room)
+			want = room;
+	}
+	if ((got = io_fill(p, buf, want)) < 0)
+		return (-1);
+	p->nread += (size_t)got;
+	if (p->lim->mode == REPORT_RECOVER && p->nread > cap) {
+		p->read_state = -1;
+		xasprintf(&p->read_cause, "too large to recover (over %zu "
+		    "bytes, max_recover)", cap);
+		return (-1);
+	}
+	if (scan_feed(p, (unsigned char *)buf, (size_t)got) != 0)
+		return (-1);
+	return (got);
+}
+
+/*
+ * Fill the buffer as far as the stream allows: libxml2 2.9's pull parser
+ * takes a short read for a lack of data and misparses the declaration.
+ */
+static int
+io_fill(struct parser *p, char *buf, size_t len)
+{
+	char	*cause = NULL;
+	size_t	 got = 0;
+	ssize_t	 n;
+
+	while (p->read_state == 0 && got < len) {
+		n = p->read_fn(p->stream, buf + got, len - got, &cause);
+		if (n < 0 || (size_t)n > len - got) {
 			p->read_state = -1;
 			p->read_cause = cause != NULL ? cause :
 			    xstrdup("read error");
@@ -298,10 +381,243 @@ io_read(void *ctx, char *buf, int len)
 			p->read_state = 1;
 		got += (size_t)n;
 	}
-	if (p->read_state == -1)
-		return (-1);
-	p->nread += got;
 	return ((int)got);
+}
+
+/* The innermost open element's name, or NULL outside the root. */
+static const char *
+scan_open(struct scan *s)
+{
+	if (s->depth == 0)
+		return (NULL);
+	if (s->depth > SCAN_DEPTH)
+		return ("(deeply nested element)");
+	return (s->names[s->depth - 1]);
+}
+
+static void
+scan_push(struct scan *s)
+{
+	if (s->depth < SCAN_DEPTH)
+		memcpy(s->names[s->depth], s->name, sizeof s->name);
+	s->depth++;
+}
+
+/* Stop reading: what (inside the open element) is over max_text. */
+static int
+scan_over(struct parser *p, const char *what, size_t max)
+{
+	const char	*name;
+
+	name = p->scan.state == S_NAME || p->scan.state == S_TAG ||
+	    p->scan.state == S_QUOTE ? p->scan.name : scan_open(&p->scan);
+	p->read_state = -1;
+	if (name != NULL)
+		xasprintf(&p->read_cause, "%s <%s> longer than %zu bytes "
+		    "(max_text)", what, name, max);
+	else
+		xasprintf(&p->read_cause, "%s outside any element longer "
+		    "than %zu bytes (max_text)", what, max);
+	return (-1);
+}
+
+/* Whether c ends a tag name. */
+static int
+name_end(unsigned c)
+{
+	return (c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' ||
+	    c == '\r');
+}
+
+/* One input unit (a byte, or a UTF-16 code unit). */
+static int
+scan_unit(struct parser *p, unsigned c)
+{
+	static const char	 cdata[] = "[CDATA[";
+	struct scan		*s = &p->scan;
+	size_t			 max = p->max_text;
+
+	switch (s->state) {
+	case S_TEXT:
+		if (c == '<')
+			s->state = S_LT;
+		else if (++s->text > max)
+			return (scan_over(p, "text of", max));
+		break;
+	case S_LT:
+		s->tag = 2;
+		s->namelen = 0;
+		s->name[0] = '\0';
+		s->end_tag = 0;
+		if (c == '/') {
+			s->end_tag = 1;
+			s->state = S_NAME;
+		} else if (c == '!') {
+			s->bang = 0;
+			s->state = S_BANG;
+		} else if (c == '?') {
+			s->run = 0;
+			s->state = S_PI;
+		} else {
+			s->state = S_NAME;
+			return (scan_unit(p, c));
+		}
+		break;
+	case S_NAME:
+		if (!name_end(c)) {
+			if (++s->tag > max)
+				return (scan_over(p, "tag", max));
+			if (s->namelen < SCAN_NAME - 1) {
+				s->name[s->namelen++] = c > 0x20 && c < 0x7f ?
+				    (char)c : '?';
+				s->name[s->namelen] = '\0';
+			}
+			break;
+		}
+		s->state = S_TAG;
+		/* FALLTHROUGH */
+	case S_TAG:
+		if (++s->tag > max)
+			return (scan_over(p, "tag", max));
+		if (c == '"' || c == '\'') {
+			s->quote = (int)c;
+			s->run = 0;
+			s->state = S_QUOTE;
+		} else if (c == '>') {
+			if (s->end_tag) {
+				if (s->depth > 0)
+					s->depth--;
+			} else if (s->prev != '/')
+				scan_push(s);
+			s->text = 0;
+			s->state = S_TEXT;
+		}
+		break;
+	case S_QUOTE:
+		if (c == (unsigned)s->quote)
+			s->state = S_TAG;
+		else if (++s->run > max)
+			return (scan_over(p, "attribute value in", max));
+		break;
+	case S_BANG:
+		if (s->bang < sizeof cdata - 1 && c == (unsigned)cdata[s->bang]) {
+			if (++s->bang == sizeof cdata - 1) {
+				s->state = S_CDATA;
+				s->prev = s->prev2 = 0;
+				return (0);
+			}
+		} else if (s->bang == 0 && c == '-')
+			s->bang = 100;
+		else if (s->bang == 100 && c == '-') {
+			s->run = 0;
+			s->state = S_COMMENT;
+			s->prev = s->prev2 = 0;
+			return (0);
+		} else {
+			s->run = s->bang;
+			s->state = S_DECL;
+		}
+		break;
+	case S_COMMENT:
+		if (c == '>' && s->prev == '-' && s->prev2 == '-')
+			s->state = S_TEXT;
+		else if (++s->run > max)
+			return (scan_over(p, "comment in", max));
+		break;
+	case S_CDATA:
+		if (c == '>' && s->prev == ']' && s->prev2 == ']')
+			s->state = S_TEXT;
+		else if (++s->text > max)
+			return (scan_over(p, "text of", max));
+		break;
+	case S_PI:
+		if (c == '>' && s->prev == '?')
+			s->state = S_TEXT;
+		else if (++s->run > max)
+			return (scan_over(p, "processing instruction in", max));
+		break;
+	case S_DECL:
+		if (c == '>')
+			s->state = S_TEXT;
+		else if (++s->run > max)
+			return (scan_over(p, "declaration in", max));
+		break;
+	}
+	s->prev2 = s->prev;
+	s->prev = c;
+	return (0);
+}
+
+/*
+ * Scan a piece of input.  UTF-16 (by BOM or a leading "<" with a NUL) is
+ * scanned by code units; anything else by bytes, text runs with memchr.
+ */
+static int
+scan_feed(struct parser *p, const unsigned char *b, size_t n)
+{
+	struct scan		*s = &p->scan;
+	const unsigned char	*lt;
+	size_t			 i = 0, k;
+	unsigned		 u;
+
+	if (s->enc == -1 && n > 0) {
+		s->enc = 0;
+		if (n >= 2 && p->lim->mode != REPORT_WIN1252) {
+			if ((b[0] == 0xff && b[1] == 0xfe) ||
+			    (b[0] == '<' && b[1] == 0))
+				s->enc = 1;
+			else if ((b[0] == 0xfe && b[1] == 0xff) ||
+			    (b[0] == 0 && b[1] == '<'))
+				s->enc = 2;
+		}
+	}
+	if (s->enc > 0) {
+		for (; i < n; i++) {
+			if (!s->have_half) {
+				s->half = b[i];
+				s->have_half = 1;
+				continue;
+			}
+			s->have_half = 0;
+			u = s->enc == 1 ? (unsigned)s->half | b[i] << 8 :
+			    (unsigned)s->half << 8 | b[i];
+			if (scan_unit(p, u) != 0)
+				return (-1);
+		}
+		return (0);
+	}
+	while (i < n) {
+		if (s->state == S_NAME) {
+			for (k = i; i < n && !name_end(b[i]); i++) {
+				if (s->namelen < SCAN_NAME - 1)
+					s->name[s->namelen++] = b[i] > 0x20 &&
+					    b[i] < 0x7f ? (char)b[i] : '?';
+			}
+			s->name[s->namelen] = '\0';
+			s->tag += i - k;
+			if (s->tag > p->max_text)
+				return (scan_over(p, "tag", p->max_text));
+			if (i > k)
+				s->prev = b[i - 1];
+			if (i < n && scan_unit(p, b[i++]) != 0)
+				return (-1);
+			continue;
+		}
+		if (s->state != S_TEXT) {
+			if (scan_unit(p, b[i++]) != 0)
+				return (-1);
+			continue;
+		}
+		lt = memchr(b + i, '<', n - i);
+		k = lt != NULL ? (size_t)(lt - (b + i)) : n - i;
+		s->text += k;
+		if (s->text > p->max_text)
+			return (scan_over(p, "text of", p->max_text));
+		i += k;
+		if (lt != NULL && scan_unit(p, b[i++]) != 0)
+			return (-1);
+	}
+	return (0);
 }
 
 /* Structured libxml2 error: the first error, or a warning on the head. */
@@ -366,18 +682,87 @@ is_name(xmlNodePtr n, const char *name)
 	    strcasecmp((const char *)n->name, name) == 0);
 }
 
-/* The text content of an element, untrimmed; "" when empty. */
+/*
+ * The text content of an element (its text and CDATA descendants),
+ * untrimmed; "" when empty.  NULL (and the outcome decided) when it is
+ * longer than max_text.
+ */
 static char *
-node_text(xmlNodePtr n)
+node_text(struct parser *p, xmlNodePtr n)
 {
-	xmlChar	*c;
-	char	*s;
+	xmlNodePtr	 c;
+	size_t		 len = 0, off = 0, l;
+	char		*s;
 
-	if ((c = xmlNodeGetContent(n)) == NULL)
+	c = n->children;
+	if (c == NULL)
 		return (xstrdup(""));
-	s = xstrdup((const char *)c);
-	xmlFree(c);
+	if (c->next == NULL && c->type == XML_TEXT_NODE && c->content != NULL) {
+		len = strlen((const char *)c->content);
+		if (len > p->max_text)
+			goto over;
+		return (xstrndup((const char *)c->content, len));
+	}
+	for (; c != NULL; c = tree_next(n, c)) {
+		if (is_text(c))
+			len += strlen((const char *)c->content);
+		if (len > p->max_text)
+			goto over;
+	}
+	s = xmalloc(len + 1);
+	for (c = n->children; c != NULL; c = tree_next(n, c)) {
+		if (!is_text(c))
+			continue;
+		l = strlen((const char *)c->content);
+		memcpy(s + off, c->content, l);
+		off += l;
+	}
+	s[off] = '\0';
 	return (s);
+over:
+	fail(p, REPORT_INVALID, 0, "text of <%s> longer than %zu bytes "
+	    "(max_text)", (const char *)n->name, p->max_text);
+	return (NULL);
+}
+
+/*
+ * The text of an element without a copy when it is one text node (*tmp
+ * NULL), else node_text's copy in *tmp.  NULL when over max_text.
+ */
+static const char *
+node_peek(struct parser *p, xmlNodePtr n, char **tmp)
+{
+	xmlNodePtr	c = n->children;
+
+	*tmp = NULL;
+	if (c == NULL)
+		return ("");
+	if (c->next == NULL && c->type == XML_TEXT_NODE &&
+	    c->content != NULL &&
+	    strnlen((const char *)c->content, p->max_text + 1) <= p->max_text)
+		return ((const char *)c->content);
+	return (*tmp = node_text(p, n));
+}
+
+static int
+is_text(xmlNodePtr c)
+{
+	return ((c->type == XML_TEXT_NODE ||
+	    c->type == XML_CDATA_SECTION_NODE) && c->content != NULL);
+}
+
+/* The node after c in document order, below top (elements only). */
+static xmlNodePtr
+tree_next(xmlNodePtr top, xmlNodePtr c)
+{
+	if (c->type == XML_ELEMENT_NODE && c->children != NULL)
+		return (c->children);
+	while (c->next == NULL) {
+		c = c->parent;
+		if (c == NULL || c == top)
+			return (NULL);
+	}
+	return (c->next);
 }
 
 /* The lang attribute (unqualified, else xml:lang), trimmed, or NULL. */
@@ -396,25 +781,60 @@ node_lang(xmlNodePtr n)
 	return (s);
 }
 
-/* Serialise an element, declaring the namespaces it uses from above. */
+/* Where node_xml serialises to: a buffer capped at max_text. */
+struct dump {
+	struct buf	b;
+	int		over;
+};
+
+/*
+ * Serialise an element, declaring the namespaces it uses from above.  NULL
+ * (and the outcome decided) when the XML text is longer than max_text.
+ */
 static char *
-node_xml(xmlNodePtr n)
+node_xml(struct parser *p, xmlNodePtr n)
 {
-	xmlBufferPtr	 b;
-	xmlNodePtr	 copy;
-	char		*s;
+	xmlOutputBufferPtr	 out;
+	xmlNodePtr		 copy;
+	struct dump		 d;
 
 	if ((copy = xmlDocCopyNode(n, n->doc, 1)) == NULL)
 		fatalx("xmlDocCopyNode: out of memory");
-	if ((b = xmlBufferCreate()) == NULL)
-		fatalx("xmlBufferCreate: out of memory");
-	if (xmlNodeDump(b, n->doc, copy, 0, 0) < 0)
-		s = xstrdup("");
-	else
-		s = xstrdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
+	buf_init(&d.b, p->max_text);
+	d.over = 0;
+	if ((out = xmlOutputBufferCreateIO(dump_write, dump_close, &d,
+	    NULL)) == NULL)
+		fatalx("xmlOutputBufferCreateIO: out of memory");
+	xmlNodeDumpOutput(out, n->doc, copy, 0, 0, NULL);
+	xmlOutputBufferClose(out);
 	xmlFreeNode(copy);
-	return (s);
+	if (d.over) {
+		buf_free(&d.b);
+		fail(p, REPORT_INVALID, 0, "element <%s> kept as extension is "
+		    "longer than %zu bytes as XML (max_text)",
+		    (const char *)n->name, p->max_text);
+		return (NULL);
+	}
+	return (buf_steal(&d.b, NULL));
+}
+
+static int
+dump_write(void *ctx, const char *data, int len)
+{
+	struct dump	*d = ctx;
+
+	if (d->over || buf_add(&d->b, data, (size_t)len) != 0) {
+		d->over = 1;
+		return (-1);
+	}
+	return (len);
+}
+
+static int
+dump_close(void *ctx)
+{
+	(void)ctx;
+	return (0);
 }
 
 static struct dest
@@ -449,6 +869,7 @@ static int
 add_ext(struct parser *p, struct dest *d, xmlNodePtr n, int why)
 {
 	struct report_ext	*e;
+	char			*xml;
 
 	if (*d->next >= p->lim->max_results) {
 		fail(p, REPORT_INVALID, 0, "more than %" PRIu32 " extension "
@@ -456,12 +877,14 @@ add_ext(struct parser *p, struct dest *d, xmlNodePtr n, int why)
 		    p->lim->max_results);
 		return (-1);
 	}
+	if ((xml = node_xml(p, n)) == NULL)
+		return (-1);
 	*d->ext = xreallocarray(*d->ext, *d->next + 1, sizeof **d->ext);
 	e = &(*d->ext)[(*d->next)++];
 	e->ns_uri = n->ns != NULL && n->ns->href != NULL ?
 	    xstrdup((const char *)n->ns->href) : NULL;
 	e->local_name = xstrdup((const char *)n->name);
-	e->xml = node_xml(n);
+	e->xml = xml;
 	if (why == 1)
 		report_warn(d->warn, d->nwarn, "unknown element <%s> kept "
 		    "as extension", e->local_name);
@@ -476,14 +899,16 @@ static int
 set_field(struct parser *p, struct dest *d, void *base,
     const struct field *f, xmlNodePtr n)
 {
-	char	**fp, **fp2, *text;
+	char		**fp, **fp2, *tmp;
+	const char	 *text;
 
 	fp = (char **)(void *)((char *)base + f->off);
 	fp2 = f->kind == F_ENUM || f->kind == F_LANG ?
 	    (char **)(void *)((char *)base + f->off2) : NULL;
 	if (*fp != NULL || (f->kind == F_ENUM && *fp2 != NULL))
 		return (add_ext(p, d, n, 2));
-	text = node_text(n);
+	if ((text = node_peek(p, n, &tmp)) == NULL)
+		return (-1);
 	switch (f->kind) {
 	case F_TEXT:
 		*fp = report_trim(text);
@@ -499,7 +924,7 @@ set_field(struct parser *p, struct dest *d, void *base,
 		*fp2 = node_lang(n);
 		break;
 	}
-	free(text);
+	free(tmp);
 	return (0);
 }
 
@@ -554,7 +979,8 @@ parse_epoch(struct parser *p, xmlNodePtr n, const char *what, int64_t *v,
 	if (*seen)
 		return (add_ext(p, &d, n, 2));
 	*seen = 1;
-	text = node_text(n);
+	if ((text = node_text(p, n)) == NULL)
+		return (-1);
 	if ((rc = report_epoch(text, v)) < 0) {
 		fail(p, REPORT_INVALID, 0, "report_metadata/date_range/%s is "
 		    "not a number: \"%s\"", what, text);
@@ -616,8 +1042,9 @@ parse_metadata(struct parser *p, xmlNodePtr n)
 			if (grow(p, (void **)&p->head.errors, &p->head.nerrors,
 			    sizeof *p->head.errors, "error", 0) != 0)
 				return (-1);
+			if ((text = node_text(p, c)) == NULL)
+				return (-1);
 			t = &p->head.errors[p->head.nerrors - 1];
-			text = node_text(c);
 			t->text = report_trim(text);
 			t->lang = node_lang(c);
 			free(text);
@@ -655,7 +1082,8 @@ parse_policy(struct parser *p, xmlNodePtr n)
 			rc = add_ext(p, &d, c, 2);
 			continue;
 		}
-		text = node_text(c);
+		if ((text = node_text(p, c)) == NULL)
+			return (-1);
 		p->head.policy_pct = report_pct(text);
 		if (p->head.policy_pct == -1)
 			p->head.policy_pct_raw = text;
@@ -688,7 +1116,8 @@ parse_top(struct parser *p, xmlNodePtr n)
 	if (is_name(n, "version")) {
 		if (p->head.xml_version != NULL)
 			return (add_ext(p, &d, n, 2));
-		text = node_text(n);
+		if ((text = node_text(p, n)) == NULL)
+			return (-1);
 		p->head.xml_version = report_trim(text);
 		free(text);
 		return (0);
@@ -764,44 +1193,56 @@ parse_evaluated(struct parser *p, struct report_record *r, xmlNodePtr n)
 }
 
 /* row/source_ip: canonical text, the original when it differs. */
-static void
-parse_ip(struct report_record *r, xmlNodePtr n)
+static int
+parse_ip(struct parser *p, struct report_record *r, xmlNodePtr n)
 {
-	char	*text;
+	const char	*text;
+	char		*tmp;
 
-	text = node_text(n);
+	if ((text = node_peek(p, n, &tmp)) == NULL)
+		return (-1);
 	r->source_ip = report_ip(text);
-	if (r->source_ip == NULL) {
+	if (r->source_ip == NULL)
 		report_warn(&r->warnings, &r->nwarnings,
 		    "row/source_ip is not an IP address");
-		r->source_ip_raw = text;
-	} else if (strcmp(r->source_ip, text) != 0)
-		r->source_ip_raw = text;
+	if (r->source_ip == NULL || strcmp(r->source_ip, text) != 0)
+		r->source_ip_raw = tmp != NULL ? tmp : xstrdup(text);
 	else
-		free(text);
+		free(tmp);
+	return (0);
 }
 
-/* row/count: a plain non-negative integer, else the record is skipped. */
-static void
+/*
+ * row/count: a plain non-negative integer, else the record is skipped.
+ * count_raw keeps the text unless, trimmed, it is the canonical form
+ * (digits without a leading zero).
+ */
+static int
 parse_count(struct parser *p, struct report_record *r, xmlNodePtr n)
 {
-	char	*text, *t, canon[32];
+	const char	*text, *t, *c;
+	char		*tmp;
 
 	p->rec_have_count = 1;
-	text = node_text(n);
+	if ((text = node_peek(p, n, &tmp)) == NULL)
+		return (-1);
 	if (report_count(text, &r->message_count) != 0) {
 		r->message_count = 0;
-		r->count_raw = text;
 		p->rec_bad_count = 1;
-		return;
 	}
-	snprintf(canon, sizeof canon, "%" PRId64, r->message_count);
-	t = report_trim(text);
-	if (strcmp(t, canon) != 0)
-		r->count_raw = text;
+	for (t = text; *t == ' ' || (*t >= '\t' && *t <= '\r'); t++)
+		;
+	for (c = t; *c >= '0' && *c <= '9'; c++)
+		;
+	if (c > t + 1 && t[0] == '0')
+		c = t;
+	while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+		c++;
+	if (p->rec_bad_count || *c != '\0' || c == t)
+		r->count_raw = tmp != NULL ? tmp : xstrdup(text);
 	else
-		free(text);
-	free(t);
+		free(tmp);
+	return (0);
 }
 
 static int
@@ -818,12 +1259,12 @@ parse_row(struct parser *p, struct report_record *r, xmlNodePtr n)
 			if (r->source_ip != NULL || r->source_ip_raw != NULL)
 				rc = add_ext(p, &d, c, 2);
 			else
-				parse_ip(r, c);
+				rc = parse_ip(p, r, c);
 		} else if (is_name(c, "count")) {
 			if (p->rec_have_count)
 				rc = add_ext(p, &d, c, 2);
 			else
-				parse_count(p, r, c);
+				rc = parse_count(p, r, c);
 		} else if (is_name(c, "policy_evaluated"))
 			rc = parse_evaluated(p, r, c);
 		else
@@ -1298,6 +1739,8 @@ report_parse_xml(report_read_fn read_fn, void *stream,
 	p.stream = stream;
 	p.lim = lim;
 	p.batch_size = lim->batch > 0 ? lim->batch : 1;
+	p.max_text = lim->max_text > 0 ? lim->max_text : REPORT_MAX_TEXT;
+	p.scan.enc = -1;
 	p.cb = cb;
 	p.arg = arg;
 	p.head.policy_pct = -1;
@@ -1317,7 +1760,7 @@ report_parse_xml(report_read_fn read_fn, void *stream,
 	xmlSetStructuredErrorFunc(&p, on_error);
 	xmlSetGenericErrorFunc(&p, on_generic);
 
-	if (open_reader(&p, encoding, options) != 0)
+	if (open_reader(&p, encoding, options) != 0 || p.read_cause != NULL)
 		rc = -1;
 	else {
 		rc = xmlTextReaderRead(p.reader);

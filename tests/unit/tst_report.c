@@ -11,7 +11,9 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,11 +21,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include "agent/agent.h"
 #include "report/report.h"
 #include "report/report_p.h"
 #include "tests/unit/tst.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(HAVE_ASAN) || \
+    defined(HAVE_FUZZING)
+#define TST_SANITIZED	1
+#else
+#define TST_SANITIZED	0
+#endif
 
 /* A pull stream over memory, optionally in small pieces or failing. */
 struct mem {
@@ -86,11 +99,27 @@ static void	run_case(const struct xcase *, size_t);
 static void	test_cases(void);
 static void	test_read_error(void);
 static void	test_xxe_file(void);
+static enum report_status parse_lim(const char *, size_t,
+		    struct report_limits *, size_t *, struct coll *, char **);
+static char	*filler(size_t);
+static void	test_max_text(void);
+static void	test_max_recover(void);
+static void	test_xxe_marker(void);
+static void	put_digits(char *, uint32_t, int);
+static ssize_t	gen_read(void *, char *, size_t, char **);
+static int	st_head(const struct report_head *, void *, char **);
+static int	st_records(const struct report_record *, size_t, void *,
+		    char **);
+static int	st_end(const struct report_head *, void *, char **);
+static void	test_stream(void);
 static char	*slurp(const char *, size_t *);
 static const char *corpus_dir(void);
 static enum report_status parse_retry(const char *, size_t, struct coll *,
 		    int *, char **);
 static void	test_corpus(void);
+static const char *golden_default(const char *);
+static char	*gunzip(const char *, size_t, size_t *);
+static void	test_golden(void);
 
 static const struct report_callbacks callbacks = {
 	cb_head, cb_records, cb_end
@@ -549,6 +578,8 @@ test_helpers(void)
 	"</header_from></identifiers><auth_results><spf><domain>"	\
 	"example.com</domain><result>pass</result></spf></auth_results>"\
 	"</record>"
+#define MD_PP	"<report_metadata><org_name>o</org_name></report_metadata>"
+#define MD_PP_LEN (sizeof MD_PP - 1)
 #define DOC(body) "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"	\
 	"<feedback>" body "</feedback>\n"
 #define KV(...)	((const char *const[]){ __VA_ARGS__, NULL })
@@ -1009,6 +1040,153 @@ static const struct xcase cases[] = {
 	  KV("h.nwarn=1", "h.warn0~recovered: line 2: ",
 	    "r1.reason0.type=other", "r1.reason0.comment~arc=pass") },
 
+	/* Real-world breakage (standards.md §3.1), written as fixtures. */
+	{ "UTF-8 BOM",
+	  "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	  "<feedback>" MD PP REC("1.2.3.4", "1") "</feedback>\n",
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H R1 E",
+	  KV("h.org=Example Org", "h.id=rid-1", "h.nwarn=0",
+	    "r1.ip=1.2.3.4") },
+
+	{ "windows-1252 declared",
+	  "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<feedback>"
+	  "<report_metadata><org_name>\x93" "Caf\xe9\x94 Org</org_name>"
+	  "<report_id>w1</report_id><date_range><begin>1</begin><end>2"
+	  "</end></date_range></report_metadata>" PP "</feedback>",
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.org=\xe2\x80\x9c" "Caf\xc3\xa9\xe2\x80\x9d Org",
+	    "h.key=\xe2\x80\x9c" "caf\xc3\xa9\xe2\x80\x9d org",
+	    "h.nwarn=0") },
+
+	{ "invalid UTF-8, recover",
+	  DOC("<report_metadata><org_name>Bob\x91" "s</org_name>"
+	  "<report_id>u1</report_id><date_range><begin>1</begin><end>2"
+	  "</end></date_range></report_metadata>" PP),
+	  REPORT_RECOVER, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.id=u1", "h.warn0~recovered: line 2: ") },
+
+	{ "white space before the XML declaration, strict",
+	  "  \n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback>" MD PP
+	  REC("1.2.3.4", "1") "</feedback>\n",
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_INVALID, 1,
+	  "XML not well-formed at line 2", "", NULL },
+
+	{ "white space before the XML declaration, recover",
+	  "  \n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback>" MD PP
+	  REC("1.2.3.4", "1") "</feedback>\n",
+	  REPORT_RECOVER, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H R1 E",
+	  KV("h.id=rid-1", "h.org=Example Org", "r1.ip=1.2.3.4",
+	    "r1.count=1", "h.warn0~recovered: line 2: ") },
+
+	{ "float timestamps",
+	  DOC("<report_metadata><org_name>o</org_name><report_id>f3"
+	  "</report_id><date_range><begin>1339171200.0</begin>"
+	  "<end>1339257599.999</end></date_range></report_metadata>" PP),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.begin=1339171200", "h.begin_raw=1339171200.0",
+	    "h.end=1339257599", "h.end_raw=1339257599.999",
+	    "h.nwarn=0") },
+
+	{ "version 0",
+	  DOC("<version>0</version>" MD PP),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.version=0", "h.format=rfc7489") },
+
+	{ "version 0.1",
+	  DOC("<version> 0.1 </version>" MD PP),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.version=0.1", "h.format=rfc7489") },
+
+	{ "version 2.0 without namespace",
+	  DOC("<version>2.0</version>" MD PP),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.version=2.0", "h.format=rfc7489", "h.ns=(null)") },
+
+	{ "version missing",
+	  DOC(MD PP),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H E",
+	  KV("h.version=(null)", "h.format=rfc7489") },
+
+	{ "begin == end",
+	  DOC("<report_metadata><org_name>o</org_name><report_id>e1"
+	  "</report_id><date_range><begin>1538204542</begin>"
+	  "<end>1538204542</end></date_range></report_metadata>" PP
+	  REC("1.2.3.4", "1")),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H R1 E",
+	  KV("h.begin=1538204542", "h.end=1538204542",
+	    "h.begin_raw=(null)", "h.end_raw=(null)", "h.nwarn=0") },
+
+	{ "multi-week range",
+	  DOC("<report_metadata><org_name>o</org_name><report_id>e2"
+	  "</report_id><date_range><begin>1521417600</begin>"
+	  "<end>1523232000</end></date_range></report_metadata>" PP
+	  REC("1.2.3.4", "1")),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H R1 E",
+	  KV("h.begin=1521417600", "h.end=1523232000",
+	    "h.end_raw=(null)", "h.nwarn=0") },
+
+	{ "empty auth_results",
+	  DOC(MD PP "<record><row><source_ip>1.2.3.4</source_ip><count>3"
+	  "</count></row><identifiers><header_from>a.example"
+	  "</header_from></identifiers><auth_results></auth_results>"
+	  "</record><record><row><source_ip>1.2.3.5</source_ip><count>4"
+	  "</count></row><identifiers><header_from>a.example"
+	  "</header_from></identifiers><auth_results/></record>"),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H R2 E",
+	  KV("r1.ndkim=0", "r1.nspf=0", "r1.next=0", "r1.nwarn=0",
+	    "r2.ndkim=0", "r2.nspf=0", "r2.nwarn=0", "h.messages=7") },
+
+	{ "broken closing tag (KDDI), strict",
+	  DOC("<report_metadata><org_name>o</org_name><report_id>k1"
+	  "0/report_id><date_range><begin>1</begin><end>2</end>"
+	  "</date_range></report_metadata>" PP REC("1.2.3.4", "1")),
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_INVALID, 1,
+	  "XML not well-formed", "", NULL },
+
+	{ "unescaped element in a value, recover",
+	  DOC("<report_metadata><org_name>o</org_name><email>"
+	  "<bad-xml@bad-xml.net></email><report_id>k2</report_id>"
+	  "<date_range><begin>1</begin><end>2</end></date_range>"
+	  "</report_metadata>" PP REC("1.2.3.4", "1")),
+	  REPORT_RECOVER, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, NULL,
+	  KV("h.id~k2", "h.warn0~recovered: line 2: ") },
+
+	{ "truncated document, recover",
+	  "<?xml version=\"1.0\"?>\n<feedback>" MD PP
+	  "<record><row><source_ip>1.2.3.4</source_ip><count>9</count>"
+	  "</row><identifiers><header_from>a.example</header_from>",
+	  REPORT_RECOVER, 0, 0, 0, 0, 0, REPORT_OK, 0, NULL, "H R1 E",
+	  KV("h.id=rid-1", "r1.count=9", "r1.hfrom=a.example",
+	    "h.warn0~recovered: line 2: ") },
+
+	{ "truncated document, strict",
+	  "<?xml version=\"1.0\"?>\n<feedback>" MD PP
+	  "<record><row><source_ip>1.2.3.4</source_ip><count>9</count>"
+	  "</row><identifiers><header_from>a.example</header_from>",
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_INVALID, 1,
+	  "XML not well-formed", NULL, NULL },
+
+	{ "parameter entity is refused",
+	  "<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [<!ENTITY % p SYSTEM "
+	  "\"file:///etc/hostname\"> %p;]>\n<feedback>" MD PP "</feedback>",
+	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_INVALID, 0, "DTD", "", NULL },
+
+	{ "parameter entity is refused in recover mode",
+	  "<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [<!ENTITY % p SYSTEM "
+	  "\"file:///etc/hostname\"> %p;]>\n<feedback>" MD PP "</feedback>",
+	  REPORT_RECOVER, 0, 0, 0, 0, 0, REPORT_INVALID, 0, "DTD", "", NULL },
+
+	{ "billion laughs, windows-1252",
+	  "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
+	  "<!ENTITY lol \"lol\">\n"
+	  "<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	  "<!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">"
+	  "<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">"
+	  "]>\n<feedback><report_metadata><org_name>&lol3;</org_name>"
+	  "</report_metadata></feedback>",
+	  REPORT_WIN1252, 0, 0, 0, 0, 0, REPORT_INVALID, 0, "DTD", "",
+	  NULL },
+
 	{ "batches of two",
 	  DOC(MD PP REC("1.2.3.1", "1") REC("1.2.3.2", "2")
 	  REC("1.2.3.3", "3") REC("1.2.3.4", "4") REC("1.2.3.5", "5")),
@@ -1080,6 +1258,208 @@ static const struct xcase cases[] = {
 	  DOC(MD PP REC("1.2.3.4", "1")) "<junk/>",
 	  REPORT_STRICT, 0, 0, 0, 0, 0, REPORT_INVALID, 1,
 	  "Extra content", NULL, NULL },
+};
+
+/*
+ * Golden reports from the corpus.  Every field of the header (end
+ * callback), of the first and of the last record is compared: a key that
+ * is not listed must have its default value ("(null)", 0, pct -1,
+ * ppcount 1, idtag "identifiers").  The values were read from the files.
+ */
+struct golden {
+	const char		*path;
+	int			 mode;		/* mode that must succeed */
+	uint32_t		 last;		/* ord of the last record */
+	const char *const	*kv;
+};
+
+static const struct golden goldens[] = {
+	/* Google: RFC 7489 layout plus np, so "draft"; no envelope_from. */
+	{ "cry-inc__dmarc-report-viewer/testdata/dmarc-reports/google.xml",
+	  REPORT_STRICT, 1,
+	  KV("h.format=draft", "h.org=google.com", "h.key=google.com",
+	    "h.email=noreply-dmarc-support@google.com",
+	    "h.eci=https://support.google.com/a/answer/2466580",
+	    "h.id=3166094538684628578", "h.begin=1709683200",
+	    "h.end=1709769599", "h.domain=foo-bar.io", "h.adkim=r",
+	    "h.aspf=r", "h.p=reject", "h.sp=reject", "h.pct=100",
+	    "h.np=reject", "h.records=1", "h.messages=1",
+	    "r1.ord=1", "r1.ip=1.2.3.4", "r1.count=1", "r1.disp=none",
+	    "r1.dkim=pass", "r1.spf=pass", "r1.hfrom=foo-bar.io",
+	    "r1.ndkim=1", "r1.dkim0.domain=foo-bar.io",
+	    "r1.dkim0.result=pass", "r1.dkim0.selector=krs", "r1.nspf=1",
+	    "r1.spf0.domain=foo-bar.io", "r1.spf0.result=pass") },
+	/* Microsoft (gzip): version 1.0, fo, envelope_to, temperror. */
+	{ "avvertix__dmarc-report-parser/tests/fixtures/dmarc.xml.gz",
+	  REPORT_STRICT, 2,
+	  KV("h.format=rfc7489", "h.version=1.0", "h.org=Enterprise Outlook",
+	    "h.key=enterprise outlook", "h.email=dmarcreport@microsoft.com",
+	    "h.id=17265e8a413a4989bc4eef2c46ef08d0", "h.begin=1732492800",
+	    "h.end=1732579200", "h.domain=a-domain.localhost", "h.adkim=s",
+	    "h.aspf=s", "h.p=reject", "h.sp=reject", "h.pct=100", "h.fo=0",
+	    "h.records=2", "h.messages=2",
+	    "r1.ord=1", "r1.ip=255.255.255.253", "r1.count=1",
+	    "r1.disp=none", "r1.dkim=pass", "r1.spf=pass",
+	    "r1.hfrom=a-domain.localhost", "r1.efrom=a-domain.localhost",
+	    "r1.eto=other-domain.localhost", "r1.ndkim=1",
+	    "r1.dkim0.domain=a-domain.localhost", "r1.dkim0.selector=dkim",
+	    "r1.dkim0.result=pass", "r1.nspf=1",
+	    "r1.spf0.domain=a-domain.localhost", "r1.spf0.scope=mfrom",
+	    "r1.spf0.result=pass",
+	    "r2.ord=2", "r2.ip=255.255.255.253", "r2.count=1",
+	    "r2.disp=none", "r2.dkim=pass", "r2.spf=fail",
+	    "r2.hfrom=a-domain.localhost", "r2.efrom=a-domain.localhost",
+	    "r2.eto=other-domain.localhost", "r2.ndkim=1",
+	    "r2.dkim0.domain=a-domain.localhost", "r2.dkim0.selector=dkim",
+	    "r2.dkim0.result=pass", "r2.nspf=1",
+	    "r2.spf0.domain=a-domain.localhost", "r2.spf0.scope=mfrom",
+	    "r2.spf0.result=temperror") },
+	/* Yahoo: no sp, two DKIM signatures. */
+	{ "dmarc-analyzer-net__DmarcAnalyzerApp/src/api.tests/Fixtures/"
+	  "sample-yahoo-aggregate.xml", REPORT_STRICT, 1,
+	  KV("h.format=rfc7489", "h.org=Yahoo", "h.key=yahoo",
+	    "h.email=dmarchelp@yahooinc.com", "h.id=1737770612.289931",
+	    "h.begin=1737676800", "h.end=1737763199",
+	    "h.domain=007ed325dddd44e3a0f17488f4312e49.com", "h.adkim=r",
+	    "h.aspf=r", "h.p=none", "h.pct=100", "h.records=1",
+	    "h.messages=1",
+	    "r1.ord=1", "r1.ip=127.0.0.1", "r1.count=1", "r1.disp=none",
+	    "r1.dkim=pass", "r1.spf=fail",
+	    "r1.hfrom=007ed325dddd44e3a0f17488f4312e49.com", "r1.ndkim=2",
+	    "r1.dkim0.domain=007ed325dddd44e3a0f17488f4312e49.com",
+	    "r1.dkim0.selector=k1", "r1.dkim0.result=pass",
+	    "r1.dkim1.domain=007ed325dddd44e3a0f17488f4312e49.com",
+	    "r1.dkim1.selector=rmk", "r1.dkim1.result=pass", "r1.nspf=1",
+	    "r1.spf0.domain=007ed325dddd44e3a0f17488f4312e49.com",
+	    "r1.spf0.result=pass") },
+	/* AOL: declared windows-1252, xmlns:ns1 but no default namespace. */
+	{ "bbustin__dmarc_aggregate_parser/sample-data/dmarc.xml",
+	  REPORT_STRICT, 1,
+	  KV("h.format=rfc7489", "h.org=AOL", "h.key=aol",
+	    "h.email=postmaster@aol.com", "h.id=website.com_1504828800",
+	    "h.begin=1504742400", "h.end=1504828800",
+	    "h.domain=website.com", "h.adkim=r", "h.aspf=r", "h.p=reject",
+	    "h.sp=reject", "h.pct=100", "h.records=1", "h.messages=1",
+	    "r1.ord=1", "r1.ip=125.125.125.125", "r1.count=1",
+	    "r1.disp=none", "r1.dkim=pass", "r1.spf=pass",
+	    "r1.hfrom=website.com", "r1.ndkim=1",
+	    "r1.dkim0.domain=website.com", "r1.dkim0.result=pass",
+	    "r1.nspf=1", "r1.spf0.domain=website.com", "r1.spf0.scope=mfrom",
+	    "r1.spf0.result=pass") },
+	/* Mail.ru: one line, reject, no DKIM result. */
+	{ "cry-inc__dmarc-report-viewer/testdata/dmarc-reports/mailru.xml",
+	  REPORT_STRICT, 1,
+	  KV("h.format=rfc7489", "h.org=Mail.Ru", "h.key=mail.ru",
+	    "h.email=dmarc_support@corp.mail.ru",
+	    "h.eci=http://help.mail.ru/mail-help",
+	    "h.id=28327321193681154911721360800", "h.begin=1721260800",
+	    "h.end=1721347200", "h.domain=foobar.de", "h.adkim=r",
+	    "h.aspf=r", "h.p=reject", "h.sp=reject", "h.pct=100",
+	    "h.records=1", "h.messages=1",
+	    "r1.ord=1", "r1.ip=118.41.204.2", "r1.count=1",
+	    "r1.disp=reject", "r1.dkim=fail", "r1.spf=fail",
+	    "r1.hfrom=foobar.de", "r1.ndkim=0", "r1.nspf=1",
+	    "r1.spf0.domain=foobar.de", "r1.spf0.scope=mfrom",
+	    "r1.spf0.result=softfail") },
+	/* Amazon SES (gzip): version 0.1, DKIM without selector. */
+	{ "georgestarcher__dmarcgo/testdata/fixtures/amazonses.com!"
+	  "georgestarcher.com!1518134400!1518220800.xml.gz",
+	  REPORT_STRICT, 1,
+	  KV("h.format=rfc7489", "h.version=0.1", "h.org=AMAZON-SES",
+	    "h.key=amazon-ses", "h.email=postmaster@amazonses.com",
+	    "h.id=072b67ad-a2bd-4ee2-bbb3-533ca391825f",
+	    "h.begin=1518134400", "h.end=1518220800",
+	    "h.domain=georgestarcher.com", "h.adkim=r", "h.aspf=r",
+	    "h.p=reject", "h.sp=reject", "h.pct=100", "h.fo=0",
+	    "h.records=1", "h.messages=1",
+	    "r1.ord=1", "r1.ip=209.85.214.46", "r1.count=1",
+	    "r1.disp=none", "r1.dkim=pass", "r1.spf=pass",
+	    "r1.hfrom=georgestarcher.com", "r1.efrom=georgestarcher.com",
+	    "r1.ndkim=1", "r1.dkim0.domain=georgestarcher.com",
+	    "r1.dkim0.result=pass", "r1.nspf=1",
+	    "r1.spf0.domain=georgestarcher.com", "r1.spf0.result=pass") },
+	/* GMX: RFC 9990 namespace, discovery_method, testing, no pct. */
+	{ "cry-inc__dmarc-report-viewer/testdata/dmarc-reports/gmxnet.xml",
+	  REPORT_STRICT, 1,
+	  KV("h.format=rfc9990", "h.ns=urn:ietf:params:xml:ns:dmarc-2.0",
+	    "h.version=1.0", "h.org=GMX", "h.key=gmx",
+	    "h.email=noreply-dmarc@sicher.gmx.net",
+	    "h.eci=https://postmaster.gmx.net/en/case?c=r2002",
+	    "h.id=6d2be94cbabf4e838a3cf58fb4a42ab5", "h.begin=1733184000",
+	    "h.end=1733270399", "h.domain=myserver.com", "h.dm=psl",
+	    "h.adkim=r", "h.aspf=r", "h.p=reject", "h.sp=reject",
+	    "h.testing=n", "h.records=1", "h.messages=1",
+	    "r1.ord=1", "r1.ip=11.222.33.44", "r1.count=1", "r1.disp=none",
+	    "r1.dkim=pass", "r1.spf=pass", "r1.efrom=myserver.com",
+	    "r1.hfrom=myserver.com", "r1.ndkim=1",
+	    "r1.dkim0.domain=myserver.com", "r1.dkim0.selector=abc123",
+	    "r1.dkim0.result=pass", "r1.nspf=1",
+	    "r1.spf0.domain=myserver.com", "r1.spf0.scope=mfrom",
+	    "r1.spf0.result=pass") },
+	/* Mimecast (gzip with trailing garbage): empty human_result. */
+	{ "MozaicWorks__DMARCReporting/samples/trailing_garbage1.xml.gz",
+	  REPORT_STRICT, 3,
+	  KV("h.format=rfc7489", "h.org=Mimecast", "h.key=mimecast",
+	    "h.email=no-reply@eu-2.mimecastreport.com",
+	    "h.eci=https://community.mimecast.com/s/knowledge",
+	    "h.id=f3cc1fba1c6da549e551dccf2d8d37a4229516e20d5c7416edc847a0"
+	    "750aebb3", "h.begin=1693353600", "h.end=1693439999",
+	    "h.domain=abbove.com", "h.adkim=s", "h.aspf=r", "h.p=reject",
+	    "h.sp=none", "h.pct=100", "h.records=3", "h.messages=3",
+	    "r1.ord=1", "r1.ip=209.85.208.179", "r1.count=1",
+	    "r1.disp=none", "r1.dkim=pass", "r1.spf=pass",
+	    "r1.hfrom=abbove.com", "r1.ndkim=1", "r1.dkim0.domain=abbove.com",
+	    "r1.dkim0.selector=google", "r1.dkim0.result=pass",
+	    "r1.dkim0.human=", "r1.nspf=1", "r1.spf0.domain=abbove.com",
+	    "r1.spf0.result=pass",
+	    "r3.ord=3", "r3.ip=209.85.208.181", "r3.count=1",
+	    "r3.disp=none", "r3.dkim=pass", "r3.spf=pass",
+	    "r3.hfrom=abbove.com", "r3.ndkim=1", "r3.dkim0.domain=abbove.com",
+	    "r3.dkim0.selector=google", "r3.dkim0.result=pass",
+	    "r3.dkim0.human=", "r3.nspf=1", "r3.spf0.domain=abbove.com",
+	    "r3.spf0.result=pass") },
+	/* 2,286 records; empty org_name, key from the email domain. */
+	{ "domainaware__parsedmarc/samples/aggregate/!large-example.com!"
+	  "1711897200!1711983600.xml", REPORT_STRICT, 2286,
+	  KV("h.format=rfc7489", "h.org=", "h.key=accurateplastics.com",
+	    "h.email=administrator@accurateplastics.com",
+	    "h.id=example.com:1711897200", "h.begin=1711897200",
+	    "h.end=1711983600", "h.domain=example.com", "h.adkim=r",
+	    "h.aspf=r", "h.p=none", "h.sp=reject", "h.pct=100",
+	    "h.records=2286", "h.messages=2286",
+	    "r1.ord=1", "r1.ip=12.20.121.1", "r1.count=1", "r1.disp=none",
+	    "r1.dkim=fail", "r1.spf=fail", "r1.hfrom=example.com",
+	    "r1.nspf=1", "r1.spf0.domain=", "r1.spf0.result=none",
+	    "r2286.ord=2286", "r2286.ip=12.20.129.254", "r2286.count=1",
+	    "r2286.disp=none", "r2286.dkim=fail", "r2286.spf=fail",
+	    "r2286.hfrom=example.com", "r2286.nspf=1", "r2286.spf0.domain=",
+	    "r2286.spf0.result=none") },
+	/* IETF test.xml: 9990, pass disposition, IPv6, an unparseable IP. */
+	{ "ietf-wg-dmarc__draft-ietf-dmarc-aggregate-reporting/test.xml",
+	  REPORT_STRICT, 71,
+	  KV("h.format=rfc9990", "h.ns=urn:ietf:params:xml:ns:dmarc-2.0",
+	    "h.version=1.0", "h.org=Sample Reporter",
+	    "h.key=sample reporter",
+	    "h.email=report_sender@example-reporter.com", "h.eci=...",
+	    "h.id=3v98abbp8ya9n3va8yr8oa3ya", "h.begin=161212415",
+	    "h.end=161221511", "h.domain=example.com", "h.p=quarantine",
+	    "h.sp=none", "h.testing=n", "h.records=71", "h.messages=8733",
+	    "r1.ord=1", "r1.ip=2001:db8::1:0:0:1",
+	    "r1.ip_raw=2001:db8:0:0:1:0:0:1", "r1.count=123",
+	    "r1.disp=pass", "r1.dkim=pass", "r1.spf=fail",
+	    "r1.efrom=example.com", "r1.hfrom=example.com", "r1.ndkim=1",
+	    "r1.dkim0.domain=example.com", "r1.dkim0.result=pass",
+	    "r1.dkim0.selector=abc123", "r1.nspf=1",
+	    "r1.spf0.domain=example.com", "r1.spf0.result=fail",
+	    "r71.ord=71",
+	    "r71.ip_raw=1234:5678:9abc:def0:1234:5678:901.234.567.890",
+	    "r71.count=123", "r71.disp=pass", "r71.dkim=pass",
+	    "r71.spf=fail", "r71.efrom=example.com", "r71.hfrom=example.com",
+	    "r71.ndkim=1", "r71.dkim0.domain=example.com",
+	    "r71.dkim0.result=pass", "r71.dkim0.selector=abc123",
+	    "r71.nspf=1", "r71.spf0.domain=example.com",
+	    "r71.spf0.result=fail", "r71.nwarn=1",
+	    "r71.warn0=row/source_ip is not an IP address") },
 };
 
 static void
@@ -1240,6 +1620,456 @@ test_xxe_file(void)
 	free(host);
 }
 
+/*
+ * A generated report: a header, n realistic records (two DKIM results and
+ * one SPF result each), the closing tag.  Record i comes from a template
+ * whose numbers are patched in place.
+ */
+struct gen {
+	uint32_t	 n;
+	uint32_t	 i;
+	int		 state;		/* 0 head, 1 records, 2 tail, 3 end */
+	char		 buf[1024];
+	size_t		 len;
+	size_t		 off;
+	size_t		 ip_at, count_at;	/* offsets in the template */
+};
+
+#define GEN_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feedback>"\
+	"<version>1.0</version><report_metadata><org_name>google.com"	\
+	"</org_name><email>noreply-dmarc-support@google.com</email>"	\
+	"<report_id>gen-1</report_id><date_range><begin>1700000000"	\
+	"</begin><end>1700086399</end></date_range></report_metadata>"	\
+	"<policy_published><domain>example.com</domain><adkim>r</adkim>"\
+	"<aspf>r</aspf><p>none</p><sp>none</sp><pct>100</pct>"		\
+	"</policy_published>\n"
+#define GEN_REC "<record><row><source_ip>10.100.100.100</source_ip>"	\
+	"<count>0000000</count><policy_evaluated><disposition>none"	\
+	"</disposition><dkim>pass</dkim><spf>pass</spf>"		\
+	"</policy_evaluated></row><identifiers><header_from>example.com"\
+	"</header_from><envelope_from>bounce.example.com</envelope_from>"\
+	"</identifiers><auth_results><dkim><domain>example.com</domain>"\
+	"<selector>s1</selector><result>pass</result></dkim><dkim>"	\
+	"<domain>esp.example.net</domain><selector>k2</selector><result>"\
+	"pass</result></dkim><spf><domain>bounce.example.com</domain>"	\
+	"<scope>mfrom</scope><result>pass</result></spf></auth_results>"\
+	"</record>\n"
+
+/* Write v as exactly w decimal digits at s. */
+static void
+put_digits(char *s, uint32_t v, int w)
+{
+	while (w-- > 0) {
+		s[w] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+static ssize_t
+gen_read(void *arg, char *out, size_t len, char **cause)
+{
+	struct gen	*g = arg;
+	size_t		 n;
+
+	(void)cause;
+	while (g->off == g->len) {
+		g->off = 0;
+		if (g->state == 0) {
+			g->len = strlen(GEN_HEAD);
+			memcpy(g->buf, GEN_HEAD, g->len);
+			g->state = 1;
+		} else if (g->state == 1 && g->i < g->n) {
+			if (g->i == 0) {
+				g->len = strlen(GEN_REC);
+				memcpy(g->buf, GEN_REC, g->len);
+				g->ip_at = (size_t)(strstr(g->buf, "10.100") -
+				    g->buf) + 3;
+				g->count_at = (size_t)(strstr(g->buf,
+				    "0000000") - g->buf);
+			}
+			put_digits(g->buf + g->ip_at, 100 + g->i / 24336 % 156,
+			    3);
+			put_digits(g->buf + g->ip_at + 4, 100 + g->i / 156 %
+			    156, 3);
+			put_digits(g->buf + g->ip_at + 8, 100 + g->i % 156, 3);
+			put_digits(g->buf + g->count_at, 1000000 + g->i % 7, 7);
+			g->i++;
+		} else if (g->state == 1) {
+			g->len = strlen("</feedback>\n");
+			memcpy(g->buf, "</feedback>\n", g->len);
+			g->state = 2;
+		} else
+			return (0);
+	}
+	n = g->len - g->off;
+	if (n > len)
+		n = len;
+	memcpy(out, g->buf + g->off, n);
+	g->off += n;
+	return ((ssize_t)n);
+}
+
+struct stream_seen {
+	uint64_t	 records;
+	int64_t		 messages;
+	uint32_t	 bad;
+	uint32_t	 end_records;
+	int64_t		 end_messages;
+};
+
+static int
+st_head(const struct report_head *h, void *arg, char **cause)
+{
+	struct stream_seen	*s = arg;
+
+	(void)cause;
+	if (strcmp(h->report_id, "gen-1") != 0)
+		s->bad++;
+	return (0);
+}
+
+static int
+st_records(const struct report_record *r, size_t n, void *arg, char **cause)
+{
+	struct stream_seen	*s = arg;
+	size_t			 i;
+
+	(void)cause;
+	for (i = 0; i < n; i++) {
+		/* Spot checks: the numbers patched in came out. */
+		if (r[i].ord != s->records + 1 || r[i].ndkim != 2 ||
+		    r[i].nspf != 1 || r[i].message_count !=
+		    (int64_t)(1000000 + s->records % 7) ||
+		    r[i].count_raw != NULL || r[i].source_ip == NULL ||
+		    r[i].source_ip_raw != NULL || r[i].nwarnings != 0 ||
+		    strcmp(r[i].dkim[1].domain, "esp.example.net") != 0)
+			s->bad++;
+		s->messages += r[i].message_count;
+		s->records++;
+	}
+	return (0);
+}
+
+static int
+st_end(const struct report_head *h, void *arg, char **cause)
+{
+	struct stream_seen	*s = arg;
+
+	(void)cause;
+	s->end_records = h->record_count;
+	s->end_messages = h->message_total;
+	return (0);
+}
+
+/*
+ * A 1,000,000-record report streams through in bounded memory.  Run first
+ * in main(), so the process peak is the parser's.  Under sanitizers or
+ * valgrind the memory is not asserted and fewer records are parsed.
+ */
+static void
+test_stream(void)
+{
+	static const struct report_callbacks cbs = {
+		st_head, st_records, st_end
+	};
+	struct report_limits	 lim;
+	struct stream_seen	 s;
+	struct gen		 g;
+	struct timespec		 t0, t1;
+	struct rusage		 ru;
+	enum report_status	 st;
+	const char		*pre;
+	char			*cause = NULL;
+	double			 secs;
+	int64_t			 want_msgs = 0;
+	uint32_t		 i;
+	int			 sanitized;
+
+	pre = getenv("LD_PRELOAD");
+	sanitized = TST_SANITIZED || getenv("RUNNING_ON_VALGRIND") != NULL ||
+	    (pre != NULL && strstr(pre, "vgpreload") != NULL);
+	memset(&g, 0, sizeof g);
+	g.n = sanitized ? 20000 : 1000000;
+	for (i = 0; i < g.n; i++)
+		want_msgs += 1000000 + i % 7;
+	memset(&s, 0, sizeof s);
+	report_limits_default(&lim);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	st = report_parse_xml(gen_read, &g, &lim, &cbs, &s, NULL, &cause);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &ru);
+	CHECK_INT(st, REPORT_OK);
+	CHECK(cause == NULL);
+	CHECK_INT(s.records, g.n);
+	CHECK_INT(s.end_records, g.n);
+	CHECK_INT(s.messages, want_msgs);
+	CHECK_INT(s.end_messages, want_msgs);
+	CHECK_INT(s.bad, 0);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("tst_report: streamed %" PRIu32 " records in %.2f s "
+	    "(%.0f records/s), peak RSS %ld KiB%s\n", g.n, secs,
+	    secs > 0 ? g.n / secs : 0.0, ru.ru_maxrss,
+	    sanitized ? " (sanitizer/valgrind: memory not asserted)" : "");
+	if (!sanitized)
+		CHECK(ru.ru_maxrss < 64 * 1024);
+	free(cause);
+}
+
+/* Parse data with lim (mode, max_text, max_recover set by the caller). */
+static enum report_status
+parse_lim(const char *data, size_t len, struct report_limits *lim,
+    size_t *consumed, struct coll *c, char **cause)
+{
+	struct mem		 m;
+	enum report_status	 st;
+	int			 retry = -1;
+
+	memset(&m, 0, sizeof m);
+	m.data = data;
+	m.len = len;
+	memset(c, 0, sizeof *c);
+	c->flatten = 1;
+	*cause = NULL;
+	st = report_parse_xml(mem_read, &m, lim, &callbacks, c, &retry,
+	    cause);
+	if (st == REPORT_INVALID && *cause != NULL &&
+	    strstr(*cause, "(max_") != NULL)
+		CHECK_INT(retry, 0);
+	*consumed = m.off;
+	return (st);
+}
+
+/* len bytes of comments, then a few new lines (NUL-terminated). */
+static char *
+filler(size_t len)
+{
+	static const char	 c[] = "<!-- filler -->";
+	char			*s;
+	size_t			 i;
+
+	s = xmalloc(len + 1);
+	memset(s, '\n', len);
+	for (i = 0; i + 2 * sizeof c < len; i += sizeof c - 1)
+		memcpy(s + i, c, sizeof c - 1);
+	s[len] = '\0';
+	return (s);
+}
+
+/* max_text: every kind of over-long text, refused while reading. */
+static void
+test_max_text(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*before, *fill, *between, *after;
+		size_t		 n1, n2;	/* fill repeats */
+		const char	*cause;
+		int		 early;		/* stops before the end */
+	} t[] = {
+		{ "text", "<feedback><report_metadata><org_name>", "a", "",
+		  "</org_name>", 70000, 0,
+		  "text of <org_name> longer than 65536 bytes (max_text)", 1 },
+		{ "text with CDATA", "<feedback><report_metadata><org_name>",
+		  "a", "<![CDATA[b]]>", "</org_name>", 40000, 40000,
+		  "text of <org_name> longer than 65536 bytes (max_text)", 1 },
+		{ "text of nested elements",
+		  "<feedback><report_metadata><org_name><x>", "a",
+		  "</x><y>", "</y></org_name></report_metadata>",
+		  40000, 40000,
+		  "text of <org_name> longer than 65536 bytes (max_text)", 0 },
+		{ "attribute", "<feedback><report_metadata>"
+		  "<extra_contact_info lang=\"", "a", "", "\">x"
+		  "</extra_contact_info>", 70000, 0,
+		  "attribute value in <extra_contact_info> longer than "
+		  "65536 bytes (max_text)", 1 },
+		{ "comment", "<feedback><report_metadata><!--", "a", "",
+		  "-->", 70000, 0,
+		  "comment in <report_metadata> longer than 65536 bytes "
+		  "(max_text)", 1 },
+		{ "extension", "<feedback xmlns:v=\"urn:v\"><report_metadata>"
+		  "<v:big><a>", "a", "</a><b>", "</b></v:big>"
+		  "</report_metadata>", 40000, 40000,
+		  "element <big> kept as extension is longer than 65536 "
+		  "bytes as XML (max_text)", 0 },
+	};
+	struct report_limits	 lim;
+	struct coll		 c;
+	enum report_status	 st;
+	char			*doc, *cause, *tail;
+	size_t			 i, j, len, off, used, tlen;
+	int			 before;
+
+	/* 1 MiB after the long value: reading must stop well before. */
+	tlen = 1024 * 1024;
+	tail = filler(tlen);
+	memcpy(tail + tlen - 12, "</feedback>\n", 12);
+	tail[tlen] = '\0';
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		before = tst_failures;
+		len = strlen(t[i].before) + t[i].n1 + strlen(t[i].between) +
+		    t[i].n2 + strlen(t[i].after) + MD_PP_LEN + tlen;
+		doc = xmalloc(len + 1);
+		off = 0;
+#define PUT(s, n) do { memcpy(doc + off, s, n); off += n; } while (0)
+		PUT(t[i].before, strlen(t[i].before));
+		for (j = 0; j < t[i].n1; j++)
+			doc[off++] = *t[i].fill;
+		PUT(t[i].between, strlen(t[i].between));
+		for (j = 0; j < t[i].n2; j++)
+			doc[off++] = *t[i].fill;
+		PUT(t[i].after, strlen(t[i].after));
+		PUT(MD_PP, MD_PP_LEN);
+		PUT(tail, tlen);
+#undef PUT
+		doc[off] = '\0';
+		report_limits_default(&lim);
+		st = parse_lim(doc, off, &lim, &used, &c, &cause);
+		CHECK_INT(st, REPORT_INVALID);
+		CHECK_STR(cause, t[i].cause);
+		CHECK_STR(c.calls, "");
+		if (t[i].early)
+			CHECK(used < 128 * 1024);
+		if (tst_failures != before)
+			fprintf(stderr, "  ^ max_text case %s: read %zu of "
+			    "%zu\n", t[i].name, used, off);
+		free(cause);
+		coll_free(&c);
+		/* A larger max_text lets the same document through. */
+		if (strcmp(t[i].name, "extension") == 0) {
+			lim.max_text = 200000;
+			st = parse_lim(doc, off, &lim, &used, &c, &cause);
+			CHECK_INT(st, REPORT_INVALID);
+			CHECK_STR(cause, "missing report_metadata/report_id");
+			free(cause);
+			coll_free(&c);
+		}
+		free(doc);
+	}
+	free(tail);
+	report_limits_default(&lim);
+	CHECK_INT(lim.max_text, 65536);
+	CHECK_INT(lim.max_recover, 32 * 1024 * 1024);
+	CHECK_INT(lim.max_records, 10000000);
+	CHECK_INT(lim.max_results, 100);
+	CHECK_INT(lim.batch, 1000);
+}
+
+/* max_recover: recover mode stops reading one byte past the cap. */
+static void
+test_max_recover(void)
+{
+	static const char	 broken[] = "<?xml version=\"1.0\"?>\n"
+	    "<feedback>" MD PP REC("1.2.3.4", "1") "<junk>";
+	struct report_limits	 lim;
+	struct coll		 c;
+	enum report_status	 st;
+	char			*doc, *cause, *fill;
+	size_t			 len, used;
+
+	len = 4 * 1024 * 1024;
+	fill = filler(len - strlen(broken));
+	xasprintf(&doc, "%s%s", broken, fill);
+	free(fill);
+	doc[len] = '\0';
+	report_limits_default(&lim);
+	lim.mode = REPORT_RECOVER;
+	lim.max_recover = 100000;
+	st = parse_lim(doc, len, &lim, &used, &c, &cause);
+	CHECK_INT(st, REPORT_INVALID);
+	CHECK_STR(cause, "too large to recover (over 100000 bytes, "
+	    "max_recover)");
+	CHECK_INT(used, 100001);
+	CHECK_STR(c.calls, "");
+	free(cause);
+	coll_free(&c);
+	/* An input of exactly max_recover bytes is recovered. */
+	lim.max_recover = strlen(broken);
+	st = parse_lim(broken, strlen(broken), &lim, &used, &c, &cause);
+	CHECK_INT(st, REPORT_OK);
+	if (st != REPORT_OK)
+		fprintf(stderr, "  recover under the cap: %s\n", cause);
+	CHECK_STR(c.calls, "H R1 E");
+	CHECK(strstr(coll_get(&c, "h.warn0"), "recovered: ") != NULL);
+	free(cause);
+	coll_free(&c);
+	/* Strict mode streams and has no such cap. */
+	lim.mode = REPORT_STRICT;
+	lim.max_recover = 100000;
+	st = parse_lim(doc, len, &lim, &used, &c, &cause);
+	CHECK_INT(st, REPORT_INVALID);
+	CHECK(cause != NULL && strstr(cause, "too large") == NULL);
+	free(cause);
+	coll_free(&c);
+	free(doc);
+}
+
+/*
+ * External entities, parameter entities, external DTDs and XInclude, in
+ * every mode: refused, and nothing of the file shows up anywhere.
+ */
+static void
+test_xxe_marker(void)
+{
+	static const char *const docs[] = {
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [<!ENTITY x "
+		"SYSTEM \"file://%s\">]>\n<feedback><report_metadata>"
+		"<org_name>&x;</org_name><report_id>&x;</report_id>"
+		"<date_range><begin>1</begin><end>2</end></date_range>"
+		"</report_metadata>" PP "</feedback>",
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [<!ENTITY %% p "
+		"SYSTEM \"file://%s\"> %%p;]>\n<feedback>" MD PP
+		"</feedback>",
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE feedback SYSTEM "
+		"\"file://%s\">\n<feedback>" MD PP "</feedback>",
+		"<?xml version=\"1.0\"?>\n<feedback xmlns:xi=\"http://www.w3."
+		"org/2001/XInclude\">" MD PP "<record><row><source_ip>1.2.3.4"
+		"</source_ip><count>1</count></row><identifiers><header_from>"
+		"<xi:include href=\"file://%s\" parse=\"text\"/>"
+		"</header_from></identifiers></record></feedback>",
+	};
+	static const enum report_mode modes[] = {
+		REPORT_STRICT, REPORT_WIN1252, REPORT_RECOVER
+	};
+	struct report_limits	 lim;
+	struct coll		 c;
+	enum report_status	 st;
+	char			 path[] = "/tmp/tst_report.XXXXXX", *doc, *cause;
+	const char		*marker = "XXE-MARKER-7f3a";
+	size_t			 i, j, k, used;
+	int			 fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		CHECK(fd != -1);
+		return;
+	}
+	CHECK(write(fd, marker, strlen(marker)) ==
+	    (ssize_t)strlen(marker));
+	close(fd);
+	for (i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		xasprintf(&doc, docs[i], path);
+		for (j = 0; j < sizeof modes / sizeof modes[0]; j++) {
+			report_limits_default(&lim);
+			lim.mode = modes[j];
+			st = parse_lim(doc, strlen(doc), &lim, &used, &c,
+			    &cause);
+			if (i < 3) {
+				CHECK_INT(st, REPORT_INVALID);
+				CHECK(cause != NULL &&
+				    strstr(cause, "DTD") != NULL);
+			} else
+				CHECK_INT(st, REPORT_OK);
+			CHECK(cause == NULL || strstr(cause, marker) == NULL);
+			for (k = 0; k < c.nkv; k++)
+				CHECK(strstr(c.kv[k], marker) == NULL);
+			free(cause);
+			coll_free(&c);
+		}
+		free(doc);
+	}
+	unlink(path);
+}
+
 /* Read a whole file (capped at 64 MiB); NULL when it cannot. */
 static char *
 slurp(const char *path, size_t *len)
@@ -1303,7 +2133,7 @@ parse_retry(const char *data, size_t len, struct coll *c, int *mode,
 	struct report_limits	 lim;
 	struct mem		 m;
 	enum report_status	 st = REPORT_INVALID;
-	int			 retry = 0, m_;
+	int			 retry = 0, m_, fl;
 
 	*cause = NULL;
 	for (m_ = REPORT_STRICT;; m_++) {
@@ -1312,7 +2142,9 @@ parse_retry(const char *data, size_t len, struct coll *c, int *mode,
 		memset(&m, 0, sizeof m);
 		m.data = data;
 		m.len = len;
+		fl = c->flatten;
 		coll_free(c);
+		c->flatten = fl;
 		report_limits_default(&lim);
 		lim.mode = (enum report_mode)m_;
 		st = report_parse_xml(mem_read, &m, &lim, &callbacks, c,
@@ -1354,6 +2186,155 @@ static const struct {
 	{ "stuartmaxwell__dmarc-report/tests/reports/dmarc-invalid-3.xml",
 	  REPORT_INVALID, "fixture with non-numeric date_range" },
 };
+
+/* The default of a flattened key that a golden list leaves out. */
+static const char *
+golden_default(const char *key)
+{
+	static const char *const numeric[] = {
+		"begin", "end", "nerrors", "next", "nwarn", "records",
+		"messages", "skipped", "ord", "count", "nreason", "ndkim",
+		"nspf", NULL
+	};
+	const char	*f = strchr(key, '.') + 1;
+	size_t		 i;
+
+	if (strcmp(key, "h.pct") == 0)
+		return ("-1");
+	if (strcmp(key, "h.ppcount") == 0)
+		return ("1");
+	if (strcmp(f, "idtag") == 0)
+		return ("identifiers");
+	for (i = 0; numeric[i] != NULL; i++) {
+		if (strcmp(f, numeric[i]) == 0)
+			return ("0");
+	}
+	return ("(null)");
+}
+
+/* Gunzip (zlib, trailing bytes ignored); NULL on error. */
+static char *
+gunzip(const char *in, size_t inlen, size_t *outlen)
+{
+	z_stream	 z;
+	char		*out;
+	size_t		 size = inlen * 4 + 4096;
+	int		 rc;
+
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, 15 + 32) != Z_OK)
+		return (NULL);
+	out = xmalloc(size + 1);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)inlen;
+	do {
+		if (z.total_out == size) {
+			size *= 2;
+			out = xrealloc(out, size + 1);
+		}
+		z.next_out = (Bytef *)out + z.total_out;
+		z.avail_out = (uInt)(size - z.total_out);
+		rc = inflate(&z, Z_NO_FLUSH);
+	} while (rc == Z_OK);
+	*outlen = z.total_out;
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(out);
+		return (NULL);
+	}
+	out[*outlen] = '\0';
+	return (out);
+}
+
+/* Every field of the header, the first and the last record. */
+static void
+test_golden(void)
+{
+	const struct golden	*g;
+	const char		*dir, *want, *eq;
+	char			 path[4096], pre[3][32], *data, *xml, *cause;
+	struct coll		 c;
+	enum report_status	 st;
+	size_t			 i, j, k, len, xlen, npre;
+	int			 mode, before, found;
+
+	if ((dir = corpus_dir()) == NULL) {
+		printf("tst_report: golden reports skipped (no corpus)\n");
+		return;
+	}
+	for (i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
+		g = &goldens[i];
+		before = tst_failures;
+		snprintf(path, sizeof path, "%s/%s", dir, g->path);
+		data = slurp(path, &len);
+		CHECK(data != NULL);
+		if (data == NULL) {
+			fprintf(stderr, "  cannot read %s\n", path);
+			continue;
+		}
+		xml = data;
+		xlen = len;
+		if (len > 2 && (unsigned char)data[0] == 0x1f &&
+		    (unsigned char)data[1] == 0x8b) {
+			xml = gunzip(data, len, &xlen);
+			CHECK(xml != NULL);
+			if (xml == NULL) {
+				free(data);
+				continue;
+			}
+		}
+		memset(&c, 0, sizeof c);
+		c.flatten = 1;
+		st = parse_retry(xml, xlen, &c, &mode, &cause);
+		CHECK_INT(st, REPORT_OK);
+		CHECK_INT(mode, g->mode);
+		CHECK_INT(c.bad_order, 0);
+		CHECK_INT(c.bad_values, 0);
+		snprintf(pre[0], sizeof pre[0], "h.");
+		snprintf(pre[1], sizeof pre[1], "r1.");
+		snprintf(pre[2], sizeof pre[2], "r%" PRIu32 ".", g->last);
+		npre = g->last == 1 ? 2 : 3;
+		/* Every listed key was handed out with that value. */
+		for (j = 0; g->kv[j] != NULL; j++) {
+			eq = strchr(g->kv[j], '=');
+			snprintf(path, sizeof path, "%.*s",
+			    (int)(eq - g->kv[j]), g->kv[j]);
+			CHECK_STR(coll_get(&c, path), eq + 1);
+		}
+		/* Every other field of those has its default. */
+		for (j = 0; j < c.nkv; j++) {
+			for (k = 0; k < npre; k++) {
+				if (strncmp(c.kv[j], pre[k],
+				    strlen(pre[k])) == 0)
+					break;
+			}
+			if (k == npre)
+				continue;
+			eq = strchr(c.kv[j], '=');
+			snprintf(path, sizeof path, "%.*s",
+			    (int)(eq - c.kv[j]), c.kv[j]);
+			for (found = 0, k = 0; g->kv[k] != NULL; k++) {
+				if (strncmp(g->kv[k], path, strlen(path)) ==
+				    0 && g->kv[k][strlen(path)] == '=')
+					found = 1;
+			}
+			if (found)
+				continue;
+			want = golden_default(path);
+			CHECK_STR(eq + 1, want);
+			if (strcmp(eq + 1, want) != 0)
+				fprintf(stderr, "  %s\n", c.kv[j]);
+		}
+		if (tst_failures != before)
+			fprintf(stderr, "  ^ golden %s: status %d, mode %d, "
+			    "cause \"%s\"\n", g->path, st, mode, S(cause));
+		free(cause);
+		coll_free(&c);
+		if (xml != data)
+			free(xml);
+		free(data);
+	}
+}
 
 static void
 test_corpus(void)
@@ -1454,10 +2435,15 @@ int
 main(void)
 {
 	log_init(LOG_TO_STDERR, 0);
+	test_stream();
 	test_helpers();
 	test_cases();
 	test_read_error();
 	test_xxe_file();
+	test_max_text();
+	test_max_recover();
+	test_xxe_marker();
 	test_corpus();
+	test_golden();
 	return (TST_DONE());
 }
