@@ -11,11 +11,16 @@
  * SHA-256), so re-reading a message after a UIDVALIDITY change counts
  * nothing twice.
  *
- * Records arrive in batches and each batch is one statement, whatever its
- * size: the record rows and all their DKIM, SPF, reason and extension rows
- * are passed as parallel arrays and unnested by data-modifying CTEs, the
- * children joined to the new record ids through the record's ord.  Arrays
- * travel as text array literals (parameter values, never SQL text).
+ * A reparse (sink_reparse_begin, sink-raw.c) goes through the same
+ * functions; only the head differs: it updates the report stored from the
+ * payload in place instead of inserting one (sink_reparse_head).
+ *
+ * Every statement here is prepared once per connection.  Records arrive in
+ * batches and each batch is one statement, whatever its size: the record
+ * rows and all their DKIM, SPF, reason and extension rows are passed as
+ * parallel arrays and unnested by data-modifying CTEs, the children joined
+ * to the new record ids through the record's ord.  Arrays travel as text
+ * array literals (parameter values, never SQL text).
  */
 #include "config.h"
 
@@ -193,6 +198,65 @@ static const char sink_sql_end[] =
 	" xml = EXCLUDED.xml)"
 	" SELECT count(*) FROM u";
 
+/*
+ * Reparse: the report stored from payload $1, locked.  A payload stores at
+ * most one report, but be safe: the first.
+ */
+static const char sink_sql_reparse_lock[] =
+	"SELECT id FROM dmarc.report WHERE file_pk = $1"
+	" ORDER BY id LIMIT 1 FOR UPDATE";
+
+/* Reparse: forget what was derived from report $1. */
+static const char sink_sql_reparse_clear[] =
+	"WITH a AS (DELETE FROM dmarc.record WHERE report_pk = $1),"
+	" b AS (DELETE FROM dmarc.report_error WHERE report_pk = $1)"
+	" DELETE FROM dmarc.report_extension WHERE report_pk = $1";
+
+/*
+ * Reparse: the head's columns into report $1, in the parameter order of
+ * sink_sql_head; the natural key ($6 $10 $11 $16), id, first_seen,
+ * last_seen and seen_count are kept (k only gives the unused parameters
+ * their types).
+ */
+static const char sink_sql_reparse_head[] =
+	"WITH k AS (SELECT $6::text, $10::text, $11::double precision,"
+	" $16::text),"
+	" upd AS (UPDATE dmarc.report SET format = $2, xml_namespace = $3,"
+	" xml_version = $4, org_name = $5, org_email = $7,"
+	" extra_contact_info = $8, extra_contact_info_lang = $9,"
+	" date_end = to_timestamp($12::double precision),"
+	" begin_raw = $13, end_raw = $14, generator = $15,"
+	" policy_p = $17, policy_p_raw = $18, policy_sp = $19,"
+	" policy_sp_raw = $20, policy_np = $21, policy_np_raw = $22,"
+	" policy_adkim = $23, policy_adkim_raw = $24, policy_aspf = $25,"
+	" policy_aspf_raw = $26, policy_pct = $27, policy_pct_raw = $28,"
+	" policy_fo = $29, policy_testing = $30, policy_testing_raw = $31,"
+	" discovery_method = $32, discovery_method_raw = $33,"
+	" policy_published_count = $34, parse_warnings = $35::text[],"
+	" record_count = 0, message_total = 0, records_skipped = 0"
+	" WHERE id = $1 RETURNING id),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT upd.id, e.ord, coalesce(e.message, ''), e.lang"
+	" FROM upd, unnest($36::text[], $37::text[]) WITH ORDINALITY"
+	" AS e(message, lang, ord)),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT upd.id, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	" FROM upd, unnest($38::text[], $39::text[], $40::text[])"
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))"
+	" SELECT count(*) FROM upd";
+
+/*
+ * Reparse of a payload that stored nothing, whose report another payload
+ * stored: link it, uncounted ($1 report key, $5 payload).
+ */
+static const char sink_sql_reparse_link[] =
+	"INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
+	" SELECT id, $5, false FROM dmarc.report WHERE reporter_key = $1"
+	" AND report_id = $2 AND policy_domain = $3"
+	" AND date_begin = to_timestamp($4::double precision)"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
 static const char *sink_format_word(enum report_format);
 static char	*sink_strings(char **, size_t, char **);
 static int	 sink_head_params(struct sink_params *, const char *,
@@ -200,6 +264,10 @@ static int	 sink_head_params(struct sink_params *, const char *,
 static int	 sink_head_lists(struct sink_params *,
 		    const struct report_head *, char **);
 static int	 sink_report_dup(struct sink *, const struct report_head *,
+		    char **);
+static int	 sink_reparse_head(struct sink *, const struct report_head *,
+		    char **);
+static int	 sink_reparse_link(struct sink *, const struct report_head *,
 		    char **);
 static void	 sink_batch_record(struct sink_array *,
 		    const struct report_record *);
@@ -334,14 +402,18 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 	sink_param_str(&p, fi->kind);
 	sink_param_int(&p, fi->encoded_bytes > INT64_MAX ? INT64_MAX :
 	    (long long)fi->encoded_bytes);
-	rc = sink_exec(s, "insert report_file", sink_sql_file, &p,
-	    PGRES_TUPLES_OK, &res, cause);
+	if (s->reparse)
+		fatalx("%s: inside a reparse", __func__);
+	sink_rawout_discard(s);
+	rc = sink_exec_prep(s, SINK_ST_FILE, "insert report_file",
+	    sink_sql_file, &p, PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
 	if (PQntuples(res) != 1) {
 		xasprintf(cause, "insert report_file: ledger row %s not found",
 		    s->message_pk);
+		sink_fail_data(s);
 		PQclear(res);
 		return (-1);
 	}
@@ -359,18 +431,22 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 	struct sink_params	p;
 	int			rc;
 
-	if (s->file_pk[0] == '\0')
+	if (s->file_pk[0] == '\0' || s->reparse)
 		fatalx("%s: no payload open", __func__);
+	if (sink_rawout_finish(s, cause) != 0) {
+		s->file_pk[0] = s->report_pk[0] = '\0';
+		return (-1);
+	}
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_int(&p, payload_bytes > INT64_MAX ? INT64_MAX :
 	    (long long)payload_bytes);
 	sink_param_sha(&p, sha256);
 	sink_param_str(&p, error);
-	rc = sink_exec(s, "update report_file",
+	rc = sink_exec_prep(s, SINK_ST_FILE_END, "update report_file",
 	    "UPDATE dmarc.report_file SET payload_bytes = $2,"
 	    " payload_sha256 = $3::bytea, error = $4 WHERE id = $1", &p,
-	    PGRES_COMMAND_OK, NULL, cause);
+	    PGRES_COMMAND_OK, 0, NULL, cause);
 	sink_params_free(&p);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	return (rc);
@@ -471,11 +547,18 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	if (s->file_pk[0] == '\0')
 		fatalx("%s: no payload open", __func__);
 	s->report_pk[0] = '\0';
+	if (s->reparse) {
+		rc = sink_reparse_head(s, h, cause);
+		if (rc != 2)
+			return (rc);
+	}
 	sink_params_init(&p);
 	rc = sink_head_params(&p, s->file_pk, h, cause);
-	if (rc == 0)
-		rc = sink_exec(s, "insert report", sink_sql_head, &p,
-		    PGRES_TUPLES_OK, &res, cause);
+	if (rc != 0)
+		sink_fail_data(s);
+	else
+		rc = sink_exec_prep(s, SINK_ST_HEAD, "insert report",
+		    sink_sql_head, &p, PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -486,7 +569,98 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 		return (0);
 	}
 	PQclear(res);
+	if (s->reparse)
+		return (sink_reparse_link(s, h, cause) == 0 ? 1 : -1);
 	return (sink_report_dup(s, h, cause) == 0 ? 1 : -1);
+}
+
+/*
+ * The head of a reparse: 0 when the payload's report was updated in place
+ * (records follow), 1 when the payload only delivered a duplicate, 2 when
+ * it stored no report (insert it as new), -1 on error.
+ */
+static int
+sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 report_pk[24];
+	int			 rc, found, deliveries;
+
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	rc = sink_exec_prep(s, SINK_ST_REPARSE_LOCK, "lock reparsed report",
+	    sink_sql_reparse_lock, &p, PGRES_TUPLES_OK, 0, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	found = PQntuples(res) == 1;
+	if (found)
+		snprintf(report_pk, sizeof report_pk, "%s",
+		    PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (!found) {
+		/* No report of its own: a duplicate, or nothing stored. */
+		sink_params_init(&p);
+		sink_param_str(&p, s->file_pk);
+		rc = sink_exec(s, "look for deliveries", "SELECT count(*)"
+		    " FROM dmarc.report_delivery WHERE file_pk = $1", &p,
+		    PGRES_TUPLES_OK, &res, cause);
+		sink_params_free(&p);
+		if (rc != 0)
+			return (-1);
+		deliveries = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		return (deliveries > 0 ? 1 : 2);
+	}
+
+	sink_params_init(&p);
+	sink_param_str(&p, report_pk);
+	rc = sink_exec_prep(s, SINK_ST_REPARSE_CLEAR, "clear reparsed report",
+	    sink_sql_reparse_clear, &p, PGRES_COMMAND_OK, 0, NULL, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+
+	sink_params_init(&p);
+	rc = sink_head_params(&p, report_pk, h, cause);
+	if (rc != 0)
+		sink_fail_data(s);
+	else
+		rc = sink_exec_prep(s, SINK_ST_REPARSE_HEAD,
+		    "update reparsed report", sink_sql_reparse_head, &p,
+		    PGRES_TUPLES_OK, 0, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
+		xasprintf(cause, "update reparsed report: report vanished");
+		sink_fail_data(s);
+		PQclear(res);
+		return (-1);
+	}
+	PQclear(res);
+	snprintf(s->report_pk, sizeof s->report_pk, "%s", report_pk);
+	return (0);
+}
+
+/* Reparse: the report came from another payload; link this one to it. */
+static int
+sink_reparse_link(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	sink_params_init(&p);
+	sink_param_str(&p, h->reporter_key);
+	sink_param_str(&p, h->report_id);
+	sink_param_str(&p, h->policy_domain);
+	sink_param_int(&p, h->date_begin);
+	sink_param_str(&p, s->file_pk);
+	rc = sink_exec_prep(s, SINK_ST_REPARSE_LINK, "link reparsed payload",
+	    sink_sql_reparse_link, &p, PGRES_COMMAND_OK, 0, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
 }
 
 /*
@@ -506,13 +680,14 @@ sink_report_dup(struct sink *s, const struct report_head *h, char **cause)
 	sink_param_str(&p, h->report_id);
 	sink_param_str(&p, h->policy_domain);
 	sink_param_int(&p, h->date_begin);
-	rc = sink_exec(s, "lock duplicate report", sink_sql_dup_lock, &p,
-	    PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec_prep(s, SINK_ST_DUP_LOCK, "lock duplicate report",
+	    sink_sql_dup_lock, &p, PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
 	if (PQntuples(res) != 1) {
 		xasprintf(cause, "lock duplicate report: report vanished");
+		sink_fail_data(s);
 		PQclear(res);
 		return (-1);
 	}
@@ -523,8 +698,8 @@ sink_report_dup(struct sink *s, const struct report_head *h, char **cause)
 	sink_param_str(&p, report_pk);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, s->file_pk);
-	rc = sink_exec(s, "count duplicate report", sink_sql_dup, &p,
-	    PGRES_TUPLES_OK, NULL, cause);
+	rc = sink_exec_prep(s, SINK_ST_DUP, "count duplicate report",
+	    sink_sql_dup, &p, PGRES_TUPLES_OK, 0, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -644,9 +819,11 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 		else
 			sink_param_own(&p, lit);
 	}
-	if (rc == 0)
-		rc = sink_exec(s, "insert records", sink_sql_records, &p,
-		    PGRES_TUPLES_OK, &res, cause);
+	if (rc != 0)
+		sink_fail_data(s);
+	else
+		rc = sink_exec_prep(s, SINK_ST_RECORDS, "insert records",
+		    sink_sql_records, &p, PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -654,6 +831,7 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 	    strtoull(PQgetvalue(res, 0, 0), NULL, 10) != n) {
 		xasprintf(cause, "insert records: %s of %zu records stored",
 		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "none", n);
+		sink_fail_data(s);
 		rc = -1;
 	}
 	PQclear(res);
@@ -678,15 +856,18 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	sink_param_str(&p, s->report_pk);
 	sink_param_int(&p, h->records_skipped);
 	rc = sink_head_lists(&p, h, cause);
-	if (rc == 0)
-		rc = sink_exec(s, "update report totals", sink_sql_end, &p,
-		    PGRES_TUPLES_OK, &res, cause);
+	if (rc != 0)
+		sink_fail_data(s);
+	else
+		rc = sink_exec_prep(s, SINK_ST_END, "update report totals",
+		    sink_sql_end, &p, PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	s->report_pk[0] = '\0';
 	if (rc != 0)
 		return (-1);
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
 		xasprintf(cause, "update report totals: report vanished");
+		sink_fail_data(s);
 		rc = -1;
 	}
 	PQclear(res);

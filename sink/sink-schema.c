@@ -27,7 +27,7 @@ static int	sink_db_version(struct sink *, int *, char **);
 static int	sink_too_new(int, char **);
 static int	sink_migrate_step(struct sink *,
 		    const struct sink_migration *, char **);
-static int	sink_migrate_all(struct sink *, char **);
+static int	sink_migrate_all(struct sink *, int, char **);
 
 /* The schema version this program writes. */
 int
@@ -137,8 +137,9 @@ fail:
 	return (-1);
 }
 
+/* Apply the missing steps up to version. */
 static int
-sink_migrate_all(struct sink *s, char **cause)
+sink_migrate_all(struct sink *s, int version, char **cause)
 {
 	size_t	i;
 
@@ -146,6 +147,8 @@ sink_migrate_all(struct sink *s, char **cause)
 		if (i > 0 && sink_migrations[i].version <=
 		    sink_migrations[i - 1].version)
 			fatalx("%s: migrations out of order", __func__);
+		if (sink_migrations[i].version > version)
+			break;
 		if (sink_migrate_step(s, &sink_migrations[i], cause) != 0)
 			return (-1);
 	}
@@ -156,17 +159,26 @@ sink_migrate_all(struct sink *s, char **cause)
 int
 sink_migrate(struct sink *s, char **cause)
 {
+	return (sink_migrate_to(s, sink_schema_version(), cause));
+}
+
+/* Create or upgrade the schema up to a version (tests). */
+int
+sink_migrate_to(struct sink *s, int version, char **cause)
+{
 	PGresult	*res;
 	int		 rc;
 
 	if (s->in_msg)
 		fatalx("%s: inside a message transaction", __func__);
+	if (version < 1 || version > sink_schema_version())
+		fatalx("%s: no schema version %d", __func__, version);
 	if (sink_exec(s, "take migration lock",
 	    "SELECT pg_catalog.pg_advisory_lock(" SINK_MIGRATE_LOCK ")",
 	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
 		return (-1);
 	PQclear(res);
-	rc = sink_migrate_all(s, cause);
+	rc = sink_migrate_all(s, version, cause);
 	PQclear(PQexec(s->conn,
 	    "SELECT pg_catalog.pg_advisory_unlock(" SINK_MIGRATE_LOCK ")"));
 	return (rc);

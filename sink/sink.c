@@ -12,9 +12,11 @@
  * has mailbox 'file', uidvalidity 0, uid NULL and is found by the content
  * SHA-256 (a partial unique index).
  *
- * Every statement is sent with PQexecParams and text parameters; nothing
- * read from a message or a report is ever pasted into SQL text.  The search
+ * Every statement is sent with parameters (PQexecParams, or a statement
+ * prepared once per connection and run with PQexecPrepared); nothing read
+ * from a message or a report is ever pasted into SQL text.  The search
  * path is emptied at connect time, so every name is schema-qualified.
+ * Failures are classified by SQLSTATE (sink_classify, enum sink_error).
  */
 #include "config.h"
 
@@ -45,6 +47,12 @@ static int	 sink_ledger_row(struct sink *, const struct sink_msg_info *,
 static int	 sink_ledger_facts(struct sink *,
 		    const struct sink_msg_info *, char **);
 static void	 sink_msg_clear(struct sink *);
+static enum sink_error sink_classify(struct sink *, PGresult *);
+static int	 sink_prepare(struct sink *, enum sink_stmt, const char *,
+		    const char *, char **);
+static PGresult	*sink_send(struct sink *, int, const char *,
+		    const struct sink_params *, int);
+static void	 sink_notice(void *, const char *);
 
 /* Connect with a libpq conninfo string or URI. */
 struct sink *
@@ -67,6 +75,8 @@ sink_open(const char *conninfo, char **cause)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->conn = conn;
+	s->store_raw = 1;
+	PQsetNoticeProcessor(conn, sink_notice, NULL);
 
 	/* Pin the search path, as PostgreSQL's own client tools do. */
 	if (sink_exec(s, "set search_path",
@@ -79,12 +89,27 @@ sink_open(const char *conninfo, char **cause)
 	return (s);
 }
 
+/* Server notices (CREATE ... IF NOT EXISTS skipping ...) are debug output. */
+static void
+sink_notice(void *arg, const char *msg)
+{
+	char	*clean, *esc;
+
+	(void)arg;
+	clean = sink_clean_message(msg);
+	esc = log_escape(clean, strlen(clean), 512);
+	log_debug("postgresql: %s", esc);
+	free(esc);
+	free(clean);
+}
+
 /* Disconnect (an open message transaction is rolled back by the server). */
 void
 sink_close(struct sink *s)
 {
 	if (s == NULL)
 		return;
+	sink_rawout_discard(s);
 	PQfinish(s->conn);
 	free(s);
 }
@@ -94,6 +119,40 @@ int
 sink_is_broken(struct sink *s)
 {
 	return (PQstatus(s->conn) == CONNECTION_BAD);
+}
+
+/* The class of the last failure (enum sink_error in sink.h). */
+enum sink_error
+sink_last_error(struct sink *s)
+{
+	return (s->err);
+}
+
+/* A failure the sink found itself: the values are at fault. */
+void
+sink_fail_data(struct sink *s)
+{
+	s->err = SINK_ERR_DATA;
+}
+
+/*
+ * Transient unless the server blamed the values (classes 21, 22, 23, 54)
+ * and the connection is still good.
+ */
+static enum sink_error
+sink_classify(struct sink *s, PGresult *res)
+{
+	const char	*st;
+
+	if (PQstatus(s->conn) == CONNECTION_BAD || res == NULL)
+		return (SINK_ERR_TRANSIENT);
+	st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (st == NULL || strlen(st) != 5)
+		return (SINK_ERR_TRANSIENT);
+	if (strncmp(st, "21", 2) == 0 || strncmp(st, "22", 2) == 0 ||
+	    strncmp(st, "23", 2) == 0 || strncmp(st, "54", 2) == 0)
+		return (SINK_ERR_DATA);
+	return (SINK_ERR_TRANSIENT);
 }
 
 /* The ledger's word for a status. */
@@ -173,6 +232,7 @@ sink_error(struct sink *s, PGresult *res, const char *what, char **cause)
 		msg = sink_clean_message(PQerrorMessage(s->conn));
 	if (primary != NULL && detail != NULL)
 		det = sink_clean_message(detail);
+	s->err = sink_classify(s, res);
 	xasprintf(cause, "%s: %s%s%s%s", what, msg, det ? " (" : "",
 	    det ? det : "", det ? ")" : "");
 	free(det);
@@ -187,8 +247,80 @@ sink_exec(struct sink *s, const char *what, const char *sql,
 {
 	PGresult	*res;
 
-	res = PQexecParams(s->conn, sql, p ? p->n : 0, NULL,
-	    p ? p->val : NULL, NULL, NULL, 0);
+	res = sink_send(s, -1, sql, p, 0);
+	if (res == NULL || PQresultStatus(res) != want) {
+		sink_error(s, res, what, cause);
+		PQclear(res);
+		return (-1);
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return (0);
+}
+
+/*
+ * Send a statement: sql itself when st is -1, else the prepared statement
+ * st.
+ */
+static PGresult *
+sink_send(struct sink *s, int st, const char *sql,
+    const struct sink_params *p, int resfmt)
+{
+	const int	*len = NULL, *fmt = NULL;
+	char		 name[32];
+
+	if (p != NULL && p->binary) {
+		len = p->len;
+		fmt = p->fmt;
+	}
+	if (st < 0)
+		return (PQexecParams(s->conn, sql, p ? p->n : 0, NULL,
+		    p ? p->val : NULL, len, fmt, resfmt));
+	snprintf(name, sizeof name, "dmarc_%d", st);
+	return (PQexecPrepared(s->conn, name, p ? p->n : 0,
+	    p ? p->val : NULL, len, fmt, resfmt));
+}
+
+/*
+ * Prepare statement st unless done on this connection.  Prepared
+ * statements belong to the session: a ROLLBACK does not undo them.
+ */
+static int
+sink_prepare(struct sink *s, enum sink_stmt st, const char *what,
+    const char *sql, char **cause)
+{
+	PGresult	*res;
+	char		 name[32];
+
+	if ((unsigned)st >= SINK_NSTMT || SINK_NSTMT > 32)
+		fatalx("%s: bad statement %d", __func__, (int)st);
+	if (s->prepared & (1U << st))
+		return (0);
+	snprintf(name, sizeof name, "dmarc_%d", (int)st);
+	res = PQprepare(s->conn, name, sql, 0, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		sink_error(s, res, what, cause);
+		PQclear(res);
+		return (-1);
+	}
+	PQclear(res);
+	s->prepared |= 1U << st;
+	return (0);
+}
+
+/* Run a prepared statement (contract in sink_p.h). */
+int
+sink_exec_prep(struct sink *s, enum sink_stmt st, const char *what,
+    const char *sql, const struct sink_params *p, ExecStatusType want,
+    int resfmt, PGresult **out, char **cause)
+{
+	PGresult	*res;
+
+	if (sink_prepare(s, st, what, sql, cause) != 0)
+		return (-1);
+	res = sink_send(s, (int)st, sql, p, resfmt);
 	if (res == NULL || PQresultStatus(res) != want) {
 		sink_error(s, res, what, cause);
 		PQclear(res);
@@ -224,6 +356,7 @@ sink_params_free(struct sink_params *p)
 	for (i = 0; i < p->n; i++)
 		free(p->own[i]);
 	p->n = 0;
+	p->binary = 0;
 }
 
 /* Add a borrowed text value (NULL for SQL NULL). */
@@ -233,7 +366,21 @@ sink_param_str(struct sink_params *p, const char *v)
 	if (p->n >= SINK_MAXPARAMS)
 		fatalx("%s: too many parameters", __func__);
 	p->own[p->n] = NULL;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
 	p->val[p->n++] = v;
+}
+
+/* Add a borrowed binary value (a bytea parameter). */
+void
+sink_param_bin(struct sink_params *p, const void *v, size_t len)
+{
+	if (len > INT32_MAX)
+		fatalx("%s: value too long", __func__);
+	sink_param_str(p, v);
+	p->len[p->n - 1] = (int)len;
+	p->fmt[p->n - 1] = 1;
+	p->binary = 1;
 }
 
 /* Add a malloc'd text value the list frees. */
@@ -326,6 +473,7 @@ sink_ledger_list(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 		    &e[i].status) != 0) {
 			xasprintf(cause, "list ledger: unknown status \"%s\"",
 			    PQgetvalue(res, i, 1));
+			sink_fail_data(s);
 			free(e);
 			PQclear(res);
 			return (-1);
@@ -399,6 +547,7 @@ sink_ledger_row(struct sink *s, const struct sink_msg_info *mi,
 	struct sink_params	 p;
 	PGresult		*res;
 	const char		*ins, *sel;
+	enum sink_stmt		 sti, sts;
 	int			 file, rc;
 
 	file = (mi->uidvalidity == 0 && mi->uid == 0);
@@ -416,6 +565,8 @@ sink_ledger_row(struct sink *s, const struct sink_msg_info *mi,
 		sel = "SELECT id, status FROM dmarc.mail_message"
 		    " WHERE mailbox = '" SINK_FILE_MAILBOX "' AND uid IS NULL"
 		    " AND sha256 = $1::bytea FOR UPDATE";
+		sti = SINK_ST_LEDGER_INS_FILE;
+		sts = SINK_ST_LEDGER_SEL_FILE;
 	} else {
 		sink_param_str(&p, mi->mailbox);
 		sink_param_int(&p, mi->uidvalidity);
@@ -427,18 +578,21 @@ sink_ledger_row(struct sink *s, const struct sink_msg_info *mi,
 		sel = "SELECT id, status FROM dmarc.mail_message"
 		    " WHERE mailbox = $1 AND uidvalidity = $2 AND uid = $3"
 		    " FOR UPDATE";
+		sti = SINK_ST_LEDGER_INS;
+		sts = SINK_ST_LEDGER_SEL;
 	}
 	*prior = SINK_NONE;
-	rc = sink_exec(s, "insert ledger row", ins, &p, PGRES_TUPLES_OK,
-	    &res, cause);
+	rc = sink_exec_prep(s, sti, "insert ledger row", ins, &p,
+	    PGRES_TUPLES_OK, 0, &res, cause);
 	if (rc == 0 && PQntuples(res) == 0) {
 		PQclear(res);
-		rc = sink_exec(s, "lock ledger row", sel, &p, PGRES_TUPLES_OK,
-		    &res, cause);
+		rc = sink_exec_prep(s, sts, "lock ledger row", sel, &p,
+		    PGRES_TUPLES_OK, 0, &res, cause);
 		if (rc == 0 && (PQntuples(res) != 1 ||
 		    sink_status_parse(PQgetvalue(res, 0, 1), prior) != 0)) {
 			xasprintf(cause, "lock ledger row: row vanished or has"
 			    " an unknown status");
+			sink_fail_data(s);
 			PQclear(res);
 			rc = -1;
 		}
@@ -474,12 +628,12 @@ sink_ledger_facts(struct sink *s, const struct sink_msg_info *mi,
 	    (long long)mi->size);
 	sink_param_sha(&p, mi->sha256);
 	sink_param_str(&p, mi->auth_results);
-	rc = sink_exec(s, "update ledger row",
+	rc = sink_exec_prep(s, SINK_ST_LEDGER_FACTS, "update ledger row",
 	    "UPDATE dmarc.mail_message SET path = $2, message_id = $3,"
 	    " from_addr = $4, subject = $5,"
 	    " date_hdr = to_timestamp($6::double precision), size_bytes = $7,"
 	    " sha256 = coalesce($8::bytea, sha256), auth_results = $9,"
-	    " fetched_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK, NULL,
+	    " fetched_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK, 0, NULL,
 	    cause);
 	sink_params_free(&p);
 	return (rc);
@@ -507,7 +661,8 @@ sink_msg_begin(struct sink *s, const struct sink_msg_info *mi,
 static void
 sink_msg_clear(struct sink *s)
 {
-	s->in_msg = 0;
+	sink_rawout_discard(s);
+	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
 }
 
@@ -520,15 +675,16 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 	PGresult		*res;
 	int			 rc;
 
-	if (!s->in_msg || st == SINK_NONE || (size_t)st >= SINK_NSTATUS)
+	if (!s->in_msg || s->reparse || st == SINK_NONE ||
+	    (size_t)st >= SINK_NSTATUS)
 		fatalx("%s: no message or bad status %d", __func__, (int)st);
 	sink_params_init(&p);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, sink_status_name(st));
 	sink_param_str(&p, detail);
-	rc = sink_exec(s, "write message status",
+	rc = sink_exec_prep(s, SINK_ST_MSG_STATUS, "write message status",
 	    "UPDATE dmarc.mail_message SET status = $2, status_detail = $3,"
-	    " status_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK, NULL,
+	    " status_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK, 0, NULL,
 	    cause);
 	sink_params_free(&p);
 	if (rc != 0) {
@@ -542,6 +698,8 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 		if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 			xasprintf(cause, "commit: transaction was rolled"
 			    " back");
+			if (s->err == SINK_ERR_NONE)
+				sink_fail_data(s);
 			rc = -1;
 		}
 		PQclear(res);
@@ -554,7 +712,7 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 void
 sink_msg_rollback(struct sink *s)
 {
-	if (!s->in_msg)
+	if (!s->in_msg || s->reparse)
 		return;
 	PQclear(PQexec(s->conn, "ROLLBACK"));
 	sink_msg_clear(s);
@@ -566,6 +724,7 @@ sink_payload_savepoint(struct sink *s, char **cause)
 {
 	if (!s->in_msg)
 		fatalx("%s: no message transaction", __func__);
+	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	return (sink_cmd(s, "SAVEPOINT payload", cause));
 }
@@ -576,6 +735,7 @@ sink_payload_rollback(struct sink *s, char **cause)
 {
 	if (!s->in_msg)
 		fatalx("%s: no message transaction", __func__);
+	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	return (sink_cmd(s, "ROLLBACK TO SAVEPOINT payload", cause));
 }

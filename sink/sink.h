@@ -9,14 +9,17 @@
  * (reporter_key, report_id, policy_domain, date_begin).
  *
  * Errors: 0 or -1 with *cause (malloc'd, one line: what failed and the
- * server's message).  sink_is_broken tells whether the connection is gone
- * (retry later) rather than a data error.  Calling a function out of order
+ * server's message).  After every -1, sink_last_error tells what to do
+ * (see enum sink_error); sink_is_broken tells whether the connection is
+ * gone (reopen it).  Calling a function out of order
  * (records without a new report, a second sink_msg_begin ...) is a bug and
  * calls fatalx.  The schema and what each column means: the COMMENT ON of
  * the files in sink/migrations (psql: \d+ dmarc.record).
  */
 #ifndef SINK_H
 #define SINK_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +39,39 @@ void	sink_close(struct sink *);
 int	sink_is_broken(struct sink *);
 
 /*
+ * What a -1 means, from the server's SQLSTATE.
+ *
+ * SINK_ERR_TRANSIENT: nothing is wrong with the data; try again later.
+ * Connection lost (class 08, or libpq's CONNECTION_BAD), serialization
+ * failure 40001, deadlock 40P01, server shutdown 57P01/57P02/57P03, too
+ * many connections 53300, disk full 53100, and every state not listed
+ * under SINK_ERR_DATA (permissions, a missing table, out of memory ...:
+ * the administrator's to fix, the message must not be marked failed).
+ * The caller rolls back the whole message (sink_msg_rollback; the ledger
+ * row stays 'claimed') and processes it again later, reopening the sink
+ * when sink_is_broken says so.
+ *
+ * SINK_ERR_DATA: the values were refused: class 22 (data exception: a
+ * malformed inet, a date out of range ...), 23 (integrity constraint
+ * violation: a CHECK, a duplicate ord ...), 21 and 54 (cardinality, program
+ * limit: an oversized value), and the sink's own refusals (an array over
+ * SINK_ARRAY_MAX, a row count that does not add up).  Inside a payload the
+ * transaction is now aborted: the caller rolls back to the payload
+ * savepoint (sink_payload_rollback), may record the payload as failed
+ * (sink_file_begin again, sink_file_end with the cause as error) and goes
+ * on with the message.  Retrying would fail the same way.
+ *
+ * SINK_ERR_NONE: no failure recorded yet on this connection.  The value is
+ * only meaningful right after a -1 (or NULL) return.
+ */
+enum sink_error {
+	SINK_ERR_NONE = 0,
+	SINK_ERR_TRANSIENT,
+	SINK_ERR_DATA
+};
+enum sink_error sink_last_error(struct sink *);
+
+/*
  * Schema version.  sink_schema_check returns 0 when the schema is current,
  * 1 when it is missing or old (run migrate), -1 with *cause on error or
  * when the database is newer than this program.  sink_migrate creates or
@@ -44,6 +80,11 @@ int	sink_is_broken(struct sink *);
 int	sink_schema_check(struct sink *, char **);
 int	sink_migrate(struct sink *, char **);
 int	sink_schema_version(void);		/* what this program wants */
+/*
+ * Migrate up to version (at most sink_schema_version()), for tests of the
+ * upgrade path; a database already at or past version is left alone.
+ */
+int	sink_migrate_to(struct sink *, int version, char **);
 
 /* Ledger states, as in mail_message.status. */
 enum sink_status {
@@ -140,6 +181,20 @@ int	sink_report_end(struct sink *, const struct report_head *, char **);
 int	sink_file_end(struct sink *, uint64_t payload_bytes,
 	    const unsigned char sha256[32], const char *error, char **);
 
+/*
+ * Raw payload store (table report_raw).  While a payload is open
+ * (sink_file_begin .. sink_file_end) the caller hands over the decoded
+ * payload bytes as it reads them; they are gzip-compressed on the fly and
+ * written in chunks of at most 1 MiB, so memory stays bounded whatever the
+ * payload's size.  sink_file_end finishes the stream; rolling back the
+ * payload or the message discards it.  Nothing is stored for a payload
+ * with no bytes appended, nor when storing is off.  The bytes are only
+ * read (borrowed for the call).
+ */
+int	sink_raw_append(struct sink *, const void *, size_t, char **);
+/* Keep raw payloads (config store_raw); on by default. */
+void	sink_set_store_raw(struct sink *, int);
+
 /* Savepoints around one payload, so a bad payload does not spoil the
    message's other payloads. */
 int	sink_payload_savepoint(struct sink *, char **);
@@ -153,5 +208,59 @@ int	sink_msg_commit(struct sink *, enum sink_status, const char *detail,
 	    char **);
 /* ROLLBACK the message transaction (nothing of it is kept). */
 void	sink_msg_rollback(struct sink *);
+
+/*
+ * Reparse support.  sink_raw_list selects the payloads (report_file ids,
+ * ascending) that have raw data and are XML: with all set, every such
+ * payload except those that only delivered a duplicate of a report stored
+ * from another payload (payloads that failed are included); otherwise the
+ * payloads a report was stored from, whose report.date_begin >= since
+ * (when since != -1) and whose report_id is one of report_ids (when
+ * nreport_ids > 0).  The caller frees *ids.
+ */
+struct sink_raw_filter {
+	int		 all;
+	time_t		 since;			/* -1: no date filter */
+	const char *const *report_ids;
+	size_t		 nreport_ids;		/* 0: no id filter */
+};
+int	sink_raw_list(struct sink *, const struct sink_raw_filter *,
+	    int64_t **ids, size_t *n, char **);
+
+/*
+ * Read a stored payload back, decompressed chunk by chunk (one chunk in
+ * memory at a time).  sink_raw_read has the report_read_fn signature: pass
+ * it with the struct sink_raw * to report_parse_xml.  It refuses more
+ * bytes than report_file.payload_bytes says the payload had.  To read
+ * again (a parse retry), close and open again.  The stream uses the sink's
+ * connection: use it between sink_reparse_begin and sink_reparse_commit,
+ * or outside any transaction.
+ */
+struct sink_raw;
+struct sink_raw *sink_raw_open(struct sink *, int64_t file_pk, char **);
+ssize_t	sink_raw_read(void *, char *, size_t, char **);
+void	sink_raw_close(struct sink_raw *);
+
+/*
+ * Replace what was derived from one payload, in one transaction:
+ * sink_reparse_begin (BEGIN, lock the report_file row), then the parser's
+ * callbacks sink_report_head, sink_report_records, sink_report_end as for
+ * a message, then sink_reparse_commit (or sink_reparse_rollback, for
+ * instance before a parse retry in another mode).  sink_report_head then
+ * works in place: when a report was stored from this payload, its records,
+ * errors and extensions are deleted and its row is updated, keeping
+ * report.id, the stored natural key (reporter_key, report_id,
+ * policy_domain, date_begin, whatever the new parse says), first_seen,
+ * last_seen and seen_count; it returns 0 and the records follow.  When the
+ * payload only delivered a duplicate it returns 1 (nothing to do).  When
+ * no report came from it (a payload that failed) the report is stored as
+ * new (0), or linked as an uncounted delivery when another payload
+ * already stored it (1).  Running it twice gives the same rows.
+ * sink_reparse_commit writes report_file.error (NULL: the payload parsed)
+ * and commits; on failure everything is rolled back.
+ */
+int	sink_reparse_begin(struct sink *, int64_t file_pk, char **);
+int	sink_reparse_commit(struct sink *, const char *error, char **);
+void	sink_reparse_rollback(struct sink *);
 
 #endif

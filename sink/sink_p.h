@@ -2,13 +2,19 @@
  * sink_p.h: what the sink's files share (sink.c, sink-report.c,
  * sink-schema.c and the generated sink-migrations.c), and tests/tst_sink.c.
  *
- * Every statement goes through sink_exec, which runs PQexecParams with text
- * parameters, checks the result status and turns a failure into a malloc'd
- * cause.  Data never becomes part of an SQL string: arrays travel as text
- * array literals built by sink_array_* (parameter values, not SQL).
+ * Every statement goes through sink_exec (PQexecParams, for one-off and
+ * administrative statements) or sink_exec_prep (prepared once per
+ * connection with PQprepare, then PQexecPrepared: the per-message
+ * statements).  Both check the result status, turn a failure into a
+ * malloc'd cause and classify it (struct sink's err, see sink_last_error).
+ * Data never becomes part of an SQL string: arrays travel as text array
+ * literals built by sink_array_* (parameter values, not SQL), bytea as
+ * binary parameters.
  */
 #ifndef SINK_P_H
 #define SINK_P_H
+
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -27,12 +33,47 @@
 /* A PostgreSQL array literal (text[] etc.) can be as large as a field. */
 #define SINK_ARRAY_MAX	(1024UL * 1024 * 1024)
 
+/* Largest report_raw chunk (the table's CHECK says the same). */
+#define SINK_RAW_CHUNK	(1024 * 1024)
+
+/* The prepared statements, one name each ("dmarc_<n>"). */
+enum sink_stmt {
+	SINK_ST_LEDGER_INS,
+	SINK_ST_LEDGER_SEL,
+	SINK_ST_LEDGER_INS_FILE,
+	SINK_ST_LEDGER_SEL_FILE,
+	SINK_ST_LEDGER_FACTS,
+	SINK_ST_MSG_STATUS,
+	SINK_ST_FILE,
+	SINK_ST_FILE_END,
+	SINK_ST_HEAD,
+	SINK_ST_DUP_LOCK,
+	SINK_ST_DUP,
+	SINK_ST_RECORDS,
+	SINK_ST_END,
+	SINK_ST_RAW_CHUNK,
+	SINK_ST_RAW_READ,
+	SINK_ST_REPARSE_LOCK,
+	SINK_ST_REPARSE_CLEAR,
+	SINK_ST_REPARSE_HEAD,
+	SINK_ST_REPARSE_LINK,
+	SINK_NSTMT
+};
+
+struct sink_rawout;
+
 struct sink {
 	PGconn		*conn;
-	int		 in_msg;	/* inside sink_msg_begin ... commit */
+	int		 in_msg;	/* inside sink_msg_begin ... commit, or
+					   sink_reparse_begin ... commit */
+	int		 reparse;	/* ... and it is a reparse */
 	char		 message_pk[24];	/* current ledger row, text */
 	char		 file_pk[24];	/* current report_file row, or "" */
 	char		 report_pk[24];	/* current new report, or "" */
+	enum sink_error	 err;		/* class of the last failure */
+	int		 store_raw;	/* keep payloads in report_raw */
+	struct sink_rawout *rawout;	/* payload being compressed, or NULL */
+	uint32_t	 prepared;	/* bit n: statement n is prepared */
 };
 
 /* One migration step, from sink/migrations/NNN_name.sql. */
@@ -44,11 +85,17 @@ struct sink_migration {
 extern const struct sink_migration sink_migrations[];
 extern const size_t sink_nmigrations;
 
-/* Statement parameters: borrowed or owned text values, NULL for SQL NULL. */
+/*
+ * Statement parameters: borrowed or owned text values, NULL for SQL NULL,
+ * or borrowed binary values (bytea).
+ */
 struct sink_params {
 	const char	*val[SINK_MAXPARAMS];
 	char		*own[SINK_MAXPARAMS];
+	int		 len[SINK_MAXPARAMS];
+	int		 fmt[SINK_MAXPARAMS];	/* 0 text, 1 binary */
 	int		 n;
+	int		 binary;		/* any fmt 1 */
 };
 void	sink_params_init(struct sink_params *);
 void	sink_params_free(struct sink_params *);
@@ -56,6 +103,7 @@ void	sink_param_str(struct sink_params *, const char *);
 void	sink_param_own(struct sink_params *, char *);	/* takes it */
 void	sink_param_int(struct sink_params *, long long);
 void	sink_param_sha(struct sink_params *, const unsigned char *);
+void	sink_param_bin(struct sink_params *, const void *, size_t);
 
 /* A text array literal under construction. */
 struct sink_array {
@@ -79,9 +127,26 @@ void	sink_array_free(struct sink_array *);
 int	sink_exec(struct sink *, const char *what, const char *sql,
 	    const struct sink_params *p, ExecStatusType want, PGresult **res,
 	    char **);
+/*
+ * The same with a prepared statement: sql is prepared under st's name the
+ * first time st is used on this connection.  resfmt 1 asks for binary
+ * results.
+ */
+int	sink_exec_prep(struct sink *, enum sink_stmt, const char *what,
+	    const char *sql, const struct sink_params *, ExecStatusType want,
+	    int resfmt, PGresult **, char **);
 /* Run a statement without parameters and without result rows. */
 int	sink_cmd(struct sink *, const char *, char **);
-/* Set *cause from a failed result (or the connection when res is NULL). */
+/*
+ * Set *cause from a failed result (or the connection when res is NULL) and
+ * classify the failure by its SQLSTATE (s->err).
+ */
 void	sink_error(struct sink *, PGresult *, const char *, char **);
+/* Record a failure found by the sink itself (not the server): SINK_ERR_DATA. */
+void	sink_fail_data(struct sink *);
+
+/* The raw payload writer (sink-raw.c). */
+int	sink_rawout_finish(struct sink *, char **);
+void	sink_rawout_discard(struct sink *);
 
 #endif

@@ -63,6 +63,27 @@ static void	 test_after_done(struct sink *);
 static void	 test_data_error(struct sink *);
 static void	 test_newer_schema(struct sink *);
 static void	 test_broken(struct sink *);
+static int	 cb_head(const struct report_head *, void *, char **);
+static int	 cb_records(const struct report_record *, size_t, void *,
+		    char **);
+static int	 cb_end(const struct report_head *, void *, char **);
+static ssize_t	 mem_read(void *, char *, size_t, char **);
+static char	*server_sha(const void *, size_t);
+static void	 unhex(const char *, unsigned char *);
+static char	*reparse_snapshot(void);
+static long long store_xml(struct sink *, uint32_t, const char *, size_t,
+		    size_t);
+static char	*raw_readback(struct sink *, long long, size_t *);
+static void	 test_raw(struct sink *);
+static int	 reparse_one(struct sink *, long long);
+static void	 test_reparse(struct sink *);
+static void	 test_view_sums(void);
+static void	 test_error_classes(void);
+static char	*conninfo_db(const char *, const char *);
+static void	 upgrade_store(struct sink *);
+static void	 test_upgrade(void);
+static void	 list_upgrade_dbs(void);
+static int	 test_roles(const char *);
 
 /* The first column of the first row as text (malloc'd), NULL for NULL. */
 static char *
@@ -373,9 +394,9 @@ test_migrate(struct sink *s)
 	free(at1);
 	free(at2);
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 12);
+	    " 'dmarc'", NULL, NULL), 13);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 7);
+	    " 'dmarc'", NULL, NULL), 8);
 	free(cause);
 }
 
@@ -900,6 +921,7 @@ test_data_error(struct sink *s)
 	    " syntax for type inet") != NULL);
 	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
 	CHECK_INT(sink_is_broken(s), 0);
+	CHECK(sink_last_error(s) == SINK_ERR_DATA);
 	free(cause);
 	cause = NULL;
 	CHECK_INT(sink_msg_commit(s, SINK_STORED, NULL, &cause), -1);
@@ -941,24 +963,764 @@ test_newer_schema(struct sink *s)
 static void
 test_broken(struct sink *s)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, pid[16];
 
+	snprintf(pid, sizeof pid, "%d", PQbackendPID(s->conn));
 	CHECK_INT(qint("SELECT count(pg_terminate_backend(pid)) FROM"
-	    " pg_stat_activity WHERE application_name = $1", "dmarc-agent",
-	    NULL), 1);
+	    " pg_stat_activity WHERE application_name = $1 AND pid = $2::int",
+	    "dmarc-agent", pid), 1);
 	CHECK_INT(sink_schema_check(s, &cause), -1);
 	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
 	CHECK_INT(sink_is_broken(s), 1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
 	free(cause);
 }
 
+/* Parser callbacks straight into the sink, as the agent wires them. */
+static int
+cb_head(const struct report_head *h, void *arg, char **cause)
+{
+	return (sink_report_head(arg, h, cause));
+}
+
+static int
+cb_records(const struct report_record *r, size_t n, void *arg, char **cause)
+{
+	return (sink_report_records(arg, r, n, cause));
+}
+
+static int
+cb_end(const struct report_head *h, void *arg, char **cause)
+{
+	return (sink_report_end(arg, h, cause));
+}
+
+static const struct report_callbacks sink_cbs = { cb_head, cb_records,
+	cb_end };
+
+/* A memory stream for report_parse_xml. */
+struct memstream {
+	const char	*p;
+	size_t		 left;
+};
+
+static ssize_t
+mem_read(void *arg, char *buf, size_t len, char **cause)
+{
+	struct memstream	*m = arg;
+
+	(void)cause;
+	if (len > m->left)
+		len = m->left;
+	memcpy(buf, m->p, len);
+	m->p += len;
+	m->left -= len;
+	return ((ssize_t)len);
+}
+
+/* SHA-256 of bytes, computed by the server, as a bytea hex literal. */
+static char *
+server_sha(const void *data, size_t len)
+{
+	const char	*pv[1] = { data };
+	int		 pl[1] = { (int)len }, pf[1] = { 1 };
+	PGresult	*res;
+	char		*v = NULL;
+
+	res = PQexecParams(db, "SELECT sha256($1::bytea)::text", 1, NULL, pv,
+	    pl, pf, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		v = xstrdup(PQgetvalue(res, 0, 0));
+	else
+		tst_failures++;
+	PQclear(res);
+	return (v);
+}
+
+/* The 32 bytes of a "\x..." hex literal. */
+static void
+unhex(const char *hex, unsigned char *out)
+{
+	unsigned int	b;
+	int		i;
+
+	memset(out, 0, 32);
+	if (hex == NULL || strlen(hex) != 66)
+		return;
+	for (i = 0; i < 32; i++) {
+		sscanf(hex + 2 + 2 * i, "%2x", &b);
+		out[i] = (unsigned char)b;
+	}
+}
+
+static const char reparse_xml[] =
+	"<?xml version=\"1.0\"?>\n<feedback>\n"
+	" <report_metadata><org_name>Reparse Org</org_name>"
+	"<email>dmarc@reparse.example</email>"
+	"<report_id>rp-1</report_id><date_range><begin>1701000000</begin>"
+	"<end>1701086399</end></date_range></report_metadata>\n"
+	" <policy_published><domain>reparse.example</domain><adkim>r</adkim>"
+	"<aspf>r</aspf><p>none</p><sp>none</sp><pct>100</pct>"
+	"</policy_published>\n"
+	" <record><row><source_ip>198.51.100.7</source_ip><count>4</count>"
+	"<policy_evaluated><disposition>none</disposition><dkim>pass</dkim>"
+	"<spf>fail</spf></policy_evaluated></row><identifiers>"
+	"<header_from>reparse.example</header_from></identifiers>"
+	"<auth_results><dkim><domain>reparse.example</domain>"
+	"<selector>s1</selector><result>pass</result></dkim><spf>"
+	"<domain>list.example</domain><result>fail</result></spf>"
+	"</auth_results></record>\n"
+	" <record><row><source_ip>203.0.113.9</source_ip><count>6</count>"
+	"<policy_evaluated><disposition>quarantine</disposition>"
+	"<dkim>fail</dkim><spf>fail</spf><reason><type>forwarded</type>"
+	"</reason></policy_evaluated></row><identifiers>"
+	"<header_from>reparse.example</header_from></identifiers>"
+	"<auth_results><spf><domain>evil.example</domain>"
+	"<result>softfail</result></spf></auth_results></record>\n"
+	"</feedback>\n";
+
+/* Everything derived from report rp-1, ids left out, as one text. */
+static char *
+reparse_snapshot(void)
+{
+	return (q1("SELECT string_agg(t, '|' ORDER BY t) FROM ("
+	    " SELECT concat_ws(',', rp.id, rp.format, rp.org_name,"
+	    " rp.reporter_key, rp.date_begin, rp.date_end, rp.policy_p,"
+	    " rp.policy_pct, rp.record_count, rp.message_total,"
+	    " rp.first_seen, rp.last_seen, rp.seen_count, rp.file_pk,"
+	    " rp.parse_warnings::text) AS t FROM dmarc.report rp"
+	    " WHERE rp.report_id = $1"
+	    " UNION ALL SELECT concat_ws(',', r.ord, r.source_ip,"
+	    " r.message_count, r.disposition, r.dkim_aligned, r.spf_aligned,"
+	    " r.header_from, r.report_day, r.dmarc_pass) FROM dmarc.record r"
+	    " JOIN dmarc.report rp ON rp.id = r.report_pk"
+	    " WHERE rp.report_id = $1"
+	    " UNION ALL SELECT concat_ws(',', 'dkim', r.ord, d.ord, d.domain,"
+	    " d.selector, d.result) FROM dmarc.record_dkim d"
+	    " JOIN dmarc.record r ON r.id = d.record_pk"
+	    " JOIN dmarc.report rp ON rp.id = r.report_pk"
+	    " WHERE rp.report_id = $1"
+	    " UNION ALL SELECT concat_ws(',', 'spf', r.ord, d.ord, d.domain,"
+	    " d.result) FROM dmarc.record_spf d"
+	    " JOIN dmarc.record r ON r.id = d.record_pk"
+	    " JOIN dmarc.report rp ON rp.id = r.report_pk"
+	    " WHERE rp.report_id = $1"
+	    " UNION ALL SELECT concat_ws(',', 'reason', r.ord, x.ord, x.type)"
+	    " FROM dmarc.record_reason x"
+	    " JOIN dmarc.record r ON r.id = x.record_pk"
+	    " JOIN dmarc.report rp ON rp.id = r.report_pk"
+	    " WHERE rp.report_id = $1) s", "rp-1", NULL));
+}
+
+/*
+ * Store one message whose single payload is xml (parsed by the report
+ * module), its raw bytes appended in pieces of step bytes.  Returns the
+ * report_file id, or -1.
+ */
+static long long
+store_xml(struct sink *s, uint32_t uid, const char *xml, size_t len,
+    size_t step)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	struct report_limits	 lim;
+	struct memstream	 ms;
+	enum sink_status	 prior;
+	enum report_status	 rs;
+	unsigned char		 msha[32], psha[32];
+	char			*cause = NULL, *hex, pk[24];
+	size_t			 i, k;
+	long long		 file_pk;
+
+	sha_fill(msha, (int)(0x40 + uid));
+	msg_info(&mi, 300, uid, NULL, msha);
+	memset(&fi, 0, sizeof fi);
+	fi.mime_path = "1";
+	fi.kind = "xml";
+	fi.container = "xml";
+	hex = server_sha(xml, len);
+	unhex(hex, psha);
+	free(hex);
+	if (sink_msg_begin(s, &mi, &prior, &cause) != 0 ||
+	    sink_payload_savepoint(s, &cause) != 0 ||
+	    sink_file_begin(s, &fi, &cause) != 0)
+		goto fail;
+	for (i = 0; i < len; i += k) {
+		k = len - i < step ? len - i : step;
+		if (sink_raw_append(s, xml + i, k, &cause) != 0)
+			goto fail;
+	}
+	report_limits_default(&lim);
+	ms.p = xml;
+	ms.left = len;
+	rs = report_parse_xml(mem_read, &ms, &lim, &sink_cbs, s, NULL,
+	    &cause);
+	if (rs != REPORT_OK && rs != REPORT_DUPLICATE && rs != REPORT_INVALID)
+		goto fail;
+	snprintf(pk, sizeof pk, "%s", s->file_pk);
+	if (rs == REPORT_INVALID) {
+		/* Keep the failed payload and its raw bytes. */
+		if (sink_file_end(s, len, psha, cause, &cause) != 0)
+			goto fail;
+	} else if (sink_file_end(s, len, psha, NULL, &cause) != 0)
+		goto fail;
+	if (sink_msg_commit(s, rs == REPORT_INVALID ? SINK_INVALID :
+	    SINK_STORED, NULL, &cause) != 0)
+		goto fail;
+	free(cause);
+	file_pk = strtoll(pk, NULL, 10);
+	return (file_pk);
+fail:
+	fprintf(stderr, "store_xml: %s\n", cause ? cause : "parse failed");
+	free(cause);
+	sink_msg_rollback(s);
+	tst_failures++;
+	return (-1);
+}
+
+/* Read a stored payload back whole (test sizes only). */
+static char *
+raw_readback(struct sink *s, long long file_pk, size_t *len)
+{
+	struct sink_raw	*r;
+	struct buf	 b;
+	char		 tmp[7000], *cause = NULL;
+	ssize_t		 n;
+
+	*len = 0;
+	if ((r = sink_raw_open(s, file_pk, &cause)) == NULL) {
+		fprintf(stderr, "raw_readback: %s\n", cause);
+		free(cause);
+		return (NULL);
+	}
+	buf_init(&b, 64 * 1024 * 1024);
+	while ((n = sink_raw_read(r, tmp, sizeof tmp, &cause)) > 0)
+		if (buf_add(&b, tmp, (size_t)n) != 0)
+			break;
+	sink_raw_close(r);
+	if (n < 0) {
+		fprintf(stderr, "raw_readback: %s\n", cause);
+		free(cause);
+		buf_free(&b);
+		return (NULL);
+	}
+	return (buf_steal(&b, len));
+}
+
+/*
+ * Raw payloads: a small XML payload in odd-sized pieces and a 3 MB
+ * incompressible one (several chunks) come back byte for byte, with the
+ * SHA-256 stored in report_file; off means nothing stored; a payload
+ * rolled back leaves no chunk.
+ */
+static void
+test_raw(struct sink *s)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	enum sink_status	 prior;
+	unsigned char		 msha[32];
+	char			*big, *back, *cause = NULL, *h1, *h2, pk[24];
+	size_t			 i, blen = 3 * 1024 * 1024 + 17, len;
+	uint32_t		 x = 12345;
+	long long		 f;
+
+	f = store_xml(s, 1, reparse_xml, sizeof reparse_xml - 1, 7);
+	back = raw_readback(s, f, &len);
+	CHECK_INT(len, sizeof reparse_xml - 1);
+	CHECK(back != NULL && memcmp(back, reparse_xml, len) == 0);
+	snprintf(pk, sizeof pk, "%lld", f);
+	h1 = q1("SELECT payload_sha256::text FROM dmarc.report_file WHERE"
+	    " id = $1", pk, NULL);
+	h2 = back ? server_sha(back, len) : NULL;
+	CHECK_STR(h2, h1);
+	free(h1);
+	free(h2);
+	free(back);
+
+	/* Big and incompressible: several chunks of at most 1 MiB. */
+	big = xmalloc(blen);
+	for (i = 0; i < blen; i++) {
+		x = x * 1103515245 + 12345;
+		big[i] = (char)(x >> 16);
+	}
+	sha_fill(msha, 0x51);
+	msg_info(&mi, 300, 50, NULL, msha);
+	memset(&fi, 0, sizeof fi);
+	fi.kind = "xml";
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	snprintf(pk, sizeof pk, "%s", s->file_pk);
+	for (i = 0; i < blen; i += 65536)
+		CHECK_INT(sink_raw_append(s, big + i, blen - i < 65536 ?
+		    blen - i : 65536, &cause), 0);
+	CHECK_INT(sink_file_end(s, blen, NULL, "not a report", &cause), 0);
+	CHECK_INT(sink_msg_commit(s, SINK_INVALID, "not a report", &cause),
+	    0);
+	CHECK(qint("SELECT count(*) FROM dmarc.report_raw WHERE file_pk = $1",
+	    pk, NULL) >= 4);
+	CHECK_INT(qint("SELECT max(octet_length(data)) FROM dmarc.report_raw"
+	    " WHERE file_pk = $1", pk, NULL), 1024 * 1024);
+	back = raw_readback(s, strtoll(pk, NULL, 10), &len);
+	CHECK_INT(len, blen);
+	CHECK(back != NULL && memcmp(back, big, blen) == 0);
+	free(back);
+	/* The failed payload is an ingest error, with its raw data. */
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_ingest_errors WHERE"
+	    " file_pk = $1 AND has_raw AND status = 'invalid' AND"
+	    " payload_error = 'not a report' AND uid = 50", pk, NULL), 1);
+
+	/* Off: nothing stored.  Rolled back: nothing left. */
+	sink_set_store_raw(s, 0);
+	sha_fill(msha, 0x52);
+	msg_info(&mi, 300, 51, NULL, msha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	snprintf(pk, sizeof pk, "%s", s->file_pk);
+	CHECK_INT(sink_raw_append(s, big, 1000, &cause), 0);
+	CHECK_INT(sink_file_end(s, 1000, NULL, NULL, &cause), 0);
+	CHECK_INT(sink_msg_commit(s, SINK_IGNORED, NULL, &cause), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_raw WHERE file_pk ="
+	    " $1", pk, NULL), 0);
+	sink_set_store_raw(s, 1);
+	sha_fill(msha, 0x53);
+	msg_info(&mi, 300, 52, NULL, msha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	CHECK_INT(sink_raw_append(s, big, 2 * 1024 * 1024, &cause), 0);
+	CHECK_INT(sink_payload_rollback(s, &cause), 0);
+	CHECK_INT(sink_msg_commit(s, SINK_IGNORED, NULL, &cause), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_raw r JOIN"
+	    " dmarc.report_file f ON f.id = r.file_pk JOIN dmarc.mail_message m"
+	    " ON m.id = f.message_pk WHERE m.uid = 52", NULL, NULL), 0);
+	CHECK(sink_raw_open(s, 999999, &cause) == NULL);
+	CHECK(cause != NULL && strstr(cause, "no raw data") != NULL);
+	free(cause);
+	free(big);
+}
+
+/* Reparse one payload: 0 or -1. */
+static int
+reparse_one(struct sink *s, long long file_pk)
+{
+	struct report_limits	 lim;
+	struct sink_raw		*r;
+	enum report_status	 rs;
+	char			*cause = NULL;
+
+	if (sink_reparse_begin(s, file_pk, &cause) != 0)
+		goto fail;
+	if ((r = sink_raw_open(s, file_pk, &cause)) == NULL)
+		goto fail;
+	report_limits_default(&lim);
+	rs = report_parse_xml(sink_raw_read, r, &lim, &sink_cbs, s, NULL,
+	    &cause);
+	sink_raw_close(r);
+	if (rs != REPORT_OK && rs != REPORT_DUPLICATE)
+		goto fail;
+	if (sink_reparse_commit(s, NULL, &cause) != 0)
+		goto fail;
+	return (0);
+fail:
+	fprintf(stderr, "reparse %lld: %s\n", file_pk, cause);
+	free(cause);
+	sink_reparse_rollback(s);
+	tst_failures++;
+	return (-1);
+}
+
+/*
+ * Reparse: corrupt a stored report by SQL, reparse its payload, and get
+ * the same rows back, the report's identity kept; twice is the same.
+ */
+static void
+test_reparse(struct sink *s)
+{
+	struct sink_raw_filter	 f;
+	static const char *const ids1[] = { "rp-1" }, *const ids2[] = {
+		"nope" };
+	int64_t			*ids;
+	size_t			 n, i;
+	char			*before, *after, *again, *cause = NULL, pk[24];
+	long long		 file_pk = -1, bad;
+	int			 found;
+
+	before = reparse_snapshot();
+	CHECK(before != NULL && strstr(before, "198.51.100.7") != NULL);
+	file_pk = qint("SELECT file_pk FROM dmarc.report WHERE report_id ="
+	    " $1", "rp-1", NULL);
+	snprintf(pk, sizeof pk, "%lld", file_pk);
+
+	/* The list: all; since; report ids. */
+	memset(&f, 0, sizeof f);
+	f.all = 1;
+	f.since = -1;
+	CHECK_INT(sink_raw_list(s, &f, &ids, &n, &cause), 0);
+	for (found = 0, i = 0; i < n; i++)
+		found += ids[i] == file_pk;
+	CHECK_INT(found, 1);
+	bad = qint("SELECT f.id FROM dmarc.report_file f JOIN"
+	    " dmarc.mail_message m ON m.id = f.message_pk WHERE m.uid = 50"
+	    " AND m.uidvalidity = 300", NULL, NULL);
+	for (found = 0, i = 0; i < n; i++)
+		found += ids[i] == bad;
+	CHECK_INT(found, 1);		/* the failed payload too */
+	free(ids);
+	f.all = 0;
+	f.since = 1701000000;
+	CHECK_INT(sink_raw_list(s, &f, &ids, &n, &cause), 0);
+	CHECK_INT(n, 1);
+	CHECK(n == 1 && ids[0] == file_pk);
+	free(ids);
+	f.since = 1701000001;
+	CHECK_INT(sink_raw_list(s, &f, &ids, &n, &cause), 0);
+	CHECK_INT(n, 0);
+	free(ids);
+	f.since = -1;
+	f.report_ids = ids1;
+	f.nreport_ids = 1;
+	CHECK_INT(sink_raw_list(s, &f, &ids, &n, &cause), 0);
+	CHECK_INT(n, 1);
+	free(ids);
+	f.report_ids = ids2;
+	CHECK_INT(sink_raw_list(s, &f, &ids, &n, &cause), 0);
+	CHECK_INT(n, 0);
+	free(ids);
+
+	/* Corrupt, reparse, restored. */
+	PQclear(PQexec(db, "UPDATE dmarc.record SET message_count = 999,"
+	    " source_ip = '10.9.9.9' WHERE ord = 1 AND report_pk = (SELECT"
+	    " id FROM dmarc.report WHERE report_id = 'rp-1')"));
+	PQclear(PQexec(db, "DELETE FROM dmarc.record_spf WHERE record_pk IN"
+	    " (SELECT r.id FROM dmarc.record r JOIN dmarc.report rp ON"
+	    " rp.id = r.report_pk WHERE rp.report_id = 'rp-1')"));
+	PQclear(PQexec(db, "UPDATE dmarc.report SET org_name = 'garbage',"
+	    " message_total = 0 WHERE report_id = 'rp-1'"));
+	after = reparse_snapshot();
+	CHECK(after != NULL && before != NULL && strcmp(after, before) != 0);
+	free(after);
+	CHECK_INT(reparse_one(s, file_pk), 0);
+	after = reparse_snapshot();
+	CHECK_STR(after, before);
+	CHECK_INT(reparse_one(s, file_pk), 0);
+	again = reparse_snapshot();
+	CHECK_STR(again, before);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id ="
+	    " $1", "rp-1", NULL), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
+	    " file_pk = $1", pk, NULL), 1);
+	CHECK_INT(qint("SELECT seen_count FROM dmarc.report WHERE"
+	    " report_id = $1", "rp-1", NULL), 1);
+	/* A payload that only delivered a duplicate: nothing changes. */
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_file WHERE error"
+	    " IS NULL AND id = $1", pk, NULL), 1);
+	free(before);
+	free(after);
+	free(again);
+	free(cause);
+}
+
+/* The views add up to the base tables. */
+static void
+test_view_sums(void)
+{
+	CHECK(qint("SELECT count(*) FROM dmarc.record", NULL, NULL) >= 5);
+	/* Messages per day and domain. */
+	CHECK_INT(qint("SELECT count(*) FROM ((SELECT day, policy_domain,"
+	    " sum(messages) FROM dmarc.v_daily_volume GROUP BY 1, 2) EXCEPT"
+	    " (SELECT report_day, policy_domain, sum(message_count)"
+	    " FROM dmarc.record GROUP BY 1, 2)) x", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_daily_volume WHERE"
+	    " coalesce(dmarc_pass, 0) + coalesce(dmarc_fail, 0) <> messages",
+	    NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT sum(messages) FROM dmarc.v_daily_volume)"
+	    " - (SELECT sum(message_count) FROM dmarc.record)", NULL, NULL),
+	    0);
+	CHECK_INT(qint("SELECT count(*) FROM ((SELECT day, policy_domain,"
+	    " header_from, reports FROM dmarc.v_daily_volume) EXCEPT"
+	    " (SELECT report_day, policy_domain, header_from,"
+	    " count(DISTINCT report_pk) FROM dmarc.record GROUP BY 1, 2, 3)) x",
+	    NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT round(sum(messages)) FROM"
+	    " dmarc.v_daily_volume_prorated) - (SELECT sum(message_count)"
+	    " FROM dmarc.record)", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT sum(messages) FROM"
+	    " dmarc.v_source_summary) - (SELECT sum(message_count) FROM"
+	    " dmarc.record)", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT sum(message_count) FROM"
+	    " dmarc.v_source_detail) - (SELECT sum(message_count) FROM"
+	    " dmarc.record)", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT sum(messages) FROM"
+	    " dmarc.v_reporter_activity) - (SELECT sum(message_total) FROM"
+	    " dmarc.report)", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT sum(message_total) FROM dmarc.report)"
+	    " - (SELECT sum(message_count) FROM dmarc.record)", NULL, NULL),
+	    0);
+	CHECK_INT(qint("SELECT (SELECT coalesce(sum(messages), 0) FROM"
+	    " dmarc.v_forwarding_suspects) - (SELECT coalesce("
+	    "sum(message_count), 0) FROM dmarc.record WHERE dkim_aligned ="
+	    " 'pass' AND spf_aligned = 'fail')", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT (SELECT coalesce(sum(messages), 0) FROM"
+	    " dmarc.v_spoofing_suspects) - (SELECT coalesce("
+	    "sum(message_count), 0) FROM dmarc.record WHERE dkim_aligned ="
+	    " 'fail' AND spf_aligned = 'fail')", NULL, NULL), 0);
+	CHECK(qint("SELECT coalesce(sum(messages), 0) FROM"
+	    " dmarc.v_forwarding_suspects", NULL, NULL) > 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_ingest_errors v WHERE"
+	    " NOT EXISTS (SELECT 1 FROM dmarc.mail_message m WHERE m.id ="
+	    " v.message_pk AND (m.status IN ('invalid', 'too_large') OR"
+	    " v.payload_error IS NOT NULL))", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_ingest_errors WHERE"
+	    " payload_error = $1", "partly odd", NULL), 1);
+}
+
+/*
+ * A DATA error inside a payload: roll back to the savepoint, record the
+ * payload as failed, commit the rest.  A TRANSIENT one: the server ends
+ * the session in the middle of a message; nothing of it is kept.
+ */
+static void
+test_error_classes(void)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL, pid[16];
+
+	if ((s = sink_open(conninfo, &cause)) == NULL) {
+		fprintf(stderr, "test_error_classes: %s\n", cause);
+		tst_failures++;
+		free(cause);
+		return;
+	}
+	build_report(&h, r);
+	h.report_id = S("r-date-range");
+	h.date_begin = 400000000000000LL;	/* year 12,677,000 */
+	h.date_end = h.date_begin;
+	sha_fill(sha, 0x61);
+	msg_info(&mi, 400, 1, "<e1@example.net>", sha);
+	memset(&fi, 0, sizeof fi);
+	fi.kind = "xml";
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	CHECK_INT(sink_raw_append(s, "<feedback/>", 11, &cause), 0);
+	CHECK_INT(sink_report_head(s, &h, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_DATA);
+	CHECK(cause != NULL && strstr(cause, "out of range") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_payload_rollback(s, &cause), 0);
+	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	CHECK_INT(sink_raw_append(s, "<feedback/>", 11, &cause), 0);
+	CHECK_INT(sink_file_end(s, 11, NULL, "timestamp out of range",
+	    &cause), 0);
+	CHECK_INT(sink_msg_commit(s, SINK_INVALID, "bad date", &cause), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_ingest_errors WHERE"
+	    " uidvalidity = 400 AND uid = 1 AND status = 'invalid' AND"
+	    " payload_error = $1 AND has_raw", "timestamp out of range", NULL),
+	    1);
+
+	/* Transient: the session ends mid-message. */
+	sha_fill(sha, 0x62);
+	msg_info(&mi, 400, 2, "<e2@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	snprintf(pid, sizeof pid, "%d", PQbackendPID(s->conn));
+	CHECK_INT(qint("SELECT count(pg_terminate_backend($1::int))", pid,
+	    NULL), 1);
+	CHECK_INT(sink_report_head(s, &h, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
+	CHECK_INT(sink_is_broken(s), 1);
+	free(cause);
+	sink_msg_rollback(s);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " uidvalidity = 400 AND uid = 2", NULL, NULL), 0);
+	sink_close(s);
+}
+
+/* conninfo with another database. */
+static char *
+conninfo_db(const char *base, const char *dbname)
+{
+	char	*ci;
+
+	xasprintf(&ci, "%s dbname=%s", base, dbname);
+	return (ci);
+}
+
+/* Store report 1 (no raw data) through a sink on another database. */
+static void
+upgrade_store(struct sink *s)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	int			 head;
+
+	build_report(&h, r);
+	sha_fill(sha, 0x71);
+	msg_info(&mi, 500, 1, "<u1@example.net>", sha);
+	sink_set_store_raw(s, 0);
+	store_message(s, &mi, &h, NULL, r, 3, &prior, &head, SINK_STORED);
+	sink_set_store_raw(s, 1);
+}
+
+/*
+ * Upgrade path: for every earlier version v, a database migrated to v
+ * only, given data, then migrated to the latest.  tests/sink.test then
+ * compares each schema (pg_dump --schema-only) with dmarc_fresh, migrated
+ * from scratch.
+ */
+static void
+test_upgrade(void)
+{
+	struct sink	*s;
+	PGresult	*res;
+	char		*ci, *cause = NULL, name[32], sql[96];
+	int		 v, latest = sink_schema_version();
+
+	for (v = 0; v < latest; v++) {
+		if (v == 0)
+			snprintf(name, sizeof name, "dmarc_fresh");
+		else
+			snprintf(name, sizeof name, "dmarc_from_%d", v);
+		snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+		res = PQexec(db, sql);
+		CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
+		PQclear(res);
+		ci = conninfo_db(conninfo, name);
+		if ((s = sink_open(ci, &cause)) == NULL) {
+			fprintf(stderr, "upgrade: %s\n", cause);
+			tst_failures++;
+			free(cause);
+			free(ci);
+			return;
+		}
+		if (v > 0) {
+			CHECK_INT(sink_migrate_to(s, v, &cause), 0);
+			CHECK_INT(sink_schema_check(s, &cause), 1);
+			upgrade_store(s);
+		}
+		CHECK_INT(sink_migrate(s, &cause), 0);
+		CHECK_INT(sink_schema_check(s, &cause), 0);
+		if (v > 0)
+			upgrade_store(s);	/* a duplicate now */
+		sink_close(s);
+		free(ci);
+	}
+	free(cause);
+}
+
+/* Print the upgrade databases for tests/sink.test. */
+static void
+list_upgrade_dbs(void)
+{
+	int	v;
+
+	for (v = 1; v < sink_schema_version(); v++)
+		printf("dmarc_from_%d\n", v);
+}
+
+/*
+ * Roles (etc/roles.sql): "roles-migrate" migrates as the owner; "roles"
+ * stores a whole message as the writer and checks what the writer and the
+ * reader may not do.
+ */
+static int
+test_roles(const char *mode)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	struct sink		*s;
+	PGconn			*c;
+	PGresult		*res;
+	unsigned char		 sha[32];
+	const char		*ci;
+	char			*cause = NULL;
+	int			 head = -1;
+
+	ci = getenv(strcmp(mode, "roles-migrate") == 0 ?
+	    "DMARC_OWNER_CONNINFO" : "DMARC_WRITER_CONNINFO");
+	if (ci == NULL || (s = sink_open(ci, &cause)) == NULL) {
+		fprintf(stderr, "tst_sink %s: %s\n", mode,
+		    cause ? cause : "connection info not set");
+		return (1);
+	}
+	if (strcmp(mode, "roles-migrate") == 0) {
+		CHECK_INT(sink_migrate(s, &cause), 0);
+		sink_close(s);
+		free(cause);
+		return (TST_DONE());
+	}
+	CHECK_INT(sink_schema_check(s, &cause), 0);
+	build_report(&h, r);
+	sha_fill(sha, 0x81);
+	msg_info(&mi, 600, 1, "<w1@example.net>", sha);
+	CHECK_INT(sink_claim(s, "INBOX", 600, &mi.uid, 1, &cause), 0);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(head, 0);
+	CHECK_INT(sink_after_done(s, "INBOX", 600, &mi.uid, 1, &cause), 0);
+	/* No DDL for the writer; no writing the schema version. */
+	CHECK_INT(sink_migrate(s, &cause), 0);	/* nothing to do */
+	res = PQexec(s->conn, "CREATE TABLE dmarc.intruder (x int)");
+	CHECK_STR(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	res = PQexec(s->conn, "DELETE FROM dmarc.schema_version");
+	CHECK_STR(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	sink_close(s);
+
+	if ((ci = getenv("DMARC_READER_CONNINFO")) == NULL)
+		return (1);
+	c = PQconnectdb(ci);
+	CHECK(PQstatus(c) == CONNECTION_OK);
+	res = PQexec(c, "SELECT sum(messages) FROM dmarc.v_daily_volume");
+	CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
+	CHECK(PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "12") == 0);
+	PQclear(res);
+	res = PQexec(c, "SELECT count(*) FROM dmarc.v_ingest_errors");
+	CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
+	PQclear(res);
+	res = PQexec(c, "SELECT count(*) FROM dmarc.record_dkim");
+	CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
+	PQclear(res);
+	res = PQexec(c, "INSERT INTO dmarc.mail_message (mailbox,"
+	    " uidvalidity, uid) VALUES ('x', 1, 1)");
+	CHECK_STR(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	res = PQexec(c, "UPDATE dmarc.report SET seen_count = 7");
+	CHECK_STR(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	PQfinish(c);
+	free(cause);
+	return (TST_DONE());
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct sink	*s;
 	char		*cause = NULL;
 
 	log_init(LOG_TO_STDERR, 0);
+	if (argc > 1 && strcmp(argv[1], "upgrade-dbs") == 0) {
+		list_upgrade_dbs();
+		return (0);
+	}
+	if (argc > 1)
+		return (test_roles(argv[1]));
 	if ((conninfo = getenv("DMARC_CONNINFO")) == NULL) {
 		fprintf(stderr, "tst_sink: DMARC_CONNINFO is not set\n");
 		return (1);
@@ -991,6 +1753,11 @@ main(void)
 	test_files(s);
 	test_after_done(s);
 	test_data_error(s);
+	test_raw(s);
+	test_reparse(s);
+	test_view_sums();
+	test_error_classes();
+	test_upgrade();
 	test_newer_schema(s);
 	test_broken(s);
 

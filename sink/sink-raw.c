@@ -1,0 +1,480 @@
+/*
+ * sink-raw.c: raw payloads (table report_raw) and reparse transactions.
+ *
+ * Writing: sink_raw_append compresses the payload bytes as the agent reads
+ * them (zlib deflate with a gzip header) into a buffer of SINK_RAW_CHUNK
+ * bytes; each time the buffer fills it becomes one report_raw row
+ * (file_pk, seq, data), sent as a binary parameter.  sink_file_end
+ * finishes the stream (sink_rawout_finish).  Memory: one zlib state and
+ * one chunk, whatever the payload's size.
+ *
+ * Reading: sink_raw_open checks that the chunks are all there; sink_raw_read
+ * fetches them one at a time (binary result) and inflates into the
+ * parser's buffer, refusing more output than report_file.payload_bytes.
+ *
+ * Reparse: sink_reparse_begin opens a transaction and locks the payload's
+ * report_file row; the report callbacks then work in place (see
+ * sink_reparse_head in sink-report.c); sink_reparse_commit writes the
+ * payload's error text and commits.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <zlib.h>
+
+#include "agent/agent.h"
+#include "sink/sink.h"
+#include "sink/sink_p.h"
+
+/* A payload being compressed into report_raw. */
+struct sink_rawout {
+	z_stream	 z;
+	unsigned char	*out;		/* SINK_RAW_CHUNK bytes */
+	size_t		 used;
+	int		 seq;		/* next chunk's seq */
+};
+
+/* A payload being read back. */
+struct sink_raw {
+	struct sink	*s;
+	char		 file_pk[24];
+	z_stream	 z;
+	PGresult	*chunk;		/* the chunk being inflated */
+	int		 seq;		/* next chunk to fetch */
+	int		 nchunks;
+	uint64_t	 out;		/* bytes produced so far */
+	uint64_t	 max;		/* payload_bytes, or UINT64_MAX */
+	int		 eof;
+};
+
+static const char sink_sql_raw_chunk[] =
+	"INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" VALUES ($1, $2, $3::bytea)";
+
+static const char sink_sql_raw_read[] =
+	"SELECT data FROM dmarc.report_raw WHERE file_pk = $1 AND seq = $2";
+
+/*
+ * The payloads to reparse ($1 all, $2 since as epoch or NULL, $3 report
+ * ids or NULL): see sink_raw_list in sink.h.
+ */
+static const char sink_sql_raw_list[] =
+	"SELECT f.id FROM dmarc.report_file f"
+	" WHERE EXISTS (SELECT 1 FROM dmarc.report_raw w"
+	" WHERE w.file_pk = f.id AND w.seq = 0)"
+	" AND coalesce(f.kind, 'xml') = 'xml'"
+	" AND CASE WHEN $1::boolean THEN NOT EXISTS (SELECT 1"
+	" FROM dmarc.report_delivery d JOIN dmarc.report r"
+	" ON r.id = d.report_pk WHERE d.file_pk = f.id"
+	" AND r.file_pk IS DISTINCT FROM f.id)"
+	" ELSE EXISTS (SELECT 1 FROM dmarc.report r WHERE r.file_pk = f.id"
+	" AND ($2::double precision IS NULL"
+	" OR r.date_begin >= to_timestamp($2::double precision))"
+	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[]))) END"
+	" ORDER BY f.id";
+
+static int	sink_rawout_flush(struct sink *, char **);
+static int	sink_rawout_deflate(struct sink *, int, char **);
+static int	sink_raw_fetch(struct sink_raw *, char **);
+static int	sink_raw_check(struct sink_raw *, char **);
+
+/* Turn storing raw payloads on or off (on by default). */
+void
+sink_set_store_raw(struct sink *s, int on)
+{
+	s->store_raw = on != 0;
+}
+
+/* Drop an unfinished raw stream (its rows go with the rollback). */
+void
+sink_rawout_discard(struct sink *s)
+{
+	struct sink_rawout	*ro = s->rawout;
+
+	if (ro == NULL)
+		return;
+	deflateEnd(&ro->z);
+	free(ro->out);
+	free(ro);
+	s->rawout = NULL;
+}
+
+/* Write the buffered compressed bytes as the next chunk. */
+static int
+sink_rawout_flush(struct sink *s, char **cause)
+{
+	struct sink_rawout	*ro = s->rawout;
+	struct sink_params	 p;
+	int			 rc;
+
+	if (ro->used == 0)
+		return (0);
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	sink_param_int(&p, ro->seq);
+	sink_param_bin(&p, ro->out, ro->used);
+	rc = sink_exec_prep(s, SINK_ST_RAW_CHUNK, "store raw payload",
+	    sink_sql_raw_chunk, &p, PGRES_COMMAND_OK, 0, NULL, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	ro->seq++;
+	ro->used = 0;
+	return (0);
+}
+
+/*
+ * Run deflate over the pending input with flush (Z_NO_FLUSH or
+ * Z_FINISH), writing every chunk that fills up.
+ */
+static int
+sink_rawout_deflate(struct sink *s, int flush, char **cause)
+{
+	struct sink_rawout	*ro = s->rawout;
+	int			 zr;
+
+	for (;;) {
+		ro->z.next_out = ro->out + ro->used;
+		ro->z.avail_out = SINK_RAW_CHUNK - ro->used;
+		zr = deflate(&ro->z, flush);
+		if (zr == Z_STREAM_ERROR)
+			fatalx("%s: deflate: stream error", __func__);
+		ro->used = SINK_RAW_CHUNK - ro->z.avail_out;
+		if (ro->used == SINK_RAW_CHUNK &&
+		    sink_rawout_flush(s, cause) != 0)
+			return (-1);
+		if (flush == Z_FINISH) {
+			if (zr == Z_STREAM_END)
+				return (sink_rawout_flush(s, cause));
+		} else if (ro->z.avail_in == 0 && ro->z.avail_out != 0)
+			return (0);
+	}
+}
+
+/* Compress and store the next bytes of the open payload. */
+int
+sink_raw_append(struct sink *s, const void *data, size_t len, char **cause)
+{
+	struct sink_rawout	*ro;
+	const unsigned char	*p = data;
+	size_t			 n;
+
+	if (s->file_pk[0] == '\0' || s->reparse)
+		fatalx("%s: no payload open", __func__);
+	if (!s->store_raw || len == 0)
+		return (0);
+	if ((ro = s->rawout) == NULL) {
+		ro = xcalloc(1, sizeof *ro);
+		if (deflateInit2(&ro->z, 6, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK)
+			fatalx("%s: deflateInit2 failed", __func__);
+		ro->out = xmalloc(SINK_RAW_CHUNK);
+		s->rawout = ro;
+	}
+	while (len > 0) {
+		n = len > UINT32_MAX ? UINT32_MAX : len;
+		ro->z.next_in = (unsigned char *)(uintptr_t)p;
+		ro->z.avail_in = (uInt)n;
+		if (sink_rawout_deflate(s, Z_NO_FLUSH, cause) != 0) {
+			sink_rawout_discard(s);
+			return (-1);
+		}
+		p += n;
+		len -= n;
+	}
+	return (0);
+}
+
+/* Finish the payload's raw stream, if there is one. */
+int
+sink_rawout_finish(struct sink *s, char **cause)
+{
+	int	rc;
+
+	if (s->rawout == NULL)
+		return (0);
+	s->rawout->z.next_in = NULL;
+	s->rawout->z.avail_in = 0;
+	rc = sink_rawout_deflate(s, Z_FINISH, cause);
+	sink_rawout_discard(s);
+	return (rc);
+}
+
+/* List the payloads to reparse. */
+int
+sink_raw_list(struct sink *s, const struct sink_raw_filter *f, int64_t **ids,
+    size_t *n, char **cause)
+{
+	struct sink_params	 p;
+	struct sink_array	 a;
+	PGresult		*res;
+	char			*lit;
+	size_t			 i;
+	int			 rows, r, rc;
+
+	*ids = NULL;
+	*n = 0;
+	sink_params_init(&p);
+	sink_param_str(&p, f->all ? "true" : "false");
+	if (f->since == (time_t)-1)
+		sink_param_str(&p, NULL);
+	else
+		sink_param_int(&p, (long long)f->since);
+	if (f->nreport_ids == 0)
+		sink_param_str(&p, NULL);
+	else {
+		sink_array_init(&a);
+		for (i = 0; i < f->nreport_ids; i++)
+			sink_array_add(&a, f->report_ids[i]);
+		if ((lit = sink_array_end(&a, cause)) == NULL) {
+			sink_fail_data(s);
+			sink_params_free(&p);
+			return (-1);
+		}
+		sink_param_own(&p, lit);
+	}
+	rc = sink_exec(s, "list raw payloads", sink_sql_raw_list, &p,
+	    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	rows = PQntuples(res);
+	if (rows > 0)
+		*ids = xcalloc(rows, sizeof **ids);
+	for (r = 0; r < rows; r++)
+		(*ids)[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+	*n = rows;
+	PQclear(res);
+	return (0);
+}
+
+/* How many chunks, whether they are all there, and the size cap. */
+static int
+sink_raw_check(struct sink_raw *r, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc, count, last;
+
+	sink_params_init(&p);
+	sink_param_str(&p, r->file_pk);
+	rc = sink_exec(r->s, "open raw payload", "SELECT count(w.seq),"
+	    " coalesce(max(w.seq), -1), (SELECT payload_bytes"
+	    " FROM dmarc.report_file WHERE id = $1)"
+	    " FROM dmarc.report_raw w WHERE w.file_pk = $1", &p,
+	    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	count = atoi(PQgetvalue(res, 0, 0));
+	last = atoi(PQgetvalue(res, 0, 1));
+	if (!PQgetisnull(res, 0, 2))
+		r->max = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	PQclear(res);
+	if (count == 0 || last != count - 1) {
+		xasprintf(cause, "open raw payload %s: %s", r->file_pk,
+		    count == 0 ? "no raw data stored" : "chunks missing");
+		sink_fail_data(r->s);
+		return (-1);
+	}
+	r->nchunks = count;
+	return (0);
+}
+
+/* Open a stored payload for reading. */
+struct sink_raw *
+sink_raw_open(struct sink *s, int64_t file_pk, char **cause)
+{
+	struct sink_raw	*r;
+
+	r = xcalloc(1, sizeof *r);
+	r->s = s;
+	r->max = UINT64_MAX;
+	snprintf(r->file_pk, sizeof r->file_pk, "%" PRId64, file_pk);
+	if (sink_raw_check(r, cause) != 0) {
+		free(r);
+		return (NULL);
+	}
+	if (inflateInit2(&r->z, 15 + 16) != Z_OK)
+		fatalx("%s: inflateInit2 failed", __func__);
+	return (r);
+}
+
+/* Fetch the next chunk as the inflater's input. */
+static int
+sink_raw_fetch(struct sink_raw *r, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	PQclear(r->chunk);
+	r->chunk = NULL;
+	sink_params_init(&p);
+	sink_param_str(&p, r->file_pk);
+	sink_param_int(&p, r->seq);
+	rc = sink_exec_prep(r->s, SINK_ST_RAW_READ, "read raw payload",
+	    sink_sql_raw_read, &p, PGRES_TUPLES_OK, 1, &r->chunk, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(r->chunk) != 1) {
+		xasprintf(cause, "read raw payload %s: chunk %d vanished",
+		    r->file_pk, r->seq);
+		sink_fail_data(r->s);
+		return (-1);
+	}
+	r->seq++;
+	r->z.next_in = (unsigned char *)PQgetvalue(r->chunk, 0, 0);
+	r->z.avail_in = (uInt)PQgetlength(r->chunk, 0, 0);
+	return (0);
+}
+
+/* report_read_fn: up to len decompressed bytes, 0 at the end, -1. */
+ssize_t
+sink_raw_read(void *stream, char *buf, size_t len, char **cause)
+{
+	struct sink_raw	*r = stream;
+	size_t		 got;
+	int		 zr;
+
+	if (r->eof || len == 0)
+		return (0);
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	r->z.next_out = (unsigned char *)buf;
+	r->z.avail_out = (uInt)len;
+	while (r->z.avail_out == len) {
+		if (r->z.avail_in == 0) {
+			if (r->seq >= r->nchunks) {
+				xasprintf(cause, "read raw payload %s: gzip"
+				    " stream truncated", r->file_pk);
+				return (-1);
+			}
+			if (sink_raw_fetch(r, cause) != 0)
+				return (-1);
+		}
+		zr = inflate(&r->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END) {
+			r->eof = 1;
+			break;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			xasprintf(cause, "read raw payload %s: %s", r->file_pk,
+			    r->z.msg ? r->z.msg : "inflate failed");
+			return (-1);
+		}
+	}
+	got = len - r->z.avail_out;
+	r->out += got;
+	if (r->out > r->max) {
+		xasprintf(cause, "read raw payload %s: longer than its %"
+		    PRIu64 " bytes", r->file_pk, r->max);
+		return (-1);
+	}
+	return ((ssize_t)got);
+}
+
+/* Close a stored payload's stream. */
+void
+sink_raw_close(struct sink_raw *r)
+{
+	if (r == NULL)
+		return;
+	inflateEnd(&r->z);
+	PQclear(r->chunk);
+	free(r);
+}
+
+/* Start replacing what was derived from one payload. */
+int
+sink_reparse_begin(struct sink *s, int64_t file_pk, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	if (s->in_msg)
+		fatalx("%s: inside a transaction", __func__);
+	if (sink_cmd(s, "BEGIN", cause) != 0)
+		return (-1);
+	s->in_msg = s->reparse = 1;
+	sink_params_init(&p);
+	sink_param_int(&p, file_pk);
+	rc = sink_exec(s, "lock reparsed payload", "SELECT id,"
+	    " coalesce(message_pk::text, '') FROM dmarc.report_file"
+	    " WHERE id = $1 FOR UPDATE", &p, PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc == 0 && PQntuples(res) != 1) {
+		xasprintf(cause, "lock reparsed payload: no payload %" PRId64,
+		    file_pk);
+		sink_fail_data(s);
+		PQclear(res);
+		rc = -1;
+	}
+	if (rc != 0) {
+		sink_reparse_rollback(s);
+		return (-1);
+	}
+	snprintf(s->file_pk, sizeof s->file_pk, "%s", PQgetvalue(res, 0, 0));
+	snprintf(s->message_pk, sizeof s->message_pk, "%s",
+	    PQgetvalue(res, 0, 1));
+	s->report_pk[0] = '\0';
+	PQclear(res);
+	return (0);
+}
+
+/* Write the payload's error text and commit the reparse. */
+int
+sink_reparse_commit(struct sink *s, const char *error, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	if (!s->reparse)
+		fatalx("%s: no reparse", __func__);
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	sink_param_str(&p, error);
+	rc = sink_exec(s, "write payload error", "UPDATE dmarc.report_file"
+	    " SET error = $2 WHERE id = $1", &p, PGRES_COMMAND_OK, NULL,
+	    cause);
+	sink_params_free(&p);
+	if (rc == 0)
+		rc = sink_exec(s, "commit", "COMMIT", NULL, PGRES_COMMAND_OK,
+		    &res, cause);
+	if (rc == 0) {
+		if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+			xasprintf(cause, "commit: transaction was rolled"
+			    " back");
+			if (s->err == SINK_ERR_NONE)
+				sink_fail_data(s);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	if (rc != 0) {
+		sink_reparse_rollback(s);
+		return (-1);
+	}
+	s->in_msg = s->reparse = 0;
+	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
+	return (0);
+}
+
+/* Roll a reparse back; harmless outside one. */
+void
+sink_reparse_rollback(struct sink *s)
+{
+	if (!s->reparse)
+		return;
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	s->in_msg = s->reparse = 0;
+	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
+}
