@@ -14,7 +14,10 @@
  *
  * The lexer then splits the text into atoms, quoted strings, literals and
  * parentheses; the decoders on top of it read what the session needs:
- * tagged status and response codes, SEARCH, FETCH and CAPABILITY.
+ * tagged status and response codes, SEARCH, FETCH, CAPABILITY, NAMESPACE
+ * and LIST.  Last come the pure helpers for what we send: UID sets, quoted
+ * strings, modified UTF-7 mailbox names, the mapping of configured folder
+ * names to the server's hierarchy and SEARCH criteria.
  */
 #include "config.h"
 
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "agent/agent.h"
 #include "imap/imap_p.h"
@@ -48,6 +52,11 @@ static int	 uid_cmp(const void *, const void *);
 static int	 utf8_next(const unsigned char **, const unsigned char *,
 		     uint32_t *);
 static void	 utf7_flush(struct buf *, const uint16_t *, size_t);
+static int	 utf7_valid(const char *);
+static char	*tok_string(const struct imap_lex *, const struct imap_tok *);
+static int	 tok_delim(const struct imap_lex *, const struct imap_tok *,
+		     char *);
+static int	 folder_is_inbox(const char *, char);
 
 /* Set up a reader with a cap on response text and on literal bytes. */
 void
@@ -951,9 +960,29 @@ utf7_flush(struct buf *b, const uint16_t *u, size_t n)
 }
 
 /*
- * A mailbox name as sent on the wire.  A printable ASCII name is sent as
- * it is (it may already be modified UTF-7); a UTF-8 name is converted to
- * modified UTF-7 (RFC 3501 5.1.3).  Control characters and invalid UTF-8
+ * Is the ASCII name valid modified UTF-7: each & starts "&-" or a run of
+ * modified BASE64 closed by "-"?
+ */
+static int
+utf7_valid(const char *s)
+{
+	const char	*p;
+	size_t		 n;
+
+	for (p = s; (p = strchr(p, '&')) != NULL; p += n + 2) {
+		n = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+,");
+		if (p[n + 1] != '-')
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * A mailbox name as sent on the wire.  A printable ASCII name that is
+ * valid modified UTF-7 is sent as it is (it may be encoded already); any
+ * other name is converted to modified UTF-7 (RFC 3501 5.1.3), so a lone
+ * "&" becomes "&-".  Control characters and invalid UTF-8
  * are refused (NULL and *cause).  The result is printable ASCII, so
  * imap_quote always accepts it.  The caller frees it.
  */
@@ -980,7 +1009,7 @@ imap_mailbox_encode(const char *name, char **cause)
 	}
 	for (p = (const unsigned char *)name; p < end && *p < 0x80; p++)
 		/* nothing */;
-	if (p == end)
+	if (p == end && utf7_valid(name))
 		return (xstrdup(name));
 	/* At most one UTF-16 unit per input byte. */
 	u = xreallocarray(NULL, (size_t)(end - p) + 1, sizeof *u);
@@ -1016,4 +1045,183 @@ imap_mailbox_encode(const char *name, char **cause)
 		utf7_flush(&b, u, nu);
 	free(u);
 	return (buf_steal(&b, NULL));
+}
+
+/* A quoted or literal token as a C string (NULL for NIL, a literal that
+   was dropped or one holding a NUL).  The caller frees it. */
+static char *
+tok_string(const struct imap_lex *lx, const struct imap_tok *t)
+{
+	const struct imap_lit	*lit;
+	const char		*data;
+
+	if (t->type == IMAP_TOK_QUOTED)
+		return (imap_unquote(t->s, t->len));
+	if (t->type != IMAP_TOK_LITERAL)
+		return (NULL);
+	lit = &lx->resp->litv[t->lit];
+	data = lx->resp->lits.data + lit->off;
+	if (lit->dropped || memchr(data, '\0', (size_t)lit->size) != NULL)
+		return (NULL);
+	return (xstrndup(data, (size_t)lit->size));
+}
+
+/* A hierarchy delimiter: a one-character string, or NIL ('\0'). */
+static int
+tok_delim(const struct imap_lex *lx, const struct imap_tok *t, char *delim)
+{
+	char	*s;
+
+	if (tok_is(t, "NIL")) {
+		*delim = '\0';
+		return (0);
+	}
+	if ((s = tok_string(lx, t)) == NULL)
+		return (-1);
+	if (strlen(s) != 1) {
+		free(s);
+		return (-1);
+	}
+	*delim = s[0];
+	free(s);
+	return (0);
+}
+
+/*
+ * Decode "* NAMESPACE personal other shared" (RFC 2342): the prefix and
+ * delimiter of the first personal namespace.  No personal namespace (NIL)
+ * gives an empty prefix and delimiter '\0'.  The caller frees *prefix.
+ */
+int
+imap_parse_namespace(const struct imap_resp *resp,
+    const struct imap_status *st, char **prefix, char *delim, char **cause)
+{
+	struct imap_lex	 lx;
+	struct imap_tok	 t;
+
+	*prefix = NULL;
+	*delim = '\0';
+	imap_lex_init(&lx, resp, st->rest);
+	if (imap_lex_next(&lx, &t, cause) == -1)
+		return (-1);
+	if (tok_is(&t, "NIL")) {
+		*prefix = xstrdup("");
+		return (0);
+	}
+	if (t.type != IMAP_TOK_LPAREN ||
+	    imap_lex_next(&lx, &t, cause) == -1 || t.type != IMAP_TOK_LPAREN ||
+	    imap_lex_next(&lx, &t, cause) == -1 ||
+	    (*prefix = tok_string(&lx, &t)) == NULL ||
+	    imap_lex_next(&lx, &t, cause) == -1 ||
+	    tok_delim(&lx, &t, delim) == -1) {
+		free(*prefix);
+		*prefix = NULL;
+		if (*cause == NULL)
+			xasprintf(cause, "malformed NAMESPACE response");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Decode the delimiter of "* LIST (flags) delim name", as the answer to
+ * LIST "" "" gives it ('\0' for NIL: a flat namespace).
+ */
+int
+imap_parse_list_delim(const struct imap_resp *resp,
+    const struct imap_status *st, char *delim, char **cause)
+{
+	struct imap_lex	 lx;
+	struct imap_tok	 t;
+
+	imap_lex_init(&lx, resp, st->rest);
+	if (imap_lex_next(&lx, &t, cause) == -1)
+		return (-1);
+	if (t.type != IMAP_TOK_LPAREN ||
+	    imap_lex_skip(&lx, &t, cause) == -1 ||
+	    imap_lex_next(&lx, &t, cause) == -1 ||
+	    tok_delim(&lx, &t, delim) == -1) {
+		if (*cause == NULL)
+			xasprintf(cause, "malformed LIST response");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Is name INBOX or below it ("INBOX" then the delimiter), in any case? */
+static int
+folder_is_inbox(const char *name, char delim)
+{
+	return (strncasecmp(name, "INBOX", 5) == 0 &&
+	    (name[5] == '\0' || (delim != '\0' && name[5] == delim)));
+}
+
+/*
+ * Map a configured folder name, written with '/' between levels, to the
+ * server's form: '/' becomes the server's delimiter, and the personal
+ * namespace prefix is put in front unless the name is INBOX, below INBOX
+ * or starts with the prefix already.  INBOX is written in upper case.  So
+ * with prefix "INBOX." and delimiter '.', "Reports/Archive" becomes
+ * "INBOX.Reports.Archive"; with prefix "" and '/', it stays.  A name
+ * written in the server's form ("INBOX.Archive") is kept.  Refused: empty
+ * names or levels ("/a", "a//b", "a/"), and levels on a server without a
+ * hierarchy.  The result is still UTF-8 (imap_mailbox_encode comes
+ * after).  The caller frees it.
+ */
+char *
+imap_folder_map(const char *name, const char *prefix, char delim,
+    char **cause)
+{
+	char	*s, *out, *p;
+	size_t	 n;
+
+	if (*name == '\0' || *name == '/' || name[strlen(name) - 1] == '/' ||
+	    strstr(name, "//") != NULL) {
+		xasprintf(cause, "empty folder name or level");
+		return (NULL);
+	}
+	if (delim == '\0' && strchr(name, '/') != NULL) {
+		xasprintf(cause, "the server has no folder hierarchy");
+		return (NULL);
+	}
+	s = xstrdup(name);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '/')
+			*p = delim;
+	}
+	if (folder_is_inbox(s, delim)) {
+		memcpy(s, "INBOX", 5);
+		return (s);
+	}
+	n = prefix == NULL ? 0 : strlen(prefix);
+	if (n == 0 || strncmp(s, prefix, n) == 0 ||
+	    (folder_is_inbox(prefix, delim) && strncasecmp(s, prefix, n) == 0))
+		return (s);
+	xasprintf(&out, "%s%s", prefix, s);
+	free(s);
+	return (out);
+}
+
+/*
+ * The criteria of a UID SEARCH: "UNDELETED" or "UNSEEN UNDELETED", then
+ * " SINCE d-Mon-yyyy" (the UTC date of since) when since is not 0.  Built
+ * from numbers and fixed words only.  The caller frees it.
+ */
+char *
+imap_search_criteria(int unseen, time_t since)
+{
+	static const char	*mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm		 tm;
+	char			*s;
+
+	if (since != 0 && gmtime_r(&since, &tm) != NULL &&
+	    tm.tm_mon >= 0 && tm.tm_mon < 12 && tm.tm_year >= -1900 &&
+	    tm.tm_year <= 9999 - 1900)
+		xasprintf(&s, "%sUNDELETED SINCE %d-%s-%04d",
+		    unseen ? "UNSEEN " : "", tm.tm_mday, mon[tm.tm_mon],
+		    tm.tm_year + 1900);
+	else
+		xasprintf(&s, "%sUNDELETED", unseen ? "UNSEEN " : "");
+	return (s);
 }

@@ -16,8 +16,13 @@
  * the fetch callback gets each message as it completes, in a buffer that
  * is reused for the next.
  *
- * Credentials go to libcurl only; the dialogue log (verbose) shows no
- * LOGIN or AUTHENTICATE line and no literal contents.
+ * Credentials (password, OAuth 2.0 bearer token) go to libcurl only; the
+ * dialogue log (verbose) shows no LOGIN or AUTHENTICATE line, no SASL
+ * continuation line and no literal contents.
+ *
+ * Folder names in the configuration use '/' between levels; they are
+ * mapped to the server's hierarchy delimiter and personal namespace,
+ * which are asked once per session (NAMESPACE, else LIST "" "").
  */
 #include "config.h"
 
@@ -53,9 +58,16 @@ struct imap_session {
 	char		*mailbox;	/* from the URL, decoded */
 	char		*caps;		/* " CAP1 CAP2 " */
 	char		*created;	/* folder we last made sure exists */
+	int		 ns_known;	/* ns_prefix and ns_delim asked */
+	char		*ns_prefix;	/* personal namespace, e.g. "INBOX." */
+	char		 ns_delim;	/* hierarchy delimiter; '\0': flat */
 	unsigned	 tagnum;
 	enum imap_class	 cls;		/* of the last -1 */
 	int		 broken;	/* connection lost or closed */
+	int		 refused;	/* the last command got NO or BAD */
+	int		 bearer;	/* libcurl sent AUTHENTICATE XOAUTH2 or
+					   OAUTHBEARER */
+	enum imap_tls	 tls;
 	int		 logout;	/* BYE expected */
 	uint32_t	 exists;
 	uint32_t	 uidvalidity;
@@ -87,14 +99,27 @@ struct imap_search {
 	size_t		 alloc;
 };
 
+/* What NAMESPACE or LIST "" "" said. */
+struct imap_ns {
+	int		 seen;
+	char		*prefix;
+	char		 delim;
+};
+
 static int	 imap_fail(struct imap_session *, enum imap_class, char **,
 		     const char *, ...) printflike(4, 5);
 static enum imap_class imap_curl_class(CURLcode);
 static int	 imap_curl_debug(CURL *, curl_infotype, char *, size_t,
 		     void *);
 static int	 imap_log_safe(const char *, size_t);
+static int	 imap_is_bearer(const char *, size_t);
 static void	 imap_log(const char *, const char *, size_t);
-static int	 imap_url(struct imap_session *, const char *, char **);
+static int	 imap_url(struct imap_session *, const struct imap_opts *,
+		     char **, char **);
+static int	 imap_setup(struct imap_session *, const struct imap_opts *,
+		     const char *, char **);
+static void	 imap_login_failed(struct imap_session *, CURLcode,
+		     enum imap_class *, char **);
 static int	 imap_wait(struct imap_session *, short, long, char **);
 static int	 imap_send(struct imap_session *, const char *, size_t,
 		     char **);
@@ -113,6 +138,12 @@ static int	 imap_on_select(struct imap_session *,
 static int	 imap_on_search(struct imap_session *,
 		     const struct imap_resp *, const struct imap_status *,
 		     void *, char **);
+static int	 imap_search_run(struct imap_session *, const char *,
+		     uint32_t **, size_t *, char **);
+static int	 imap_on_namespace(struct imap_session *,
+		     const struct imap_resp *, const struct imap_status *,
+		     void *, char **);
+static int	 imap_namespace(struct imap_session *, char **);
 static int	 imap_on_size(struct imap_session *, const struct imap_resp *,
 		     const struct imap_status *, void *, char **);
 static int	 imap_on_body(struct imap_session *, const struct imap_resp *,
@@ -121,6 +152,8 @@ static int	 imap_chunk_index(const struct imap_chunk *, uint32_t);
 static int	 imap_chunk_flush(struct imap_chunk *, size_t, char **);
 static int	 imap_fetch_chunk(struct imap_session *, struct imap_chunk *,
 		     char **);
+static int	 imap_fetch_bodies(struct imap_session *, struct imap_chunk *,
+		     const uint32_t *, size_t, char **);
 static int	 imap_store(struct imap_session *, const uint32_t *, size_t,
 		     const char *, char **);
 static int	 imap_uid_cmd(struct imap_session *, const uint32_t *, size_t,
@@ -171,13 +204,20 @@ imap_curl_class(CURLcode rc)
 }
 
 /*
- * curl's side of the dialogue (greeting, STARTTLS, login) for verbose mode.
+ * curl's side of the dialogue (greeting, STARTTLS, login).  It notes
+ * whether libcurl tried a bearer token and, in verbose mode, logs it.
  * Client lines are shown only when they are known to carry no secret.
  */
 static int
 imap_curl_debug(CURL *c, curl_infotype type, char *data, size_t size,
     void *arg)
 {
+	struct imap_session	*is = arg;
+
+	if (type == CURLINFO_HEADER_OUT && imap_is_bearer(data, size))
+		is->bearer = 1;
+	if (!is->verbose)
+		return (0);
 	switch (type) {
 	case CURLINFO_TEXT:
 		imap_log("curl", data, size);
@@ -193,6 +233,27 @@ imap_curl_debug(CURL *c, curl_infotype type, char *data, size_t size,
 		break;
 	default:
 		break;
+	}
+	return (0);
+}
+
+/* Is the client line "tag AUTHENTICATE XOAUTH2|OAUTHBEARER ..."? */
+static int
+imap_is_bearer(const char *data, size_t size)
+{
+	static const char	*cmd[] = { "AUTHENTICATE XOAUTH2",
+	    "AUTHENTICATE OAUTHBEARER" };
+	const char		*sp;
+	size_t			 i, n, len;
+
+	if ((sp = memchr(data, ' ', size)) == NULL)
+		return (0);
+	n = size - (size_t)(sp + 1 - data);
+	for (i = 0; i < sizeof cmd / sizeof cmd[0]; i++) {
+		len = strlen(cmd[i]);
+		if (n >= len && strncasecmp(sp + 1, cmd[i], len) == 0 &&
+		    (n == len || sp[1 + len] == ' ' || sp[1 + len] == '\r'))
+			return (1);
 	}
 	return (0);
 }
@@ -235,20 +296,24 @@ imap_log(const char *who, const char *data, size_t size)
 /*
  * Check the URL (imap:// or imaps://, no credentials in it) and take the
  * mailbox from its path: up to any ";param", percent-decoded, INBOX when
- * empty.
+ * empty.  *effective is the URL for libcurl, its scheme set by the TLS
+ * mode (imaps:// for implicit TLS, imap:// otherwise); curl_free it.
  */
 static int
-imap_url(struct imap_session *is, const char *url, char **cause)
+imap_url(struct imap_session *is, const struct imap_opts *o,
+    char **effective, char **cause)
 {
-	CURLU	*u;
-	char	*scheme = NULL, *user = NULL, *path = NULL, *dec;
-	size_t	 n;
-	int	 len, rv = -1;
+	CURLU		*u;
+	enum imap_tls	 tls = o->tls;
+	char		*scheme = NULL, *user = NULL, *path = NULL, *dec;
+	size_t		 n;
+	int		 len, rv = -1;
 
+	*effective = NULL;
 	u = curl_url();
 	if (u == NULL)
 		fatalx("%s: curl_url failed", __func__);
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	if (curl_url_set(u, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
 		xasprintf(cause, "invalid URL");
 		goto out;
@@ -262,6 +327,14 @@ imap_url(struct imap_session *is, const char *url, char **cause)
 		xasprintf(cause, "the URL must not contain credentials");
 		goto out;
 	}
+	if (tls == IMAP_TLS_DEFAULT)
+		tls = strcasecmp(scheme, "imaps") == 0 ? IMAP_TLS_IMPLICIT :
+		    IMAP_TLS_STARTTLS;
+	if (curl_url_set(u, CURLUPART_SCHEME, tls == IMAP_TLS_IMPLICIT ?
+	    "imaps" : "imap", 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, effective, 0) != CURLUE_OK)
+		fatalx("%s: cannot set the URL scheme", __func__);
+	is->tls = tls;
 	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
 		path = NULL;
 	n = path == NULL ? 0 : strcspn(path, ";");
@@ -282,11 +355,90 @@ imap_url(struct imap_session *is, const char *url, char **cause)
 		is->mailbox = xstrdup("INBOX");
 	rv = 0;
 out:
+	if (rv == -1) {
+		curl_free(*effective);
+		*effective = NULL;
+	}
 	curl_free(scheme);
 	curl_free(user);
 	curl_free(path);
 	curl_url_cleanup(u);
 	return (rv);
+}
+
+/* Set libcurl's options for connecting, TLS and login. */
+static int
+imap_setup(struct imap_session *is, const struct imap_opts *o,
+    const char *url, char **cause)
+{
+	static const char	*mechs[] = { NULL, "AUTH=PLAIN", "AUTH=LOGIN",
+	    "AUTH=XOAUTH2", "AUTH=OAUTHBEARER" };
+
+	if ((unsigned)o->mech >= sizeof mechs / sizeof mechs[0] ||
+	    (unsigned)o->tls > IMAP_TLS_NONE) {
+		xasprintf(cause, "unknown TLS mode or mechanism");
+		return (-1);
+	}
+	if ((o->mech == IMAP_MECH_XOAUTH2 ||
+	    o->mech == IMAP_MECH_OAUTHBEARER) &&
+	    (o->bearer_token == NULL || *o->bearer_token == '\0')) {
+		xasprintf(cause, "%s needs a bearer token", mechs[o->mech] + 5);
+		return (-1);
+	}
+	curl_easy_setopt(is->curl, CURLOPT_URL, url);
+	curl_easy_setopt(is->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(is->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(is->curl, CURLOPT_ERRORBUFFER, is->errbuf);
+	curl_easy_setopt(is->curl, CURLOPT_CONNECTTIMEOUT, is->timeout);
+	curl_easy_setopt(is->curl, CURLOPT_TIMEOUT, 2 * is->timeout);
+	/* imaps:// is TLS from the start; on imap://, STARTTLS or nothing. */
+	curl_easy_setopt(is->curl, CURLOPT_USE_SSL, is->tls == IMAP_TLS_NONE ?
+	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+	curl_easy_setopt(is->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(is->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL)
+		curl_easy_setopt(is->curl, CURLOPT_CAINFO, o->ca_file);
+	if (o->username != NULL)
+		curl_easy_setopt(is->curl, CURLOPT_USERNAME, o->username);
+	if (o->password != NULL)
+		curl_easy_setopt(is->curl, CURLOPT_PASSWORD, o->password);
+	if (o->bearer_token != NULL)
+		curl_easy_setopt(is->curl, CURLOPT_XOAUTH2_BEARER,
+		    o->bearer_token);
+	if (mechs[o->mech] != NULL)
+		curl_easy_setopt(is->curl, CURLOPT_LOGIN_OPTIONS,
+		    mechs[o->mech]);
+	/* The trace is always on during login: it notes a bearer attempt. */
+	curl_easy_setopt(is->curl, CURLOPT_DEBUGFUNCTION, imap_curl_debug);
+	curl_easy_setopt(is->curl, CURLOPT_DEBUGDATA, is);
+	curl_easy_setopt(is->curl, CURLOPT_VERBOSE, 1L);
+	if (is->tls == IMAP_TLS_NONE)
+		log_warnx("imap: tls = none: the connection is not encrypted, "
+		    "credentials and mail cross the network in clear text");
+	return (0);
+}
+
+/*
+ * The class and cause of a failed connect or login.  A refused login after
+ * AUTHENTICATE XOAUTH2 or OAUTHBEARER says "token refused" so that the
+ * caller can get a new token and try again once.
+ */
+static void
+imap_login_failed(struct imap_session *is, CURLcode rc, enum imap_class *cls,
+    char **cause)
+{
+	const char	*what;
+	size_t		 n;
+
+	what = is->errbuf[0] != '\0' ? is->errbuf : curl_easy_strerror(rc);
+	n = strlen(what);
+	while (n > 0 && (what[n - 1] == '\n' || what[n - 1] == '\r'))
+		n--;
+	*cls = imap_curl_class(rc);
+	if (*cls == IMAP_AUTH && is->bearer)
+		xasprintf(cause, "token refused (%.*s)", (int)n, what);
+	else
+		xasprintf(cause, "%.*s", (int)n, what);
 }
 
 /* Connect, secure and log in with libcurl, then ask for CAPABILITY. */
@@ -296,6 +448,7 @@ imap_open(const struct imap_opts *o, enum imap_class *cls, char **cause)
 	struct imap_session	*is;
 	CURLcode		 rc;
 	curl_socket_t		 fd;
+	char			*url = NULL;
 
 	is = xcalloc(1, sizeof *is);
 	is->timeout = o->timeout > 0 ? o->timeout : 60;
@@ -307,36 +460,15 @@ imap_open(const struct imap_opts *o, enum imap_class *cls, char **cause)
 	if ((is->curl = curl_easy_init()) == NULL)
 		fatalx("%s: curl_easy_init failed", __func__);
 	*cls = IMAP_FATAL;
-	if (o->url == NULL || imap_url(is, o->url, cause) == -1) {
-		if (o->url == NULL)
-			xasprintf(cause, "no URL");
+	if (o->url == NULL) {
+		xasprintf(cause, "no URL");
 		goto fail;
 	}
-	curl_easy_setopt(is->curl, CURLOPT_URL, o->url);
-	curl_easy_setopt(is->curl, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(is->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(is->curl, CURLOPT_ERRORBUFFER, is->errbuf);
-	curl_easy_setopt(is->curl, CURLOPT_CONNECTTIMEOUT, is->timeout);
-	curl_easy_setopt(is->curl, CURLOPT_TIMEOUT, 2 * is->timeout);
-	/* imaps:// is TLS from the start; imap:// must STARTTLS. */
-	curl_easy_setopt(is->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	curl_easy_setopt(is->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(is->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (o->ca_file != NULL)
-		curl_easy_setopt(is->curl, CURLOPT_CAINFO, o->ca_file);
-	if (o->username != NULL)
-		curl_easy_setopt(is->curl, CURLOPT_USERNAME, o->username);
-	if (o->password != NULL)
-		curl_easy_setopt(is->curl, CURLOPT_PASSWORD, o->password);
-	if (is->verbose) {
-		curl_easy_setopt(is->curl, CURLOPT_DEBUGFUNCTION,
-		    imap_curl_debug);
-		curl_easy_setopt(is->curl, CURLOPT_VERBOSE, 1L);
-	}
+	if (imap_url(is, o, &url, cause) == -1 ||
+	    imap_setup(is, o, url, cause) == -1)
+		goto fail;
 	if ((rc = curl_easy_perform(is->curl)) != CURLE_OK) {
-		*cls = imap_curl_class(rc);
-		xasprintf(cause, "%s", is->errbuf[0] != '\0' ? is->errbuf :
-		    curl_easy_strerror(rc));
+		imap_login_failed(is, rc, cls, cause);
 		goto fail;
 	}
 	/* Logged in: from here on the dialogue and its timeouts are ours. */
@@ -353,9 +485,11 @@ imap_open(const struct imap_opts *o, enum imap_class *cls, char **cause)
 		*cls = is->cls;
 		goto fail;
 	}
+	curl_free(url);
 	*cls = IMAP_OK;
 	return (is);
 fail:
+	curl_free(url);
 	is->broken = 1;
 	imap_close(is);
 	return (NULL);
@@ -382,6 +516,7 @@ imap_close(struct imap_session *is)
 	free(is->mailbox);
 	free(is->caps);
 	free(is->created);
+	free(is->ns_prefix);
 	free(is);
 }
 
@@ -550,6 +685,7 @@ imap_cmd(struct imap_session *is, imap_resp_fn fn, void *arg, char **cause,
 	char			*cmd, *line, *text, *fncause = NULL, tag[16];
 	int			 len, rv = -1;
 
+	is->refused = 0;
 	if (is->broken)
 		return (imap_fail(is, IMAP_RETRY, cause, "not connected"));
 	snprintf(tag, sizeof tag, "D%04u", ++is->tagnum % 10000);
@@ -599,6 +735,7 @@ imap_cmd(struct imap_session *is, imap_resp_fn fn, void *arg, char **cause,
 		goto out;
 	}
 	if (st.cond != IMAP_C_OK) {
+		is->refused = 1;
 		text = imap_resp_text(&st);
 		imap_fail(is, IMAP_FATAL, cause, "%.*s %s: %s",
 		    (int)imap_verb_len(cmd), cmd,
@@ -694,21 +831,132 @@ imap_on_search(struct imap_session *is, const struct imap_resp *resp,
 	    IMAP_MAX_UIDS, cause));
 }
 
+/* UID SEARCH criteria: the UIDs, ascending; the caller frees *uids. */
+static int
+imap_search_run(struct imap_session *is, const char *criteria,
+    uint32_t **uids, size_t *n, char **cause)
+{
+	struct imap_search	 s;
+
+	memset(&s, 0, sizeof s);
+	if (imap_cmd(is, imap_on_search, &s, cause, "UID SEARCH %s",
+	    criteria) == -1) {
+		free(s.uids);
+		return (-1);
+	}
+	s.n = imap_uids_sort(s.uids, s.n);
+	if (s.uids == NULL)
+		s.uids = xcalloc(1, sizeof *s.uids);
+	*uids = s.uids;
+	*n = s.n;
+	return (0);
+}
+
 /* UID SEARCH ALL: every UID, ascending; the caller frees *uids. */
 int
 imap_search_all(struct imap_session *is, uint32_t **uids, size_t *n,
     char **cause)
 {
-	struct imap_search	 s;
+	return (imap_search_run(is, "ALL", uids, n, cause));
+}
 
-	memset(&s, 0, sizeof s);
-	if (imap_cmd(is, imap_on_search, &s, cause, "UID SEARCH ALL") == -1) {
-		free(s.uids);
+/* UID SEARCH [UNSEEN] UNDELETED [SINCE date]; see imap.h. */
+int
+imap_search(struct imap_session *is, enum imap_search_kind kind,
+    time_t since, uint32_t **uids, size_t *n, char **cause)
+{
+	char	*criteria;
+	int	 rv;
+
+	if (kind != IMAP_SEARCH_UNSEEN && kind != IMAP_SEARCH_ALL)
+		return (imap_fail(is, IMAP_FATAL, cause, "unknown search"));
+	criteria = imap_search_criteria(kind == IMAP_SEARCH_UNSEEN, since);
+	rv = imap_search_run(is, criteria, uids, n, cause);
+	free(criteria);
+	return (rv);
+}
+
+/* NOOP, to keep the session alive. */
+int
+imap_noop(struct imap_session *is, char **cause)
+{
+	return (imap_cmd(is, NULL, NULL, cause, "NOOP"));
+}
+
+static int
+imap_on_namespace(struct imap_session *is, const struct imap_resp *resp,
+    const struct imap_status *st, void *arg, char **cause)
+{
+	struct imap_ns	*ns = arg;
+	char		*prefix;
+	char		 delim;
+
+	if (ns->seen || st->cond != IMAP_C_NONE)
+		return (0);
+	if (strcmp(st->word, "NAMESPACE") == 0) {
+		if (imap_parse_namespace(resp, st, &prefix, &delim,
+		    cause) == -1)
+			return (-1);
+		ns->prefix = prefix;
+	} else if (strcmp(st->word, "LIST") == 0) {
+		if (imap_parse_list_delim(resp, st, &delim, cause) == -1)
+			return (-1);
+	} else
+		return (0);
+	ns->seen = 1;
+	ns->delim = delim;
+	return (0);
+}
+
+/*
+ * Learn the personal namespace and the hierarchy delimiter, once: from
+ * NAMESPACE when the server has it, else the delimiter from LIST "" ""
+ * (no prefix).
+ */
+static int
+imap_namespace(struct imap_session *is, char **cause)
+{
+	struct imap_ns	 ns;
+	int		 rv;
+
+	if (is->ns_known)
+		return (0);
+	memset(&ns, 0, sizeof ns);
+	if (imap_has_capability(is, "NAMESPACE"))
+		rv = imap_cmd(is, imap_on_namespace, &ns, cause, "NAMESPACE");
+	else
+		rv = imap_cmd(is, imap_on_namespace, &ns, cause,
+		    "LIST \"\" \"\"");
+	if (rv == -1) {
+		free(ns.prefix);
 		return (-1);
 	}
-	s.n = imap_uids_sort(s.uids, s.n);
-	*uids = s.uids;
-	*n = s.n;
+	if (!ns.seen) {
+		free(ns.prefix);
+		return (imap_fail(is, IMAP_FATAL, cause,
+		    "the server did not say its hierarchy delimiter"));
+	}
+	is->ns_known = 1;
+	is->ns_prefix = ns.prefix != NULL ? ns.prefix : xstrdup("");
+	is->ns_delim = ns.delim;
+	if (is->verbose)
+		log_debug("imap: personal namespace \"%s\", delimiter %s%c%s",
+		    is->ns_prefix, is->ns_delim ? "'" : "NIL",
+		    is->ns_delim ? is->ns_delim : ' ', is->ns_delim ? "'" : "");
+	return (0);
+}
+
+/* The server's name for a configured folder; see imap.h. */
+int
+imap_folder_path(struct imap_session *is, const char *configured,
+    char **server_name, char **cause)
+{
+	if (imap_namespace(is, cause) == -1)
+		return (-1);
+	*server_name = imap_folder_map(configured, is->ns_prefix,
+	    is->ns_delim, cause);
+	if (*server_name == NULL)
+		return (imap_fail(is, IMAP_FATAL, NULL, "-"));
 	return (0);
 }
 
@@ -814,17 +1062,52 @@ imap_fetch_chunk(struct imap_session *is, struct imap_chunk *c, char **cause)
 		if (c->have[i] && c->size[i] <= is->max_message)
 			small[ns++] = c->uids[i];
 	}
-	if (ns > 0) {
-		set = imap_uidset(small, ns, ns, SIZE_MAX, &used);
-		rv = imap_cmd(is, imap_on_body, c, cause,
-		    "UID FETCH %s (UID RFC822.SIZE BODY.PEEK[])", set);
-		free(set);
-		if (rv == -1)
-			return (-1);
-	}
+	if (ns > 0 && imap_fetch_bodies(is, c, small, ns, cause) == -1)
+		return (-1);
 	/* A small one expunged between the two commands gets no call. */
 	if (imap_chunk_flush(c, c->n, cause) == -1)
 		return (imap_fail(is, IMAP_FATAL, NULL, "-"));
+	return (0);
+}
+
+/*
+ * Fetch the bodies of uids (sorted) in one command.  When the server
+ * refuses it (NO or BAD: some refuse large FETCH sets), fetch those not
+ * yet delivered one by one.
+ */
+static int
+imap_fetch_bodies(struct imap_session *is, struct imap_chunk *c,
+    const uint32_t *uids, size_t n, char **cause)
+{
+	size_t	 i, used;
+	char	*set, *why = NULL, *esc;
+	int	 rv, k;
+
+	set = imap_uidset(uids, n, n, SIZE_MAX, &used);
+	rv = imap_cmd(is, imap_on_body, c, n > 1 ? &why : cause,
+	    "UID FETCH %s (UID RFC822.SIZE BODY.PEEK[])", set);
+	free(set);
+	if (rv == 0 || n == 1)
+		return (rv);
+	if (!is->refused || is->broken) {
+		*cause = why;
+		return (-1);
+	}
+	if (is->verbose) {
+		esc = log_escape(why, strlen(why), 200);
+		log_debug("imap: %s; fetching one by one", esc);
+		free(esc);
+	}
+	free(why);
+	for (i = 0; i < n; i++) {
+		k = imap_chunk_index(c, uids[i]);
+		if (k == -1 || c->done[k])
+			continue;
+		if (imap_cmd(is, imap_on_body, c, cause,
+		    "UID FETCH %u (UID RFC822.SIZE BODY.PEEK[])",
+		    uids[i]) == -1)
+			return (-1);
+	}
 	return (0);
 }
 
@@ -946,12 +1229,16 @@ int
 imap_move(struct imap_session *is, const uint32_t *uids, size_t n,
     const char *folder, char **cause)
 {
-	char	*q;
+	char	*q, *name;
 	int	 rv;
 
 	if (n == 0)
 		return (0);
-	if ((q = imap_arg_mailbox(folder, cause)) == NULL)
+	if (imap_folder_path(is, folder, &name, cause) == -1)
+		return (-1);
+	q = imap_arg_mailbox(name, cause);
+	free(name);
+	if (q == NULL)
 		return (imap_fail(is, IMAP_FATAL, NULL, "-"));
 	if ((rv = imap_create(is, q, cause)) == 0) {
 		if (imap_has_capability(is, "MOVE"))

@@ -19,19 +19,63 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct imap_session;
+
+/*
+ * Transport security.  DEFAULT follows the URL's scheme: imaps:// is
+ * IMPLICIT, imap:// is STARTTLS.  Any other mode overrides the scheme
+ * (and with it the default port: 993 for IMPLICIT, else 143).  STARTTLS
+ * is required when asked for: a server that does not offer it is refused
+ * (IMAP_FATAL) before any credential is sent.  NONE sends everything,
+ * password included, in clear text: each imap_open logs a warning.  The
+ * certificate is always verified (there is no switch).
+ */
+enum imap_tls {
+	IMAP_TLS_DEFAULT = 0,
+	IMAP_TLS_IMPLICIT,
+	IMAP_TLS_STARTTLS,
+	IMAP_TLS_NONE
+};
+
+/*
+ * SASL mechanism.  ANY: the best the server offers that libcurl knows
+ * (libcurl 7.88's order: ... CRAM-MD5, then OAUTHBEARER and XOAUTH2 when
+ * a bearer token is set, then PLAIN, LOGIN; the LOGIN command when the
+ * server offers no mechanism).  The others use that mechanism only
+ * (AUTHENTICATE PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER) and fail (IMAP_AUTH)
+ * when the server does not offer it.  XOAUTH2 and OAUTHBEARER need
+ * bearer_token (else imap_open fails, IMAP_FATAL, without connecting);
+ * PLAIN and LOGIN need password.
+ */
+enum imap_mech {
+	IMAP_MECH_ANY = 0,
+	IMAP_MECH_PLAIN,
+	IMAP_MECH_LOGIN,
+	IMAP_MECH_XOAUTH2,
+	IMAP_MECH_OAUTHBEARER
+};
 
 struct imap_opts {
 	const char	*url;		/* imaps://host[:port]/MAILBOX or imap:// */
 	const char	*username;
 	const char	*password;	/* never logged */
+	const char	*bearer_token;	/* OAuth 2.0 access token, never
+					   logged; NULL: none */
+	enum imap_tls	 tls;
+	enum imap_mech	 mech;
 	const char	*ca_file;	/* NULL: the system's CA store */
 	long		 timeout;	/* seconds per network wait; 60 */
 	uint64_t	 max_message;	/* bytes; larger messages are reported
 					   too large, not fetched; 64 MiB */
 	uint64_t	 max_line;	/* response line cap; 1 MiB */
 	int		 verbose;	/* log the dialogue (credentials redacted) */
+};
+
+enum imap_search_kind {
+	IMAP_SEARCH_UNSEEN = 0,	/* messages without \Seen (the default) */
+	IMAP_SEARCH_ALL
 };
 
 enum imap_class {
@@ -44,9 +88,12 @@ enum imap_class {
 /*
  * Connect, authenticate, then ask for CAPABILITY.  NULL with *cause on
  * failure; *cls says why (IMAP_AUTH: login refused; IMAP_RETRY: network,
- * timeout, busy server; IMAP_FATAL: bad URL, certificate not trusted,
- * STARTTLS not offered).  The URL must not hold credentials.  The program
- * calls curl_global_init once before the first imap_open.
+ * timeout, busy server, connection closed; IMAP_FATAL: bad URL,
+ * certificate not trusted, STARTTLS not offered).  When the login was
+ * refused after AUTHENTICATE XOAUTH2 or OAUTHBEARER, *cls is IMAP_AUTH and
+ * *cause starts with "token refused": the caller may get a new token and
+ * try once more.  The URL must not hold credentials.  The program calls
+ * curl_global_init once before the first imap_open.
  */
 struct imap_session *imap_open(const struct imap_opts *, enum imap_class *,
 		    char **);
@@ -72,13 +119,49 @@ int	imap_search_all(struct imap_session *, uint32_t **uids, size_t *n,
 	    char **);
 
 /*
+ * UID SEARCH [UNSEEN] UNDELETED [SINCE d-Mon-yyyy]: the UIDs of the
+ * selected mailbox, ascending (the caller frees *uids and takes the first
+ * batch_size of them for a bounded poll).  since (0: none) is a time; the
+ * server compares its UTC date with each message's internal date, so
+ * since = now - N days gives a bounded backfill.  Messages flagged
+ * \Deleted are left out: they are on their way out (imap_move without
+ * UIDPLUS leaves ours so).
+ */
+int	imap_search(struct imap_session *, enum imap_search_kind, time_t since,
+	    uint32_t **uids, size_t *n, char **);
+
+/* NOOP: keeps an idle session alive (call it between long steps, e.g.
+   when a batch took minutes) and picks up EXISTS updates. */
+int	imap_noop(struct imap_session *, char **);
+
+/*
+ * The server's name (UTF-8, before modified UTF-7) for a configured folder
+ * name written with '/' between levels: '/' becomes the server's hierarchy
+ * delimiter and the personal namespace prefix is put in front (unless the
+ * name is INBOX, below INBOX or has the prefix already).  E.g. "Archive"
+ * on a server with personal namespace "INBOX." and delimiter '.' is
+ * "INBOX.Archive"; "Reports/Archive" on a server with "" and '.' is
+ * "Reports.Archive".  The namespace is asked once per session (NAMESPACE
+ * when the server has it, else LIST "" "").  *server_name is malloc'd.
+ * imap_move maps its folder argument this way; imap_select does not (the
+ * URL names the mailbox as the server knows it).
+ */
+int	imap_folder_path(struct imap_session *, const char *configured,
+	    char **server_name, char **);
+
+/*
  * Fetch messages with one UID FETCH (RFC822.SIZE BODY.PEEK[]) per chunk of
  * UIDs (ascending).  For each message the callback gets the bytes (borrowed)
  * or, when it is over max_message, data = NULL and size = the announced
- * size.  A UID the server does not return (expunged meanwhile) gets no call.
- * The callback returns 0 to go on or -1 with *cause to stop: the current
- * command is still read to its end (the session stays usable), and
- * imap_fetch returns -1 with the callback's cause (class IMAP_FATAL).
+ * size (RFC822.SIZE is not trusted: a literal over the cap is read and
+ * discarded, and its size is reported).  A UID the server does not return
+ * (expunged meanwhile) gets no call.  When the server refuses (NO) a FETCH
+ * of several messages, they are fetched one by one.  The callback returns
+ * 0 to go on or -1 with *cause to stop: the current command is still read
+ * to its end (the session stays usable), and imap_fetch returns -1 with
+ * the callback's cause (class IMAP_FATAL).  The callback runs while the
+ * server's answer is pending: it should not block for minutes (servers
+ * drop a client that does not read); do long work after imap_fetch.
  */
 typedef int (*imap_fetch_fn)(uint32_t uid, const char *data, size_t len,
     uint64_t size, void *arg, char **cause);
@@ -90,9 +173,13 @@ int	imap_fetch(struct imap_session *, const uint32_t *, size_t,
 int	imap_flag_seen(struct imap_session *, const uint32_t *, size_t, char **);
 
 /*
- * Move the messages to folder (created when missing): UID MOVE when the
- * server has MOVE, else UID COPY + \Deleted + UID EXPUNGE (UIDPLUS), else
- * COPY + \Deleted and no expunge (never expunges mail we did not handle).
+ * Move the messages to folder, a configured name (imap_folder_path maps
+ * it; the folder is created when missing): UID MOVE when the server has
+ * MOVE, else UID COPY + UID STORE +FLAGS.SILENT (\Deleted) + UID EXPUNGE
+ * (UIDPLUS), else UID COPY + \Deleted and no expunge at all: a plain
+ * EXPUNGE would also remove mail that others flagged \Deleted.  Then the
+ * originals stay, flagged \Deleted, until a client expunges the mailbox;
+ * imap_search skips them.
  */
 int	imap_move(struct imap_session *, const uint32_t *, size_t,
 	    const char *folder, char **);

@@ -4,13 +4,16 @@
  * imap-parse.c is pure (no curl, no I/O): it frames server responses
  * (lines and {N} literals, with caps), splits them into tokens and decodes
  * the few responses this module needs (status, response codes, SEARCH,
- * FETCH), and formats what we send (UID sets, quoted mailbox names).
+ * FETCH, NAMESPACE, LIST), and formats what we send (UID sets, quoted
+ * mailbox names, folder names mapped to the server's hierarchy, SEARCH
+ * criteria).
  */
 #ifndef IMAP_P_H
 #define IMAP_P_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "agent/agent.h"
 
@@ -139,6 +142,10 @@ int	imap_parse_fetch(const struct imap_resp *, const struct imap_status *,
 	    struct imap_fetch *, char **);
 int	imap_parse_search(const struct imap_resp *, const struct imap_status *,
 	    uint32_t **, size_t *, size_t *, size_t, char **);
+int	imap_parse_namespace(const struct imap_resp *,
+	    const struct imap_status *, char **, char *, char **);
+int	imap_parse_list_delim(const struct imap_resp *,
+	    const struct imap_status *, char *, char **);
 char	*imap_parse_capability(const char *, size_t);
 int	imap_capability_has(const char *, const char *);
 
@@ -152,5 +159,7 @@ size_t	 imap_uids_sort(uint32_t *, size_t);
 char	*imap_quote(const char *);
 char	*imap_unquote(const char *, size_t);
 char	*imap_mailbox_encode(const char *, char **);
+char	*imap_folder_map(const char *, const char *, char, char **);
+char	*imap_search_criteria(int, time_t);
 
 #endif

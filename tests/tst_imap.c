@@ -1,16 +1,23 @@
 /*
  * tst_imap.c: drive imap/ against a real server for tests/imap.test.
  *
- *   tst_imap [-v] [-c cafile] [-m max_message] [-t timeout] -u user URL
- *       COMMAND [ARG...]
+ *   tst_imap [-v] [-A mech] [-T tls] [-c cafile] [-m max_message]
+ *       [-t timeout] -u user URL COMMAND [ARG...]
  *
- * The password comes from $IMAP_PASS (never from the command line).  Each
- * run opens one session, selects the URL's mailbox (except for "open") and
- * runs COMMAND:
+ * -A is plain, login, xoauth2 or oauthbearer (default: any), -T implicit,
+ * starttls or none (default: from the URL).  The password comes from
+ * $IMAP_PASS and the bearer token from $IMAP_TOKEN (never from the command
+ * line).  Each run opens one session, selects the URL's mailbox (except
+ * for "open" and "folder") and runs COMMAND:
  *
  *   open              print "caps MOVE=0|1 UIDPLUS=0|1 mailbox NAME"
- *   select            print "uidvalidity N exists N"
- *   search            print "uids N: u1 u2 ..."
+ *   folder NAME...    print "folder SERVER-NAME" for each configured NAME
+ *   select            print "uidvalidity N"
+ *   search            print "uids N: u1 u2 ..." (UID SEARCH ALL)
+ *   find all|unseen [DAYS]
+ *                     imap_search, since DAYS days ago (may be negative);
+ *                     print "uids N: u1 u2 ..."
+ *   noop              imap_noop; print "noop ok"
  *   fetch DIR         fetch every message; write each to DIR/UID, or
  *                     DIR/UID.big holding the reported size when it is over
  *                     max_message; print "fetched N big N bytes N order ok"
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -51,13 +59,16 @@ static int	 write_file(const char *, const char *, size_t);
 static int	 parse_uids(int, char **, uint32_t **, size_t *);
 static int	 run(struct imap_session *, int, char **, char **);
 static int	 fail(enum imap_class, const char *);
+static int	 find(struct imap_session *, int, char **, char **);
+static int	 folder(struct imap_session *, int, char **, char **);
+static void	 print_uids(const uint32_t *, size_t);
 static void	 usage(void) dead;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tst_imap [-v] [-c cafile] [-m max_message] "
-	    "[-t timeout] -u user URL command [arg ...]\n");
+	fprintf(stderr, "usage: tst_imap [-v] [-A mech] [-T tls] [-c cafile] "
+	    "[-m max_message] [-t timeout] -u user URL command [arg ...]\n");
 	exit(1);
 }
 
@@ -134,13 +145,72 @@ parse_uids(int argc, char **argv, uint32_t **uids, size_t *n)
 	return (0);
 }
 
+static void
+print_uids(const uint32_t *uids, size_t n)
+{
+	size_t	 i;
+
+	printf("uids %zu:", n);
+	for (i = 0; i < n; i++)
+		printf(" %" PRIu32, uids[i]);
+	printf("\n");
+}
+
+/* find all|unseen [DAYS] */
+static int
+find(struct imap_session *is, int argc, char **argv, char **cause)
+{
+	enum imap_search_kind	 kind;
+	uint32_t		*uids;
+	time_t			 since = 0;
+	size_t			 n;
+	char			*end;
+	long			 days;
+
+	if (argc < 2 || argc > 3)
+		usage();
+	if (strcmp(argv[1], "all") == 0)
+		kind = IMAP_SEARCH_ALL;
+	else if (strcmp(argv[1], "unseen") == 0)
+		kind = IMAP_SEARCH_UNSEEN;
+	else
+		usage();
+	if (argc == 3) {
+		days = strtol(argv[2], &end, 10);
+		if (*end != '\0' || days < -36500 || days > 36500)
+			usage();
+		since = time(NULL) - (time_t)days * 86400;
+	}
+	if (imap_search(is, kind, since, &uids, &n, cause) == -1)
+		return (-1);
+	print_uids(uids, n);
+	free(uids);
+	return (0);
+}
+
+/* folder NAME...: the server's name of each configured folder name. */
+static int
+folder(struct imap_session *is, int argc, char **argv, char **cause)
+{
+	char	*name;
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if (imap_folder_path(is, argv[i], &name, cause) == -1)
+			return (-1);
+		printf("folder %s\n", name);
+		free(name);
+	}
+	return (0);
+}
+
 /* Run one command on an open session; -1 with *cause on an IMAP error. */
 static int
 run(struct imap_session *is, int argc, char **argv, char **cause)
 {
 	struct fetch_state	 fs;
 	uint32_t		*uids = NULL, uv;
-	size_t			 n, i;
+	size_t			 n;
 	int			 rv = -1;
 
 	if (strcmp(argv[0], "open") == 0) {
@@ -149,6 +219,8 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 		    imap_has_capability(is, "uidplus"), imap_url_mailbox(is));
 		return (0);
 	}
+	if (strcmp(argv[0], "folder") == 0)
+		return (folder(is, argc, argv, cause));
 	if (imap_select(is, imap_url_mailbox(is), &uv, cause) == -1)
 		return (-1);
 	if (strcmp(argv[0], "select") == 0) {
@@ -158,11 +230,16 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 	if (strcmp(argv[0], "search") == 0) {
 		if (imap_search_all(is, &uids, &n, cause) == -1)
 			return (-1);
-		printf("uids %zu:", n);
-		for (i = 0; i < n; i++)
-			printf(" %" PRIu32, uids[i]);
-		printf("\n");
+		print_uids(uids, n);
 		free(uids);
+		return (0);
+	}
+	if (strcmp(argv[0], "find") == 0)
+		return (find(is, argc, argv, cause));
+	if (strcmp(argv[0], "noop") == 0) {
+		if (imap_noop(is, cause) == -1)
+			return (-1);
+		printf("noop ok\n");
 		return (0);
 	}
 	if (strcmp(argv[0], "fetch") == 0 && argc == 2) {
@@ -212,8 +289,30 @@ main(int argc, char **argv)
 	o.timeout = 20;
 	o.max_message = 64 * 1024 * 1024;
 	o.max_line = 1024 * 1024;
-	while ((ch = getopt(argc, argv, "c:m:t:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "+A:T:c:m:t:u:v")) != -1) {
 		switch (ch) {
+		case 'A':
+			if (strcmp(optarg, "plain") == 0)
+				o.mech = IMAP_MECH_PLAIN;
+			else if (strcmp(optarg, "login") == 0)
+				o.mech = IMAP_MECH_LOGIN;
+			else if (strcmp(optarg, "xoauth2") == 0)
+				o.mech = IMAP_MECH_XOAUTH2;
+			else if (strcmp(optarg, "oauthbearer") == 0)
+				o.mech = IMAP_MECH_OAUTHBEARER;
+			else
+				usage();
+			break;
+		case 'T':
+			if (strcmp(optarg, "implicit") == 0)
+				o.tls = IMAP_TLS_IMPLICIT;
+			else if (strcmp(optarg, "starttls") == 0)
+				o.tls = IMAP_TLS_STARTTLS;
+			else if (strcmp(optarg, "none") == 0)
+				o.tls = IMAP_TLS_NONE;
+			else
+				usage();
+			break;
 		case 'c':
 			o.ca_file = optarg;
 			break;
@@ -244,6 +343,7 @@ main(int argc, char **argv)
 	log_init(LOG_TO_STDERR, o.verbose ? 2 : 0);
 	o.url = argv[0];
 	o.password = getenv("IMAP_PASS");
+	o.bearer_token = getenv("IMAP_TOKEN");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init failed");
 	if ((is = imap_open(&o, &cls, &cause)) == NULL) {

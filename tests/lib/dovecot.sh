@@ -15,6 +15,11 @@
 #                            (created when missing), without the network;
 #                            give files CRLF line ends (as mail is on the
 #                            wire) to get the same bytes back over IMAP
+#   dovecot_deliver_dated FOLDER DATE FILE
+#                            store FILE into FOLDER (plain ASCII name,
+#                            created when missing) with the internal date
+#                            DATE (as touch -d takes it), by writing it
+#                            straight into the maildir
 #   dovecot_count FOLDER [SEARCH...]
 #                            print how many messages in FOLDER match the
 #                            doveadm search query (default ALL), e.g.
@@ -356,6 +361,35 @@ dovecot_deliver()
 			return 1
 		}
 	done
+}
+
+dovecot_deliver_dated()
+{
+	_ddd_f=${1:?usage: dovecot_deliver_dated FOLDER DATE FILE}
+	_ddd_t=${2:?usage: dovecot_deliver_dated FOLDER DATE FILE}
+	_ddd_m=${3:?usage: dovecot_deliver_dated FOLDER DATE FILE}
+	if [ "$_ddd_f" = INBOX ]; then
+		_ddd_d=$IMAP_DIR/mail/$IMAP_USER
+	else
+		_ddd_d=$IMAP_DIR/mail/$IMAP_USER/.$_ddd_f
+	fi
+	if [ "$_ddd_f" != INBOX ] &&
+	    ! dovecot_adm "mailbox status" messages "$_ddd_f" >/dev/null 2>&1
+	then
+		dovecot_adm "mailbox create" "$_ddd_f" || return 1
+	fi
+	# Make sure the maildir exists (INBOX is created on first access).
+	dovecot_adm "mailbox status" messages "$_ddd_f" >/dev/null 2>&1 ||
+	    return 1
+	_ddd_n="$(date +%s).M$$P$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
+	_ddd_n="$_ddd_n.dmarc-test,S=$(wc -c <"$_ddd_m" | tr -d ' ')"
+	cp "$_ddd_m" "$_ddd_d/tmp/$_ddd_n" || return 1
+	touch -d "$_ddd_t" "$_ddd_d/tmp/$_ddd_n" || return 1
+	if [ "$(id -u)" = 0 ]; then
+		chown "$DOVECOT_UID:$DOVECOT_GID" "$_ddd_d/tmp/$_ddd_n" ||
+		    return 1
+	fi
+	mv "$_ddd_d/tmp/$_ddd_n" "$_ddd_d/cur/$_ddd_n:2,"
 }
 
 dovecot_count()

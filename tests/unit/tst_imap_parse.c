@@ -2,8 +2,9 @@
  * tst_imap_parse.c: table-driven tests of imap/imap-parse.c: response
  * framing (literals split across reads at every byte, {N} overflow, a
  * literal over the cap, caps on line length), status lines and response
- * codes, SEARCH, FETCH items in any order, quoting, UID sets and mailbox
- * name encoding.
+ * codes, SEARCH, FETCH items in any order, quoting, UID sets, mailbox
+ * name encoding, NAMESPACE and LIST delimiters, the mapping of configured
+ * folder names and SEARCH criteria.
  */
 #include "config.h"
 
@@ -588,6 +589,11 @@ struct mbox_case {
 static const struct mbox_case mbox_cases[] = {
 	{ "INBOX", "INBOX" },
 	{ "Entw&APw-rfe", "Entw&APw-rfe" },	/* ASCII: as given */
+	{ "A &- B", "A &- B" },
+	{ "A & B", "A &- B" },			/* not valid mUTF-7 */
+	{ "a&", "a&-" },
+	{ "&AOQ", "&-AOQ" },			/* unterminated */
+	{ "&AOQ-&-", "&AOQ-&-" },
 	{ "Entw\xc3\xbc" "rfe", "Entw&APw-rfe" },
 	{ "&Co \xc3\x9c", "&-Co &ANw-" },
 	{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "&ZeVnLIqe-" },
@@ -615,6 +621,163 @@ test_mailbox(void)
 		free(got);
 		free(cause);
 		cause = NULL;
+	}
+}
+
+struct ns_case {
+	const char	*in;
+	int		 ok;
+	const char	*prefix;
+	char		 delim;
+};
+
+static const struct ns_case ns_cases[] = {
+	{ "* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL\r\n", 1, "INBOX.", '.' },
+	{ "* NAMESPACE ((\"\" \"/\")) ((\"Other/\" \"/\")) NIL\r\n", 1,
+	  "", '/' },
+	{ "* NAMESPACE ((\"\" \"\\\\\")) NIL NIL\r\n", 1, "", '\\' },
+	{ "* NAMESPACE ((\"\" NIL)) NIL NIL\r\n", 1, "", '\0' },
+	{ "* NAMESPACE ((\"INBOX.\" \".\" \"X-PARAM\" (\"a\"))) NIL NIL\r\n", 1,
+	  "INBOX.", '.' },
+	{ "* NAMESPACE (({6}\r\nINBOX. \".\")) NIL NIL\r\n", 1, "INBOX.", '.' },
+	{ "* NAMESPACE NIL NIL ((\"Shared.\" \".\"))\r\n", 1, "", '\0' },
+	{ "* NAMESPACE ((\"INBOX.\" \"..\")) NIL NIL\r\n", 0, NULL, 0 },
+	{ "* NAMESPACE (\"INBOX.\" \".\") NIL NIL\r\n", 0, NULL, 0 },
+	{ "* NAMESPACE\r\n", 0, NULL, 0 },
+};
+
+struct list_case {
+	const char	*in;
+	int		 ok;
+	char		 delim;
+};
+
+static const struct list_case list_cases[] = {
+	{ "* LIST (\\Noselect) \".\" \"\"\r\n", 1, '.' },
+	{ "* LIST (\\Noselect) \"/\" \"\"\r\n", 1, '/' },
+	{ "* LIST () NIL \"\"\r\n", 1, '\0' },
+	{ "* LIST (\\Noselect \\HasChildren) \"\\\\\" \"\"\r\n", 1, '\\' },
+	{ "* LIST \".\" \"\"\r\n", 0, 0 },
+	{ "* LIST (\\Noselect) \"\" \"\"\r\n", 0, 0 },
+};
+
+struct folder_case {
+	const char	*in;
+	const char	*prefix;
+	char		 delim;
+	const char	*want;		/* NULL: refused */
+};
+
+static const struct folder_case folder_cases[] = {
+	{ "Archive", "INBOX.", '.', "INBOX.Archive" },
+	{ "Reports/Archive", "INBOX.", '.', "INBOX.Reports.Archive" },
+	{ "Reports/Archive", "", '.', "Reports.Archive" },
+	{ "Reports/Archive", "", '/', "Reports/Archive" },
+	{ "Reports/Archive", NULL, '/', "Reports/Archive" },
+	{ "INBOX", "INBOX.", '.', "INBOX" },
+	{ "inbox", "", '/', "INBOX" },
+	{ "Inbox/DMARC", "INBOX.", '.', "INBOX.DMARC" },
+	{ "INBOX.Archive", "INBOX.", '.', "INBOX.Archive" },
+	{ "inbox.Archive", "INBOX.", '.', "INBOX.Archive" },
+	{ "INBOXES", "INBOX.", '.', "INBOX.INBOXES" },
+	{ "Archive", "", '\0', "Archive" },
+	{ "Reports/Archive", "", '\0', NULL },
+	{ "Entw\xc3\xbc" "rfe/2024", "INBOX.", '.',
+	  "INBOX.Entw\xc3\xbc" "rfe.2024" },
+	{ "A & B", "", '/', "A & B" },
+	{ "", "", '/', NULL },
+	{ "/Archive", "", '/', NULL },
+	{ "Archive/", "", '/', NULL },
+	{ "a//b", "", '.', NULL },
+};
+
+struct criteria_case {
+	int		 unseen;
+	time_t		 since;
+	const char	*want;
+};
+
+static const struct criteria_case criteria_cases[] = {
+	{ 1, 0, "UNSEEN UNDELETED" },
+	{ 0, 0, "UNDELETED" },
+	{ 1, 1709251199, "UNSEEN UNDELETED SINCE 29-Feb-2024" },
+	{ 0, 1709251200, "UNDELETED SINCE 1-Mar-2024" },
+	{ 0, 86400 * 365, "UNDELETED SINCE 1-Jan-1971" },
+	{ 0, -86400, "UNDELETED SINCE 31-Dec-1969" },
+	{ 0, 4102444800, "UNDELETED SINCE 1-Jan-2100" },
+};
+
+static void
+test_namespace(void)
+{
+	const struct ns_case	*c;
+	const struct list_case	*l;
+	struct imap_reader	 rd;
+	struct imap_status	 st;
+	char			*prefix, *cause = NULL, delim;
+	size_t			 i;
+	int			 rv;
+
+	for (i = 0; i < sizeof ns_cases / sizeof ns_cases[0]; i++) {
+		c = &ns_cases[i];
+		frame(&rd, c->in, 64);
+		CHECK_INT(imap_parse_status(&rd.resp, &st, &cause), 0);
+		rv = imap_parse_namespace(&rd.resp, &st, &prefix, &delim,
+		    &cause);
+		CHECK_INT(rv, c->ok ? 0 : -1);
+		if (rv == 0) {
+			CHECK_STR(prefix, c->prefix);
+			CHECK_INT(delim, c->delim);
+		} else {
+			CHECK(prefix == NULL && cause != NULL);
+			if (cause == NULL)
+				fprintf(stderr, "namespace case %zu\n", i);
+		}
+		free(prefix);
+		free(cause);
+		cause = NULL;
+		imap_reader_free(&rd);
+	}
+	for (i = 0; i < sizeof list_cases / sizeof list_cases[0]; i++) {
+		l = &list_cases[i];
+		frame(&rd, l->in, 64);
+		CHECK_INT(imap_parse_status(&rd.resp, &st, &cause), 0);
+		delim = 'x';
+		rv = imap_parse_list_delim(&rd.resp, &st, &delim, &cause);
+		CHECK_INT(rv, l->ok ? 0 : -1);
+		if (rv == 0)
+			CHECK_INT(delim, l->delim);
+		else
+			CHECK(cause != NULL);
+		free(cause);
+		cause = NULL;
+		imap_reader_free(&rd);
+	}
+}
+
+static void
+test_folder(void)
+{
+	const struct folder_case	*c;
+	const struct criteria_case	*k;
+	char				*got, *cause = NULL;
+	size_t				 i;
+
+	for (i = 0; i < sizeof folder_cases / sizeof folder_cases[0]; i++) {
+		c = &folder_cases[i];
+		got = imap_folder_map(c->in, c->prefix, c->delim, &cause);
+		CHECK_STR(got, c->want);
+		CHECK(got != NULL || cause != NULL);
+		free(got);
+		free(cause);
+		cause = NULL;
+	}
+	for (i = 0; i < sizeof criteria_cases / sizeof criteria_cases[0];
+	    i++) {
+		k = &criteria_cases[i];
+		got = imap_search_criteria(k->unseen, k->since);
+		CHECK_STR(got, k->want);
+		free(got);
 	}
 }
 
@@ -688,5 +851,7 @@ main(void)
 	test_mailbox();
 	test_numbers();
 	test_capability();
+	test_namespace();
+	test_folder();
 	return (TST_DONE());
 }

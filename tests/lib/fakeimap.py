@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+# fakeimap.py: a small scripted IMAP server for tests/imap-fake.test.
+#
+#   fakeimap.py --port-file F --log F [options]
+#
+# Listens on 127.0.0.1 on a free port (written to --port-file once it
+# listens), serves one connection at a time (the mailboxes live as long as
+# the server) and appends every line a client sends, exactly as received (CRLF removed), to
+# --log; "-- end" follows each connection.  Plain TCP; STARTTLS when
+# --tls-cert and --tls-key are given.  Python 3 standard library only.
+#
+# Options that shape the server:
+#   --caps "IMAP4rev1 UIDPLUS ..."  capabilities (AUTH=... included)
+#   --user U --password P            accepted LOGIN, PLAIN and LOGIN SASL
+#   --token T                        accepted XOAUTH2 / OAUTHBEARER token
+#   --ns-prefix P --ns-delim D       the personal namespace NAMESPACE gives
+#                                    (needs NAMESPACE in --caps); D NIL:
+#                                    none
+#   --delim D                        the LIST "" "" delimiter (default ".")
+#   --msg SIZE[:ANNOUNCED]           one message of SIZE bytes in INBOX,
+#                                    with RFC822.SIZE ANNOUNCED (a liar)
+#   --max-fetch N                    answer NO to a body FETCH of more than
+#                                    N messages
+#   --drop-fetch UID                 close the connection half-way through
+#                                    the body of UID
+#   --folder NAME                    a folder that exists already
+#   --state F                        after each connection, write each
+#                                    mailbox as "NAME: UIDflags ..." (flags
+#                                    as letters: d deleted, s seen)
+#
+# Only what tests need is implemented; anything else gets BAD.
+
+import argparse
+import base64
+import os
+import re
+import socket
+import ssl
+import sys
+
+UIDVALIDITY = 1700000001
+
+
+def message(uid, size):
+    head = ("From: fake@example.org\r\nSubject: message %d\r\n\r\n" % uid)
+    body = head.encode()
+    fill = b"0123456789abcdefghijklmnopqrstuvwxyz\r\n"
+    while len(body) < size:
+        body += fill
+    return body[:size]
+
+
+class Store:
+    """The mailboxes; they live as long as the server."""
+
+    def __init__(self, args):
+        self.boxes = {"INBOX": []}
+        for f in args.folder:
+            self.boxes[f] = []
+        for i, spec in enumerate(args.msg):
+            size, _, ann = spec.partition(":")
+            size = int(size)
+            self.boxes["INBOX"].append({
+                "uid": i + 1, "data": message(i + 1, size),
+                "announced": int(ann) if ann else size, "flags": set()})
+        self.uidnext = {b: len(m) + 1 for b, m in self.boxes.items()}
+
+    def dump(self, path):
+        with open(path, "w") as f:
+            for b in sorted(self.boxes):
+                f.write("%s:%s\n" % (b, "".join(
+                    " %d%s" % (m["uid"], "".join(sorted(
+                        x[1].lower() for x in m["flags"])))
+                    for m in self.boxes[b])))
+
+
+class Conn:
+    def __init__(self, sock, args, log, store):
+        self.sock = sock
+        self.args = args
+        self.log = log
+        self.rf = sock.makefile("rb")
+        self.caps = args.caps
+        self.selected = None
+        self.authed = False
+        self.boxes = store.boxes
+        self.uidnext = store.uidnext
+
+    def send(self, text):
+        if isinstance(text, str):
+            text = text.encode()
+        self.sock.sendall(text)
+
+    def line(self):
+        raw = self.rf.readline(1 << 20)
+        if not raw:
+            return None
+        text = raw.rstrip(b"\r\n").decode("latin-1")
+        self.log.write(text + "\n")
+        self.log.flush()
+        return text
+
+    def run(self):
+        self.send("* OK fake IMAP ready\r\n")
+        while True:
+            text = self.line()
+            if text is None:
+                return
+            m = re.match(r"(\S+) (\S+)(?: (.*))?$", text)
+            if not m:
+                self.send("* BAD no tag\r\n")
+                continue
+            tag, cmd, rest = m.group(1), m.group(2).upper(), m.group(3) or ""
+            if cmd == "UID":
+                sub, _, rest = rest.partition(" ")
+                cmd = "UID " + sub.upper()
+            fn = getattr(self, "c_" + cmd.replace(" ", "_"), None)
+            if fn is None:
+                self.send("%s BAD unknown command\r\n" % tag)
+                continue
+            if fn(tag, rest) == "close":
+                return
+
+    # Argument helpers.
+    def strings(self, rest):
+        out = []
+        for m in re.finditer(r'"((?:[^"\\]|\\.)*)"|(\S+)', rest):
+            if m.group(1) is not None:
+                out.append(re.sub(r"\\(.)", r"\1", m.group(1)))
+            else:
+                out.append(m.group(2))
+        return out
+
+    def uidset(self, spec, box):
+        uids = [m["uid"] for m in self.boxes[box]]
+        top = max(uids) if uids else 0
+        want = set()
+        for part in spec.split(","):
+            a, _, b = part.partition(":")
+            a = top if a == "*" else int(a)
+            b = a if not b else (top if b == "*" else int(b))
+            lo, hi = min(a, b), max(a, b)
+            want.update(u for u in uids if lo <= u <= hi)
+        return [m for m in self.boxes[box] if m["uid"] in want]
+
+    def seq(self, msg):
+        return self.boxes[self.selected].index(msg) + 1
+
+    # Commands before login.
+    def c_CAPABILITY(self, tag, rest):
+        self.send("* CAPABILITY %s\r\n%s OK done\r\n" % (self.caps, tag))
+
+    def c_NOOP(self, tag, rest):
+        self.send("%s OK done\r\n" % tag)
+
+    def c_LOGOUT(self, tag, rest):
+        self.send("* BYE bye\r\n%s OK done\r\n" % tag)
+        return "close"
+
+    def c_STARTTLS(self, tag, rest):
+        if not self.args.tls_cert:
+            self.send("%s BAD no STARTTLS here\r\n" % tag)
+            return None
+        self.send("%s OK begin TLS\r\n" % tag)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.args.tls_cert, self.args.tls_key)
+        self.sock = ctx.wrap_socket(self.sock, server_side=True)
+        self.rf = self.sock.makefile("rb")
+        return None
+
+    def login_ok(self, tag, ok, extra=""):
+        if ok:
+            self.authed = True
+            self.send("%s OK logged in\r\n" % tag)
+        else:
+            self.send("%s%s NO [AUTHENTICATIONFAILED] refused\r\n" %
+                      (extra, tag))
+
+    def c_LOGIN(self, tag, rest):
+        a = self.strings(rest)
+        self.login_ok(tag, len(a) == 2 and a[0] == self.args.user and
+                      a[1] == self.args.password)
+
+    def b64(self, text):
+        try:
+            return base64.b64decode(text, validate=True)
+        except ValueError:
+            return b""
+
+    def sasl_response(self, initial):
+        if initial is not None:
+            return initial
+        self.send("+ \r\n")
+        return self.line() or ""
+
+    def c_AUTHENTICATE(self, tag, rest):
+        mech, _, ir = rest.partition(" ")
+        mech = mech.upper()
+        ir = ir if ir else None
+        user = self.args.user.encode()
+        if mech == "PLAIN":
+            blob = self.b64(self.sasl_response(ir))
+            self.login_ok(tag, blob in (b"\0" + user + b"\0" +
+                          self.args.password.encode(), user + b"\0" + user +
+                          b"\0" + self.args.password.encode()))
+        elif mech == "LOGIN":
+            if ir is None:
+                self.send("+ VXNlcm5hbWU6\r\n")
+                ir = self.line() or ""
+            u = self.b64(ir)
+            self.send("+ UGFzc3dvcmQ6\r\n")
+            p = self.b64(self.line() or "")
+            self.login_ok(tag, u == user and
+                          p == self.args.password.encode())
+        elif mech in ("XOAUTH2", "OAUTHBEARER"):
+            blob = self.b64(self.sasl_response(ir))
+            want = b"auth=Bearer " + self.args.token.encode() + b"\x01"
+            ok = want in blob and (b"user=" + user in blob or
+                                   b"a=" + user in blob)
+            if not ok:
+                err = base64.b64encode(b'{"status":"401","schemes":'
+                                       b'"bearer","scope":"mail"}')
+                self.send(b"+ " + err + b"\r\n")
+                self.line()
+            self.login_ok(tag, ok)
+        else:
+            self.send("%s NO unsupported mechanism\r\n" % tag)
+
+    # Commands after login.
+    def c_NAMESPACE(self, tag, rest):
+        if " NAMESPACE " not in " %s " % self.caps.upper():
+            self.send("%s BAD no NAMESPACE here\r\n" % tag)
+            return
+        d = self.args.ns_delim
+        d = "NIL" if d == "NIL" else '"%s"' % d
+        self.send('* NAMESPACE (("%s" %s)) NIL NIL\r\n%s OK done\r\n' %
+                  (self.args.ns_prefix, d, tag))
+
+    def c_LIST(self, tag, rest):
+        a = self.strings(rest)
+        if a == ["", ""]:
+            d = "NIL" if self.args.delim == "NIL" else '"%s"' % self.args.delim
+            self.send('* LIST (\\Noselect) %s ""\r\n' % d)
+        self.send("%s OK done\r\n" % tag)
+
+    def c_CREATE(self, tag, rest):
+        name = self.strings(rest)[0]
+        if name in self.boxes:
+            self.send("%s NO [ALREADYEXISTS] exists\r\n" % tag)
+            return
+        self.boxes[name] = []
+        self.uidnext[name] = 1
+        self.send("%s OK created\r\n" % tag)
+
+    def c_SELECT(self, tag, rest):
+        name = self.strings(rest)[0]
+        if name not in self.boxes:
+            self.send("%s NO [NONEXISTENT] no such mailbox\r\n" % tag)
+            return
+        self.selected = name
+        self.send("* %d EXISTS\r\n* OK [UIDVALIDITY %d] ok\r\n"
+                  "* OK [UIDNEXT %d] ok\r\n%s OK [READ-WRITE] selected\r\n" %
+                  (len(self.boxes[name]), UIDVALIDITY, self.uidnext[name],
+                   tag))
+
+    def c_UID_SEARCH(self, tag, rest):
+        words = rest.upper().split()
+        found = []
+        for m in self.boxes[self.selected]:
+            if "UNSEEN" in words and "\\Seen" in m["flags"]:
+                continue
+            if "UNDELETED" in words and "\\Deleted" in m["flags"]:
+                continue
+            found.append(str(m["uid"]))
+        self.send("* SEARCH%s\r\n%s OK done\r\n" %
+                  ("".join(" " + u for u in found), tag))
+
+    def c_UID_FETCH(self, tag, rest):
+        spec, _, items = rest.partition(" ")
+        msgs = self.uidset(spec, self.selected)
+        body = "BODY.PEEK[]" in items.upper()
+        if body and self.args.max_fetch and len(msgs) > self.args.max_fetch:
+            self.send("%s NO [LIMIT] too many messages in one FETCH\r\n" %
+                      tag)
+            return None
+        for m in msgs:
+            head = "* %d FETCH (UID %d RFC822.SIZE %d" % (
+                self.seq(m), m["uid"], m["announced"])
+            if not body:
+                self.send(head + ")\r\n")
+                continue
+            data = m["data"]
+            self.send(head + " BODY[] {%d}\r\n" % len(data))
+            if m["uid"] == self.args.drop_fetch:
+                self.send(data[:len(data) // 2])
+                self.sock.shutdown(socket.SHUT_RDWR)
+                return "close"
+            self.send(data + b")\r\n")
+        self.send("%s OK done\r\n" % tag)
+        return None
+
+    def c_UID_STORE(self, tag, rest):
+        spec, _, what = rest.partition(" ")
+        m = re.match(r"([+-]?)FLAGS(\.SILENT)? \((.*)\)$", what, re.I)
+        if not m:
+            self.send("%s BAD bad STORE\r\n" % tag)
+            return
+        flags = set(m.group(3).split())
+        for msg in self.uidset(spec, self.selected):
+            if m.group(1) == "+":
+                msg["flags"] |= flags
+            elif m.group(1) == "-":
+                msg["flags"] -= flags
+            else:
+                msg["flags"] = set(flags)
+        self.send("%s OK done\r\n" % tag)
+
+    def copy(self, tag, rest, move):
+        spec, _, name = rest.partition(" ")
+        name = self.strings(name)[0]
+        if name not in self.boxes:
+            self.send("%s NO [TRYCREATE] no such mailbox\r\n" % tag)
+            return
+        msgs = self.uidset(spec, self.selected)
+        for m in msgs:
+            c = dict(m, uid=self.uidnext[name], flags=set(m["flags"]))
+            self.uidnext[name] += 1
+            self.boxes[name].append(c)
+        if move:
+            for m in msgs:
+                self.send("* %d EXPUNGE\r\n" % self.seq(m))
+                self.boxes[self.selected].remove(m)
+        self.send("%s OK done\r\n" % tag)
+
+    def c_UID_COPY(self, tag, rest):
+        self.copy(tag, rest, False)
+
+    def c_UID_MOVE(self, tag, rest):
+        if " MOVE " not in " %s " % self.caps.upper():
+            self.send("%s BAD no MOVE here\r\n" % tag)
+            return
+        self.copy(tag, rest, True)
+
+    def expunge(self, tag, msgs):
+        for m in msgs:
+            if "\\Deleted" in m["flags"]:
+                self.send("* %d EXPUNGE\r\n" % self.seq(m))
+                self.boxes[self.selected].remove(m)
+        self.send("%s OK done\r\n" % tag)
+
+    def c_UID_EXPUNGE(self, tag, rest):
+        if " UIDPLUS " not in " %s " % self.caps.upper():
+            self.send("%s BAD no UIDPLUS here\r\n" % tag)
+            return
+        self.expunge(tag, self.uidset(rest, self.selected))
+
+    def c_EXPUNGE(self, tag, rest):
+        self.expunge(tag, list(self.boxes[self.selected]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--state")
+    ap.add_argument("--caps", default="IMAP4rev1 AUTH=PLAIN")
+    ap.add_argument("--user", default="dmarc@example.com")
+    ap.add_argument("--password", default="")
+    ap.add_argument("--token", default="")
+    ap.add_argument("--ns-prefix", default="")
+    ap.add_argument("--ns-delim", default=".")
+    ap.add_argument("--delim", default=".")
+    ap.add_argument("--msg", action="append", default=[])
+    ap.add_argument("--max-fetch", type=int, default=0)
+    ap.add_argument("--drop-fetch", type=int, default=0)
+    ap.add_argument("--folder", action="append", default=[])
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    args = ap.parse_args()
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(tmp, args.port_file)
+    store = Store(args)
+    with open(args.log, "a") as log:
+        while True:
+            sock, _ = srv.accept()
+            sock.settimeout(30)
+            conn = Conn(sock, args, log, store)
+            try:
+                conn.run()
+            except (OSError, ssl.SSLError) as e:
+                log.write("-- error %s\n" % e)
+            if args.state:
+                store.dump(args.state)
+            log.write("-- end\n")
+            log.flush()
+            try:
+                conn.sock.close()
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
