@@ -16,6 +16,15 @@
  * Each payload goes to the callback as a stream (mime-stream.c) that
  * decompresses on demand; a part that looked like a report but failed goes
  * to the bad-part callback with its cause.
+ *
+ * Before GMime sees a mail, a shape scan follows its structure line by line
+ * (header blocks, boundaries, nested messages) and cuts it at the first
+ * place over a limit (parts, header fields, field length, nesting): GMime's
+ * memory and recursion grow with each of these, so only what comes before
+ * is parsed.  The same scan finds header blocks ended by a line of blanks.
+ * XML must have feedback as its root element (or somewhere in its first
+ * bytes, for wrappers); other XML is a bad part.  A zip whose central
+ * directory has too many entries is turned away before libarchive reads it.
  */
 #include "config.h"
 
@@ -32,10 +41,12 @@
 #define MIME_MAX_LAYERS	8		/* hard ceiling on max_depth */
 #define MIME_NAME_MAX	255		/* sanitised names */
 #define MIME_PARTS_MAX	512		/* the part list in a NONE cause */
+#define MIME_NEST_MAX	256		/* hard ceiling on max_mime_depth */
 
 enum sniff {
 	SNIFF_NONE,
 	SNIFF_XML,
+	SNIFF_OTHER_XML,		/* XML whose root is not feedback */
 	SNIFF_JSON,
 	SNIFF_GZIP,
 	SNIFF_ZLIB,
@@ -66,6 +77,38 @@ struct leaf {
 	int		 hinted;	/* type or name says report */
 };
 
+/* One level of a mail's shape: a multipart (its boundary) or a message. */
+struct shape_frame {
+	char		*boundary;	/* without "--"; NULL for a message */
+	size_t		 blen;
+	char		*path;		/* of the multipart or message */
+	unsigned	 nchild;
+	int		 digest;	/* multipart/digest */
+};
+
+/*
+ * What the shape scan found: where GMime must stop reading and why.
+ */
+struct shape {
+	const struct mime_limits *lim;
+	struct shape_frame	*fr;
+	unsigned		 nfr, frcap;
+	unsigned		 parts;
+	unsigned		 headers;
+	size_t			 cut;		/* GMime reads buf[0, cut) */
+	char			*cause;		/* why it was cut, or NULL */
+	int			 stop;		/* the cause ends the scan */
+	char			*path;		/* the part at the cut */
+	size_t			 fstart;	/* header field, or SIZE_MAX */
+	size_t			 flen;
+	char			*ctype;		/* first Content-Type (type) */
+	char			*cparams;	/* last one (boundary) */
+	size_t			 len;		/* of the mail */
+	size_t			*blank;		/* blank lines that end a */
+	unsigned		 nblank;	/* header block: offset, */
+	unsigned		 blankcap;	/* length pairs */
+};
+
 /* The containers opened so far on the way to some content. */
 struct chain {
 	char			 prefix[128];	/* "zip>gzip>" */
@@ -76,6 +119,9 @@ struct chain {
 };
 
 static enum sniff sniff(const unsigned char *, size_t, int);
+static enum sniff sniff_root(const unsigned char *, size_t, size_t);
+static const unsigned char *skip_to(const unsigned char *,
+		    const unsigned char *, const char *);
 static int	 is_bare(const unsigned char *, size_t);
 static size_t	 blank_lines(const char *, size_t);
 static char	*sanitise(const char *);
@@ -111,6 +157,25 @@ static void	 scan_message(struct scan *, const char *, size_t,
 static int	 parse_walk(struct scan *, const char *, size_t,
 		    struct mime_info *);
 static char	*empty_blank_lines(const char *, size_t);
+static void	 scan_mail(struct scan *, const char *, size_t,
+		    struct mime_info *, int *);
+static void	 shape_scan(struct shape *, const char *, size_t);
+static void	 shape_free(struct shape *);
+static int	 shape_line(struct shape *, const char *, size_t, size_t,
+		    size_t, int);
+static int	 shape_header(struct shape *, const char *, size_t, size_t);
+static void	 shape_field_end(struct shape *, const char *);
+static int	 shape_headers_end(struct shape *, size_t);
+static int	 shape_match(struct shape *, const char *, size_t, int *);
+static int	 shape_boundary(struct shape *, unsigned, int, size_t);
+static void	 shape_push(struct shape *, const char *, int);
+static void	 shape_pop(struct shape *, unsigned);
+static void	 shape_cut(struct shape *, size_t, int, char *);
+static unsigned	 nest_max(const struct mime_limits *);
+static int	 blanks(const char *, size_t);
+static int	 is_field(const char *, size_t);
+static void	 shape_blank(struct shape *, size_t, size_t);
+static int	 zip_count_entries(const unsigned char *, size_t, unsigned);
 
 void
 mime_init(void)
@@ -142,13 +207,16 @@ mime_kind_name(enum mime_kind kind)
 void
 mime_limits_default(struct mime_limits *lim)
 {
-	lim->max_decoded = 24 * 1024 * 1024;
-	lim->max_payload = 128ULL * 1024 * 1024;
+	lim->max_decoded = 64 * 1024 * 1024;
+	lim->max_payload = 1024ULL * 1024 * 1024;
 	lim->max_ratio = 200;
-	lim->max_zip_entries = 16;
-	lim->max_depth = 2;
+	lim->max_zip_entries = 64;
+	lim->max_depth = 4;
 	lim->max_payloads = 16;
 	lim->max_mime_depth = 32;
+	lim->max_parts = 1000;
+	lim->max_header_line = 1024 * 1024;
+	lim->max_headers = 20000;
 }
 
 void
@@ -183,8 +251,8 @@ mime_sha256(const void *data, size_t len, unsigned char out[32])
 
 /*
  * Read only the header block of a mail (for the ledger, before the scan):
- * the bytes up to the first empty line are parsed on their own.  A bare
- * payload gives an empty info.
+ * the bytes up to the first empty line are parsed on their own, up to the
+ * first field over the default caps.  A bare payload gives an empty info.
  */
 void
 mime_info_read(const char *buf, size_t len, struct mime_info *info)
@@ -193,6 +261,8 @@ mime_info_read(const char *buf, size_t len, struct mime_info *info)
 	GMimeStream	*stream;
 	GMimeParser	*parser;
 	GMimeMessage	*msg;
+	struct mime_limits lim;
+	struct shape	 sh;
 	size_t		 skip, i;
 
 	memset(info, 0, sizeof *info);
@@ -207,6 +277,13 @@ mime_info_read(const char *buf, size_t len, struct mime_info *info)
 		    (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')))
 			break;
 	len = i + 1 < len ? i + 1 : len;
+	/* No field over the default caps reaches GMime. */
+	mime_limits_default(&lim);
+	memset(&sh, 0, sizeof sh);
+	sh.lim = &lim;
+	shape_scan(&sh, buf, len);
+	len = sh.cut;
+	shape_free(&sh);
 	if (len > G_MAXUINT)
 		return;
 	ba = g_byte_array_new();
@@ -288,11 +365,9 @@ mime_scan_all(const char *buf, size_t len, const struct mime_limits *lim,
 }
 
 /*
- * Parse a mail over the caller's buffer without copying it: the byte array
- * only borrows buf and is emptied again before it is freed.  When that
- * finds nothing and the mail holds lines of only blanks (a header block
- * ended by " " instead of an empty line), parse a copy with those lines
- * emptied.
+ * Scan a mail held in buf.  When that finds nothing and the mail holds
+ * lines of only blanks (a header block ended by " " instead of an empty
+ * line), scan a copy with those lines emptied.
  */
 static void
 scan_message(struct scan *sc, const char *buf, size_t len,
@@ -300,7 +375,7 @@ scan_message(struct scan *sc, const char *buf, size_t len,
 {
 	size_t	 skip;
 	char	*fixed;
-	int	 parsed;
+	int	 parsed = 0;
 
 	skip = blank_lines(buf, len);
 	buf += skip;
@@ -310,7 +385,7 @@ scan_message(struct scan *sc, const char *buf, size_t len,
 		sc->stop_status = MIME_INVALID;
 		return;
 	}
-	parsed = parse_walk(sc, buf, len, info) == 0;
+	scan_mail(sc, buf, len, info, &parsed);
 	if (sc->npayloads > 0 || sc->first_bad != NULL || sc->stop != NULL)
 		return;
 	if ((fixed = empty_blank_lines(buf, len)) != NULL) {
@@ -319,12 +394,378 @@ scan_message(struct scan *sc, const char *buf, size_t len,
 			mime_info_free(info);
 			info->date = -1;
 		}
-		if (parse_walk(sc, fixed, len, info) == 0)
-			parsed = 1;
+		scan_mail(sc, fixed, len, info, &parsed);
 		free(fixed);
 	}
 	if (!parsed)
 		*none = xstrdup("not a MIME message");
+}
+
+/*
+ * Check the shape of a mail first, let GMime parse what comes before the
+ * first place over a limit and walk it, then say why the rest was cut off:
+ * a stop (too many parts or header fields, a field too long) or a bad part
+ * (nested too deeply).  A header block that ends with a line of blanks
+ * (GMime would read it as folding) is parsed from a copy with that line
+ * emptied.
+ */
+static void
+scan_mail(struct scan *sc, const char *buf, size_t len,
+    struct mime_info *info, int *parsed)
+{
+	struct shape	 sh;
+	struct leaf	 lf;
+	struct chain	 ch;
+	char		*fixed = NULL;
+	unsigned	 i;
+
+	memset(&sh, 0, sizeof sh);
+	sh.lim = sc->lim;
+	shape_scan(&sh, buf, len);
+	if (sh.nblank > 0) {
+		/* Empty the lines of blanks that end a header block. */
+		fixed = xmalloc(len);
+		memcpy(fixed, buf, len);
+		for (i = 0; i < sh.nblank; i += 2)
+			memset(fixed + sh.blank[i], '\n', sh.blank[i + 1]);
+		buf = fixed;
+	}
+	if (sh.cut > 0 && parse_walk(sc, buf, sh.cut, info) == 0)
+		*parsed = 1;
+	free(fixed);
+	if (sh.cause != NULL && sc->stop == NULL && sh.stop) {
+		sc->stop = sh.cause;
+		sc->stop_status = MIME_INVALID;
+		sh.cause = NULL;
+	} else if (sh.cause != NULL && sc->stop == NULL) {
+		memset(&lf, 0, sizeof lf);
+		memset(&ch, 0, sizeof ch);
+		lf.path = sh.path;
+		bad_part(sc, &lf, &ch, MIME_KIND_UNKNOWN, sh.cause);
+		sh.cause = NULL;
+	}
+	shape_free(&sh);
+}
+
+static unsigned
+nest_max(const struct mime_limits *lim)
+{
+	return (lim->max_mime_depth > MIME_NEST_MAX ? MIME_NEST_MAX :
+	    lim->max_mime_depth);
+}
+
+/*
+ * Follow the structure of a mail as GMime will (header blocks, multipart
+ * boundaries matched whole, nested messages) without building anything,
+ * and find the first place over a limit.  GMime's own cost grows with what
+ * is checked here: it copies a header field whole, makes an object of each
+ * field and each part (about 500 bytes a field), and recurses once per
+ * level of nesting.  GMime then parses only buf[0, cut).
+ */
+static void
+shape_scan(struct shape *sh, const char *buf, size_t len)
+{
+	const char	*nl;
+	size_t		 i, eol, next;
+	int		 headers = 1;
+
+	sh->cut = len;
+	sh->len = len;
+	sh->fstart = SIZE_MAX;
+	sh->path = xstrdup("");
+	for (i = 0; i < len && sh->cause == NULL; i = next) {
+		nl = memchr(buf + i, '\n', len - i);
+		eol = nl != NULL ? (size_t)(nl - buf) : len;
+		next = nl != NULL ? eol + 1 : len;
+		if (eol > i && buf[eol - 1] == '\r')
+			eol--;
+		headers = shape_line(sh, buf, i, eol, next, headers);
+	}
+}
+
+static void
+shape_free(struct shape *sh)
+{
+	shape_pop(sh, 0);
+	free(sh->fr);
+	free(sh->cause);
+	free(sh->path);
+	free(sh->ctype);
+	free(sh->cparams);
+	free(sh->blank);
+}
+
+/* One line, from i to eol; returns whether the next line is a header. */
+static int
+shape_line(struct shape *sh, const char *buf, size_t i, size_t eol,
+    size_t next, int headers)
+{
+	int	 k, end;
+
+	if (headers && eol == i) {
+		shape_field_end(sh, buf);
+		return (shape_headers_end(sh, next));
+	}
+	/* A line of blanks before something not a field ends the block. */
+	if (headers && blanks(buf + i, eol - i) &&
+	    !is_field(buf + next, sh->len - next)) {
+		shape_field_end(sh, buf);
+		shape_blank(sh, i, eol - i);
+		return (shape_headers_end(sh, next));
+	}
+	if (headers)
+		return (shape_header(sh, buf, i, next));
+	if (eol - i < 2 || buf[i] != '-' || buf[i + 1] != '-')
+		return (0);
+	if ((k = shape_match(sh, buf + i + 2, eol - i - 2, &end)) == -1)
+		return (0);
+	return (shape_boundary(sh, (unsigned)k, end, i));
+}
+
+/* A header line: a new field or the continuation of one. */
+static int
+shape_header(struct shape *sh, const char *buf, size_t i, size_t next)
+{
+	char	*cause;
+
+	if ((buf[i] == ' ' || buf[i] == '\t') && sh->fstart != SIZE_MAX)
+		sh->flen = next - sh->fstart;
+	else {
+		shape_field_end(sh, buf);
+		if (++sh->headers > sh->lim->max_headers) {
+			xasprintf(&cause, "more than %u header fields",
+			    sh->lim->max_headers);
+			shape_cut(sh, i, 1, cause);
+			return (1);
+		}
+		sh->fstart = i;
+		sh->flen = next - i;
+	}
+	if (sh->flen > sh->lim->max_header_line) {
+		xasprintf(&cause, "header field over %zu bytes",
+		    sh->lim->max_header_line);
+		shape_cut(sh, sh->fstart, 1, cause);
+	}
+	return (1);
+}
+
+/* At the end of a field, keep a Content-Type value (unfolded). */
+static void
+shape_field_end(struct shape *sh, const char *buf)
+{
+	const char	*f;
+	char		*v;
+	size_t		 n, i, o;
+
+	if (sh->fstart == SIZE_MAX)
+		return;
+	f = buf + sh->fstart;
+	n = sh->flen;
+	sh->fstart = SIZE_MAX;
+	if (n < 13 || strncasecmp(f, "Content-Type:", 13) != 0)
+		return;
+	v = xmalloc(n - 12);
+	for (i = 13, o = 0; i < n && f[i] != '\0'; i++)
+		if (f[i] != '\r' && f[i] != '\n')
+			v[o++] = f[i];
+	v[o] = '\0';
+	if (sh->ctype == NULL)
+		sh->ctype = xstrdup(v);
+	free(sh->cparams);
+	sh->cparams = v;
+}
+
+/*
+ * At the empty line after a header block: a multipart opens a level whose
+ * boundaries are looked for, a message opens a level and its header block
+ * follows at once.  Returns whether the next line is a header.
+ */
+static int
+shape_headers_end(struct shape *sh, size_t next)
+{
+	GMimeContentType	*ct = NULL, *cp = NULL;
+	const char		*b = NULL;
+	char			*cause;
+	int			 multi = 0, message = 0, headers = 0;
+
+	if (sh->ctype != NULL)
+		ct = g_mime_content_type_parse(NULL, sh->ctype);
+	if (sh->cparams != NULL)
+		cp = g_mime_content_type_parse(NULL, sh->cparams);
+	if (ct != NULL) {
+		multi = g_mime_content_type_is_type(ct, "multipart", "*");
+		message = g_mime_content_type_is_type(ct, "message",
+		    "rfc822") || g_mime_content_type_is_type(ct, "message",
+		    "news") || g_mime_content_type_is_type(ct, "message",
+		    "global");
+	} else if (sh->nfr > 0 && sh->fr[sh->nfr - 1].digest)
+		message = 1;
+	if (multi && cp != NULL)
+		b = g_mime_content_type_get_parameter(cp, "boundary");
+	if (multi && b != NULL && *b != '\0') {
+		shape_push(sh, b, g_mime_content_type_is_type(ct,
+		    "multipart", "digest"));
+	} else if (message) {
+		shape_push(sh, NULL, 0);
+		if (sh->nfr > nest_max(sh->lim)) {
+			xasprintf(&cause, "MIME nesting over %u levels",
+			    nest_max(sh->lim));
+			shape_cut(sh, next, 0, cause);
+		}
+		headers = 1;
+	}
+	if (ct != NULL)
+		g_object_unref(ct);
+	if (cp != NULL)
+		g_object_unref(cp);
+	free(sh->ctype);
+	free(sh->cparams);
+	sh->ctype = sh->cparams = NULL;
+	return (headers);
+}
+/*
+ * Does a line (after its "--") close or open a part of some open level,
+ * innermost first?  Returns the level or -1; *end for a closing one.  As
+ * in GMime, the boundary must be the whole line but for blanks.
+ */
+static int
+shape_match(struct shape *sh, const char *p, size_t n, int *end)
+{
+	struct shape_frame	*f;
+	size_t			 i;
+	unsigned		 k;
+
+	for (k = sh->nfr; k-- > 0; ) {
+		f = &sh->fr[k];
+		if (f->boundary == NULL || n < f->blen ||
+		    memcmp(p, f->boundary, f->blen) != 0)
+			continue;
+		i = f->blen;
+		if (n - i >= 2 && p[i] == '-' && p[i + 1] == '-' &&
+		    blanks(p + i + 2, n - i - 2)) {
+			*end = 1;
+			return ((int)k);
+		}
+		if (blanks(p + i, n - i)) {
+			*end = 0;
+			return ((int)k);
+		}
+	}
+	return (-1);
+}
+
+/*
+ * A boundary line at offset at of level k: a closing one ends the level,
+ * an opening one starts a part whose header block follows.
+ */
+static int
+shape_boundary(struct shape *sh, unsigned k, int end, size_t at)
+{
+	struct shape_frame	*f;
+	char			*cause;
+
+	shape_pop(sh, end ? k : k + 1);
+	if (end)
+		return (0);
+	f = &sh->fr[k];
+	f->nchild++;
+	if (++sh->parts > sh->lim->max_parts) {
+		xasprintf(&cause, "more than %u MIME parts",
+		    sh->lim->max_parts);
+		shape_cut(sh, at, 1, cause);
+		return (0);
+	}
+	free(sh->path);
+	xasprintf(&sh->path, "%s%s%u", f->path, *f->path != '\0' ? "." : "",
+	    f->nchild);
+	if (sh->nfr > nest_max(sh->lim)) {
+		xasprintf(&cause, "MIME nesting over %u levels",
+		    nest_max(sh->lim));
+		shape_cut(sh, at, 0, cause);
+		return (0);
+	}
+	free(sh->ctype);
+	free(sh->cparams);
+	sh->ctype = sh->cparams = NULL;
+	sh->fstart = SIZE_MAX;
+	return (1);
+}
+
+/* Does a header field ("Name:") start at p? */
+static int
+is_field(const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n && p[i] > ' ' && p[i] < 0x7f && p[i] != ':'; i++)
+		;
+	return (i > 0 && i < n && p[i] == ':');
+}
+
+/* Remember a line of blanks that ends a header block. */
+static void
+shape_blank(struct shape *sh, size_t at, size_t n)
+{
+	if (sh->nblank + 2 > sh->blankcap) {
+		sh->blankcap = sh->blankcap == 0 ? 8 : sh->blankcap * 2;
+		sh->blank = xreallocarray(sh->blank, sh->blankcap,
+		    sizeof *sh->blank);
+	}
+	sh->blank[sh->nblank++] = at;
+	sh->blank[sh->nblank++] = n;
+}
+
+/* Only spaces, tabs and line ends? */
+static int
+blanks(const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n')
+			return (0);
+	return (1);
+}
+
+/* Open a level: a multipart with boundary b, or a message (b NULL). */
+static void
+shape_push(struct shape *sh, const char *b, int digest)
+{
+	struct shape_frame	*f;
+
+	if (sh->nfr == sh->frcap) {
+		sh->frcap = sh->frcap == 0 ? 8 : sh->frcap * 2;
+		sh->fr = xreallocarray(sh->fr, sh->frcap, sizeof *sh->fr);
+	}
+	f = &sh->fr[sh->nfr++];
+	memset(f, 0, sizeof *f);
+	if (b != NULL) {
+		f->boundary = xstrdup(b);
+		f->blen = strlen(b);
+	}
+	f->path = xstrdup(sh->path);
+	f->digest = digest;
+}
+
+/* Close the levels above the first n. */
+static void
+shape_pop(struct shape *sh, unsigned n)
+{
+	while (sh->nfr > n) {
+		sh->nfr--;
+		free(sh->fr[sh->nfr].boundary);
+		free(sh->fr[sh->nfr].path);
+	}
+}
+
+/* GMime reads up to at; takes cause. */
+static void
+shape_cut(struct shape *sh, size_t at, int stop, char *cause)
+{
+	sh->cut = at;
+	sh->stop = stop;
+	sh->cause = cause;
 }
 
 /* Parse and walk; -1 when GMime finds no message. */
@@ -708,6 +1149,20 @@ scan_content(struct scan *sc, struct leaf *lf, const unsigned char *mem,
 		    "zlib>", sizeof next.prefix);
 		scan_content(sc, lf, mem, memlen, &next);
 		break;
+	case SNIFF_OTHER_XML:
+		if (ch->depth == 0 && !lf->hinted)
+			break;
+		if (ch->depth == 0)
+			xasprintf(&cause, "%s is XML but not a DMARC report "
+			    "(the root element is not feedback)",
+			    lf->content_type != NULL ? lf->content_type :
+			    "content");
+		else
+			xasprintf(&cause, "%.*s content is XML but not a DMARC "
+			    "report (the root element is not feedback)",
+			    (int)strlen(ch->prefix) - 1, ch->prefix);
+		bad_part(sc, lf, ch, MIME_KIND_UNKNOWN, cause);
+		break;
 	case SNIFF_NONE:
 		if (ch->depth == 0 && !lf->hinted)
 			break;
@@ -780,6 +1235,26 @@ zip_skip(struct archive_entry *ent)
 	return (0);
 }
 
+/*
+ * Count central directory signatures, stopping past max: libarchive reads
+ * the whole central directory into memory before the first entry, so a
+ * zip with too many entries is turned away before it gets there.
+ */
+static int
+zip_count_entries(const unsigned char *p, size_t len, unsigned max)
+{
+	const unsigned char	*q, *end = p + len;
+	unsigned		 n = 0;
+
+	while (p < end && (q = memmem(p, (size_t)(end - p), "PK\001\002",
+	    4)) != NULL) {
+		if (++n > max)
+			return (-1);
+		p = q + 4;
+	}
+	return (0);
+}
+
 /* List a zip held in memory, then scan each member that may be a report. */
 static void
 scan_zip(struct scan *sc, struct leaf *lf, const unsigned char *zmem,
@@ -798,7 +1273,13 @@ scan_zip(struct scan *sc, struct leaf *lf, const unsigned char *zmem,
 	idx = xcalloc(sc->lim->max_zip_entries + 1, sizeof *idx);
 	names = xcalloc(sc->lim->max_zip_entries + 1, sizeof *names);
 	nidx = nent = 0;
+	ar = NULL;
 
+	if (zip_count_entries(zmem, zlen, sc->lim->max_zip_entries) == -1) {
+		xasprintf(&cause, "zip has more than %u entries",
+		    sc->lim->max_zip_entries);
+		goto out;
+	}
 	if ((ar = archive_read_new()) == NULL)
 		fatalx("archive_read_new: out of memory");
 	archive_read_support_format_zip(ar);
@@ -1008,16 +1489,77 @@ sniff(const unsigned char *p, size_t n, int strict)
 		i++;
 	if (i == n)
 		return (SNIFF_NONE);
-	if (strict)
-		return ((n - i >= 5 && strncasecmp((const char *)p + i,
-		    "<?xml", 5) == 0) || (n - i >= 9 &&
-		    strncasecmp((const char *)p + i, "<feedback", 9) == 0) ?
-		    SNIFF_XML : SNIFF_NONE);
+	if (strict && !((n - i >= 5 && strncasecmp((const char *)p + i,
+	    "<?xml", 5) == 0) || (n - i >= 9 &&
+	    strncasecmp((const char *)p + i, "<feedback", 9) == 0)))
+		return (SNIFF_NONE);
 	if (p[i] == '<')
-		return (SNIFF_XML);
+		return (sniff_root(p, n, i));
 	if (p[i] == '{')
 		return (SNIFF_JSON);
 	return (SNIFF_NONE);
+}
+
+/* Past the first needle at or after p, or NULL when it is not there. */
+static const unsigned char *
+skip_to(const unsigned char *p, const unsigned char *end, const char *needle)
+{
+	const unsigned char	*q;
+	size_t			 nlen = strlen(needle);
+
+	q = memmem(p, (size_t)(end - p), needle, nlen);
+	return (q != NULL ? q + nlen : NULL);
+}
+
+/*
+ * XML starting at p + i: skip the declaration, comments, processing
+ * instructions and a DOCTYPE, then look at the root element's local name:
+ * other XML is a root that is not feedback with no feedback in the peek.
+ * When the peek ends first, say XML and let the report parser judge.
+ */
+static enum sniff
+sniff_root(const unsigned char *p, size_t n, size_t i)
+{
+	const unsigned char	*q = p + i, *end = p + n, *name, *local;
+
+	for (;;) {
+		while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' ||
+		    *q == '\n'))
+			q++;
+		if (q == end)
+			return (SNIFF_XML);
+		if (*q != '<')
+			return (SNIFF_NONE);
+		if (end - q >= 2 && q[1] == '?')
+			q = skip_to(q + 2, end, "?>");
+		else if (end - q >= 4 && memcmp(q, "<!--", 4) == 0)
+			q = skip_to(q + 4, end, "-->");
+		else if (end - q >= 2 && q[1] == '!')
+			q = skip_to(q + 2, end, ">");
+		else
+			break;
+		if (q == NULL)
+			return (SNIFF_XML);
+	}
+	name = local = ++q;
+	if (q == end)
+		return (SNIFF_XML);
+	if (!g_ascii_isalpha(*q) && *q != '_' && *q != ':' && *q < 0x80)
+		return (SNIFF_NONE);
+	while (q < end && (g_ascii_isalnum(*q) || *q == '_' || *q == ':' ||
+	    *q == '-' || *q == '.' || *q >= 0x80)) {
+		if (*q == ':')
+			local = q + 1;
+		q++;
+	}
+	if (q == end)
+		return (SNIFF_XML);
+	if (q - local == 8 && memcmp(local, "feedback", 8) == 0)
+		return (SNIFF_XML);
+	/* A wrapper around feedback (IKEA's xs:schema) still counts. */
+	if (memmem(name, (size_t)(end - name), "feedback", 8) != NULL)
+		return (SNIFF_XML);
+	return (SNIFF_OTHER_XML);
 }
 
 /* Drop control characters and cap the length at a UTF-8 boundary. */

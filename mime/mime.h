@@ -35,14 +35,20 @@ enum mime_kind {
 const char	*mime_kind_name(enum mime_kind);
 
 struct mime_limits {
-	size_t	 max_decoded;		/* one part after base64; 24 MiB */
-	uint64_t max_payload;		/* decompressed bytes per payload; 128 MiB */
+	size_t	 max_decoded;		/* one part after base64; 64 MiB */
+	uint64_t max_payload;		/* decompressed bytes per payload;
+					   1 GiB */
 	unsigned max_ratio;		/* decompressed:compressed once past
 					   8 MiB; 200 */
-	unsigned max_zip_entries;	/* 16 */
-	unsigned max_depth;		/* container nesting (zip>gzip); 2 */
+	unsigned max_zip_entries;	/* entries per zip; 64 */
+	unsigned max_depth;		/* container nesting (zip>gzip); 4 */
 	unsigned max_payloads;		/* per message; 16 */
 	unsigned max_mime_depth;	/* multipart/rfc822 nesting; 32 */
+	unsigned max_parts;		/* MIME parts per message; 1000 */
+	size_t	 max_header_line;	/* one header field, folded lines
+					   included; 1 MiB */
+	unsigned max_headers;		/* header fields per message (all
+					   parts); 20000 */
 };
 void	mime_limits_default(struct mime_limits *);
 
@@ -132,7 +138,12 @@ enum mime_status mime_scan(const char *buf, size_t len,
  * of the first bad part when there was one; otherwise MIME_NONE.  MIME
  * nesting beyond max_mime_depth is a bad part.  More than max_payloads
  * payloads stop the scan with MIME_INVALID after the first max_payloads
- * were handed out.  The returned parts of a multipart/report (the
+ * were handed out.  The shape of a mail is checked before it is parsed:
+ * more than max_parts parts, a header field over max_header_line bytes or
+ * more than max_headers header fields stop the scan with MIME_INVALID at
+ * that point (what came before is still scanned and handed out), and a
+ * part nested deeper than max_mime_depth is a bad part that also ends the
+ * scan there.  The returned parts of a multipart/report (the
  * original message of a bounce or a failure report) are not searched.
  */
 enum mime_status mime_scan_all(const char *buf, size_t len,

@@ -14,6 +14,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,6 +23,7 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "agent/agent.h"
@@ -30,11 +32,13 @@
 
 #define HEAD_MAX	65536		/* bytes of each payload kept */
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(HAVE_ASAN) || \
+    defined(HAVE_FUZZING)
 #define TST_SANITIZED	1
 #else
 #define TST_SANITIZED	0
 #endif
+#define MEM_CAP_KIB	(64 * 1024)	/* peak of one hostile scan */
 #define GOT_MAX		32
 
 enum read_mode {
@@ -51,6 +55,8 @@ struct got_payload {
 	char		 member[256];
 	int		 has_member;
 	char		 filename[256];
+	char		 tenc[32];
+	uint64_t	 records;	/* record start tags read */
 	char		*head;		/* first HEAD_MAX bytes, NUL ended */
 	size_t		 headlen;
 	uint64_t	 bytes;
@@ -93,11 +99,15 @@ struct fixture {
 	int		 nbad;
 	const char	*bad_cause;	/* substring of bad part 0 */
 	const char	*want;		/* payload 0 ends so, if set */
+	const char	*filename;	/* of payload 0, if set */
+	const char	*tenc;		/* of payload 0, if set */
 };
 
 static int	 on_payload(struct mime_payload *, void *, char **);
 static void	 on_bad(const struct mime_payload *, const char *, void *);
 static void	 got_free(struct got *);
+static uint64_t	 count_records(int *, char *, size_t *, const char *,
+		    size_t);
 static int	 contains_ci(const char *, size_t, const char *);
 static char	*gz(const void *, size_t, size_t *);
 static char	*deflate_mem(const void *, size_t, int, size_t *);
@@ -114,6 +124,7 @@ static void	 test_bomb(void);
 static void	 test_encrypted(void);
 static void	 test_abort(void);
 static void	 test_corpus(void);
+static void	 test_hostile(void);
 
 /* Fixture builders. */
 static char	*fx_zip_two(size_t *);
@@ -145,79 +156,162 @@ static void	 lim_payloads2(struct mime_limits *);
 static void	 lim_decoded1000(struct mime_limits *);
 static void	 lim_mime4(struct mime_limits *);
 static char	*fx_zip_big(size_t *);
+static char	*fx_outlook(size_t *);
+static char	*fx_blank_space(size_t *);
+static char	*fx_blank_first(size_t *);
+static char	*fx_b64_odd(size_t *);
+static char	*fx_mixed_eol(size_t *);
+static char	*fx_gzip_gzip(size_t *);
+static char	*fx_related(size_t *);
+static char	*fx_two_reports(size_t *);
+static char	*fx_many_parts(size_t *);
+static char	*fx_long_header(size_t *);
+static char	*fx_many_headers(size_t *);
+static char	*fx_non_dmarc_xml(size_t *);
+static void	 lim_header1000(struct mime_limits *);
+static void	 lim_headers50(struct mime_limits *);
 static void	 lim_payload1000(struct mime_limits *);
 
 static const struct fixture fixtures[] = {
 	{ "zip with two members, __MACOSX, dir, dot-file", fx_zip_two, NULL,
 	  READ_FULL, MIME_OK, NULL, 2, MIME_KIND_XML, "", "zip>xml",
-	  "a.xml", NULL, 0, NULL, NULL },
+	  "a.xml", NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "zip labelled application/gzip", fx_zip_as_gzip, NULL, READ_FULL,
 	  MIME_OK, NULL, 1, MIME_KIND_XML, "1", "zip>xml",
-	  "example.com!example.org!1!2.xml", NULL, 0, NULL, NULL },
+	  "example.com!example.org!1!2.xml", NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "nested message/rfc822, multipart", fx_nested_rfc822, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2.2", "gzip>xml",
-	  NULL, NULL, 0, NULL, NULL },
+	  NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "nested message/rfc822, single part", fx_nested_single, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2.1", "gzip>xml",
-	  NULL, NULL, 0, NULL, NULL },
+	  NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "multipart/alternative with HTML first", fx_alternative, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2", "gzip>xml", NULL,
-	  NULL, 0, NULL, NULL },
+	  NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "zip with 20 entries, cap 16", fx_zip_twenty, lim_zip16, READ_FULL,
 	  MIME_INVALID, "zip has more than 16 entries", 0, 0, NULL, NULL,
-	  NULL, NULL, 1, "zip has more than 16 entries", NULL },
+	  NULL, NULL, 1, "zip has more than 16 entries", NULL, NULL,
+	  NULL },
 	{ "gzip truncated in the header", fx_gzip_truncated_early, NULL,
 	  READ_FULL, MIME_INVALID, "gzip: unexpected end of data", 0, 0,
-	  NULL, NULL, NULL, NULL, 1, "unexpected end", NULL },
+	  NULL, NULL, NULL, NULL, 1, "unexpected end", NULL, NULL,
+	  NULL },
 	{ "gzip truncated after the peek", fx_gzip_truncated_late, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "", "gzip>xml", NULL,
-	  "gzip: unexpected end of data", 0, NULL, NULL },
+	  "gzip: unexpected end of data", 0, NULL, NULL, NULL,
+	  NULL },
 	{ "multi-member gzip with trailing garbage", fx_gzip_multi, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "", "gzip>xml", NULL,
-	  NULL, 0, NULL, "<feedback>\n<report_metadata/>\n</feedback>\n" },
+	  NULL, 0, NULL, "<feedback>\n<report_metadata/>\n</feedback>\n", NULL,
+	  NULL },
 	{ "bare zlib", fx_zlib, NULL, READ_FULL, MIME_OK, NULL, 1,
-	  MIME_KIND_XML, "", "zlib>xml", NULL, NULL, 0, NULL, NULL },
+	  MIME_KIND_XML, "", "zlib>xml", NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "Yahoo \"unused\" gzip (Q13)", fx_unused, NULL, READ_FULL,
 	  MIME_INVALID, "neither XML nor JSON", 0, 0, NULL, NULL, NULL, NULL,
-	  1, "gzip content is neither XML nor JSON (starts \"unused\")", NULL },
+	  1, "gzip content is neither XML nor JSON (starts \"unused\")", NULL,
+	  NULL,
+	  NULL },
 	{ "zip holding a gzip", fx_zip_gzip, NULL, READ_FULL, MIME_OK, NULL,
-	  1, MIME_KIND_XML, "1", "zip>gzip>xml", "r.xml.gz", NULL, 0, NULL, NULL },
+	  1, MIME_KIND_XML, "1", "zip>gzip>xml", "r.xml.gz", NULL, 0, NULL,
+	  NULL, NULL,
+	  NULL },
 	{ "zip holding a gzip, max_depth 1", fx_zip_gzip, lim_depth1,
 	  READ_FULL, MIME_INVALID, "nested deeper than 1", 0, 0, NULL, NULL,
-	  NULL, NULL, 1, "nested deeper than 1", NULL },
+	  NULL, NULL, 1, "nested deeper than 1", NULL, NULL,
+	  NULL },
 	{ "gzip holding a zip", fx_gzip_zip, NULL, READ_FULL, MIME_OK, NULL,
-	  1, MIME_KIND_XML, "", "gzip>zip>xml", "in.xml", NULL, 0, NULL, NULL },
+	  1, MIME_KIND_XML, "", "gzip>zip>xml", "in.xml", NULL, 0, NULL, NULL,
+	  NULL,
+	  NULL },
 	{ "three payloads, max_payloads 2", fx_zip_three, lim_payloads2,
 	  READ_NONE, MIME_INVALID, "more than 2 payloads", 2, MIME_KIND_XML,
-	  "", "zip>xml", "1.xml", NULL, 0, NULL, NULL },
+	  "", "zip>xml", "1.xml", NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "ARF in multipart/report, original not scanned", fx_arf, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_ARF, "2", "inline", NULL,
-	  NULL, 0, NULL, NULL },
+	  NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "TLS report JSON in gzip", fx_json_gz, NULL, READ_PART, MIME_OK,
-	  NULL, 1, MIME_KIND_JSON, "1", "gzip>json", NULL, NULL, 0, NULL, NULL },
+	  NULL, 1, MIME_KIND_JSON, "1", "gzip>json", NULL, NULL, 0, NULL, NULL,
+	  NULL,
+	  NULL },
 	{ "text/plain XML body", fx_text_xml, NULL, READ_FULL, MIME_OK, NULL,
-	  1, MIME_KIND_XML, "1", "inline", NULL, NULL, 0, NULL, NULL },
+	  1, MIME_KIND_XML, "1", "inline", NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "HTML-only body (Q11)", fx_text_html_only, NULL, READ_FULL,
 	  MIME_NONE, "no report attachment (parts: text/plain, text/html)",
-	  0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL },
+	  0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "ContentType: typo with a file name (Q8)", fx_contenttype_typo,
 	  NULL, READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml",
-	  NULL, NULL, 0, NULL, NULL },
+	  NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "attachment over max_decoded", fx_big_attachment, lim_decoded1000,
 	  READ_FULL, MIME_INVALID, "attachment over 1000 bytes", 0, 0, NULL,
-	  NULL, NULL, NULL, 1, "attachment over 1000 bytes", NULL },
+	  NULL, NULL, NULL, 1, "attachment over 1000 bytes", NULL, NULL,
+	  NULL },
 	{ "bare XML with a BOM and blank lines", fx_bare_xml_bom, NULL,
 	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "", "inline", NULL,
-	  NULL, 0, NULL, NULL },
+	  NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "empty input", fx_empty, NULL, READ_FULL, MIME_NONE, "", 0, 0, NULL,
-	  NULL, NULL, NULL, 0, NULL, NULL },
+	  NULL, NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
 	{ "MIME nesting over max_mime_depth", fx_deep, lim_mime4, READ_FULL,
 	  MIME_INVALID, "MIME nesting over 4 levels", 0, 0, NULL, NULL, NULL,
-	  NULL, 1, "MIME nesting over 4 levels", NULL },
+	  NULL, 1, "MIME nesting over 4 levels", NULL, NULL,
+	  NULL },
 	{ "zip member declaring more than max_payload", fx_zip_big,
 	  lim_payload1000, READ_FULL, MIME_INVALID, "zip member declares "
 	  "2000 bytes, over 1000", 0, 0, NULL, NULL, NULL, NULL, 1,
-	  "zip member declares", NULL },
+	  "zip member declares", NULL, NULL,
+	  NULL },
+	{ "Outlook part with a colon-less name= header line", fx_outlook,
+	  NULL, READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "2", "gzip>xml",
+	  NULL, NULL, 0, NULL, NULL, "enterprise.protection.outlook.com!"
+	  "example.de!1709251200!1709337600.xml.gz", "base64" },
+	{ "header block ended by a line holding a space", fx_blank_space,
+	  NULL, READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml",
+	  NULL, NULL, 0, NULL, NULL, "r.xml.gz", "base64" },
+	{ "blank lines before the first header", fx_blank_first, NULL,
+	  READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml", NULL,
+	  NULL, 0, NULL, NULL, "r.xml.gz", "base64" },
+	{ "base64 with odd line lengths", fx_b64_odd, NULL, READ_FULL,
+	  MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml", NULL, NULL, 0,
+	  NULL, "</feedback>\n", "r.xml.gz", "base64" },
+	{ "CRLF and LF mixed in one message", fx_mixed_eol, NULL, READ_FULL,
+	  MIME_OK, NULL, 1, MIME_KIND_XML, "2", "gzip>xml", NULL, NULL, 0,
+	  NULL, "</feedback>\n", "r.xml.gz", "base64" },
+	{ "gzip inside gzip", fx_gzip_gzip, NULL, READ_FULL, MIME_OK, NULL, 1,
+	  MIME_KIND_XML, "1", "gzip>gzip>xml", NULL, NULL, 0, NULL,
+	  "</feedback>\n", NULL, NULL },
+	{ "multipart/related", fx_related, NULL, READ_FULL, MIME_OK, NULL, 1,
+	  MIME_KIND_XML, "2", "gzip>xml", NULL, NULL, 0, NULL, NULL,
+	  "r.xml.gz", NULL },
+	{ "two reports in one message", fx_two_reports, NULL, READ_FULL,
+	  MIME_OK, NULL, 2, MIME_KIND_XML, "2", "gzip>xml", NULL, NULL, 0,
+	  NULL, NULL, "a.xml.gz", NULL },
+	{ "1005 MIME parts, max_parts 1000", fx_many_parts, NULL, READ_FULL,
+	  MIME_INVALID, "more than 1000 MIME parts", 1, MIME_KIND_XML, "1",
+	  "gzip>xml", NULL, NULL, 0, NULL, NULL, NULL, NULL },
+	{ "header field over max_header_line", fx_long_header,
+	  lim_header1000, READ_FULL, MIME_INVALID, "header field over 1000 "
+	  "bytes", 1, MIME_KIND_XML, "1", "gzip>xml", NULL, NULL, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "header fields over max_headers", fx_many_headers, lim_headers50,
+	  READ_FULL, MIME_INVALID, "more than 50 header fields", 1,
+	  MIME_KIND_XML, "1", "gzip>xml", NULL, NULL, 0, NULL, NULL, NULL,
+	  NULL },
+	{ "XML whose root is not feedback", fx_non_dmarc_xml, NULL,
+	  READ_FULL, MIME_INVALID, "not a DMARC report", 0, 0, NULL, NULL,
+	  NULL, NULL, 1, "zip content is XML but not a DMARC report", NULL,
+	  NULL, NULL },
 };
 
 /*
@@ -247,6 +341,7 @@ main(void)
 	test_encrypted();
 	test_abort();
 	test_bomb();
+	test_hostile();
 	test_corpus();
 	mime_shutdown();
 	return (TST_DONE());
@@ -258,10 +353,11 @@ on_payload(struct mime_payload *p, void *arg, char **cause)
 	struct got		*g = arg;
 	struct got_payload	*gp;
 	unsigned char		 sha2[32];
-	char			 chunk[8192], *rc = NULL;
+	char			 chunk[8192], tag[64], *rc = NULL;
 	ssize_t			 n;
 	uint64_t		 b2;
-	int			 pass, passes;
+	size_t			 tlen;
+	int			 pass, passes, tstate;
 
 	if (g->n >= GOT_MAX)
 		return (0);
@@ -277,6 +373,9 @@ on_payload(struct mime_payload *p, void *arg, char **cause)
 	if (p->filename != NULL)
 		snprintf(gp->filename, sizeof gp->filename, "%s",
 		    p->filename);
+	if (p->transfer_encoding != NULL)
+		snprintf(gp->tenc, sizeof gp->tenc, "%s",
+		    p->transfer_encoding);
 	if (g->abort_after != 0 && g->n == g->abort_after) {
 		*cause = xstrdup("stop here");
 		return (-1);
@@ -287,8 +386,13 @@ on_payload(struct mime_payload *p, void *arg, char **cause)
 	passes = g->mode == READ_REWIND ? 2 : 1;
 	for (pass = 0; pass < passes; pass++) {
 		gp->headlen = 0;
+		gp->records = 0;
+		tstate = 0;
+		tlen = 0;
 		while ((n = mime_stream_read(p->stream, chunk, sizeof chunk,
 		    &rc)) > 0) {
+			gp->records += count_records(&tstate, tag, &tlen,
+			    chunk, (size_t)n);
 			if (gp->headlen < HEAD_MAX) {
 				size_t	 k = (size_t)n;
 
@@ -323,6 +427,53 @@ on_payload(struct mime_payload *p, void *arg, char **cause)
 		}
 	}
 	return (0);
+}
+
+/*
+ * Count record start tags by local name across chunks: "<record>",
+ * "<record " or "<prefix:record" followed by ">" or a blank.  *state is 1
+ * inside a tag name (kept in tag, *tlen bytes; a longer name is dropped).
+ */
+static uint64_t
+count_records(int *state, char *tag, size_t *tlen, const char *p, size_t n)
+{
+	uint64_t	 count = 0;
+	const char	*local;
+	size_t		 i;
+	char		 c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (*state == 0) {
+			if (c == '<') {
+				*state = 1;
+				*tlen = 0;
+			}
+			continue;
+		}
+		if (isalnum((unsigned char)c) || c == ':' || c == '_' ||
+		    c == '-' || c == '.') {
+			if (*tlen < 63)
+				tag[(*tlen)++] = c;
+			else
+				*tlen = 64;	/* too long: no match */
+			continue;
+		}
+		*state = 0;
+		if ((c == '>' || c == ' ' || c == '\t' || c == '\r' ||
+		    c == '\n') && *tlen <= 63) {
+			tag[*tlen] = '\0';
+			local = strrchr(tag, ':');
+			local = local != NULL ? local + 1 : tag;
+			if (strcmp(local, "record") == 0)
+				count++;
+		}
+		if (c == '<') {
+			*state = 1;
+			*tlen = 0;
+		}
+	}
+	return (count);
 }
 
 static void
@@ -410,6 +561,10 @@ run_fixture(const struct fixture *f)
 			CHECK(strstr(g.p[0].cause, f->read_cause) != NULL);
 		} else
 			CHECK(!g.p[0].read_failed);
+		if (f->filename != NULL)
+			CHECK_STR(g.p[0].filename, f->filename);
+		if (f->tenc != NULL)
+			CHECK_STR(g.p[0].tenc, f->tenc);
 		if (f->want != NULL)
 			CHECK(g.p[0].headlen >= strlen(f->want) &&
 			    strcmp(g.p[0].head + g.p[0].headlen -
@@ -905,6 +1060,270 @@ fx_empty(size_t *len)
 	return (xstrdup(""));
 }
 
+/* --- broken MIME from real reporters -------------------------------- */
+
+/* The gzip'd document, base64 in lines of the given lengths (0: one). */
+static char *
+b64_lines(const int *lens, int nlens, const char *eol)
+{
+	struct buf	 b;
+	char		*z, *e;
+	size_t		 zl, el, off, k;
+	int		 i = 0;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	el = strlen(e);
+	buf_init(&b, 1 << 20);
+	for (off = 0; off < el; off += k) {
+		k = (size_t)lens[i++ % nlens];
+		if (k > el - off)
+			k = el - off;
+		buf_add(&b, e + off, k);
+		buf_add(&b, eol, strlen(eol));
+	}
+	buf_add(&b, "", 1);
+	free(z);
+	free(e);
+	return (buf_steal(&b, &el));
+}
+
+/* 2024 Microsoft Enterprise Outlook: "name=" at column 0, no colon. */
+static char *
+fx_outlook(size_t *len)
+{
+	static const int	 l76[] = { 76 };
+	const char		*n = "enterprise.protection.outlook.com!"
+	    "example.de!1709251200!1709337600.xml";
+	char			*e, *m;
+
+	e = b64_lines(l76, 1, "\r\n");
+	*len = (size_t)xasprintf(&m,
+	    "From: DMARC Aggregate Report <dmarcreport@microsoft.com>\r\n"
+	    "Subject: Report Domain: example.de Submitter: "
+	    "enterprise.protection.outlook.com\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"_b_\"\r\n\r\n"
+	    "--_b_\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+	    "This is a DMARC aggregate report.\r\n"
+	    "--_b_\r\n"
+	    "Content-Type: application/gzip\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-ID: <9fc9ba26-cfff-4d4a-9a5d-1880670bb08a>\r\n"
+	    "name=\"%s.gz\"\r\n"
+	    "Content-Description: %s\r\n"
+	    "Content-Disposition: attachment; filename=\"%s.gz\"\r\n\r\n"
+	    "%s--_b_--\r\n", n, n, n, e);
+	free(e);
+	return (m);
+}
+
+/* The header block ends with a line holding one space. */
+static char *
+fx_blank_space(size_t *len)
+{
+	static const int	 l76[] = { 76 };
+	char			*e, *m;
+
+	e = b64_lines(l76, 1, "\n");
+	*len = (size_t)xasprintf(&m, "From: a@example.org\nSubject: r\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: application/gzip\n"
+	    "Content-Disposition: attachment; filename=\"r.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n \n%s", e);
+	free(e);
+	return (m);
+}
+
+static char *
+fx_blank_first(size_t *len)
+{
+	static const int	 l76[] = { 76 };
+	char			*e, *m;
+
+	e = b64_lines(l76, 1, "\r\n");
+	*len = (size_t)xasprintf(&m, "\r\n\r\nFrom: a@example.org\r\n"
+	    "Subject: r\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: application/gzip; name=\"r.xml.gz\"\r\n"
+	    "Content-Disposition: attachment; filename=\"r.xml.gz\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s", e);
+	free(e);
+	return (m);
+}
+
+static char *
+fx_b64_odd(size_t *len)
+{
+	static const int	 odd[] = { 13, 1, 77, 5, 60, 3, 33 };
+	char			*e, *m;
+
+	e = b64_lines(odd, 7, "\r\n");
+	*len = (size_t)xasprintf(&m, "From: a@example.org\r\nSubject: r\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: application/gzip\r\n"
+	    "Content-Disposition: attachment; filename=\"r.xml.gz\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s", e);
+	free(e);
+	return (m);
+}
+
+/* Headers in CRLF, the body parts in LF, the base64 in both. */
+static char *
+fx_mixed_eol(size_t *len)
+{
+	static const int	 l64[] = { 64 };
+	char			*e, *m;
+	size_t			 i;
+
+	e = b64_lines(l64, 1, "\r\n");
+	for (i = 0; e[i] != '\0'; i++)	/* every other line end LF */
+		if (e[i] == '\r' && (i / 66) % 2 == 0)
+			e[i] = ' ';
+	*len = (size_t)xasprintf(&m, "From: a@example.org\r\nSubject: r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"m\"\r\n\n"
+	    "--m\nContent-Type: text/plain\r\n\r\nReport attached.\n"
+	    "--m\r\nContent-Type: application/gzip\n"
+	    "Content-Disposition: attachment; filename=\"r.xml.gz\"\r\n"
+	    "Content-Transfer-Encoding: base64\n\r\n%s\n--m--\r\n", e);
+	free(e);
+	return (m);
+}
+
+static char *
+fx_gzip_gzip(size_t *len)
+{
+	char	*a, *b, *m;
+	size_t	 al, bl;
+
+	a = gz(xml_doc(), strlen(xml_doc()), &al);
+	b = gz(a, al, &bl);
+	m = mail_single("application/gzip", "r.xml.gz.gz", b, bl, len);
+	free(a);
+	free(b);
+	return (m);
+}
+
+static char *
+fx_related(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m, "From: a@example.org\nSubject: r\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/related; boundary=\"r\"; "
+	    "type=\"text/html\"\n\n"
+	    "--r\nContent-Type: text/html\n\n<html><img src=cid:x></html>\n"
+	    "--r\nContent-Type: application/gzip\nContent-ID: <x>\n"
+	    "Content-Disposition: inline; filename=\"r.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n--r--\n", e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+static char *
+fx_two_reports(size_t *len)
+{
+	char	*z, *e, *m;
+	size_t	 zl;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	*len = (size_t)xasprintf(&m, "From: a@example.org\nSubject: r\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"r\"\n\n"
+	    "--r\nContent-Type: text/plain\n\nTwo reports.\n"
+	    "--r\nContent-Type: application/gzip; name=\"a.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n"
+	    "--r\nContent-Type: application/gzip; name=\"b.xml.gz\"\n"
+	    "Content-Transfer-Encoding: base64\n\n%s\n--r--\n", e, e);
+	free(e);
+	free(z);
+	return (m);
+}
+
+/* A report in part 1, then n small parts (or parts with many headers). */
+static char *
+many_parts(unsigned n, unsigned nheaders, size_t hlen, size_t *len)
+{
+	struct buf	 b;
+	const char	*hd;
+	char		*z, *e, *h;
+	size_t		 zl;
+	unsigned	 i;
+
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	e = b64(z, zl);
+	buf_init(&b, 64 << 20);
+	hd = "From: a@example.org\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"p\"\n\n--p\n"
+	    "Content-Type: application/gzip\n"
+	    "Content-Transfer-Encoding: base64\n\n";
+	buf_add(&b, hd, strlen(hd));
+	buf_add(&b, e, strlen(e));
+	for (i = 0; i < n; i++)
+		buf_add(&b, "\n--p\nContent-Type: text/plain\n\nx", 33);
+	buf_add(&b, "\n--p\n", 5);
+	for (i = 0; i < nheaders; i++)
+		buf_add(&b, "X-A: b\n", 7);
+	if (hlen > 0) {
+		h = xmalloc(hlen);
+		memset(h, 'h', hlen);
+		buf_add(&b, "X-Long: ", 8);
+		buf_add(&b, h, hlen);
+		free(h);
+	}
+	buf_add(&b, "\n\nlast\n--p--\n", 14);
+	free(e);
+	free(z);
+	return (buf_steal(&b, len));
+}
+
+static char *
+fx_many_parts(size_t *len)
+{
+	return (many_parts(1005, 0, 0, len));
+}
+
+static char *
+fx_long_header(size_t *len)
+{
+	return (many_parts(2, 0, 2000, len));
+}
+
+static char *
+fx_many_headers(size_t *len)
+{
+	return (many_parts(2, 60, 0, len));
+}
+
+/* A zip holding XML that is no report (kimon1230's non-dmarc.xml). */
+static char *
+fx_non_dmarc_xml(size_t *len)
+{
+	const char *names[] = { "r.xml" };
+	const char *datas[] = { "<?xml version=\"1.0\"?>\n<!-- items -->\n"
+	    "<root>\n  <item><name>Test</name></item>\n</root>\n" };
+
+	return (zip_build(names, datas, NULL, 1, len));
+}
+
+static void
+lim_header1000(struct mime_limits *l)
+{
+	l->max_header_line = 1000;
+}
+
+static void
+lim_headers50(struct mime_limits *l)
+{
+	l->max_headers = 50;
+}
+
 /* Six nested multiparts, the report at the bottom. */
 static char *
 fx_deep(size_t *len)
@@ -1221,6 +1640,427 @@ test_bomb(void)
 	}
 }
 
+/* Inputs that once went wrong under the fuzzer, or nearly: built here. */
+static char *
+fz_boundary_eof(size_t *len)
+{
+	char	*m;
+
+	*len = (size_t)xasprintf(&m, "Content-Type: multipart/mixed; "
+	    "boundary=b\n\n--b\nContent-Type: message/rfc822\n\n"
+	    "Content-Type: multipart/digest; boundary=c\n\n--c\n\n--c");
+	return (m);
+}
+
+static char *
+fz_empty_boundary(size_t *len)
+{
+	char	*m;
+
+	*len = (size_t)xasprintf(&m, "Content-Type: multipart/mixed; "
+	    "boundary=\"\"\n\n--\n--\n\n--\r\n--");
+	return (m);
+}
+
+struct fuzz_case {
+	const char	*name;
+	char		*(*build)(size_t *);
+};
+static const struct fuzz_case fuzz_cases[] = {
+	{ "digest in a message, cut at a boundary", fz_boundary_eof },
+	{ "empty boundary", fz_empty_boundary },
+};
+
+
+/* --- hostile inputs, each scanned in a child whose peak is measured --- */
+
+struct hostile_result {
+	int		 status;
+	int		 n, nbad;
+	char		 cause[256];	/* scan cause */
+	char		 bad[256];	/* bad part 0 */
+	char		 rcause[256];	/* read failure of payload 0 */
+	uint64_t	 bytes, records;	/* of payload 0 */
+	long		 base_kib, peak_kib;
+};
+
+static const char *hostile_in;
+
+/* Is memory measured here (not under ASan, fuzzing or valgrind)? */
+static int
+mem_measured(void)
+{
+	const char	*pre = getenv("LD_PRELOAD");
+
+	if (TST_SANITIZED || getenv("RUNNING_ON_VALGRIND") != NULL)
+		return (0);
+	return (pre == NULL || strstr(pre, "vgpreload") == NULL);
+}
+
+/* A "VmRSS:" style line of /proc/self/status, in KiB, or -1. */
+static long
+status_kib(const char *key)
+{
+	FILE	*f;
+	char	 line[256];
+	long	 v = -1;
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, key, strlen(key)) == 0)
+			v = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return (v);
+}
+
+/*
+ * Scan in a child (its peak RSS starts at its size when forked) and bring
+ * back what happened and how much memory the scan took.
+ */
+static void
+hostile_run(const char *in, size_t len, const struct mime_limits *lim,
+    struct hostile_result *r)
+{
+	struct got	 g;
+	char		*cause = NULL;
+	int		 fd[2], status;
+	pid_t		 pid;
+
+	memset(r, 0, sizeof *r);
+	hostile_in = in;	/* reachable for valgrind in the child */
+	if (pipe(fd) == -1 || (pid = fork()) == -1)
+		fatal("pipe/fork");
+	if (pid == 0) {
+		close(fd[0]);
+		r->base_kib = status_kib("VmRSS:");
+		memset(&g, 0, sizeof g);
+		g.mode = READ_FULL;
+		r->status = mime_scan_all(in, len, lim, NULL, on_payload,
+		    on_bad, &g, &cause);
+		r->peak_kib = status_kib("VmHWM:");
+		r->n = g.n;
+		r->nbad = g.nbad;
+		snprintf(r->cause, sizeof r->cause, "%s", cause != NULL ?
+		    cause : "");
+		if (g.nbad > 0)
+			snprintf(r->bad, sizeof r->bad, "%s", g.bad[0].cause);
+		if (g.n > 0) {
+			snprintf(r->rcause, sizeof r->rcause, "%s",
+			    g.p[0].cause);
+			r->bytes = g.p[0].bytes;
+			r->records = g.p[0].records;
+		}
+		got_free(&g);
+		free(cause);
+		if (write(fd[1], r, sizeof *r) != (ssize_t)sizeof *r)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (read(fd[0], r, sizeof *r) != (ssize_t)sizeof *r)
+		r->status = 99;
+	close(fd[0]);
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		r->status = 99;
+}
+
+/* Check one hostile run: its reason, and its memory under the cap. */
+static void
+hostile_check(const char *name, struct hostile_result *r, const char *want)
+{
+	long	 used = r->peak_kib - r->base_kib;
+	int	 found;
+
+	found = strstr(r->cause, want) != NULL ||
+	    strstr(r->bad, want) != NULL || strstr(r->rcause, want) != NULL;
+	printf("hostile %s: status %d, %d payloads, %d bad, \"%s\"; "
+	    "peak +%ld KiB\n", name, r->status, r->n, r->nbad,
+	    r->cause[0] != '\0' ? r->cause : r->rcause[0] != '\0' ?
+	    r->rcause : r->bad, used);
+	CHECK(r->status != 99);
+	if (!found)
+		fprintf(stderr, "hostile %s: want \"%s\"\n", name, want);
+	CHECK(found);
+	if (mem_measured()) {
+		CHECK(r->base_kib > 0 && r->peak_kib > 0);
+		CHECK(used < MEM_CAP_KIB);
+	}
+}
+
+/* One huge zip member of one byte, streamed through libarchive. */
+static char *
+zip_bomb(unsigned mib, size_t *len)
+{
+	struct archive		*a;
+	struct archive_entry	*e;
+	size_t			 cap = 8 << 20, used = 0;
+	char			*out, *chunk;
+	unsigned		 i;
+
+	out = xmalloc(cap);
+	chunk = xmalloc(1 << 20);
+	memset(chunk, 'a', 1 << 20);
+	memcpy(chunk, "<feedback>", 10);
+	a = archive_write_new();
+	archive_write_set_format_zip(a);
+	if (archive_write_open_memory(a, out, cap, &used) != ARCHIVE_OK)
+		fatalx("archive_write_open_memory");
+	e = archive_entry_new();
+	archive_entry_set_pathname(e, "bomb.xml");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)mib << 20);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		fatalx("archive_write_header: %s", archive_error_string(a));
+	for (i = 0; i < mib; i++) {
+		if (archive_write_data(a, chunk, 1 << 20) != 1 << 20)
+			fatalx("archive_write_data");
+		chunk[0] = 'a';
+	}
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	free(chunk);
+	*len = used;
+	return (out);
+}
+
+/* n stored one-byte entries: about 110 bytes each. */
+static char *
+zip_many(unsigned n, size_t *len)
+{
+	struct archive		*a;
+	struct archive_entry	*e;
+	size_t			 cap = (size_t)n * 160 + 4096, used = 0;
+	char			*out, name[32];
+	unsigned		 i;
+
+	out = xmalloc(cap);
+	a = archive_write_new();
+	archive_write_set_format_zip(a);
+	archive_write_set_format_option(a, "zip", "compression", "store");
+	if (archive_write_open_memory(a, out, cap, &used) != ARCHIVE_OK)
+		fatalx("archive_write_open_memory");
+	for (i = 0; i < n; i++) {
+		e = archive_entry_new();
+		snprintf(name, sizeof name, "%05u.xml", i);
+		archive_entry_set_pathname(e, name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, 1);
+		if (archive_write_header(a, e) != ARCHIVE_OK ||
+		    archive_write_data(a, "<", 1) != 1)
+			fatalx("zip_many: %s", archive_error_string(a));
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	*len = used;
+	return (out);
+}
+
+/* Multipart inside multipart, levels deep, the report at the bottom. */
+static char *
+mime_nest(unsigned levels, size_t *len)
+{
+	struct buf	 b;
+	char		 line[96];
+	unsigned	 i;
+
+	buf_init(&b, 64 << 20);
+	buf_add(&b, "From: a@example.org\nMIME-Version: 1.0\n", 38);
+	for (i = 0; i < levels; i++) {
+		snprintf(line, sizeof line, "Content-Type: multipart/mixed; "
+		    "boundary=\"b%u\"\n\n--b%u\n", i, i);
+		buf_add(&b, line, strlen(line));
+	}
+	buf_add(&b, "Content-Type: text/xml\n\n", 24);
+	buf_add(&b, xml_doc(), strlen(xml_doc()));
+	for (i = levels; i-- > 0; ) {
+		snprintf(line, sizeof line, "\n--b%u--\n", i);
+		buf_add(&b, line, strlen(line));
+	}
+	return (buf_steal(&b, len));
+}
+
+/* A report mail whose Subject is n bytes long. */
+static char *
+long_subject(size_t n, size_t *len)
+{
+	char	*z, *m, *subj;
+	size_t	 zl;
+
+	subj = xmalloc(n + 1);
+	memset(subj, 's', n);
+	subj[n] = '\0';
+	z = gz(xml_doc(), strlen(xml_doc()), &zl);
+	m = mail_single("application/gzip", subj, z, zl, len);
+	free(subj);
+	free(z);
+	return (m);
+}
+
+/*
+ * An aggregate report of about mib MiB (records that differ, so that it
+ * compresses about 20:1), gzip'd as it is generated.
+ */
+static char *
+big_report(unsigned mib, uint64_t *records, uint64_t *bytes, size_t *len)
+{
+	z_stream	 z;
+	struct buf	 out, in;
+	char		 rec[256], obuf[65536];
+	uint64_t	 n = 0, total = 0;
+	int		 flush, r, last = 0;
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		fatalx("deflateInit2");
+	buf_init(&out, 64 << 20);
+	buf_init(&in, 2 << 20);
+	buf_add(&in, "<?xml version=\"1.0\"?>\n<feedback>\n", 33);
+	while (!last) {
+		while (in.len < (1 << 20) && !last) {
+			snprintf(rec, sizeof rec, "<record><row><source_ip>"
+			    "10.%u.%u.%u</source_ip><count>%llu</count></row>"
+			    "</record>\n", (unsigned)(n >> 16) & 255,
+			    (unsigned)(n >> 8) & 255, (unsigned)n & 255,
+			    (unsigned long long)(n * 7919 % 100003));
+			buf_add(&in, rec, strlen(rec));
+			n++;
+			if (total + in.len >= (uint64_t)mib << 20) {
+				buf_add(&in, "</feedback>\n", 12);
+				last = 1;
+			}
+		}
+		total += in.len;
+		z.next_in = (Bytef *)in.data;
+		z.avail_in = (uInt)in.len;
+		flush = last ? Z_FINISH : Z_NO_FLUSH;
+		do {
+			z.next_out = (Bytef *)obuf;
+			z.avail_out = sizeof obuf;
+			r = deflate(&z, flush);
+			if (r == Z_STREAM_ERROR)
+				fatalx("deflate");
+			if (buf_add(&out, obuf, sizeof obuf - z.avail_out) ==
+			    -1)
+				fatalx("big_report: over 64 MiB");
+		} while (z.avail_out == 0);
+		buf_reset(&in);
+	}
+	deflateEnd(&z);
+	buf_free(&in);
+	*records = n;
+	*bytes = total;
+	return (buf_steal(&out, len));
+}
+
+/*
+ * Each hostile input is stopped with a reason, and the scan (reading every
+ * payload to its end) stays under 64 MiB.  Sizes shrink under valgrind.
+ */
+static void
+test_hostile(void)
+{
+	struct mime_limits	 lim;
+	struct hostile_result	 r;
+	char			*in, *d;
+	size_t			 len, dl;
+	uint64_t		 recs, bytes;
+	unsigned		 big = mem_measured() ? 300 : 24;
+	unsigned		 i;
+
+	mime_limits_default(&lim);
+
+	in = bomb(200, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("gzip bomb (200 MiB in 200 KB)", &r,
+	    "gzip payload over 200:1 compression ratio");
+	free(in);
+
+	in = zip_bomb(big, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("zip bomb (one member)", &r,
+	    "zip payload over 200:1 compression ratio");
+	free(in);
+
+	in = zip_many(20000, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("zip with 20,000 members", &r,
+	    "zip has more than 64 entries");
+	CHECK_INT(r.status, MIME_INVALID);
+	free(in);
+
+	in = mime_nest(3000, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("MIME nested 3,000 deep", &r,
+	    "MIME nesting over 32 levels");
+	CHECK_INT(r.status, MIME_INVALID);
+	CHECK_INT(r.nbad, 1);
+	free(in);
+
+	/* Past the hard ceiling too: GMime never recurses that far. */
+	in = mime_nest(200000, &len);
+	lim.max_mime_depth = 1000000;
+	hostile_run(in, len, &lim, &r);
+	hostile_check("MIME nested 200,000 deep, no depth limit", &r,
+	    "MIME nesting over 256 levels");
+	mime_limits_default(&lim);
+	free(in);
+
+	in = long_subject(8 << 20, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("8 MB header line", &r,
+	    "header field over 1048576 bytes");
+	CHECK_INT(r.status, MIME_INVALID);
+	free(in);
+
+	in = many_parts(1000000, 0, 0, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("1,000,000 MIME parts", &r,
+	    "more than 1000 MIME parts");
+	CHECK_INT(r.n, 1);
+	free(in);
+
+	in = many_parts(1, 1000000, 0, &len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("1,000,000 header fields", &r,
+	    "more than 20000 header fields");
+	free(in);
+
+	in = fx_gzip_truncated_late(&len);
+	hostile_run(in, len, &lim, &r);
+	hostile_check("truncated gzip", &r, "gzip: unexpected end of data");
+	free(in);
+
+	/* Not hostile: a big report streams through in little memory. */
+	in = big_report(big, &recs, &bytes, &len);
+	hostile_run(in, len, &lim, &r);
+	printf("big report: %u MiB in %zu bytes of gzip, %llu records\n",
+	    big, len, (unsigned long long)recs);
+	CHECK_INT(r.status, MIME_OK);
+	CHECK_INT(r.n, 1);
+	CHECK_INT(r.bytes, bytes);
+	CHECK_INT(r.records, recs);
+	CHECK_STR(r.rcause, "");
+	printf("hostile big report: peak +%ld KiB\n", r.peak_kib - r.base_kib);
+	if (mem_measured())
+		CHECK(r.peak_kib - r.base_kib < MEM_CAP_KIB);
+	free(in);
+
+	/* Regression inputs from fuzzing (built here). */
+	for (i = 0; i < sizeof fuzz_cases / sizeof fuzz_cases[0]; i++) {
+		d = fuzz_cases[i].build(&dl);
+		hostile_run(d, dl, &lim, &r);
+		CHECK(r.status != 99);
+		free(d);
+	}
+}
+
 /* --- corpus --------------------------------------------------------- */
 
 struct corpus_totals {
@@ -1230,6 +2070,10 @@ struct corpus_totals {
 	unsigned	 bad;
 	unsigned	 read_failed;
 	unsigned	 exceptions;
+	unsigned	 counted;	/* files whose records were counted */
+	unsigned	 matched;	/* ... and matched the catalog */
+	uint64_t	 records;
+	unsigned	 negatives;
 };
 
 /* Read a whole file (they are small) or NULL. */
@@ -1303,18 +2147,24 @@ corpus_provenance(const char *path, enum mime_status st, const char *cause,
 		CHECK_STR(g->p[0].member, "multiple/dmarc-sample-1.xml");
 	} else if (strcmp(path, "JasperWallace__django-dmarc2/dmarc/tests/"
 	    "email-large-gz.eml") == 0) {
-		/* 101 MiB of "<": sniffs as XML, the ratio cap stops it. */
-		CHECK_INT(g->n, 1);
-		CHECK(g->p[0].read_failed);
-		CHECK_STR(g->p[0].cause,
-		    "gzip payload over 200:1 compression ratio");
+		/* 101 MiB of "<": no XML element, so no payload. */
+		CHECK_INT(g->n, 0);
+		CHECK_INT(g->nbad, 1);
+		CHECK_STR(g->bad[0].container, "gzip");
+		CHECK(cause != NULL && strncmp(cause, "gzip content is "
+		    "neither XML nor JSON (starts \"<<<<", 38) == 0);
 	} else if (strcmp(path, "JasperWallace__django-dmarc2/dmarc/tests/"
 	    "email-large-zip.eml") == 0) {
-		CHECK_INT(g->n, 1);
-		CHECK_STR(g->p[0].container, "zip>xml");
-		CHECK(g->p[0].read_failed);
-		CHECK_STR(g->p[0].cause,
-		    "zip payload over 200:1 compression ratio");
+		CHECK_INT(g->n, 0);
+		CHECK_INT(g->nbad, 1);
+		CHECK_STR(g->bad[0].container, "zip");
+		CHECK(cause != NULL && strncmp(cause, "zip content is "
+		    "neither XML nor JSON", 35) == 0);
+	} else if (strcmp(path, "kimon1230__dmarc_report_reader/tests/"
+	    "fixtures/non-dmarc.xml") == 0) {
+		CHECK_INT(st, MIME_INVALID);
+		CHECK_STR(cause, "content is XML but not a DMARC report (the "
+		    "root element is not feedback)");
 	} else if (strcmp(path, "JamesJJ__dmarc-report-ses-tsv/test-data/"
 	    "mail-with-bad-zip.txt") == 0) {
 		CHECK_INT(st, MIME_INVALID);
@@ -1362,6 +2212,7 @@ corpus_file(const char *dir, char **f, struct corpus_totals *t)
 	enum mime_status	 st;
 	char			*path, *data, *cause = NULL;
 	size_t			 len;
+	uint64_t		 want, recs;
 	int			 ok, broken, i;
 
 	xasprintf(&path, "%s/%s", dir, f[0]);
@@ -1394,8 +2245,29 @@ corpus_file(const char *dir, char **f, struct corpus_totals *t)
 		ok = st == ex->status;
 	} else if (strcmp(f[3], "aggregate") == 0 && broken)
 		ok = st == MIME_INVALID || g.nbad > 0;
-	else if (strcmp(f[3], "aggregate") == 0)
+	else if (strcmp(f[3], "aggregate") == 0) {
 		ok = got_has_feedback(&g, MIME_KIND_XML);
+		want = strtoull(f[6], NULL, 10);
+		for (i = 0, recs = 0; i < g.n; i++)
+			recs += g.p[i].records;
+		if (want > 0) {
+			t->counted++;
+			t->records += recs;
+			if (recs != want) {
+				fprintf(stderr, "corpus %s: %llu records, "
+				    "catalog %llu\n", f[0],
+				    (unsigned long long)recs,
+				    (unsigned long long)want);
+				ok = 0;
+			} else
+				t->matched++;
+		}
+	} else if (strcmp(f[3], "none") == 0) {
+		/* No readable XML payload, and a reason. */
+		t->negatives++;
+		ok = !got_has_kind(&g, MIME_KIND_XML) && (cause != NULL ||
+		    g.nbad > 0);
+	}
 	else if (strcmp(f[3], "tlsrpt") == 0)
 		ok = got_has_kind(&g, MIME_KIND_JSON);
 	else if (strcmp(f[3], "forensic") == 0 &&
@@ -1463,8 +2335,11 @@ test_corpus(void)
 	}
 	free(catalog);
 	printf("corpus: %u files, %u payloads (%u xml, %u json, %u arf), "
-	    "%u bad parts, %u read failures, %u exceptions\n", t.files,
-	    t.payloads, t.xml, t.json, t.arf, t.bad, t.read_failed,
-	    t.exceptions);
+	    "%u bad parts, %u read failures, %u exceptions; records matched "
+	    "in %u of %u aggregate files (%llu records); %u negatives\n",
+	    t.files, t.payloads, t.xml, t.json, t.arf, t.bad, t.read_failed,
+	    t.exceptions, t.matched, t.counted,
+	    (unsigned long long)t.records, t.negatives);
 	CHECK(t.files >= 250);
+	CHECK(t.counted >= 150 && t.matched == t.counted);
 }
