@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,10 +75,9 @@ static volatile sig_atomic_t	cmd_quit;
 static long	fault_after_commit = -1;
 static int	fault_before_after;
 
-static void	fault_init(void);
 static void	fault_point(int);
 
-static struct sink *cmd_sink_open(struct cmd_env *);
+static void	on_quit_signal(int);
 static void	list_add(struct poll_list *, uint32_t, enum sink_status);
 static int	is_good(enum sink_status);
 static int	after_move(struct imap_session *, struct poll_ctx *,
@@ -89,10 +89,12 @@ static int	poll_fetch_cb(uint32_t, const char *, size_t, uint64_t, void *,
 static int	poll_plan(struct poll_ctx *, const uint32_t *, size_t,
 		    struct poll_list *, uint32_t **, size_t *, uint32_t **,
 		    size_t *, char **);
-static int	poll_mailbox(struct cmd_env *, struct sink *,
-		    const struct conf_mailbox *);
 static int	poll_session(struct poll_ctx *, struct imap_session *,
 		    char **);
+static void	poll_opts(const struct conf *, const struct conf_mailbox *,
+		    struct imap_opts *, const char *);
+static struct imap_session *poll_connect(const struct conf *,
+		    const struct conf_mailbox *, enum imap_class *);
 static void	log_outcome(const char *, uint32_t, const char *, int,
 		    const char *);
 static int	ingest_path(struct cmd_env *, struct sink *, const char *, int,
@@ -101,9 +103,8 @@ static int	ingest_file(struct cmd_env *, struct sink *, const char *,
 		    struct pipeline_counts *);
 static int	read_file(const char *, uint64_t, char **, size_t *,
 		    uint64_t *, unsigned char *, char **);
-static void	on_signal(int);
 
-static void
+void
 fault_init(void)
 {
 	const char	*f = getenv("DMARC_AGENT_FAULT");
@@ -125,7 +126,8 @@ fault_point(int which)
 	static long	commits;
 
 	if ((which == 0 && fault_after_commit > 0 &&
-	    ++commits == fault_after_commit) ||
+	    __atomic_add_fetch(&commits, 1, __ATOMIC_SEQ_CST) ==
+	    fault_after_commit) ||
 	    (which == 1 && fault_before_after)) {
 		fflush(stdout);
 		raise(SIGKILL);
@@ -195,23 +197,24 @@ log_outcome(const char *where, uint32_t uid, const char *path, int o,
 
 /*
  * Connect to the database and make sure the schema is current, migrating
- * when allowed.  NULL (logged) on failure.
+ * when may_migrate is set.  NULL (logged) on failure.
  */
-static struct sink *
-cmd_sink_open(struct cmd_env *env)
+struct sink *
+cmd_sink_connect(const struct conf *conf, int may_migrate)
 {
 	struct sink	*sink;
 	char		*cause = NULL;
 	int		 rc;
 
-	if ((sink = sink_open(env->conf->conninfo, &cause)) == NULL) {
+	if ((sink = sink_open(conf->conninfo, &cause)) == NULL) {
 		log_warnx("database: %s", cause);
 		free(cause);
 		return (NULL);
 	}
+	sink_set_store_raw(sink, conf->store_raw);
 	if ((rc = sink_schema_check(sink, &cause)) == 0)
 		return (sink);
-	if (rc == 1 && env->conf->auto_migrate) {
+	if (rc == 1 && may_migrate) {
 		if (sink_migrate(sink, &cause) == 0)
 			return (sink);
 		log_warnx("database: could not create or upgrade the schema: "
@@ -225,6 +228,31 @@ cmd_sink_open(struct cmd_env *env)
 	free(cause);
 	sink_close(sink);
 	return (NULL);
+}
+
+/* Quit after the message in hand (SIGTERM, SIGINT). */
+void
+cmd_request_quit(void)
+{
+	cmd_quit = 1;
+}
+
+void
+cmd_clear_quit(void)
+{
+	cmd_quit = 0;
+}
+
+int
+cmd_quitting(void)
+{
+	return (cmd_quit != 0);
+}
+
+static void
+on_quit_signal(int sig)
+{
+	cmd_quit = 1;
 }
 
 static void
@@ -332,7 +360,7 @@ poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
 	info.uid = uid;
 	info.date = -1;
 	info.size = size;
-	if (cmd_quit) {
+	if (cmd_quitting()) {
 		*cause = xstrdup("interrupted by a signal");
 		return (-1);
 	}
@@ -358,10 +386,13 @@ poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
 }
 
 /*
- * Split the server's UIDs by ledger state: pending after-actions go to
- * pending, claimed-but-unfinished to *refetch, unknown ones to *fresh.
- * Ledger rows that are final, pending and gone from the server are marked
- * done.
+ * Plan a poll from the ledger and the search result (uids, ascending):
+ * final messages whose after-action is pending go to pending (done again
+ * whether or not the search still finds them: flags and moves are
+ * idempotent); claimed-but-unfinished ones are fetched again whatever the
+ * search says (someone may have read them meanwhile); the rest of the
+ * search result is new, cut to batch_size, and claimed before the fetch.
+ * *fetch is every UID to fetch, ascending; *fresh the new ones.
  */
 static int
 poll_plan(struct poll_ctx *pc, const uint32_t *uids, size_t n,
@@ -369,48 +400,41 @@ poll_plan(struct poll_ctx *pc, const uint32_t *uids, size_t n,
     uint32_t **fresh, size_t *nfresh, char **cause)
 {
 	struct sink_ledger_entry	*led = NULL;
-	size_t				 nled = 0, i, j = 0;
-	uint32_t			*gone = NULL;
-	size_t				 ngone = 0;
-	int				 rc = 0;
+	size_t				 nled = 0, i, j = 0, k = 0, max;
 
 	if (sink_ledger_list(pc->sink, pc->mb->name, pc->uidvalidity, &led,
 	    &nled, cause) != 0)
 		return (-1);
-	*fetch = n != 0 ? xcalloc(n, sizeof **fetch) : NULL;
-	*fresh = n != 0 ? xcalloc(n, sizeof **fresh) : NULL;
+	*fetch = xcalloc(n + nled + 1, sizeof **fetch);
+	*fresh = xcalloc(n + 1, sizeof **fresh);
 	*nfetch = *nfresh = 0;
-	for (i = 0; i < n; i++) {
-		for (; j < nled && led[j].uid < uids[i]; j++) {
-			if (led[j].status != SINK_CLAIMED &&
-			    !led[j].after_done) {
-				gone = xreallocarray(gone, ngone + 1,
-				    sizeof *gone);
-				gone[ngone++] = led[j].uid;
-			}
+	max = pc->mb->batch_size > 0 ? (size_t)pc->mb->batch_size : n;
+	for (i = 0; i < nled; i++)
+		if (led[i].status != SINK_CLAIMED && !led[i].after_done)
+			list_add(pending, led[i].uid, led[i].status);
+	/* Merge the claimed ledger rows and the new search results. */
+	for (i = 0; i < n || k < nled; ) {
+		while (k < nled && led[k].status != SINK_CLAIMED)
+			k++;
+		if (k < nled && (i >= n || led[k].uid <= uids[i])) {
+			(*fetch)[(*nfetch)++] = led[k].uid;
+			if (i < n && uids[i] == led[k].uid)
+				i++;
+			k++;
+			continue;
 		}
-		if (j < nled && led[j].uid == uids[i]) {
-			if (led[j].status == SINK_CLAIMED)
-				(*fetch)[(*nfetch)++] = uids[i];
-			else if (!led[j].after_done)
-				list_add(pending, uids[i], led[j].status);
+		if (i >= n)
+			break;
+		while (j < nled && led[j].uid < uids[i])
 			j++;
-		} else {
+		if ((j >= nled || led[j].uid != uids[i]) && *nfresh < max) {
 			(*fetch)[(*nfetch)++] = uids[i];
 			(*fresh)[(*nfresh)++] = uids[i];
 		}
+		i++;
 	}
-	for (; j < nled; j++)
-		if (led[j].status != SINK_CLAIMED && !led[j].after_done) {
-			gone = xreallocarray(gone, ngone + 1, sizeof *gone);
-			gone[ngone++] = led[j].uid;
-		}
-	if (ngone != 0)
-		rc = sink_after_done(pc->sink, pc->mb->name, pc->uidvalidity,
-		    gone, ngone, cause);
-	free(gone);
 	free(led);
-	return (rc);
+	return (0);
 }
 
 static int
@@ -419,10 +443,15 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	struct poll_list	 pending = { NULL, 0 };
 	uint32_t		*uids = NULL, *fetch = NULL, *fresh = NULL;
 	size_t			 n = 0, nfetch = 0, nfresh = 0;
+	time_t			 since = 0;
 	int			 rc = -1;
 
+	if (pc->mb->since_days > 0)
+		since = time(NULL) - (time_t)pc->mb->since_days * 86400;
 	if (imap_select(is, imap_url_mailbox(is), &pc->uidvalidity,
-	    cause) != 0 || imap_search_all(is, &uids, &n, cause) != 0)
+	    cause) != 0 || imap_search(is, pc->mb->search_all ?
+	    IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN, since, &uids, &n,
+	    cause) != 0)
 		return (-1);
 	if (poll_plan(pc, uids, n, &pending, &fetch, &nfetch, &fresh,
 	    &nfresh, cause) != 0) {
@@ -461,55 +490,139 @@ out:
 	return (rc);
 }
 
-static int
-poll_mailbox(struct cmd_env *env, struct sink *sink,
-    const struct conf_mailbox *mb)
+/* The IMAP options of a mailbox; *token is the caller's to free. */
+static void
+poll_opts(const struct conf *conf, const struct conf_mailbox *mb,
+    struct imap_opts *o, const char *token)
+{
+	memset(o, 0, sizeof *o);
+	o->url = mb->url;
+	o->username = mb->username;
+	o->password = mb->password;
+	o->bearer_token = token;
+	o->tls = (enum imap_tls)mb->tls;	/* same order, see conf.h */
+	o->mech = (enum imap_mech)mb->auth;
+	o->ca_file = mb->tls_ca_file;
+	o->timeout = (long)conf->limits.timeout;
+	o->max_message = conf->limits.max_message_size;
+	o->max_line = conf->limits.max_header_line > (1 << 20) ?
+	    conf->limits.max_header_line : (1 << 20);
+	o->verbose = log_getverbose() >= 3;
+}
+
+/*
+ * Log in, reading the OAuth 2.0 token afresh; when the server refuses the
+ * token, get a new one and try once more.  NULL (logged) on failure.
+ */
+static struct imap_session *
+poll_connect(const struct conf *conf, const struct conf_mailbox *mb,
+    enum imap_class *cls)
+{
+	struct imap_session	*is = NULL;
+	struct imap_opts	 o;
+	char			*token, *cause = NULL;
+	int			 attempt;
+
+	for (attempt = 0; attempt < 2 && is == NULL; attempt++) {
+		free(cause);
+		cause = NULL;
+		token = conf_oauth2_token(mb, &cause);
+		if (token == NULL && cause != NULL) {
+			*cls = IMAP_AUTH;
+			break;
+		}
+		poll_opts(conf, mb, &o, token);
+		is = imap_open(&o, cls, &cause);
+		if (token != NULL) {
+			explicit_bzero(token, strlen(token));
+			free(token);
+		}
+		if (is == NULL && (*cls != IMAP_AUTH || cause == NULL ||
+		    strncmp(cause, "token refused", 13) != 0))
+			break;
+	}
+	if (is == NULL)
+		log_warnx("%s: could not connect to %s: %s", mb->name, mb->url,
+		    cause != NULL ? cause : "unknown error");
+	free(cause);
+	return (is);
+}
+
+/*
+ * Poll one mailbox on connections of its own (IMAP and PostgreSQL), so
+ * mailboxes can be polled in parallel.  The schema must be current.
+ * Returns 0, or -1 when the poll did not complete (logged here).
+ */
+int
+poll_one(const struct conf *conf, const struct conf_mailbox *mb,
+    struct poll_result *res)
 {
 	struct poll_ctx		 pc;
-	struct imap_opts	 o;
 	struct imap_session	*is;
-	enum imap_class		 cls;
+	enum imap_class		 cls = IMAP_OK;
 	char			*cause = NULL;
-	int			 rc;
+	int			 rc = -1;
 
+	memset(res, 0, sizeof *res);
+	res->start = time(NULL);
 	memset(&pc, 0, sizeof pc);
-	pc.conf = env->conf;
+	pc.conf = conf;
 	pc.mb = mb;
-	pc.sink = sink;
-	memset(&o, 0, sizeof o);
-	o.url = mb->url;
-	o.username = mb->username;
-	o.password = mb->password;
-	o.ca_file = mb->tls_ca_file;
-	o.timeout = env->conf->limits.timeout;
-	o.max_message = env->conf->limits.max_message_size;
-	o.max_line = 1 << 20;
-	o.verbose = log_getverbose() >= 3;
-	if ((is = imap_open(&o, &cls, &cause)) == NULL) {
-		log_warnx("%s: could not connect to %s: %s", mb->name, mb->url,
-		    cause);
-		free(cause);
-		return (-1);
+	if ((pc.sink = cmd_sink_connect(conf, 0)) == NULL)
+		goto out;
+	if ((is = poll_connect(conf, mb, &cls)) == NULL) {
+		res->auth = (cls == IMAP_AUTH);
+		goto out;
 	}
 	rc = poll_session(&pc, is, &cause);
-	if (rc != 0)
+	if (rc != 0) {
 		log_warnx("%s: poll failed: %s", mb->name, cause != NULL ?
 		    cause : "unknown error");
-	free(cause);
+		res->auth = (imap_error_class(is) == IMAP_AUTH);
+	}
 	imap_close(is);
-	printf("%s: %s\n", mb->name, pipeline_counts_line(&pc.counts));
-	fflush(stdout);
+out:
+	free(cause);
+	if (pc.sink != NULL)
+		sink_close(pc.sink);
+	res->counts = pc.counts;
+	res->failed = (rc != 0);
+	res->end = time(NULL);
 	free(pc.done.v);
 	free(pc.dbcause);
 	return (rc);
 }
 
+struct poll_job {
+	const struct conf		*conf;
+	const struct conf_mailbox	*mb;
+	struct poll_result		 res;
+	pthread_t			 thread;
+};
+
+static void *
+poll_thread(void *arg)
+{
+	struct poll_job	*job = arg;
+
+	poll_one(job->conf, job->mb, &job->res);
+	return (NULL);
+}
+
+/*
+ * poll: one pass over the selected mailboxes, each in its own thread on
+ * its own connections, so a slow or failing mailbox does not hold up the
+ * others.  The lines come out in configuration order.
+ */
 int
 cmd_poll(struct cmd_env *env, int argc, char **argv)
 {
-	struct sink	*sink;
-	size_t		 i;
-	int		 j, failed = 0;
+	struct poll_job		*jobs;
+	struct sink		*sink;
+	struct sigaction	 sa;
+	size_t			 i, n = 0;
+	int			 j, failed = 0;
+	char			 line[160];
 
 	for (j = 0; j < argc; j++)
 		if (conf_find_mailbox(env->conf, argv[j]) == NULL) {
@@ -521,108 +634,43 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 		log_warnx("poll: no mailboxes in %s", env->conf_file);
 		return (EXIT_USAGE);
 	}
-	if ((sink = cmd_sink_open(env)) == NULL)
+	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
+	    NULL)
 		return (EXIT_OPFAIL);
-	fault_init();
-	pipeline_init();
-	for (i = 0; i < env->conf->nmailboxes && !cmd_quit; i++) {
-		const struct conf_mailbox *mb = &env->conf->mailboxes[i];
-
-		if (argc != 0) {
-			for (j = 0; j < argc; j++)
-				if (strcmp(argv[j], mb->name) == 0)
-					break;
-			if (j == argc)
-				continue;
-		}
-		if (poll_mailbox(env, sink, mb) != 0)
-			failed = 1;
-		if (sink_is_broken(sink)) {
-			sink_close(sink);
-			if ((sink = cmd_sink_open(env)) == NULL) {
-				pipeline_shutdown();
-				return (EXIT_OPFAIL);
-			}
-		}
-	}
-	pipeline_shutdown();
 	sink_close(sink);
-	return (failed ? EXIT_OPFAIL : 0);
-}
-
-static void
-on_signal(int sig)
-{
-	cmd_quit = 1;
-}
-
-/*
- * run: poll every mailbox every interval seconds (with a little jitter),
- * backing off exponentially after a failure, until SIGTERM or SIGINT.
- */
-int
-cmd_run(struct cmd_env *env, int argc, char **argv)
-{
-	struct sigaction	 sa;
-	struct sink		*sink = NULL;
-	time_t			*due, now, next;
-	int			*backoff;
-	size_t			 i, n = env->conf->nmailboxes;
-
-	if (n == 0) {
-		log_warnx("run: no mailboxes in %s", env->conf_file);
-		return (EXIT_USAGE);
-	}
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_quit_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	due = xcalloc(n, sizeof *due);
-	backoff = xcalloc(n, sizeof *backoff);
+	fault_init();
 	pipeline_init();
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	while (!cmd_quit) {
-		now = time(NULL);
-		next = now + 3600;
-		for (i = 0; i < n && !cmd_quit; i++) {
-			const struct conf_mailbox *mb = &env->conf->mailboxes[i];
+	jobs = xcalloc(env->conf->nmailboxes, sizeof *jobs);
+	for (i = 0; i < env->conf->nmailboxes; i++) {
+		const struct conf_mailbox *mb = &env->conf->mailboxes[i];
 
-			if (due[i] <= now) {
-				if (sink == NULL || sink_is_broken(sink)) {
-					if (sink != NULL)
-						sink_close(sink);
-					sink = cmd_sink_open(env);
-				}
-				if (sink != NULL &&
-				    poll_mailbox(env, sink, mb) == 0) {
-					backoff[i] = 0;
-					due[i] = time(NULL) + mb->interval +
-					    random() % (mb->interval / 10 + 1);
-				} else {
-					backoff[i] = backoff[i] == 0 ? 30 :
-					    backoff[i] * 2;
-					if (backoff[i] > 3600)
-						backoff[i] = 3600;
-					due[i] = time(NULL) + backoff[i];
-					log_info("%s: retrying in %d s",
-					    mb->name, backoff[i]);
-				}
-			}
-			if (due[i] < next)
-				next = due[i];
-		}
-		now = time(NULL);
-		if (!cmd_quit && next > now)
-			sleep((unsigned)(next - now));	/* a signal wakes it */
+		for (j = 0; j < argc; j++)
+			if (strcmp(argv[j], mb->name) == 0)
+				break;
+		if (argc != 0 && j == argc)
+			continue;
+		jobs[n].conf = env->conf;
+		jobs[n].mb = mb;
+		if (pthread_create(&jobs[n].thread, NULL, poll_thread,
+		    &jobs[n]) != 0)
+			fatalx("pthread_create failed");
+		n++;
 	}
-	log_info("run: signal received, exiting");
-	if (sink != NULL)
-		sink_close(sink);
+	for (i = 0; i < n; i++) {
+		pthread_join(jobs[i].thread, NULL);
+		pipeline_counts_format(&jobs[i].res.counts, line, sizeof line);
+		printf("%s: %s\n", jobs[i].mb->name, line);
+		failed |= jobs[i].res.failed;
+	}
+	fflush(stdout);
+	free(jobs);
 	pipeline_shutdown();
-	free(due);
-	free(backoff);
-	return (0);
+	return (failed ? EXIT_OPFAIL : 0);
 }
 
 /*
@@ -772,18 +820,21 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	struct pipeline_counts	 c;
 	struct sink		*sink;
 	int			 i, rc = 0;
+	char			 line[160];
 
 	if (argc == 0) {
 		log_warnx("usage: dmarc-agent ingest PATH...");
 		return (EXIT_USAGE);
 	}
-	if ((sink = cmd_sink_open(env)) == NULL)
+	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
+	    NULL)
 		return (EXIT_OPFAIL);
 	pipeline_init();
 	memset(&c, 0, sizeof c);
 	for (i = 0; i < argc && rc == 0; i++)
 		rc = ingest_path(env, sink, argv[i], 0, &c);
-	printf("files: %s\n", pipeline_counts_line(&c));
+	pipeline_counts_format(&c, line, sizeof line);
+	printf("files: %s\n", line);
 	pipeline_shutdown();
 	sink_close(sink);
 	return (rc == 0 ? 0 : EXIT_OPFAIL);

@@ -48,20 +48,45 @@ static const struct conf_item mailbox_items[] = {
 	{ "username", CT_STRING, 0, 0, MB_OFF(username) },
 	{ "password", CT_STRING, 0, 0, MB_OFF(password) },
 	{ "password_file", CT_STRING, 0, 0, MB_OFF(password_file) },
+	{ "password_env", CT_STRING, 0, 0, MB_OFF(password_env) },
+	{ "oauth2_token_file", CT_STRING, 0, 0, MB_OFF(oauth2_token_file) },
+	{ "oauth2_token_command", CT_STRING, 0, 0,
+	    MB_OFF(oauth2_token_command) },
 	{ "tls_ca_file", CT_STRING, 0, 0, MB_OFF(tls_ca_file) },
 	{ "interval", CT_INT, 10, 86400 * 7, MB_OFF(interval) },
+	{ "batch_size", CT_INT, 1, 10000000, MB_OFF(batch_size) },
 	{ "after", CT_OTHER, 0, 0, 0 },	/* conf_mailbox_check */
+	{ "tls", CT_OTHER, 0, 0, 0 },
+	{ "auth", CT_OTHER, 0, 0, 0 },
+	{ "search", CT_OTHER, 0, 0, 0 },
+	{ "since", CT_OTHER, 0, 0, 0 },
 	{ "archive_folder", CT_STRING, 0, 0, MB_OFF(archive_folder) },
 	{ "invalid_folder", CT_STRING, 0, 0, MB_OFF(invalid_folder) },
 	{ NULL, 0, 0, 0, 0 }
 };
 
+/* Word-valued settings: the word's position in the list is the value. */
+static const char *tls_words[] = { "", "implicit", "starttls", "none", NULL };
+static const char *auth_words[] = {
+	"", "plain", "login", "xoauth2", "oauthbearer", NULL
+};
+static const char *search_words[] = { "unseen", "all", NULL };
+
 static const struct conf_item limit_items[] = {
 	{ "max_message_size", CT_INT64, 1024, INT64_C(1) << 32,
 	    LIM_OFF(max_message_size) },
-	{ "max_payload_size", CT_INT64, 1024, INT64_C(1) << 34,
+	{ "max_payload_size", CT_INT64, 1024, INT64_C(1) << 36,
 	    LIM_OFF(max_payload_size) },
-	{ "max_records", CT_INT64, 1, 100000000, LIM_OFF(max_records) },
+	{ "max_ratio", CT_INT64, 2, 100000, LIM_OFF(max_ratio) },
+	{ "max_zip_members", CT_INT64, 1, 100000, LIM_OFF(max_zip_members) },
+	{ "max_containers", CT_INT64, 1, 16, LIM_OFF(max_containers) },
+	{ "max_mime_parts", CT_INT64, 1, 1000000, LIM_OFF(max_mime_parts) },
+	{ "max_mime_depth", CT_INT64, 1, 1000, LIM_OFF(max_mime_depth) },
+	{ "max_header_line", CT_INT64, 1024, INT64_C(1) << 30,
+	    LIM_OFF(max_header_line) },
+	{ "max_records", CT_INT64, 1, UINT32_MAX, LIM_OFF(max_records) },
+	{ "max_results", CT_INT64, 1, 100000, LIM_OFF(max_results) },
+	{ "max_text", CT_INT64, 256, INT64_C(1) << 30, LIM_OFF(max_text) },
 	{ "timeout", CT_INT64, 1, 3600, LIM_OFF(timeout) },
 	{ NULL, 0, 0, 0, 0 }
 };
@@ -69,7 +94,9 @@ static const struct conf_item limit_items[] = {
 static const char *top_items[] = {
 	"database", "mailboxes", "log", "limits", "enrichment", NULL
 };
-static const char *database_items[] = { "conninfo", "auto_migrate", NULL };
+static const char *database_items[] = {
+	"conninfo", "auto_migrate", "store_raw", NULL
+};
 
 struct conf_ctx {
 	const char		*file;
@@ -89,13 +116,22 @@ static int	conf_item_read(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_item *, void *);
 static void	conf_items(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_item *, void *);
+static void	conf_bool(struct conf_ctx *, const config_setting_t *,
+		    const char *, int *);
 static void	conf_database(struct conf_ctx *, config_t *, struct conf *);
 static void	conf_mailboxes(struct conf_ctx *, config_t *, struct conf *);
 static void	conf_mailbox_check(struct conf_ctx *, const config_setting_t *,
 		    struct conf *, struct conf_mailbox *);
 static void	conf_url_check(struct conf_ctx *, const config_setting_t *,
 		    const char *);
-static char	*conf_read_secret(const char *, char **);
+static char	*conf_read_secret(struct conf_ctx *, const char *, char **);
+static int	 conf_word(struct conf_ctx *, const config_setting_t *,
+		    const char *, const char **, int);
+static void	 conf_mailbox_words(struct conf_ctx *, const config_setting_t *,
+		    struct conf_mailbox *);
+static void	 conf_mailbox_secret(struct conf_ctx *,
+		    const config_setting_t *, struct conf_mailbox *);
+static char	*conf_first_line(FILE *, size_t);
 static void	conf_mode_check(struct conf_ctx *, const char *);
 
 static void
@@ -103,9 +139,18 @@ conf_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof *c);
 	c->auto_migrate = 1;
+	c->store_raw = 1;
 	c->limits.max_message_size = 64ULL << 20;
-	c->limits.max_payload_size = 128ULL << 20;
-	c->limits.max_records = 1000000;
+	c->limits.max_payload_size = 1ULL << 30;
+	c->limits.max_ratio = 200;
+	c->limits.max_zip_members = 64;
+	c->limits.max_containers = 4;
+	c->limits.max_mime_parts = 1000;
+	c->limits.max_mime_depth = 32;
+	c->limits.max_header_line = 1ULL << 20;
+	c->limits.max_records = 10000000;
+	c->limits.max_results = 100;
+	c->limits.max_text = 64ULL << 10;
 	c->limits.timeout = 60;
 }
 
@@ -226,10 +271,6 @@ conf_item_read(struct conf_ctx *cx, const config_setting_t *s,
 		}
 		if (it->type == CT_INT)
 			*(int *)((char *)base + it->off) = (int)v;
-		else if (it->off == LIM_OFF(max_records))
-			*(uint32_t *)((char *)base + it->off) = (uint32_t)v;
-		else if (it->off == LIM_OFF(timeout))
-			*(long *)((char *)base + it->off) = (long)v;
 		else
 			*(uint64_t *)((char *)base + it->off) = (uint64_t)v;
 		return (0);
@@ -245,6 +286,21 @@ conf_items(struct conf_ctx *cx, const config_setting_t *s,
 
 	for (i = 0; items[i].name != NULL; i++)
 		conf_item_read(cx, s, &items[i], base);
+}
+
+/* A boolean member of group s, when present. */
+static void
+conf_bool(struct conf_ctx *cx, const config_setting_t *s, const char *name,
+    int *out)
+{
+	const config_setting_t	*m;
+
+	if ((m = config_setting_get_member(s, name)) == NULL)
+		return;
+	if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+		conf_error(cx, m, "\"%s\" must be true or false", name);
+	else
+		*out = config_setting_get_bool(m);
 }
 
 static void
@@ -268,13 +324,8 @@ conf_database(struct conf_ctx *cx, config_t *cfg, struct conf *c)
 		    "database: \"conninfo\" must be a string");
 	else
 		c->conninfo = xstrdup(s);
-	if ((m = config_setting_get_member(db, "auto_migrate")) != NULL) {
-		if (config_setting_type(m) != CONFIG_TYPE_BOOL)
-			conf_error(cx, m, "\"auto_migrate\" must be true or "
-			    "false");
-		else
-			c->auto_migrate = config_setting_get_bool(m);
-	}
+	conf_bool(cx, db, "auto_migrate", &c->auto_migrate);
+	conf_bool(cx, db, "store_raw", &c->store_raw);
 }
 
 static void
@@ -316,7 +367,6 @@ conf_mailbox_check(struct conf_ctx *cx, const config_setting_t *e,
 {
 	const config_setting_t	*m;
 	const char		*after = "seen";
-	char			*cause;
 	size_t			 i;
 
 	if (mb->name == NULL || *mb->name == '\0') {
@@ -340,20 +390,8 @@ conf_mailbox_check(struct conf_ctx *cx, const config_setting_t *e,
 	if (mb->username == NULL)
 		conf_error(cx, e, "mailbox \"%s\": missing \"username\"",
 		    mb->name);
-	if (mb->password != NULL && mb->password_file != NULL)
-		conf_error(cx, e, "mailbox \"%s\": set \"password\" or "
-		    "\"password_file\", not both", mb->name);
-	else if (mb->password_file != NULL) {
-		if ((mb->password = conf_read_secret(mb->password_file,
-		    &cause)) == NULL) {
-			conf_error(cx, config_setting_get_member(e,
-			    "password_file"), "mailbox \"%s\": %s", mb->name,
-			    cause);
-			free(cause);
-		}
-	} else if (mb->password == NULL)
-		conf_error(cx, e, "mailbox \"%s\": missing \"password\" or "
-		    "\"password_file\"", mb->name);
+	conf_mailbox_words(cx, e, mb);
+	conf_mailbox_secret(cx, e, mb);
 	if ((m = config_setting_get_member(e, "after")) != NULL &&
 	    config_setting_type(m) == CONFIG_TYPE_STRING)
 		after = config_setting_get_string(m);
@@ -399,14 +437,145 @@ conf_url_check(struct conf_ctx *cx, const config_setting_t *s,
 		    "\"username\" and \"password_file\"");
 }
 
-/* First line of a secret file, line ending dropped.  NULL with *cause. */
-static char *
-conf_read_secret(const char *path, char **cause)
+/* The value of a word setting of e, or -1 (an error) when not listed. */
+static int
+conf_word(struct conf_ctx *cx, const config_setting_t *e, const char *name,
+    const char **words, int dflt)
 {
-	FILE	*f;
-	char	 line[MAX_SECRET + 2];
-	size_t	 n;
+	const config_setting_t	*m;
+	const char		*v;
+	struct buf		 b;
+	int			 i;
 
+	if ((m = config_setting_get_member(e, name)) == NULL)
+		return (dflt);
+	if ((v = config_setting_get_string(m)) != NULL)
+		for (i = 0; words[i] != NULL; i++)
+			if (*words[i] != '\0' && strcmp(v, words[i]) == 0)
+				return (i);
+	buf_init(&b, 256);
+	for (i = 0; words[i] != NULL; i++) {
+		if (*words[i] == '\0')
+			continue;
+		if (b.len != 0)
+			buf_add(&b, words[i + 1] == NULL ? " or " : ", ",
+			    words[i + 1] == NULL ? 4 : 2);
+		buf_add(&b, "\"", 1);
+		buf_add(&b, words[i], strlen(words[i]));
+		buf_add(&b, "\"", 1);
+	}
+	conf_error(cx, m, "\"%s\" must be %s", name, b.data);
+	buf_free(&b);
+	return (-1);
+}
+
+/* tls, auth, search and since. */
+static void
+conf_mailbox_words(struct conf_ctx *cx, const config_setting_t *e,
+    struct conf_mailbox *mb)
+{
+	const config_setting_t	*m;
+	const char		*v;
+	char			*end;
+	long			 days;
+	int			 w;
+
+	if ((w = conf_word(cx, e, "tls", tls_words, 0)) >= 0)
+		mb->tls = (enum conf_tls)w;
+	if (mb->tls == CONF_TLS_NONE)
+		conf_warn(cx, config_setting_get_member(e, "tls"),
+		    "mailbox \"%s\": tls = \"none\" sends the password in "
+		    "clear text", mb->name);
+	if ((w = conf_word(cx, e, "auth", auth_words, 0)) >= 0)
+		mb->auth = (enum conf_auth)w;
+	if ((w = conf_word(cx, e, "search", search_words, 0)) >= 0)
+		mb->search_all = (w == 1);
+	if ((m = config_setting_get_member(e, "since")) == NULL)
+		return;
+	v = config_setting_get_string(m);
+	days = v != NULL ? strtol(v, &end, 10) : 0;
+	if (v == NULL || end == v || strcmp(end, "d") != 0 || days < 1 ||
+	    days > 36500)
+		conf_error(cx, m, "\"since\" must be a number of days such "
+		    "as \"30d\"");
+	else
+		mb->since_days = (int)days;
+}
+
+/*
+ * Exactly one source of credentials: password, password_file or
+ * password_env, or for OAuth 2.0 oauth2_token_file or
+ * oauth2_token_command.
+ */
+static void
+conf_mailbox_secret(struct conf_ctx *cx, const config_setting_t *e,
+    struct conf_mailbox *mb)
+{
+	const char	*v;
+	char		*cause;
+	int		 npw, ntok;
+
+	npw = (mb->password != NULL) + (mb->password_file != NULL) +
+	    (mb->password_env != NULL);
+	ntok = (mb->oauth2_token_file != NULL) +
+	    (mb->oauth2_token_command != NULL);
+	if (mb->auth == CONF_AUTH_XOAUTH2 ||
+	    mb->auth == CONF_AUTH_OAUTHBEARER) {
+		if (ntok != 1)
+			conf_error(cx, e, "mailbox \"%s\": auth = \"%s\" needs "
+			    "one of \"oauth2_token_file\" or "
+			    "\"oauth2_token_command\"", mb->name,
+			    auth_words[mb->auth]);
+		if (npw != 0)
+			conf_warn(cx, e, "mailbox \"%s\": the password is not "
+			    "used with auth = \"%s\"", mb->name,
+			    auth_words[mb->auth]);
+		return;
+	}
+	if (ntok != 0 && mb->auth != CONF_AUTH_ANY)
+		conf_error(cx, e, "mailbox \"%s\": an OAuth 2.0 token needs "
+		    "auth = \"xoauth2\" or \"oauthbearer\"", mb->name);
+	if (npw > 1)
+		conf_error(cx, e, "mailbox \"%s\": set \"password\" or "
+		    "\"password_file\", not both", mb->name);
+	else if (npw == 0 && ntok == 0)
+		conf_error(cx, e, "mailbox \"%s\": missing \"password\" or "
+		    "\"password_file\"", mb->name);
+	else if (mb->password_file != NULL) {
+		if ((mb->password = conf_read_secret(cx, mb->password_file,
+		    &cause)) == NULL) {
+			conf_error(cx, config_setting_get_member(e,
+			    "password_file"), "mailbox \"%s\": %s", mb->name,
+			    cause);
+			free(cause);
+		}
+	} else if (mb->password_env != NULL) {
+		if ((v = getenv(mb->password_env)) == NULL || *v == '\0')
+			conf_error(cx, config_setting_get_member(e,
+			    "password_env"), "mailbox \"%s\": environment "
+			    "variable \"%s\" is not set", mb->name,
+			    mb->password_env);
+		else
+			mb->password = xstrdup(v);
+	}
+}
+
+/*
+ * First line of a secret file, line ending dropped.  NULL with *cause.
+ * Warns when others or the group may read it.
+ */
+static char *
+conf_read_secret(struct conf_ctx *cx, const char *path, char **cause)
+{
+	FILE		*f;
+	struct stat	 st;
+	char		 line[MAX_SECRET + 2];
+	size_t		 n;
+
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
+	    cx != NULL)
+		conf_warn(cx, NULL, "password file \"%s\" is readable by "
+		    "group or others (chmod 600)", path);
 	if ((f = fopen(path, "r")) == NULL) {
 		xasprintf(cause, "cannot read password file \"%s\": %s", path,
 		    strerror(errno));
@@ -510,6 +679,9 @@ conf_free(struct conf *c)
 			explicit_bzero(mb->password, strlen(mb->password));
 		free(mb->password);
 		free(mb->password_file);
+		free(mb->password_env);
+		free(mb->oauth2_token_file);
+		free(mb->oauth2_token_command);
 		free(mb->tls_ca_file);
 		free(mb->archive_folder);
 		free(mb->invalid_folder);
@@ -557,4 +729,66 @@ conf_find_mailbox(const struct conf *c, const char *name)
 		if (strcmp(c->mailboxes[i].name, name) == 0)
 			return (&c->mailboxes[i]);
 	return (NULL);
+}
+
+/* Read at most max bytes of f's first line into a new string. */
+static char *
+conf_first_line(FILE *f, size_t max)
+{
+	struct buf	 b;
+	int		 ch;
+
+	buf_init(&b, max);
+	while ((ch = fgetc(f)) != EOF && ch != '\n' && ch != '\r')
+		if (buf_add(&b, &(char){ (char)ch }, 1) != 0) {
+			explicit_bzero(b.data, b.len);
+			buf_free(&b);
+			return (NULL);
+		}
+	return (buf_steal(&b, NULL));
+}
+
+char *
+conf_oauth2_token(const struct conf_mailbox *mb, char **cause)
+{
+	FILE	*f;
+	char	*tok;
+	int	 st;
+
+	*cause = NULL;
+	if (mb->oauth2_token_file != NULL) {
+		if ((f = fopen(mb->oauth2_token_file, "r")) == NULL) {
+			xasprintf(cause, "cannot read oauth2_token_file "
+			    "\"%s\": %s", mb->oauth2_token_file,
+			    strerror(errno));
+			return (NULL);
+		}
+		tok = conf_first_line(f, 65536);
+		fclose(f);
+	} else if (mb->oauth2_token_command != NULL) {
+		fflush(NULL);
+		if ((f = popen(mb->oauth2_token_command, "r")) == NULL) {
+			xasprintf(cause, "cannot run oauth2_token_command: %s",
+			    strerror(errno));
+			return (NULL);
+		}
+		tok = conf_first_line(f, 65536);
+		while (fgetc(f) != EOF)
+			;
+		if ((st = pclose(f)) != 0) {
+			if (tok != NULL)
+				explicit_bzero(tok, strlen(tok));
+			free(tok);
+			xasprintf(cause, "oauth2_token_command failed (status "
+			    "%d)", st);
+			return (NULL);
+		}
+	} else
+		return (NULL);
+	if (tok == NULL || *tok == '\0') {
+		free(tok);
+		xasprintf(cause, "no OAuth 2.0 token (empty or over 64 KiB)");
+		return (NULL);
+	}
+	return (tok);
 }

@@ -18,31 +18,65 @@ enum conf_after {
 	CONF_AFTER_DELETE
 };
 
+enum conf_tls {
+	CONF_TLS_DEFAULT = 0,		/* from the URL scheme */
+	CONF_TLS_IMPLICIT,
+	CONF_TLS_STARTTLS,
+	CONF_TLS_NONE
+};
+
+enum conf_auth {
+	CONF_AUTH_ANY = 0,		/* the best the server offers */
+	CONF_AUTH_PLAIN,
+	CONF_AUTH_LOGIN,
+	CONF_AUTH_XOAUTH2,
+	CONF_AUTH_OAUTHBEARER
+};
+
 struct conf_mailbox {
 	char		*name;
 	char		*url;
 	char		*username;
-	char		*password;	/* from password or password_file */
+	char		*password;	/* from password, password_file or
+					   password_env */
 	char		*password_file;
+	char		*password_env;
+	char		*oauth2_token_file;	/* re-read before each poll */
+	char		*oauth2_token_command;	/* run for a token */
 	char		*tls_ca_file;	/* NULL: system store */
+	enum conf_tls	 tls;
+	enum conf_auth	 auth;
 	int		 interval;	/* seconds */
 	enum conf_after	 after;
 	char		*archive_folder;
 	char		*invalid_folder;
+	int		 search_all;	/* search = "all" (default "unseen") */
+	int		 since_days;	/* since = "30d"; 0: none */
+	int		 batch_size;	/* messages per poll; 0: unlimited */
 	int		 line;		/* where it was defined */
 };
 
+/* The limits group; defaults in conf_defaults, documented in the man page. */
 struct conf_limits {
 	uint64_t	 max_message_size;	/* bytes; 64 MiB */
-	uint64_t	 max_payload_size;	/* decompressed; 128 MiB */
-	uint32_t	 max_records;		/* per report; 1,000,000 */
-	long		 timeout;		/* network seconds; 60 */
+	uint64_t	 max_payload_size;	/* decompressed; 1 GiB */
+	uint64_t	 max_ratio;		/* past 8 MiB; 200 */
+	uint64_t	 max_zip_members;	/* 64 */
+	uint64_t	 max_containers;	/* nested; 4 */
+	uint64_t	 max_mime_parts;	/* 1000 */
+	uint64_t	 max_mime_depth;	/* 32 */
+	uint64_t	 max_header_line;	/* bytes; 1 MiB */
+	uint64_t	 max_records;		/* per report; 10,000,000 */
+	uint64_t	 max_results;		/* DKIM/SPF per record; 100 */
+	uint64_t	 max_text;		/* bytes per XML element; 64 KiB */
+	uint64_t	 timeout;		/* network seconds; 60 */
 };
 
 struct conf {
 	char			*file;
 	char			*conninfo;
 	int			 auto_migrate;	/* default 1 */
+	int			 store_raw;	/* keep payloads; default 1 */
 	int			 log_syslog;	/* log = "syslog" */
 	struct conf_limits	 limits;
 	struct conf_mailbox	*mailboxes;
@@ -67,5 +101,12 @@ void		 conf_msgs_free(struct conf_msgs *);
 const char	*conf_after_name(enum conf_after);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *,
 		    const char *);
+/*
+ * The OAuth 2.0 bearer token for a mailbox: the first line of
+ * oauth2_token_file, or of what oauth2_token_command prints.  NULL with
+ * *cause when neither works; NULL without a cause when none is configured.
+ * The caller frees it (explicit_bzero first).
+ */
+char		*conf_oauth2_token(const struct conf_mailbox *, char **);
 
 #endif

@@ -38,6 +38,8 @@ usage(void)
 	    "  ingest PATH...      read report files or mail from disk\n"
 	    "  check-config        check the configuration file\n"
 	    "  migrate             create or upgrade the database schema\n"
+	    "  reparse --all | --since YYYY-MM-DD | REPORT_ID...\n"
+	    "                      re-derive reports from the stored payloads\n"
 	    "default configuration: %s\n", SYSCONFFILE);
 	exit(EXIT_USAGE);
 }
@@ -125,7 +127,8 @@ main(int argc, char **argv)
 		return (check_config(env.conf_file));
 	}
 	if (strcmp(cmd, "poll") != 0 && strcmp(cmd, "run") != 0 &&
-	    strcmp(cmd, "ingest") != 0 && strcmp(cmd, "migrate") != 0) {
+	    strcmp(cmd, "ingest") != 0 && strcmp(cmd, "migrate") != 0 &&
+	    strcmp(cmd, "reparse") != 0) {
 		log_warnx("unknown command \"%s\"", cmd);
 		usage();
 	}
@@ -140,6 +143,8 @@ main(int argc, char **argv)
 		rc = cmd_run(&env, argc, argv);
 	else if (strcmp(cmd, "ingest") == 0)
 		rc = cmd_ingest(&env, argc, argv);
+	else if (strcmp(cmd, "reparse") == 0)
+		rc = cmd_reparse(&env, argc, argv);
 	else
 		rc = cmd_migrate(&env, argc, argv);
 	conf_free(env.conf);

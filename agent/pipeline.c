@@ -44,10 +44,15 @@ static int	pipe_record_failed(struct pipe_msg *, struct mime_payload *,
 		    const char *, char **);
 static void	pipe_file_info(const struct mime_payload *,
 		    struct sink_file_info *);
-static void	pipe_drain(struct mime_stream *);
+struct pipe_tee;
+static void	pipe_drain(struct pipe_tee *);
+static ssize_t	pipe_tee_read(void *, char *, size_t, char **);
+static int	pipe_file_end(struct pipe_tee *, const char *, char **);
 static void	pipe_note(struct pipe_msg *, const char *, const char *);
 static void	pipe_bad_part(const struct mime_payload *, const char *,
 		    void *);
+static void	pipe_mime_limits(const struct conf_limits *,
+		    struct mime_limits *);
 static int	pipe_cb_head(const struct report_head *, void *, char **);
 static int	pipe_cb_records(const struct report_record *, size_t, void *,
 		    char **);
@@ -67,6 +72,31 @@ void
 pipeline_shutdown(void)
 {
 	mime_shutdown();
+}
+
+/* The configured limits, in each module's terms. */
+static void
+pipe_mime_limits(const struct conf_limits *cl, struct mime_limits *ml)
+{
+	mime_limits_default(ml);
+	ml->max_payload = cl->max_payload_size;
+	ml->max_ratio = (unsigned)cl->max_ratio;
+	ml->max_zip_entries = (unsigned)cl->max_zip_members;
+	ml->max_depth = (unsigned)cl->max_containers;
+	ml->max_mime_depth = (unsigned)cl->max_mime_depth;
+	ml->max_parts = (unsigned)cl->max_mime_parts;
+	ml->max_header_line = (size_t)cl->max_header_line;
+	if (ml->max_decoded > cl->max_message_size)
+		ml->max_decoded = (size_t)cl->max_message_size;
+}
+
+void
+pipeline_report_limits(const struct conf_limits *cl, struct report_limits *rl)
+{
+	report_limits_default(rl);
+	rl->max_records = (uint32_t)cl->max_records;
+	rl->max_results = (uint32_t)cl->max_results;
+	rl->max_text = (size_t)cl->max_text;
 }
 
 static int
@@ -120,14 +150,40 @@ pipe_file_info(const struct mime_payload *p, struct sink_file_info *fi)
 	fi->encoded_bytes = p->encoded_bytes;
 }
 
-/* Read the rest of a payload so its size and SHA-256 are complete. */
+/*
+ * A payload stream that also feeds what it reads to the sink's raw store
+ * (kept gzip'd for reparse), so the payload is read once.
+ */
+struct pipe_tee {
+	struct pipe_msg		*pm;
+	struct mime_stream	*stream;
+	char			*dbcause;	/* the raw store failed */
+};
+
+static ssize_t
+pipe_tee_read(void *arg, char *buf, size_t len, char **cause)
+{
+	struct pipe_tee	*t = arg;
+	ssize_t		 n;
+
+	n = mime_stream_read(t->stream, buf, len, cause);
+	if (n > 0 && t->dbcause == NULL &&
+	    sink_raw_append(t->pm->sink, buf, (size_t)n, &t->dbcause) != 0) {
+		*cause = xstrdup(t->dbcause);
+		return (-1);
+	}
+	return (n);
+}
+
+/* Read the rest of a payload so its size, SHA-256 and raw copy are
+   complete. */
 static void
-pipe_drain(struct mime_stream *s)
+pipe_drain(struct pipe_tee *t)
 {
 	char	 buf[65536];
 	char	*cause = NULL;
 
-	while (mime_stream_read(s, buf, sizeof buf, &cause) > 0)
+	while (pipe_tee_read(t, buf, sizeof buf, &cause) > 0)
 		;
 	free(cause);
 }
@@ -142,60 +198,77 @@ pipe_payload(struct mime_payload *p, void *arg, char **cause)
 	return (pipe_other(pm, p, cause));
 }
 
+/* Close a payload's report_file row: size, SHA-256, error (or NULL). */
+static int
+pipe_file_end(struct pipe_tee *t, const char *error, char **cause)
+{
+	uint64_t	bytes;
+	unsigned char	sha[32];
+
+	if (t->dbcause != NULL) {
+		*cause = t->dbcause;
+		t->dbcause = NULL;
+		return (-1);
+	}
+	mime_stream_stats(t->stream, &bytes, sha);
+	return (sink_file_end(t->pm->sink, bytes, sha, error, cause));
+}
+
 /*
  * SMTP TLS reports and failure reports are recognised and their provenance
- * kept; parsing them is a later step, so the message counts as ignored.
+ * and raw copy kept; parsing them is a later step, so the message counts as
+ * ignored.
  */
 static int
 pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 {
 	struct sink_file_info	 fi;
-	uint64_t		 bytes;
-	unsigned char		 sha[32];
+	struct pipe_tee		 t = { pm, p->stream, NULL };
 	char			*why;
+	int			 rc;
 
 	pipe_file_info(p, &fi);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
 	    sink_file_begin(pm->sink, &fi, cause) != 0)
 		return (-1);
-	pipe_drain(p->stream);
-	mime_stream_stats(p->stream, &bytes, sha);
+	pipe_drain(&t);
 	xasprintf(&why, "%s payload (%s) is not stored yet",
 	    p->kind == MIME_KIND_JSON ? "SMTP TLS report" : "failure report",
 	    mime_kind_name(p->kind));
-	if (sink_file_end(pm->sink, bytes, sha, why, cause) != 0) {
-		free(why);
-		return (-1);
+	if ((rc = pipe_file_end(&t, why, cause)) == 0) {
+		pipe_note(pm, p->mime_path, why);
+		pm->ignored++;
 	}
-	pipe_note(pm, p->mime_path, why);
 	free(why);
-	pm->ignored++;
-	return (0);
+	return (rc);
 }
 
 /*
  * Parse one XML payload: strictly first, then (when the error is one a
  * tolerant reading can help) as windows-1252, then with libxml2 recovery.
- * Each attempt runs inside its own savepoint.
+ * Each attempt runs inside its own savepoint.  A report the database
+ * refuses (a data error, not a lost connection) is recorded as a failed
+ * payload; the message goes on.
  */
 static int
 pipe_xml(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 {
 	struct sink_file_info	 fi;
 	struct report_limits	 rl;
+	struct pipe_tee		 t = { pm, p->stream, NULL };
 	enum report_status	 st;
-	uint64_t		 bytes;
-	unsigned char		 sha[32];
-	char			*pcause = NULL, *rcause = NULL;
-	int			 retry, mode;
+	char			*pcause = NULL, *why;
+	int			 retry, mode, rc;
 
 	pipe_file_info(p, &fi);
-	report_limits_default(&rl);
-	rl.max_records = pm->limits->max_records;
+	pipeline_report_limits(pm->limits, &rl);
 	for (mode = REPORT_STRICT; mode <= REPORT_RECOVER; mode++) {
-		if (mode != REPORT_STRICT &&
-		    mime_stream_rewind(p->stream, &rcause) != 0)
-			break;
+		if (mode != REPORT_STRICT) {
+			free(pcause);
+			pcause = NULL;
+			if (mime_stream_rewind(p->stream, &pcause) != 0)
+				break;
+		}
 		if (sink_payload_savepoint(pm->sink, cause) != 0 ||
 		    sink_file_begin(pm->sink, &fi, cause) != 0) {
 			free(pcause);
@@ -205,73 +278,70 @@ pipe_xml(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 		free(pcause);
 		pcause = NULL;
 		retry = 0;
-		st = report_parse_xml(mime_stream_read, p->stream, &rl,
-		    &pipe_callbacks, pm, &retry, &pcause);
-		if (st == REPORT_ABORTED) {
+		st = report_parse_xml(pipe_tee_read, &t, &rl, &pipe_callbacks,
+		    pm, &retry, &pcause);
+		if (t.dbcause != NULL) {
+			free(pcause);
+			*cause = t.dbcause;
+			return (-1);
+		}
+		if (st == REPORT_ABORTED &&
+		    sink_last_error(pm->sink) != SINK_ERR_DATA) {
 			*cause = pcause;
 			return (-1);
 		}
-		if (st == REPORT_INVALID) {
+		if (st == REPORT_ABORTED || st == REPORT_INVALID) {
 			if (sink_payload_rollback(pm->sink, cause) != 0) {
 				free(pcause);
 				return (-1);
+			}
+			if (st == REPORT_ABORTED) {
+				xasprintf(&why, "the database refused the "
+				    "report: %s", pcause);
+				free(pcause);
+				pcause = why;
+				break;
 			}
 			if (retry)
 				continue;
 			break;
 		}
-		pipe_drain(p->stream);
-		mime_stream_stats(p->stream, &bytes, sha);
-		if (st == REPORT_NOT_DMARC) {
-			if (sink_file_end(pm->sink, bytes, sha, pcause,
-			    cause) != 0) {
-				free(pcause);
-				return (-1);
-			}
+		pipe_drain(&t);
+		rc = pipe_file_end(&t, st == REPORT_NOT_DMARC ? pcause : NULL,
+		    cause);
+		if (rc == 0 && st == REPORT_NOT_DMARC) {
 			pipe_note(pm, p->mime_path, pcause);
 			pm->ignored++;
-		} else {
-			if (sink_file_end(pm->sink, bytes, sha, NULL,
-			    cause) != 0) {
-				free(pcause);
-				return (-1);
-			}
-			if (st == REPORT_DUPLICATE)
-				pm->duplicate++;
-			else
-				pm->stored++;
-		}
+		} else if (rc == 0 && st == REPORT_DUPLICATE)
+			pm->duplicate++;
+		else if (rc == 0)
+			pm->stored++;
 		free(pcause);
-		return (0);
+		return (rc);
 	}
-	if (rcause != NULL) {
-		free(pcause);
-		pcause = rcause;
-	}
-	mode = pipe_record_failed(pm, p, pcause != NULL ? pcause :
+	rc = pipe_record_failed(pm, p, pcause != NULL ? pcause :
 	    "unreadable XML", cause);
 	free(pcause);
-	return (mode);
+	return (rc);
 }
 
-/* Keep a row for a payload that could not be read. */
+/* Keep a row (and the raw bytes) for a payload that could not be read. */
 static int
 pipe_record_failed(struct pipe_msg *pm, struct mime_payload *p,
     const char *why, char **cause)
 {
 	struct sink_file_info	 fi;
-	uint64_t		 bytes;
-	unsigned char		 sha[32];
+	struct pipe_tee		 t = { pm, p->stream, NULL };
 	char			*rc = NULL;
 
 	pipe_file_info(p, &fi);
-	if (mime_stream_rewind(p->stream, &rc) == 0)
-		pipe_drain(p->stream);
-	free(rc);
-	mime_stream_stats(p->stream, &bytes, sha);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
-	    sink_file_begin(pm->sink, &fi, cause) != 0 ||
-	    sink_file_end(pm->sink, bytes, sha, why, cause) != 0)
+	    sink_file_begin(pm->sink, &fi, cause) != 0)
+		return (-1);
+	if (mime_stream_rewind(p->stream, &rc) == 0)
+		pipe_drain(&t);
+	free(rc);
+	if (pipe_file_end(&t, why, cause) != 0)
 		return (-1);
 	pipe_note(pm, p->mime_path, why);
 	pm->invalid++;
@@ -330,14 +400,24 @@ pipeline_message(struct sink *sink, const struct conf_limits *limits,
 	info->message_id = info->from = info->subject = NULL;
 	info->auth_results = NULL;
 	mime_info_free(&mi);
-	if (rc != 0)
+	if (rc != 0 && sink_last_error(sink) == SINK_ERR_DATA) {
+		/* Header text the database refuses: keep the message
+		   without it rather than retrying it for ever. */
+		xasprintf(&pm.detail, "message headers not stored: %s",
+		    *cause);
+		free(*cause);
+		*cause = NULL;
+		rc = sink_msg_begin(sink, info, &prior, cause);
+	}
+	if (rc != 0) {
+		free(pm.detail);
 		return (-1);
+	}
 	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
 		sink_msg_rollback(sink);
 		return (PIPE_ALREADY);
 	}
-	mime_limits_default(&ml);
-	ml.max_payload = limits->max_payload_size;
+	pipe_mime_limits(limits, &ml);
 	ms = mime_scan_all(buf, len, &ml, NULL, pipe_payload, pipe_bad_part,
 	    &pm, &mcause);
 	if (ms == MIME_ABORTED || pm.dbcause != NULL) {
@@ -426,15 +506,13 @@ pipeline_too_large(struct sink *sink, struct sink_msg_info *info,
 	return (PIPE_TOO_LARGE);
 }
 
-const char *
-pipeline_counts_line(const struct pipeline_counts *c)
+void
+pipeline_counts_format(const struct pipeline_counts *c, char *line,
+    size_t size)
 {
-	static char	line[160];
-
-	snprintf(line, sizeof line, "%u fetched, %u stored, %u duplicate, "
+	snprintf(line, size, "%u fetched, %u stored, %u duplicate, "
 	    "%u invalid", c->fetched, c->stored, c->duplicate, c->invalid);
 	if (c->ignored != 0)
-		snprintf(line + strlen(line), sizeof line - strlen(line),
+		snprintf(line + strlen(line), size - strlen(line),
 		    ", %u ignored", c->ignored);
-	return (line);
 }

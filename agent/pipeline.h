@@ -34,7 +34,12 @@ enum pipeline_outcome {
 	PIPE_ALREADY		/* content already in the ledger (files) */
 };
 
+struct report_limits;
+
 void	pipeline_init(void);
+/* The report parser's limits from the configuration. */
+void	pipeline_report_limits(const struct conf_limits *,
+	    struct report_limits *);
 void	pipeline_shutdown(void);
 
 /*
@@ -52,7 +57,7 @@ int	pipeline_message(struct sink *, const struct conf_limits *,
 int	pipeline_too_large(struct sink *, struct sink_msg_info *,
 	    uint64_t size, uint64_t cap, struct pipeline_counts *, char **);
 
-/* "N fetched, N stored, N duplicate, N invalid[, N ignored]" (static). */
-const char *pipeline_counts_line(const struct pipeline_counts *);
+/* "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf. */
+void	pipeline_counts_format(const struct pipeline_counts *, char *, size_t);
 
 #endif

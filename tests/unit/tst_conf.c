@@ -14,6 +14,10 @@
 #include "agent/conf.h"
 #include "tests/unit/tst.h"
 
+/* A valid mailbox, open for one more setting. */
+#define MB "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; " \
+	"url = \"imaps://h/INBOX\"; username = \"u\"; password = \"p\"; "
+
 struct row {
 	const char	*text;
 	size_t		 nerrors;
@@ -48,6 +52,25 @@ static const struct row rows[] = {
 	    "\"timeout\" must be between 1 and 3600" },
 	{ "database = { conninfo = \"d\"; };\nlog = \"file\";", 1,
 	    "\"log\" must be \"stderr\" or \"syslog\"" },
+	{ MB "search = \"recent\"; } );", 1,
+	    ":2: \"search\" must be \"unseen\" or \"all\"" },
+	{ MB "tls = \"maybe\"; } );", 1,
+	    "\"tls\" must be \"implicit\", \"starttls\" or \"none\"" },
+	{ MB "since = \"30x\"; } );", 1,
+	    "\"since\" must be a number of days such as \"30d\"" },
+	{ MB "auth = \"xoauth2\"; } );", 1,
+	    "auth = \"xoauth2\" needs one of \"oauth2_token_file\"" },
+	{ MB "auth = \"kerberos\"; } );", 1,
+	    "\"auth\" must be \"plain\", \"login\", \"xoauth2\" or "
+	    "\"oauthbearer\"" },
+	{ MB "batch_size = 0; } );", 1,
+	    "\"batch_size\" must be between 1 and 10000000" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"imaps://h/\"; username = \"u\"; "
+	    "password_env = \"TST_CONF_UNSET_VAR\"; } );", 1,
+	    "environment variable \"TST_CONF_UNSET_VAR\" is not set" },
+	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
+	    "tls = \"starttls\"; auth = \"login\"; } );", 0, NULL },
 };
 
 static char *
@@ -102,6 +125,59 @@ test_rows(void)
 	}
 }
 
+/* password_env, tls = "none" (a warning) and the OAuth 2.0 token sources. */
+static void
+test_tokens(void)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*tokfile, *path, *text, *tok, *cause;
+
+	setenv("TST_CONF_PW", "from-env", 1);
+	tokfile = write_tmp("ya29.token-one\nignored\n");
+	xasprintf(&text, "database = { conninfo = \"d\"; };\n"
+	    "mailboxes = (\n"
+	    " { name = \"e\"; url = \"imap://h/\"; username = \"u\";"
+	    " password_env = \"TST_CONF_PW\"; tls = \"none\"; },\n"
+	    " { name = \"f\"; url = \"imaps://h/\"; username = \"u\";"
+	    " auth = \"xoauth2\"; oauth2_token_file = \"%s\"; },\n"
+	    " { name = \"g\"; url = \"imaps://h/\"; username = \"u\";"
+	    " auth = \"oauthbearer\";"
+	    " oauth2_token_command = \"echo ya29.token-two; echo x\"; },\n"
+	    " { name = \"h\"; url = \"imaps://h/\"; username = \"u\";"
+	    " auth = \"oauthbearer\"; oauth2_token_command = \"exit 3\"; } );",
+	    tokfile);
+	path = write_tmp(text);
+	c = conf_load(path, &m);
+	CHECK(c != NULL);
+	CHECK(m.nwarnings >= 1 && strstr(m.warnings[0], ":3: mailbox \"e\": "
+	    "tls = \"none\" sends the password in clear text") != NULL);
+	if (c != NULL) {
+		CHECK_STR(c->mailboxes[0].password, "from-env");
+		CHECK_INT(c->mailboxes[0].tls, CONF_TLS_NONE);
+		CHECK_INT(c->mailboxes[1].auth, CONF_AUTH_XOAUTH2);
+		tok = conf_oauth2_token(&c->mailboxes[1], &cause);
+		CHECK_STR(tok, "ya29.token-one");
+		free(tok);
+		tok = conf_oauth2_token(&c->mailboxes[2], &cause);
+		CHECK_STR(tok, "ya29.token-two");
+		free(tok);
+		tok = conf_oauth2_token(&c->mailboxes[3], &cause);
+		CHECK(tok == NULL && cause != NULL &&
+		    strstr(cause, "oauth2_token_command failed") != NULL);
+		free(cause);
+		tok = conf_oauth2_token(&c->mailboxes[0], &cause);
+		CHECK(tok == NULL && cause == NULL);
+	}
+	conf_free(c);
+	conf_msgs_free(&m);
+	unlink(path);
+	unlink(tokfile);
+	free(path);
+	free(tokfile);
+	free(text);
+}
+
 static void
 test_values(void)
 {
@@ -141,6 +217,7 @@ test_values(void)
 	free(path);
 	free(secret);
 	free(text);
+	test_tokens();
 }
 
 int

@@ -1,0 +1,256 @@
+/*
+ * sched.c: the `run` command's scheduler.
+ *
+ * One worker thread per mailbox, each with its own IMAP and PostgreSQL
+ * connections, so a slow or failing mailbox never delays the others.  A
+ * worker polls, then sleeps until its next due time: the mailbox's
+ * interval plus a little jitter, or after a failure an exponential backoff
+ * (30 s doubling up to an hour; a refused login waits at least 15
+ * minutes).
+ *
+ * Signals are blocked in every thread and taken by the main thread with
+ * sigwait, so no handler runs inside library code:
+ *   SIGTERM, SIGINT  finish the message in hand, then exit 0;
+ *   SIGHUP           re-read the configuration; apply it only when it is
+ *                    valid, otherwise keep running on the old one and log
+ *                    every error;
+ *   SIGUSR1          log one status line per mailbox.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "agent/cmd.h"
+#include "agent/conf.h"
+#include "agent/pipeline.h"
+#include "sink/sink.h"
+
+#define BACKOFF_FIRST	30
+#define BACKOFF_MAX	3600
+#define BACKOFF_AUTH	900
+
+struct worker {
+	const struct conf		*conf;
+	const struct conf_mailbox	*mb;
+	pthread_t			 thread;
+	unsigned			 seed;
+	/* Under sched_lock: */
+	time_t				 next_due;
+	int				 backoff;
+	int				 busy;
+	unsigned			 polls, failures_in_row;
+	time_t				 last_ok;
+	struct poll_result		 last;
+};
+
+static pthread_mutex_t	sched_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	sched_cond = PTHREAD_COND_INITIALIZER;
+static int		sched_stop;
+
+static void	*worker_main(void *);
+static void	 worker_done(struct worker *, const struct poll_result *);
+static int	 workers_start(struct worker *, size_t, const struct conf *);
+static void	 workers_stop(struct worker *, size_t);
+static void	 workers_status(struct worker *, size_t);
+static struct conf *sched_reload(const char *);
+
+/* After a poll: the next due time, from the interval or the backoff. */
+static void
+worker_done(struct worker *w, const struct poll_result *r)
+{
+	int	 delay;
+
+	w->last = *r;
+	w->polls++;
+	if (!r->failed) {
+		w->backoff = 0;
+		w->failures_in_row = 0;
+		w->last_ok = r->end;
+		delay = w->mb->interval +
+		    (int)(rand_r(&w->seed) % (unsigned)(w->mb->interval / 10 + 1));
+	} else {
+		w->failures_in_row++;
+		w->backoff = w->backoff == 0 ? BACKOFF_FIRST : w->backoff * 2;
+		if (w->backoff > BACKOFF_MAX)
+			w->backoff = BACKOFF_MAX;
+		if (r->auth && w->backoff < BACKOFF_AUTH)
+			w->backoff = BACKOFF_AUTH;
+		delay = w->backoff;
+		log_info("%s: poll failed %u time(s) in a row, next try in "
+		    "%d s", w->mb->name, w->failures_in_row, delay);
+	}
+	w->next_due = time(NULL) + delay;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker		*w = arg;
+	struct poll_result	 r;
+	struct timespec		 ts;
+
+	pthread_mutex_lock(&sched_lock);
+	while (!sched_stop) {
+		if (time(NULL) < w->next_due) {
+			ts.tv_sec = w->next_due;
+			ts.tv_nsec = 0;
+			pthread_cond_timedwait(&sched_cond, &sched_lock, &ts);
+			continue;
+		}
+		w->busy = 1;
+		pthread_mutex_unlock(&sched_lock);
+		poll_one(w->conf, w->mb, &r);
+		pthread_mutex_lock(&sched_lock);
+		w->busy = 0;
+		worker_done(w, &r);
+	}
+	pthread_mutex_unlock(&sched_lock);
+	return (NULL);
+}
+
+/* Start one worker per mailbox; each polls at once. */
+static int
+workers_start(struct worker *ws, size_t n, const struct conf *conf)
+{
+	size_t	i;
+
+	sched_stop = 0;
+	for (i = 0; i < n; i++) {
+		ws[i].conf = conf;
+		ws[i].mb = &conf->mailboxes[i];
+		ws[i].seed = (unsigned)time(NULL) ^ (unsigned)(i * 7919);
+		if (pthread_create(&ws[i].thread, NULL, worker_main,
+		    &ws[i]) != 0)
+			fatalx("pthread_create failed");
+	}
+	return (0);
+}
+
+/* Ask every worker to stop after the message in hand, and wait. */
+static void
+workers_stop(struct worker *ws, size_t n)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&sched_lock);
+	sched_stop = 1;
+	pthread_cond_broadcast(&sched_cond);
+	pthread_mutex_unlock(&sched_lock);
+	cmd_request_quit();
+	for (i = 0; i < n; i++)
+		pthread_join(ws[i].thread, NULL);
+}
+
+static void
+workers_status(struct worker *ws, size_t n)
+{
+	char	 line[160], when[32];
+	size_t	 i;
+	time_t	 now = time(NULL);
+
+	pthread_mutex_lock(&sched_lock);
+	for (i = 0; i < n; i++) {
+		pipeline_counts_format(&ws[i].last.counts, line, sizeof line);
+		if (ws[i].last_ok != 0)
+			snprintf(when, sizeof when, "%lds ago",
+			    (long)(now - ws[i].last_ok));
+		else
+			snprintf(when, sizeof when, "never");
+		log_warnx("status: %s: %s; %u polls, last success %s, "
+		    "%u failures in a row; last poll: %s", ws[i].mb->name,
+		    ws[i].busy ? "polling" : "waiting", ws[i].polls, when,
+		    ws[i].failures_in_row, ws[i].polls != 0 ? line : "-");
+	}
+	pthread_mutex_unlock(&sched_lock);
+}
+
+/* Load the file again; NULL (every error logged) when it is not valid. */
+static struct conf *
+sched_reload(const char *file)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	size_t			 i;
+
+	c = conf_load(file, &m);
+	for (i = 0; i < m.nerrors; i++)
+		log_warnx("reload: %s", m.errors[i]);
+	for (i = 0; i < m.nwarnings; i++)
+		log_warnx("reload: %s (warning)", m.warnings[i]);
+	conf_msgs_free(&m);
+	if (c == NULL)
+		log_warnx("reload: %s has errors; still running on the "
+		    "configuration loaded before", file);
+	return (c);
+}
+
+/*
+ * run: poll every mailbox every interval seconds until SIGTERM or SIGINT.
+ * The configuration in env is replaced on a valid SIGHUP reload.
+ */
+int
+cmd_run(struct cmd_env *env, int argc, char **argv)
+{
+	struct worker	*ws;
+	struct sink	*sink;
+	struct conf	*nc;
+	sigset_t	 set;
+	size_t		 n;
+	int		 sig;
+
+	if (argc != 0 || env->conf->nmailboxes == 0) {
+		log_warnx(argc != 0 ? "usage: dmarc-agent run" :
+		    "run: no mailboxes in %s", env->conf_file);
+		return (EXIT_USAGE);
+	}
+	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
+	    NULL)
+		return (EXIT_OPFAIL);
+	sink_close(sink);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fault_init();
+	pipeline_init();
+	n = env->conf->nmailboxes;
+	ws = xcalloc(n, sizeof *ws);
+	workers_start(ws, n, env->conf);
+	log_info("run: polling %zu mailbox(es)", n);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1) {
+			workers_status(ws, n);
+			continue;
+		}
+		if (sig != SIGHUP)
+			break;
+		if ((nc = sched_reload(env->conf_file)) == NULL)
+			continue;
+		workers_stop(ws, n);
+		conf_free(env->conf);
+		env->conf = nc;
+		free(ws);
+		n = nc->nmailboxes;
+		ws = n != 0 ? xcalloc(n, sizeof *ws) : NULL;
+		cmd_clear_quit();
+		workers_start(ws, n, nc);
+		log_warnx("reload: %s applied, %zu mailbox(es)",
+		    env->conf_file, n);
+	}
+	log_info("run: signal %d received, finishing", sig);
+	workers_stop(ws, n);
+	free(ws);
+	pipeline_shutdown();
+	return (0);
+}
