@@ -11,7 +11,10 @@
  * bytes only (Q2-Q7): gzip and zlib are inflated, zip members are listed
  * and opened one by one (Q14), nested containers are followed up to
  * max_depth, and what is inside must start like XML or JSON.  A
- * message/feedback-report part is a failure report (ARF), handed out as is.
+ * message/feedback-report part is a failure report (ARF), handed out as is,
+ * with the parts next to it (the returned message or its headers, the
+ * text part: struct arf_ctx); a multipart/report without one that gives
+ * no other payload is handed out as a plain-text failure report.
  *
  * Each payload goes to the callback as a stream (mime-stream.c) that
  * decompresses on demand; a part that looked like a report but failed goes
@@ -53,6 +56,19 @@ enum sniff {
 	SNIFF_ZIP
 };
 
+/*
+ * The parts around a failure report, collected when a multipart holds a
+ * message/feedback-report part or is a multipart/report (decoded, owned).
+ */
+struct arf_ctx {
+	char		*report_type;
+	struct buf	 text;
+	char		*text_path;
+	struct buf	 original;
+	int		 have_text, have_original, headers_only;
+	int		 has_feedback;
+};
+
 /* The state of one scan. */
 struct scan {
 	const struct mime_limits *lim;
@@ -64,6 +80,7 @@ struct scan {
 	char			*stop;		/* cause that ends the scan */
 	enum mime_status	 stop_status;
 	struct buf		 parts;		/* types seen, for MIME_NONE */
+	struct arf_ctx		*arf;		/* around the current part */
 };
 
 /* The part being looked at. */
@@ -147,6 +164,11 @@ static void	 walk_multipart(struct scan *, GMimeMultipart *, const char *,
 static void	 walk_object(struct scan *, GMimeObject *, const char *,
 		    unsigned, int);
 static void	 walk_leaf(struct scan *, GMimePart *, const char *);
+static int	 arf_ctx_fill(struct scan *, GMimeMultipart *, const char *,
+		    int, struct arf_ctx *);
+static void	 arf_ctx_plain(struct scan *, struct arf_ctx *);
+static void	 arf_ctx_free(struct arf_ctx *);
+static void	 arf_fields_from_headers(GMimeObject *, struct buf *);
 static void	 note_part(struct scan *, const char *);
 static int	 part_decode(GMimePart *, size_t, struct buf *, uint64_t *,
 		    char **);
@@ -880,12 +902,16 @@ walk_multipart(struct scan *sc, GMimeMultipart *mp, const char *prefix,
 {
 	GMimeContentType	*ct;
 	GMimeObject		*child;
+	struct arf_ctx		 ctx, *saved = sc->arf;
 	char			*path;
-	int			 i, n, report;
+	int			 i, n, report, arf;
+	unsigned		 before = sc->npayloads;
 
 	ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
 	report = ct != NULL && g_mime_content_type_is_type(ct, "multipart",
 	    "report");
+	if ((arf = arf_ctx_fill(sc, mp, prefix, report, &ctx)))
+		sc->arf = &ctx;
 	n = g_mime_multipart_get_count(mp);
 	for (i = 0; i < n && sc->stop == NULL; i++) {
 		child = g_mime_multipart_get_part(mp, i);
@@ -893,6 +919,171 @@ walk_multipart(struct scan *sc, GMimeMultipart *mp, const char *prefix,
 		walk_object(sc, child, path, mdepth + 1, report);
 		free(path);
 	}
+	if (arf) {
+		if (report && !ctx.has_feedback && sc->npayloads == before)
+			arf_ctx_plain(sc, &ctx);
+		arf_ctx_free(&ctx);
+		sc->arf = saved;
+	}
+}
+
+/*
+ * Collect the parts around a failure report: when the multipart is a
+ * multipart/report or holds a message/feedback-report part.  Returns 1
+ * when ctx was filled (free it with arf_ctx_free), else 0.
+ */
+static int
+arf_ctx_fill(struct scan *sc, GMimeMultipart *mp, const char *prefix,
+    int report, struct arf_ctx *ctx)
+{
+	GMimeContentType	*ct;
+	GMimeObject		*child;
+	GMimeMessage		*msg;
+	GMimeStream		*ms;
+	GByteArray		*ba;
+	const char		*rt;
+	uint64_t		 enc;
+	char			*cause = NULL;
+	int			 i, n;
+
+	memset(ctx, 0, sizeof *ctx);
+	n = g_mime_multipart_get_count(mp);
+	for (i = 0; i < n; i++) {
+		ct = g_mime_object_get_content_type(
+		    g_mime_multipart_get_part(mp, i));
+		if (ct != NULL && g_mime_content_type_is_type(ct, "message",
+		    "feedback-report"))
+			ctx->has_feedback = 1;
+	}
+	if (!report && !ctx->has_feedback)
+		return (0);
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
+	if (ct != NULL && (rt = g_mime_content_type_get_parameter(ct,
+	    "report-type")) != NULL)
+		ctx->report_type = sanitise(rt);
+	buf_init(&ctx->text, sc->lim->max_decoded);
+	buf_init(&ctx->original, sc->lim->max_decoded);
+	for (i = 0; i < n; i++) {
+		child = g_mime_multipart_get_part(mp, i);
+		ct = g_mime_object_get_content_type(child);
+		if (!ctx->have_text && GMIME_IS_PART(child) && (ct == NULL ||
+		    g_mime_content_type_is_type(ct, "text", "plain"))) {
+			if (part_decode(GMIME_PART(child), sc->lim->max_decoded,
+			    &ctx->text, &enc, &cause) == 0) {
+				ctx->have_text = 1;
+				xasprintf(&ctx->text_path, "%s%d", prefix,
+				    i + 1);
+			} else
+				buf_reset(&ctx->text);
+		} else if (!ctx->have_original && GMIME_IS_PART(child) &&
+		    ct != NULL && g_mime_content_type_is_type(ct, "text",
+		    "rfc822-headers")) {
+			if (part_decode(GMIME_PART(child), sc->lim->max_decoded,
+			    &ctx->original, &enc, &cause) == 0)
+				ctx->have_original = ctx->headers_only = 1;
+			else
+				buf_reset(&ctx->original);
+		} else if (!ctx->have_original &&
+		    GMIME_IS_MESSAGE_PART(child) && (msg =
+		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(child)))
+		    != NULL) {
+			ms = g_mime_stream_mem_new();
+			g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL,
+			    ms);
+			ba = g_mime_stream_mem_get_byte_array(
+			    GMIME_STREAM_MEM(ms));
+			if (ba != NULL && buf_add(&ctx->original, ba->data,
+			    ba->len) == 0)
+				ctx->have_original = 1;
+			else
+				buf_reset(&ctx->original);
+			g_object_unref(ms);
+		}
+		free(cause);
+		cause = NULL;
+	}
+	return (1);
+}
+
+/*
+ * A multipart/report without a feedback part that gave no payload: hand
+ * its text out as a plain-text failure report (report/ decides whether it
+ * reads like one).
+ */
+static void
+arf_ctx_plain(struct scan *sc, struct arf_ctx *ctx)
+{
+	static const char *const not_failure[] = {
+		"tlsrpt", "delivery-status", "disposition-notification", NULL
+	};
+	struct mime_stream	*s;
+	struct leaf		 lf;
+	struct chain		 ch;
+	char			*cause = NULL;
+	int			 i;
+
+	if (!ctx->have_text || ctx->text.len == 0)
+		return;
+	for (i = 0; ctx->report_type != NULL && not_failure[i] != NULL; i++)
+		if (strcasecmp(ctx->report_type, not_failure[i]) == 0)
+			return;
+	memset(&lf, 0, sizeof lf);
+	memset(&ch, 0, sizeof ch);
+	lf.path = ctx->text_path;
+	lf.content_type = "text/plain";
+	lf.encoded_bytes = ctx->text.len;
+	s = mime_stream_new((unsigned char *)ctx->text.data, ctx->text.len,
+	    NULL, 0, sc->lim, &cause);
+	if (s == NULL)
+		fatalx("%s: %s", __func__, cause);
+	hand_out(sc, &lf, &ch, MIME_KIND_ARF, s);
+	mime_stream_free(s);
+}
+
+/*
+ * A feedback part whose header block ended with a line of blanks: GMime
+ * read its fields as the part's own header fields and its body is empty.
+ * Give the fields back as the body (all but Content-* and MIME-Version).
+ */
+static void
+arf_fields_from_headers(GMimeObject *obj, struct buf *dec)
+{
+	GMimeHeaderList	*hl;
+	GMimeHeader	*h;
+	const char	*name, *raw;
+	int		 i, n;
+
+	if ((hl = g_mime_object_get_header_list(obj)) == NULL)
+		return;
+	n = g_mime_header_list_get_count(hl);
+	for (i = 0; i < n; i++) {
+		h = g_mime_header_list_get_header_at(hl, i);
+		name = g_mime_header_get_name(h);
+		if ((raw = g_mime_header_get_raw_value(h)) == NULL)
+			raw = "";
+		if (g_ascii_strncasecmp(name, "Content-", 8) == 0 ||
+		    g_ascii_strcasecmp(name, "MIME-Version") == 0)
+			continue;
+		while (*raw == ' ' || *raw == '\t')
+			raw++;
+		if (buf_add(dec, name, strlen(name)) != 0 ||
+		    buf_add(dec, ": ", 2) != 0 ||
+		    buf_add(dec, raw, strlen(raw)) != 0)
+			return;
+		if ((*raw == '\0' || raw[strlen(raw) - 1] != '\n') &&
+		    buf_add(dec, "\n", 1) != 0)
+			return;
+	}
+}
+
+static void
+arf_ctx_free(struct arf_ctx *ctx)
+{
+	free(ctx->report_type);
+	free(ctx->text_path);
+	buf_free(&ctx->text);
+	buf_free(&ctx->original);
+	memset(ctx, 0, sizeof *ctx);
 }
 
 static void
@@ -1022,6 +1213,9 @@ walk_leaf(struct scan *sc, GMimePart *part, const char *path)
 		else
 			free(cause);
 	} else if (strcmp(type, "message/feedback-report") == 0) {
+		if (strspn(dec.data != NULL ? dec.data : "", " \t\r\n") ==
+		    dec.len)
+			arf_fields_from_headers(obj, &dec);
 		s = mime_stream_new((unsigned char *)dec.data, dec.len, NULL,
 		    0, sc->lim, &cause);
 		if (s == NULL)
@@ -1387,6 +1581,19 @@ hand_out(struct scan *sc, struct leaf *lf, struct chain *ch,
 	else
 		(void)g_strlcat(cbuf, mime_kind_name(kind), sizeof cbuf);
 	p.stream = s;
+	if (kind == MIME_KIND_ARF && sc->arf != NULL) {
+		p.arf_report_type = sc->arf->report_type;
+		if (sc->arf->have_text) {
+			p.arf_text = sc->arf->text.data;
+			p.arf_text_len = sc->arf->text.len;
+		}
+		if (sc->arf->have_original) {
+			p.arf_original = sc->arf->original.data;
+			p.arf_original_len = sc->arf->original.len;
+			p.arf_headers_only = sc->arf->headers_only;
+		}
+		p.arf_plain = !sc->arf->has_feedback;
+	}
 	sc->npayloads++;
 	if (sc->fn(&p, sc->arg, &cause) == -1) {
 		sc->stop = cause != NULL ? cause :

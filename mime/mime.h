@@ -76,6 +76,26 @@ struct mime_payload {
 	uint64_t	 encoded_bytes;	/* part size before transfer decoding */
 	struct mime_stream *stream;	/* read with mime_stream_read; NULL
 					   for a bad part (mime_bad_fn) */
+	/*
+	 * Failure reports (kind MIME_KIND_ARF) only, else NULL and 0: the
+	 * parts next to the message/feedback-report part (in its
+	 * multipart/report, or any multipart that holds one: NetEase),
+	 * decoded.  arf_original is the returned message (message/rfc822,
+	 * as GMime writes it back) or, with arf_headers_only, a
+	 * text/rfc822-headers part; arf_text the first text/plain part.  A
+	 * multipart/report with no feedback part and no other payload (Exim's
+	 * plain-text failure report) is handed out too, with arf_plain set:
+	 * then the stream holds its first text/plain part (unless its
+	 * report-type is tlsrpt, delivery-status or
+	 * disposition-notification).
+	 */
+	const char	*arf_report_type;	/* report-type parameter */
+	const char	*arf_text;
+	size_t		 arf_text_len;
+	const char	*arf_original;
+	size_t		 arf_original_len;
+	int		 arf_headers_only;
+	int		 arf_plain;
 };
 
 /*

@@ -78,6 +78,8 @@ report_limits_default(struct report_limits *lim)
 	lim->mode = REPORT_STRICT;
 	lim->max_text = REPORT_MAX_TEXT;
 	lim->max_recover = REPORT_MAX_RECOVER;
+	lim->max_json = REPORT_MAX_JSON;
+	lim->max_json_depth = REPORT_MAX_JSON_DEPTH;
 }
 
 static void

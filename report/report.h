@@ -211,6 +211,8 @@ enum report_mode {
 #define REPORT_MAX_TEXT		(64 * 1024)
 #define REPORT_MAX_RECOVER	(32 * 1024 * 1024)
 #define REPORT_BATCH		1000
+#define REPORT_MAX_JSON		(16 * 1024 * 1024)
+#define REPORT_MAX_JSON_DEPTH	64
 struct report_limits {
 	uint32_t max_records;		/* per report; 10,000,000 */
 	uint32_t max_results;		/* DKIM/SPF/reason/ext per place; 100 */
@@ -218,6 +220,10 @@ struct report_limits {
 	enum report_mode mode;		/* default REPORT_STRICT */
 	size_t	 max_text;		/* one element's text; 64 KiB */
 	size_t	 max_recover;		/* input in REPORT_RECOVER; 32 MiB */
+	size_t	 max_json;		/* a TLS report's JSON text, or a
+					   failure report's feedback part;
+					   16 MiB (tlsrpt.c, arf.c) */
+	unsigned max_json_depth;	/* JSON nesting; 64 */
 };
 void	report_limits_default(struct report_limits *);
 
@@ -246,5 +252,209 @@ enum report_status report_parse_xml(report_read_fn, void *,
 		    const struct report_limits *,
 		    const struct report_callbacks *, void *, int *retry,
 		    char **);
+
+/*
+ * SMTP TLS reports (RFC 8460, standards.md §4.1).  The same normalisation
+ * rules as above: strings are NUL-terminated UTF-8 owned by the structure
+ * (tlsrpt_report_free frees them all); an enumerated value is the
+ * canonical lower-case word or NULL, with the original text in *_raw when
+ * it was not canonical; a count given as a string or out of range keeps
+ * the original JSON text in *_raw; domains are trimmed, lower-cased and
+ * lose one trailing dot (punycode stays as sent).  JSON members the RFC
+ * does not define are kept as a JSON object text in extra (NULL when
+ * none).  A report is small (its JSON is capped by max_json), so it is
+ * handed out whole, once.
+ */
+struct tlsrpt_failure {
+	char	*result_type;		/* starttls-not-supported
+					   certificate-host-mismatch
+					   certificate-expired
+					   certificate-not-trusted
+					   validation-failure tlsa-invalid
+					   dnssec-invalid dane-required
+					   sts-policy-fetch-error
+					   sts-policy-invalid
+					   sts-webpki-invalid, or NULL */
+	char	*result_type_raw;	/* original when not canonical */
+	char	*sending_mta_ip;	/* canonical inet text, or NULL */
+	char	*sending_mta_ip_raw;	/* original when not canonical */
+	char	*receiving_mx_hostname;	/* domain rules */
+	char	*receiving_mx_helo;	/* trimmed, case kept */
+	char	*receiving_ip;		/* canonical inet text, or NULL */
+	char	*receiving_ip_raw;
+	int64_t	 failed_session_count;	/* >= 0 (0 when absent) */
+	char	*failed_session_count_raw;
+	char	*additional_information;
+	char	*failure_reason_code;
+	char	*extra;			/* unknown members (JSON object) */
+};
+
+struct tlsrpt_policy {
+	char	*policy_type;		/* sts tlsa no-policy-found, or NULL */
+	char	*policy_type_raw;
+	char	**policy_string;	/* each string as sent */
+	size_t	  npolicy_string;
+	char	*policy_domain;		/* never NULL ("" when absent) */
+	char	**mx_host;		/* each host as sent, trimmed */
+	size_t	  nmx_host;
+	int	 mx_host_string;	/* mx-host was a string, not a list */
+	int64_t	 successful_sessions;	/* >= 0 */
+	char	*successful_raw;	/* original when not a JSON integer */
+	int64_t	 failed_sessions;	/* >= 0 */
+	char	*failed_raw;
+	struct tlsrpt_failure	*failures;	/* failure-details, in order */
+	size_t			 nfailures;
+	char	*extra;			/* unknown members of the policy
+					   item and its policy/summary */
+};
+
+struct tlsrpt_report {
+	char	*organization_name;	/* trimmed; never NULL ("" absent) */
+	char	*contact_info;
+	char	*report_id;		/* trimmed; never NULL, never "" */
+	int64_t	 date_begin;		/* epoch seconds (UTC) */
+	int64_t	 date_end;
+	char	*begin_raw;		/* original unless the text was exactly
+					   YYYY-MM-DDTHH:MM:SSZ */
+	char	*end_raw;
+	struct tlsrpt_policy	*policies;
+	size_t			 npolicies;
+	int64_t	 successful_total;	/* sums over the policies */
+	int64_t	 failed_total;
+	char	*extra;			/* unknown top-level members */
+	char	**warnings;		/* what was odd: a time without a zone
+					   read as UTC, counts as strings ... */
+	size_t	  nwarnings;
+};
+void	tlsrpt_report_free(struct tlsrpt_report *);	/* frees contents */
+
+/*
+ * The parser's output: report is called once with the whole report and
+ * returns 0 (stored), 1 (a duplicate: REPORT_DUPLICATE) or -1 with *cause
+ * (REPORT_ABORTED).  The report is borrowed for the call.
+ */
+struct tlsrpt_callbacks {
+	int	(*report)(const struct tlsrpt_report *, void *, char **);
+};
+
+/*
+ * Parse one SMTP TLS report (JSON) from the stream.  At most max_json
+ * bytes are read (one more byte is REPORT_INVALID: "over N bytes
+ * (max_json)"), and json-c's nesting is capped at max_json_depth, so
+ * memory stays within a small multiple of max_json; every string is
+ * capped by max_text and the policies and failure details together by
+ * max_records.  JSON that is not an object with policies or an
+ * organization-name is REPORT_NOT_DMARC (not a TLS report); a report
+ * without report-id or with a date-range that cannot be read is
+ * REPORT_INVALID.  *cause is malloc'd on every status but REPORT_OK and
+ * REPORT_DUPLICATE.
+ */
+enum report_status report_parse_tlsrpt(report_read_fn, void *,
+		    const struct report_limits *,
+		    const struct tlsrpt_callbacks *, void *, char **);
+
+/*
+ * Failure reports (RFC 6591 ARF, updated by RFC 9991; standards.md §4.2).
+ * One report describes one failed message.  The typed fields come from
+ * the message/feedback-report part (fields in header syntax, unfolded);
+ * raw_fields keeps every field verbatim, in order, repeats included, as a
+ * JSON array of [name, value] pairs.  Enumerated fields follow the rules
+ * above; list fields (Auth-Failure, Identity-Alignment) keep canonical
+ * words, with the original field in *_raw when any word was not
+ * canonical.  A report without a feedback part (a plain-text report
+ * from Exim) is read by pattern: format "plain" and a reason.
+ */
+struct failure_report {
+	const char *format;		/* static: "arf" or "plain" */
+	char	*reason;		/* why it is not a complete ARF
+					   report, or NULL */
+	char	*feedback;		/* the feedback part (or, for "plain",
+					   the text part) as stored: UTF-8,
+					   LF line ends; its SHA-256 is the
+					   report's identity */
+	char	*raw_fields;		/* JSON array of [name, value] */
+	char	*feedback_type;		/* auth-failure abuse fraud virus
+					   not-spam other, or NULL */
+	char	*feedback_type_raw;
+	char	*version;
+	char	*user_agent;
+	char	*original_mail_from;
+	char	**original_rcpt_to;
+	size_t	  noriginal_rcpt_to;
+	char	*original_envelope_id;
+	int64_t	 arrival_date;		/* epoch seconds, or INT64_MIN */
+	char	*arrival_date_raw;	/* the field as sent */
+	char	*source_ip;		/* canonical inet text, or NULL */
+	char	*source_ip_raw;		/* original when not canonical */
+	int	 source_port;		/* 0..65535, or -1 */
+	char	**reported_domain;	/* domain rules; usually one */
+	size_t	  nreported_domain;
+	char	**reported_uri;
+	size_t	  nreported_uri;
+	char	*authentication_results;
+	char	**auth_failure;		/* adsp bodyhash revoked signature spf
+					   dmarc */
+	size_t	  nauth_failure;
+	char	*auth_failure_raw;
+	char	*delivery_result;	/* delivered spam policy reject other */
+	char	*delivery_result_raw;
+	char	*dkim_domain;		/* domain rules */
+	char	*dkim_identity;
+	char	*dkim_selector;
+	char	*dkim_canonicalized_header;
+	char	*dkim_canonicalized_body;
+	char	*spf_dns;
+	char	**identity_alignment;	/* dkim spf none */
+	size_t	  nidentity_alignment;
+	char	*identity_alignment_raw;
+	char	*incidents;
+	char	*sample_headers;	/* header block of the original
+					   message, or NULL */
+	int	 sample_headers_only;	/* the report returned only headers
+					   (text/rfc822-headers) */
+	char	*sample_body;		/* its body: only when asked for */
+	char	*original_from;		/* From, Subject, Message-ID of the
+					   sample, unfolded, or NULL */
+	char	*original_subject;
+	char	*original_message_id;
+	char	**warnings;
+	size_t	  nwarnings;
+};
+void	failure_report_free(struct failure_report *);	/* frees contents */
+
+/*
+ * What the parser reads besides the feedback part (mime/ finds these in
+ * the report mail; all borrowed, any may be NULL).  original is the
+ * returned message (headers and body) or, with headers_only, a
+ * text/rfc822-headers part.  text is the human-readable part; for a
+ * report without a feedback part (plain set) the stream holds that text.
+ */
+struct arf_input {
+	const char	*report_type;	/* multipart/report report-type */
+	const char	*text;
+	size_t		 text_len;
+	const char	*original;
+	size_t		 original_len;
+	int		 headers_only;
+	int		 plain;		/* no feedback part: stream = text */
+	int		 store_body;	/* keep the original's body (config:
+					   failure_reports.store_body) */
+};
+
+struct arf_callbacks {
+	int	(*report)(const struct failure_report *, void *, char **);
+};
+
+/*
+ * Parse one failure report: the feedback part (or, for a plain report,
+ * its text) from the stream, at most max_json bytes, at most
+ * REPORT_MAX_RESULTS * 10 fields, each field within max_text.  The
+ * callback works as for report_parse_tlsrpt.  A plain text that does not
+ * read as a DMARC failure report, or a feedback part with no field, is
+ * REPORT_NOT_DMARC.
+ */
+enum report_status report_parse_arf(report_read_fn, void *,
+		    const struct arf_input *, const struct report_limits *,
+		    const struct arf_callbacks *, void *, char **);
 
 #endif

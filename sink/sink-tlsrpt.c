@@ -1,0 +1,490 @@
+/*
+ * sink-tlsrpt.c: SMTP TLS reports and failure reports, inside the message
+ * transaction, within an open payload (sink_file_begin .. sink_file_end).
+ *
+ * A TLS report is inserted with ON CONFLICT DO NOTHING on (organization_name,
+ * report_id); its policies and all their failure details then go in one
+ * statement (parallel arrays unnested by data-modifying CTEs, the failures
+ * joined to the new policy ids through the policy's ord), so a report is
+ * two round trips whatever its size.  A failure report is one row, keyed
+ * by the SHA-256 of its feedback part (computed by the server from the
+ * text it stores).  Duplicates follow the rule of the aggregate reports
+ * (sink-report.c): the payload is linked in tlsrpt_delivery or
+ * failure_delivery, and seen_count goes up only when the message differs
+ * from every message that delivered the report before (another ledger
+ * row, Message-ID and SHA-256).
+ *
+ * These reports come a few a day, so the statements are not prepared:
+ * they go through sink_exec and take no slot of the prepared set.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "agent/agent.h"
+#include "report/report.h"
+#include "sink/sink.h"
+#include "sink/sink_p.h"
+
+/* The columns of the policy and failure arrays, in parameter order ($2 ...). */
+enum {
+	P_ORD, P_TYPE, P_TYPERAW, P_DOMAIN, P_STRINGS, P_MX, P_MXSTR, P_OK,
+	P_OKRAW, P_FAIL, P_FAILRAW, P_EXTRA,
+	F_POL, F_ORD, F_TYPE, F_TYPERAW, F_MTA, F_MTARAW, F_MXNAME, F_HELO,
+	F_IP, F_IPRAW, F_COUNT, F_COUNTRAW, F_INFO, F_CODE, F_EXTRA,
+	TLS_NCOLS
+};
+
+static const char sink_sql_tls_head[] =
+	"WITH ins AS (INSERT INTO dmarc.tlsrpt_report (file_pk,"
+	" organization_name, contact_info, report_id, date_begin, date_end,"
+	" begin_raw, end_raw, policy_count, successful_total, failed_total,"
+	" extra, parse_warnings)"
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::double precision),"
+	" to_timestamp($6::double precision), $7, $8, $9, $10, $11,"
+	" $12::jsonb, $13::text[])"
+	" ON CONFLICT (organization_name, report_id) DO NOTHING"
+	" RETURNING id),"
+	" dlv AS (INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk,"
+	" counted) SELECT id, $1, true FROM ins)"
+	" SELECT id FROM ins";
+
+static const char sink_sql_tls_body[] =
+	"WITH p AS (INSERT INTO dmarc.tlsrpt_policy (report_pk, ord,"
+	" policy_type, policy_type_raw, policy_domain, policy_string, mx_host,"
+	" mx_host_was_string, successful_sessions, successful_raw,"
+	" failed_sessions, failed_raw, extra)"
+	" SELECT $1, t.ord, t.type, t.type_raw, t.domain, t.strings::text[],"
+	" t.mx::text[], t.mxs, t.ok, t.ok_raw, t.fail, t.fail_raw,"
+	" t.extra::jsonb"
+	" FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[],"
+	" $6::text[], $7::text[], $8::boolean[], $9::bigint[], $10::text[],"
+	" $11::bigint[], $12::text[], $13::text[])"
+	" AS t(ord, type, type_raw, domain, strings, mx, mxs, ok, ok_raw, fail,"
+	" fail_raw, extra) RETURNING id, ord),"
+	" f AS (INSERT INTO dmarc.tlsrpt_failure (policy_pk, ord, result_type,"
+	" result_type_raw, sending_mta_ip, sending_mta_ip_raw,"
+	" receiving_mx_hostname, receiving_mx_helo, receiving_ip,"
+	" receiving_ip_raw, failed_session_count, failed_session_count_raw,"
+	" additional_information, failure_reason_code, extra)"
+	" SELECT p.id, t.ord, t.type, t.type_raw, t.mta, t.mta_raw, t.mx,"
+	" t.helo, t.ip, t.ip_raw, t.n, t.n_raw, t.info, t.code, t.extra::jsonb"
+	" FROM unnest($14::integer[], $15::integer[], $16::text[], $17::text[],"
+	" $18::inet[], $19::text[], $20::text[], $21::text[], $22::inet[],"
+	" $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[],"
+	" $28::text[])"
+	" AS t(pol, ord, type, type_raw, mta, mta_raw, mx, helo, ip, ip_raw, n,"
+	" n_raw, info, code, extra) JOIN p ON p.ord = t.pol RETURNING 1)"
+	" SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM f)";
+
+static const char sink_sql_tls_lock[] =
+	"SELECT id FROM dmarc.tlsrpt_report WHERE organization_name = $1"
+	" AND report_id = $2 FOR UPDATE";
+
+/* $1 report, $2 current message, $3 current payload (see sink_sql_dup). */
+static const char sink_sql_tls_dup[] =
+	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d"
+	" JOIN dmarc.report_file f ON f.id = d.file_pk"
+	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
+	" JOIN dmarc.mail_message c ON c.id = $2"
+	" WHERE d.report_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
+	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
+	" upd AS (UPDATE dmarc.tlsrpt_report SET seen_count = seen_count + 1,"
+	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
+	" RETURNING id)"
+	" INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk, counted)"
+	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
+static const char sink_sql_failure[] =
+	"WITH ins AS (INSERT INTO dmarc.failure_report (file_pk, message_pk,"
+	" feedback_sha256, format, reason, feedback_type, feedback_type_raw,"
+	" version, user_agent, auth_failure, auth_failure_raw,"
+	" identity_alignment, identity_alignment_raw, delivery_result,"
+	" delivery_result_raw, arrival_date, arrival_date_raw, source_ip,"
+	" source_ip_raw, source_port, reported_domain, reported_uri,"
+	" original_mail_from, original_rcpt_to, original_envelope_id,"
+	" authentication_results, dkim_domain, dkim_identity, dkim_selector,"
+	" dkim_canonicalized_header, dkim_canonicalized_body, spf_dns,"
+	" incidents, raw_fields, feedback_raw, sample_headers,"
+	" sample_is_headers_only, sample_body, original_from,"
+	" original_subject, original_message_id, parse_warnings)"
+	" VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), $4, $5, $6, $7, $8,"
+	" $9, $10::text[], $11, $12::text[], $13, $14, $15,"
+	" to_timestamp($16::double precision), $17, $18::inet, $19,"
+	" $20::integer, $21::text[], $22::text[], $23, $24::text[], $25, $26,"
+	" $27, $28, $29, $30, $31, $32, $33, $34::jsonb, $3, $35,"
+	" $36::boolean, $37, $38, $39, $40, $41::text[])"
+	" ON CONFLICT (feedback_sha256) DO NOTHING RETURNING id),"
+	" dlv AS (INSERT INTO dmarc.failure_delivery (failure_pk, file_pk,"
+	" counted) SELECT id, $1, true FROM ins)"
+	" SELECT id FROM ins";
+
+static const char sink_sql_failure_lock[] =
+	"SELECT id FROM dmarc.failure_report"
+	" WHERE feedback_sha256 = sha256(convert_to($1, 'UTF8')) FOR UPDATE";
+
+static const char sink_sql_failure_dup[] =
+	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.failure_delivery d"
+	" JOIN dmarc.report_file f ON f.id = d.file_pk"
+	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
+	" JOIN dmarc.mail_message c ON c.id = $2"
+	" WHERE d.failure_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
+	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
+	" upd AS (UPDATE dmarc.failure_report SET seen_count = seen_count + 1,"
+	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
+	" RETURNING id)"
+	" INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
+	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
+
+static int	 sink_tls_body(struct sink *, const char *,
+		    const struct tlsrpt_report *, char **);
+static void	 sink_tls_policy(struct sink_array *, size_t,
+		    const struct tlsrpt_policy *);
+static void	 sink_tls_failures(struct sink_array *, size_t,
+		    const struct tlsrpt_policy *);
+static char	*sink_tls_list(char **, size_t);
+static int	 sink_list_param(struct sink_params *, char **, size_t,
+		    char **);
+static int	 sink_dup(struct sink *, const char *, const char *,
+		    const char *, const char *, const char *, char **);
+static void	 sink_param_time(struct sink_params *, int64_t);
+static void	 sink_open_payload(struct sink *, const char *);
+
+/* A payload must be open, outside a reparse. */
+static void
+sink_open_payload(struct sink *s, const char *fn)
+{
+	if (!s->in_msg || s->file_pk[0] == '\0')
+		fatalx("%s: no payload open", fn);
+	if (s->reparse)
+		fatalx("%s: inside a reparse", fn);
+}
+
+/*
+ * Store a TLS report (contract in sink.h): 0 new, 1 duplicate, -1 error.
+ */
+int
+sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 pk[24];
+	int			 rc, isnew;
+
+	sink_open_payload(s, __func__);
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	sink_param_str(&p, r->organization_name);
+	sink_param_str(&p, r->contact_info);
+	sink_param_str(&p, r->report_id);
+	sink_param_int(&p, r->date_begin);
+	sink_param_int(&p, r->date_end);
+	sink_param_str(&p, r->begin_raw);
+	sink_param_str(&p, r->end_raw);
+	sink_param_int(&p, (long long)r->npolicies);
+	sink_param_int(&p, r->successful_total);
+	sink_param_int(&p, r->failed_total);
+	sink_param_str(&p, r->extra);
+	rc = sink_list_param(&p, r->warnings, r->nwarnings, cause);
+	if (rc == 0)
+		rc = sink_exec(s, "insert tlsrpt_report", sink_sql_tls_head,
+		    &p, PGRES_TUPLES_OK, &res, cause);
+	else
+		sink_fail_data(s);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	isnew = PQntuples(res) == 1;
+	if (isnew)
+		snprintf(pk, sizeof pk, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (isnew)
+		return (sink_tls_body(s, pk, r, cause) == 0 ? 0 : -1);
+	return (sink_dup(s, sink_sql_tls_lock, sink_sql_tls_dup,
+	    r->organization_name, r->report_id, "TLS report", cause) == 0 ?
+	    1 : -1);
+}
+
+/*
+ * Lock the stored report (lock_sql with k1, k2), link this payload to it
+ * and count the delivery when the message is a new one.
+ */
+static int
+sink_dup(struct sink *s, const char *lock_sql, const char *dup_sql,
+    const char *k1, const char *k2, const char *what, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 pk[24];
+	int			 rc;
+
+	sink_params_init(&p);
+	sink_param_str(&p, k1);
+	if (k2 != NULL)
+		sink_param_str(&p, k2);
+	rc = sink_exec(s, "lock duplicate report", lock_sql, &p,
+	    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1) {
+		xasprintf(cause, "lock duplicate %s: report vanished", what);
+		sink_fail_data(s);
+		PQclear(res);
+		return (-1);
+	}
+	snprintf(pk, sizeof pk, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	sink_params_init(&p);
+	sink_param_str(&p, pk);
+	sink_param_str(&p, s->message_pk);
+	sink_param_str(&p, s->file_pk);
+	rc = sink_exec(s, "count duplicate report", dup_sql, &p,
+	    PGRES_COMMAND_OK, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* A text[] literal of n strings as an owned parameter. */
+static int
+sink_list_param(struct sink_params *p, char **v, size_t n, char **cause)
+{
+	struct sink_array	 a;
+	char			*lit;
+	size_t			 i;
+
+	sink_array_init(&a);
+	for (i = 0; i < n; i++)
+		sink_array_add(&a, v[i]);
+	if ((lit = sink_array_end(&a, cause)) == NULL)
+		return (-1);
+	sink_param_own(p, lit);
+	return (0);
+}
+
+/* A text[] literal of n strings, or NULL when v is NULL (absent). */
+static char *
+sink_tls_list(char **v, size_t n)
+{
+	struct sink_array	 a;
+	char			*lit, *cause = NULL;
+	size_t			 i;
+
+	if (v == NULL)
+		return (NULL);
+	sink_array_init(&a);
+	for (i = 0; i < n; i++)
+		sink_array_add(&a, v[i]);
+	if ((lit = sink_array_end(&a, &cause)) == NULL)
+		free(cause);
+	return (lit);
+}
+
+/* One policy's columns. */
+static void
+sink_tls_policy(struct sink_array *a, size_t ord,
+    const struct tlsrpt_policy *p)
+{
+	char	*lit;
+
+	sink_array_addint(&a[P_ORD], (long long)ord);
+	sink_array_add(&a[P_TYPE], p->policy_type);
+	sink_array_add(&a[P_TYPERAW], p->policy_type_raw);
+	sink_array_add(&a[P_DOMAIN], p->policy_domain);
+	lit = sink_tls_list(p->policy_string, p->npolicy_string);
+	if (p->policy_string != NULL && lit == NULL)
+		a[P_STRINGS].overflow = 1;
+	sink_array_add(&a[P_STRINGS], lit);
+	free(lit);
+	lit = sink_tls_list(p->mx_host, p->nmx_host);
+	if (p->mx_host != NULL && lit == NULL)
+		a[P_MX].overflow = 1;
+	sink_array_add(&a[P_MX], lit);
+	free(lit);
+	sink_array_add(&a[P_MXSTR], p->mx_host_string ? "t" : "f");
+	sink_array_addint(&a[P_OK], p->successful_sessions);
+	sink_array_add(&a[P_OKRAW], p->successful_raw);
+	sink_array_addint(&a[P_FAIL], p->failed_sessions);
+	sink_array_add(&a[P_FAILRAW], p->failed_raw);
+	sink_array_add(&a[P_EXTRA], p->extra);
+}
+
+/* One policy's failure details. */
+static void
+sink_tls_failures(struct sink_array *a, size_t ord,
+    const struct tlsrpt_policy *p)
+{
+	const struct tlsrpt_failure	*f;
+	size_t				 i;
+
+	for (i = 0; i < p->nfailures; i++) {
+		f = &p->failures[i];
+		sink_array_addint(&a[F_POL], (long long)ord);
+		sink_array_addint(&a[F_ORD], (long long)i + 1);
+		sink_array_add(&a[F_TYPE], f->result_type);
+		sink_array_add(&a[F_TYPERAW], f->result_type_raw);
+		sink_array_add(&a[F_MTA], f->sending_mta_ip);
+		sink_array_add(&a[F_MTARAW], f->sending_mta_ip_raw);
+		sink_array_add(&a[F_MXNAME], f->receiving_mx_hostname);
+		sink_array_add(&a[F_HELO], f->receiving_mx_helo);
+		sink_array_add(&a[F_IP], f->receiving_ip);
+		sink_array_add(&a[F_IPRAW], f->receiving_ip_raw);
+		sink_array_addint(&a[F_COUNT], f->failed_session_count);
+		sink_array_add(&a[F_COUNTRAW], f->failed_session_count_raw);
+		sink_array_add(&a[F_INFO], f->additional_information);
+		sink_array_add(&a[F_CODE], f->failure_reason_code);
+		sink_array_add(&a[F_EXTRA], f->extra);
+	}
+}
+
+/* The policies and failure details of a new report: one statement. */
+static int
+sink_tls_body(struct sink *s, const char *pk, const struct tlsrpt_report *r,
+    char **cause)
+{
+	struct sink_array	 a[TLS_NCOLS];
+	struct sink_params	 p;
+	PGresult		*res;
+	char			*lit;
+	size_t			 i, nfail = 0;
+	int			 j, rc = 0;
+
+	if (r->npolicies == 0)
+		return (0);
+	for (j = 0; j < TLS_NCOLS; j++)
+		sink_array_init(&a[j]);
+	for (i = 0; i < r->npolicies; i++) {
+		sink_tls_policy(a, i + 1, &r->policies[i]);
+		sink_tls_failures(a, i + 1, &r->policies[i]);
+		nfail += r->policies[i].nfailures;
+	}
+	sink_params_init(&p);
+	sink_param_str(&p, pk);
+	for (j = 0; j < TLS_NCOLS; j++) {
+		if (rc != 0) {
+			sink_array_free(&a[j]);
+			continue;
+		}
+		if ((lit = sink_array_end(&a[j], cause)) == NULL)
+			rc = -1;
+		else
+			sink_param_own(&p, lit);
+	}
+	if (rc != 0)
+		sink_fail_data(s);
+	else
+		rc = sink_exec(s, "insert TLS policies", sink_sql_tls_body, &p,
+		    PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) != 1 ||
+	    strtoull(PQgetvalue(res, 0, 0), NULL, 10) != r->npolicies ||
+	    strtoull(PQgetvalue(res, 0, 1), NULL, 10) != nfail) {
+		xasprintf(cause, "insert TLS policies: %s of %zu policies, "
+		    "%s of %zu failure details stored", PQntuples(res) == 1 ?
+		    PQgetvalue(res, 0, 0) : "none", r->npolicies,
+		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "none",
+		    nfail);
+		sink_fail_data(s);
+		rc = -1;
+	}
+	PQclear(res);
+	return (rc);
+}
+
+/* An epoch as a parameter, or NULL for INT64_MIN (unknown). */
+static void
+sink_param_time(struct sink_params *p, int64_t t)
+{
+	if (t == INT64_MIN)
+		sink_param_str(p, NULL);
+	else
+		sink_param_int(p, t);
+}
+
+/*
+ * Store a failure report (contract in sink.h): 0 new, 1 duplicate, -1
+ * error.
+ */
+int
+sink_failure_store(struct sink *s, const struct failure_report *r,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc, isnew;
+
+	sink_open_payload(s, __func__);
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	sink_param_str(&p, s->message_pk);
+	sink_param_str(&p, r->feedback);
+	sink_param_str(&p, r->format);
+	sink_param_str(&p, r->reason);
+	sink_param_str(&p, r->feedback_type);
+	sink_param_str(&p, r->feedback_type_raw);
+	sink_param_str(&p, r->version);
+	sink_param_str(&p, r->user_agent);
+	sink_param_own(&p, sink_tls_list(r->auth_failure, r->nauth_failure));
+	sink_param_str(&p, r->auth_failure_raw);
+	sink_param_own(&p, sink_tls_list(r->identity_alignment,
+	    r->nidentity_alignment));
+	sink_param_str(&p, r->identity_alignment_raw);
+	sink_param_str(&p, r->delivery_result);
+	sink_param_str(&p, r->delivery_result_raw);
+	sink_param_time(&p, r->arrival_date);
+	sink_param_str(&p, r->arrival_date_raw);
+	sink_param_str(&p, r->source_ip);
+	sink_param_str(&p, r->source_ip_raw);
+	if (r->source_port >= 0 && r->source_port <= 65535)
+		sink_param_int(&p, r->source_port);
+	else
+		sink_param_str(&p, NULL);
+	sink_param_own(&p, sink_tls_list(r->reported_domain,
+	    r->nreported_domain));
+	sink_param_own(&p, sink_tls_list(r->reported_uri, r->nreported_uri));
+	sink_param_str(&p, r->original_mail_from);
+	sink_param_own(&p, sink_tls_list(r->original_rcpt_to,
+	    r->noriginal_rcpt_to));
+	sink_param_str(&p, r->original_envelope_id);
+	sink_param_str(&p, r->authentication_results);
+	sink_param_str(&p, r->dkim_domain);
+	sink_param_str(&p, r->dkim_identity);
+	sink_param_str(&p, r->dkim_selector);
+	sink_param_str(&p, r->dkim_canonicalized_header);
+	sink_param_str(&p, r->dkim_canonicalized_body);
+	sink_param_str(&p, r->spf_dns);
+	sink_param_str(&p, r->incidents);
+	sink_param_str(&p, r->raw_fields != NULL ? r->raw_fields : "[]");
+	sink_param_str(&p, r->sample_headers);
+	sink_param_str(&p, r->sample_headers == NULL ? NULL :
+	    r->sample_headers_only ? "t" : "f");
+	sink_param_str(&p, r->sample_body);
+	sink_param_str(&p, r->original_from);
+	sink_param_str(&p, r->original_subject);
+	sink_param_str(&p, r->original_message_id);
+	rc = sink_list_param(&p, r->warnings, r->nwarnings, cause);
+	if (rc == 0)
+		rc = sink_exec(s, "insert failure_report", sink_sql_failure,
+		    &p, PGRES_TUPLES_OK, &res, cause);
+	else
+		sink_fail_data(s);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	isnew = PQntuples(res) == 1;
+	PQclear(res);
+	if (isnew)
+		return (0);
+	return (sink_dup(s, sink_sql_failure_lock, sink_sql_failure_dup,
+	    r->feedback, NULL, "failure report", cause) == 0 ? 1 : -1);
+}
