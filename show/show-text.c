@@ -1,0 +1,417 @@
+/*
+ * show-text.c: the report for a terminal.
+ *
+ * At most 80 columns: every value from the database goes through
+ * show_term_clean (control characters, ESC included, become '?') cut to
+ * its column's width.  Colours (ANSI SGR) only when the caller says so,
+ * that is when standard output is a terminal and no -o FILE was given.
+ * Nothing depends on the current time, so a fixed database and a fixed
+ * --until give the same bytes (tests/data/show/).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "show/show.h"
+#include "show/show_p.h"
+
+#define TEXT_WIDTH	80
+#define TEXT_BAR	40
+#define TEXT_ALLDAYS	45	/* longer windows skip days without mail */
+
+#define SGR_BOLD	"\033[1m"
+#define SGR_RED		"\033[31m"
+#define SGR_GREEN	"\033[32m"
+#define SGR_YELLOW	"\033[33m"
+#define SGR_RESET	"\033[0m"
+
+struct text {
+	FILE	*f;
+	int	 color;
+};
+
+static void	text_sgr(struct text *, const char *);
+static void	text_cell(struct text *, const char *, size_t, int);
+static void	text_count(struct text *, long long, size_t);
+static void	text_pct(struct text *, long long, long long, size_t);
+static void	text_heading(struct text *, const char *);
+static int	text_none(struct text *, const struct show_table *);
+static void	text_verdict(struct text *, const struct show_table *);
+static void	text_daily(struct text *, const struct show_data *,
+		    const struct show_domain *);
+static void	text_top(struct text *, const struct show_data *,
+		    const struct show_table *);
+static void	text_failing(struct text *, const struct show_table *);
+static void	text_fwd(struct text *, const struct show_table *);
+static void	text_spoof(struct text *, const struct show_table *);
+static void	text_reporters(struct text *, const struct show_table *);
+static void	text_tls(struct text *, const struct show_table *);
+static void	text_health(struct text *, const struct show_table *);
+static void	text_domain(struct text *, const struct show_data *,
+		    const struct show_domain *);
+
+static void
+text_sgr(struct text *t, const char *sgr)
+{
+	if (t->color)
+		fputs(sgr, t->f);
+}
+
+/*
+ * A value from the database, cleaned and cut to width columns; align 0
+ * pads it on the right, 1 on the left, 2 not at all (the last column).
+ */
+static void
+text_cell(struct text *t, const char *s, size_t width, int align)
+{
+	char	*c;
+	size_t	 w;
+
+	c = show_term_clean(s, width);
+	w = show_term_width(c);
+	if (align == 1)
+		fprintf(t->f, "%*s%s", (int)(width - w), "", c);
+	else if (align == 2)
+		fputs(c, t->f);
+	else
+		fprintf(t->f, "%s%*s", c, (int)(width - w), "");
+	free(c);
+}
+
+static void
+text_count(struct text *t, long long v, size_t width)
+{
+	char	b[32];
+
+	fprintf(t->f, "%*s", (int)width, show_fmt_count(b, sizeof b, v));
+}
+
+static void
+text_pct(struct text *t, long long num, long long den, size_t width)
+{
+	char	b[16];
+
+	fprintf(t->f, "%*s", (int)width, show_fmt_pct(b, sizeof b, num, den));
+}
+
+static void
+text_heading(struct text *t, const char *title)
+{
+	fputc('\n', t->f);
+	text_sgr(t, SGR_BOLD);
+	fputs(title, t->f);
+	text_sgr(t, SGR_RESET);
+	fputc('\n', t->f);
+}
+
+/* "none" for an empty table; 1 when it was empty. */
+static int
+text_none(struct text *t, const struct show_table *tab)
+{
+	if (tab->nrows > 0)
+		return (0);
+	fputs("  none\n", t->f);
+	return (1);
+}
+
+/* The headline: pass rate, verdict and what it means. */
+static void
+text_verdict(struct text *t, const struct show_table *sum)
+{
+	enum show_level	 l;
+	long long	 msgs, pass, fail;
+	char		 a[32], b[32], c[16], d[16], e[32], g[32];
+
+	msgs = show_num(sum, 0, SUM_MSGS);
+	pass = show_num(sum, 0, SUM_PASS);
+	fail = show_num(sum, 0, SUM_FAIL);
+	l = show_verdict(pass, msgs);
+	fprintf(t->f, "Verdict: %s of %s messages passed DMARC: ",
+	    show_fmt_pct(c, sizeof c, pass, msgs),
+	    show_fmt_count(a, sizeof a, msgs));
+	text_sgr(t, SGR_BOLD);
+	text_sgr(t, l == SHOW_HEALTHY ? SGR_GREEN : l == SHOW_ATTENTION ?
+	    SGR_YELLOW : SGR_RED);
+	fputs(show_level_name(l), t->f);
+	text_sgr(t, SGR_RESET);
+	fprintf(t->f, "\n  %s failed.  Aligned DKIM passed for %s, aligned"
+	    " SPF for %s.\n", show_fmt_count(b, sizeof b, fail),
+	    show_fmt_pct(c, sizeof c, show_num(sum, 0, SUM_DKIM), msgs),
+	    show_fmt_pct(d, sizeof d, show_num(sum, 0, SUM_SPF), msgs));
+	fprintf(t->f, "  Receivers quarantined %s and rejected %s;"
+	    " %s source IPs, %s reports.\n",
+	    show_fmt_count(a, sizeof a, show_num(sum, 0, SUM_QUAR)),
+	    show_fmt_count(b, sizeof b, show_num(sum, 0, SUM_REJ)),
+	    show_fmt_count(e, sizeof e, show_num(sum, 0, SUM_SOURCES)),
+	    show_fmt_count(g, sizeof g, show_num(sum, 0, SUM_REPORTS)));
+	switch (l) {
+	case SHOW_HEALTHY:
+		fputs("  Nearly all mail sent in this domain's name is"
+		    " authenticated.\n", t->f);
+		break;
+	case SHOW_ATTENTION:
+		fputs("  Most mail is authenticated; the sources failing"
+		    " DMARC below need a look.\n", t->f);
+		break;
+	case SHOW_ACTION:
+		fputs("  Much mail in this domain's name fails: senders not"
+		    " set up for DKIM/SPF,\n  or someone sending in your"
+		    " name.  See the sources below.\n", t->f);
+		break;
+	case SHOW_NODATA:
+		break;
+	}
+}
+
+static void
+text_daily(struct text *t, const struct show_data *d,
+    const struct show_domain *v)
+{
+	const struct show_table	*tab = &v->daily;
+	long long		 max = 0, m;
+	size_t			 r, np, nf;
+
+	for (r = 0; r < tab->nrows; r++)
+		if ((m = show_num(tab, r, DAY_MSGS)) > max)
+			max = m;
+	text_heading(t, "Daily volume");
+	fprintf(t->f, "Day        Messages   Passed   Failed  ('#' passed,"
+	    " 'x' failed)\n");
+	for (r = 0; r < tab->nrows; r++) {
+		m = show_num(tab, r, DAY_MSGS);
+		if (m == 0 && d->days > TEXT_ALLDAYS)
+			continue;
+		text_cell(t, show_cell(tab, r, DAY_DAY), 10, 0);
+		text_count(t, m, 9);
+		text_count(t, show_num(tab, r, DAY_PASS), 9);
+		text_count(t, show_num(tab, r, DAY_FAIL), 9);
+		show_bar_split(show_num(tab, r, DAY_PASS),
+		    show_num(tab, r, DAY_FAIL), max, TEXT_BAR, &np, &nf);
+		if (np + nf > 0)
+			fputc(' ', t->f);
+		text_sgr(t, SGR_GREEN);
+		while (np-- > 0)
+			fputc('#', t->f);
+		text_sgr(t, SGR_RED);
+		while (nf-- > 0)
+			fputc('x', t->f);
+		text_sgr(t, SGR_RESET);
+		fputc('\n', t->f);
+	}
+	if (d->days > TEXT_ALLDAYS)
+		fputs("(days without reports are left out)\n", t->f);
+}
+
+static void
+text_top(struct text *t, const struct show_data *d,
+    const struct show_table *tab)
+{
+	long long	m;
+	size_t		r;
+
+	text_heading(t, "Top sources");
+	(void)d;
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-34s %4s %8s %8s %8s %8s\n", "Source", "IPs",
+	    "Messages", "DMARC", "SPF", "DKIM");
+	for (r = 0; r < tab->nrows; r++) {
+		m = show_num(tab, r, TOP_MSGS);
+		text_cell(t, show_cell(tab, r, TOP_SOURCE), 34, 0);
+		text_count(t, show_num(tab, r, TOP_NIPS), 5);
+		text_count(t, m, 9);
+		text_pct(t, show_num(tab, r, TOP_PASS), m, 9);
+		text_pct(t, show_num(tab, r, TOP_SPF), m, 9);
+		text_pct(t, show_num(tab, r, TOP_DKIM), m, 9);
+		fputc('\n', t->f);
+		if (strcmp(show_cell(tab, r, TOP_SOURCE),
+		    show_cell(tab, r, TOP_IPS)) != 0) {
+			fputs("  ", t->f);
+			text_cell(t, show_cell(tab, r, TOP_IPS), 76, 2);
+			fputc('\n', t->f);
+		}
+	}
+}
+
+static void
+text_failing(struct text *t, const struct show_table *tab)
+{
+	size_t	r;
+
+	text_heading(t, "Sources failing DMARC");
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-32s %8s %9s  %s\n", "Source", "Failed", "Messages",
+	    "From");
+	for (r = 0; r < tab->nrows; r++) {
+		text_cell(t, show_cell(tab, r, FAIL_SOURCE), 32, 0);
+		text_count(t, show_num(tab, r, FAIL_FAILED), 9);
+		text_count(t, show_num(tab, r, FAIL_MSGS), 10);
+		fputs("  ", t->f);
+		text_cell(t, show_cell(tab, r, FAIL_FROMS), 27, 2);
+		fputc('\n', t->f);
+	}
+}
+
+static void
+text_fwd(struct text *t, const struct show_table *tab)
+{
+	size_t	r;
+
+	text_heading(t, "Suspected forwarding (DKIM passes, SPF fails)");
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-30s %9s  %-18s %s\n", "Source", "Messages", "From",
+	    "Envelope from");
+	for (r = 0; r < tab->nrows; r++) {
+		text_cell(t, show_cell(tab, r, FWD_SOURCE), 30, 0);
+		text_count(t, show_num(tab, r, FWD_MSGS), 10);
+		fputs("  ", t->f);
+		text_cell(t, show_cell(tab, r, FWD_FROM), 18, 0);
+		fputc(' ', t->f);
+		text_cell(t, show_cell(tab, r, FWD_ENVFROM), 19, 2);
+		fputc('\n', t->f);
+	}
+}
+
+static void
+text_spoof(struct text *t, const struct show_table *tab)
+{
+	size_t	r;
+
+	text_heading(t, "Suspected spoofing (DKIM and SPF both fail)");
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-30s %9s %8s  %s\n", "Source", "Messages", "Blocked",
+	    "From");
+	for (r = 0; r < tab->nrows; r++) {
+		text_cell(t, show_cell(tab, r, SPOOF_SOURCE), 30, 0);
+		text_count(t, show_num(tab, r, SPOOF_MSGS), 10);
+		text_count(t, show_num(tab, r, SPOOF_BLOCKED), 9);
+		fputs("  ", t->f);
+		text_cell(t, show_cell(tab, r, SPOOF_FROM), 29, 2);
+		fputc('\n', t->f);
+	}
+}
+
+static void
+text_reporters(struct text *t, const struct show_table *tab)
+{
+	const char	*name;
+	size_t		 r;
+
+	text_heading(t, "Reporters");
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-22s %7s %9s  %-16s  %s\n", "Reporter", "Reports",
+	    "Messages", "Last period end", "Last report ID");
+	for (r = 0; r < tab->nrows; r++) {
+		name = show_cell(tab, r, REP_ORG);
+		if (*name == '\0')
+			name = show_cell(tab, r, REP_KEY);
+		text_cell(t, name, 22, 0);
+		text_count(t, show_num(tab, r, REP_REPORTS), 8);
+		text_count(t, show_num(tab, r, REP_MSGS), 10);
+		fputs("  ", t->f);
+		text_cell(t, show_cell(tab, r, REP_LAST_END), 16, 0);
+		fputs("  ", t->f);
+		text_cell(t, show_cell(tab, r, REP_LAST_ID), 20, 2);
+		fputc('\n', t->f);
+	}
+}
+
+static void
+text_tls(struct text *t, const struct show_table *tab)
+{
+	long long	ok = 0, bad = 0;
+	char		a[32], b[32], c[16];
+	size_t		r;
+
+	for (r = 0; r < tab->nrows; r++) {
+		ok += show_num(tab, r, TLS_SUCCESS);
+		bad += show_num(tab, r, TLS_FAILURE);
+	}
+	if (ok + bad == 0)
+		return;		/* no TLS report names this domain */
+	text_heading(t, "SMTP TLS reports");
+	fprintf(t->f, "  %s sessions succeeded, %s failed (%s failed).\n",
+	    show_fmt_count(a, sizeof a, ok), show_fmt_count(b, sizeof b, bad),
+	    show_fmt_pct(c, sizeof c, bad, ok + bad));
+}
+
+static void
+text_health(struct text *t, const struct show_table *tab)
+{
+	size_t	r;
+
+	text_heading(t, "Mailboxes");
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-40s  %-16s  %s\n", "Mailbox", "Last success",
+	    "Failing polls");
+	for (r = 0; r < tab->nrows; r++) {
+		text_cell(t, show_cell(tab, r, HEALTH_MAILBOX), 40, 0);
+		fputs("  ", t->f);
+		text_cell(t, *show_cell(tab, r, HEALTH_LAST_OK) != '\0' ?
+		    show_cell(tab, r, HEALTH_LAST_OK) : "never", 16, 0);
+		text_count(t, show_num(tab, r, HEALTH_FAILING), 15);
+		fputc('\n', t->f);
+	}
+}
+
+static void
+text_domain(struct text *t, const struct show_data *d,
+    const struct show_domain *v)
+{
+	char	*name;
+	size_t	 w;
+
+	fputc('\n', t->f);
+	text_sgr(t, SGR_BOLD);
+	name = show_term_clean(show_cell(&v->sum, 0, SUM_DOMAIN), 70);
+	fprintf(t->f, "== %s ", name);
+	for (w = show_term_width(name) + 4; w < TEXT_WIDTH; w++)
+		fputc('=', t->f);
+	free(name);
+	text_sgr(t, SGR_RESET);
+	fputc('\n', t->f);
+	text_verdict(t, &v->sum);
+	text_daily(t, d, v);
+	text_top(t, d, &v->top);
+	text_failing(t, &v->failing);
+	text_fwd(t, &v->fwd);
+	text_spoof(t, &v->spoof);
+	text_reporters(t, &v->reporters);
+	if (d->has_tls)
+		text_tls(t, &v->tls);
+}
+
+int
+show_text(FILE *f, const struct show_data *d, int color)
+{
+	struct text	 t = { f, color };
+	char		*name;
+	size_t		 i;
+
+	text_sgr(&t, SGR_BOLD);
+	fprintf(f, "DMARC report, %s to %s (%d days, UTC)", d->from, d->until,
+	    d->days);
+	text_sgr(&t, SGR_RESET);
+	fputc('\n', f);
+	if (d->n == 0) {
+		name = show_term_clean(d->domain != NULL ? d->domain :
+		    "any domain", 40);
+		fprintf(f, "No DMARC reports for %s in this period.\n", name);
+		free(name);
+	} else
+		fprintf(f, "%zu policy domain%s.  A report counts on the UTC"
+		    " day its period begins.\n", d->n, d->n == 1 ? "" : "s");
+	for (i = 0; i < d->n; i++)
+		text_domain(&t, d, &d->v[i]);
+	if (d->has_health)
+		text_health(&t, &d->health);
+	return (ferror(f) ? -1 : 0);
+}

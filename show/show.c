@@ -1,0 +1,1089 @@
+/*
+ * show.c: the report command's arguments, the queries and the helpers the
+ * three renderers share.
+ *
+ * One report is read in one read-only REPEATABLE READ transaction, so every
+ * section sees the same rows.  The window is [until - days + 1, until] in
+ * UTC days (record.report_day).  Everything is read from the views of
+ * sink/migrations/001_initial.sql; the optional relations of later
+ * migrations (dmarc.ip_info for source names, v_tlsrpt_daily for TLS
+ * reports, v_mailbox_health for the mailboxes) are looked up at connect
+ * time with to_regclass and used only when present, so this reads any
+ * schema from version 1 on.
+ *
+ * Every value goes to the server as a parameter; the only text pasted into
+ * SQL is fixed here (the source-name expression and its join).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "agent/agent.h"
+#include "show/show.h"
+#include "show/show_p.h"
+
+#define SHOW_MAX_DOMAINS	100
+#define SHOW_MAX_DAYS		3660
+
+struct show {
+	PGconn		*conn;
+	int		 enriched;	/* dmarc.ip_info can name sources */
+	int		 has_tls;
+	int		 has_health;
+	char		*label;		/* SQL: the source name of row s */
+	char		*join;		/* SQL: the join label needs */
+};
+
+const char show_usage[] =
+    "  report [--days N] [--until YYYY-MM-DD] [--domain D]\n"
+    "         [--format text|html|json] [-o FILE]\n"
+    "                      DMARC report over the last N days (default 30)\n";
+
+const struct show_col show_cols_sum[] = {
+	{ "domain", SHOW_STR }, { "messages", SHOW_INT },
+	{ "dmarc_pass", SHOW_INT }, { "dmarc_fail", SHOW_INT },
+	{ "dkim_aligned_pass", SHOW_INT }, { "spf_aligned_pass", SHOW_INT },
+	{ "quarantined", SHOW_INT }, { "rejected", SHOW_INT },
+	{ "source_ips", SHOW_INT }, { "reports", SHOW_INT }
+};
+const struct show_col show_cols_day[] = {
+	{ "day", SHOW_STR }, { "messages", SHOW_INT },
+	{ "dmarc_pass", SHOW_INT }, { "dmarc_fail", SHOW_INT },
+	{ "quarantined", SHOW_INT }, { "rejected", SHOW_INT }
+};
+const struct show_col show_cols_top[] = {
+	{ "source", SHOW_STR }, { "ip_count", SHOW_INT },
+	{ "ips", SHOW_STR }, { "messages", SHOW_INT },
+	{ "dmarc_pass", SHOW_INT }, { "spf_aligned_pass", SHOW_INT },
+	{ "dkim_aligned_pass", SHOW_INT }
+};
+const struct show_col show_cols_fail[] = {
+	{ "source", SHOW_STR }, { "messages", SHOW_INT },
+	{ "dmarc_fail", SHOW_INT }, { "header_from", SHOW_STR },
+	{ "reporters", SHOW_STR }
+};
+const struct show_col show_cols_fwd[] = {
+	{ "source", SHOW_STR }, { "header_from", SHOW_STR },
+	{ "envelope_from", SHOW_STR }, { "messages", SHOW_INT }
+};
+const struct show_col show_cols_spoof[] = {
+	{ "source", SHOW_STR }, { "header_from", SHOW_STR },
+	{ "messages", SHOW_INT }, { "blocked", SHOW_INT }
+};
+const struct show_col show_cols_rep[] = {
+	{ "reporter", SHOW_STR }, { "org_name", SHOW_STR },
+	{ "reports", SHOW_INT }, { "messages", SHOW_INT },
+	{ "last_period_end", SHOW_STR }, { "last_report_id", SHOW_STR }
+};
+const struct show_col show_cols_det[] = {
+	{ "source", SHOW_STR }, { "kind", SHOW_STR },
+	{ "value", SHOW_STR }, { "messages", SHOW_INT }
+};
+const struct show_col show_cols_tls[] = {
+	{ "day", SHOW_STR }, { "successful_sessions", SHOW_INT },
+	{ "failed_sessions", SHOW_INT }
+};
+const struct show_col show_cols_health[] = {
+	{ "mailbox", SHOW_STR }, { "last_success", SHOW_STR },
+	{ "polls_failing_in_row", SHOW_INT }
+};
+
+/* The per-domain queries: $1 first day, $2 last day, $3 domain. */
+#define SQL_WINDOW \
+	" s.report_day BETWEEN $1::date AND $2::date AND s.policy_domain = $3"
+#define SQL_PASS \
+	"(s.dkim_aligned = 'pass' OR s.spf_aligned = 'pass')"
+
+static const char sql_domains[] =
+    "SELECT v.policy_domain, sum(v.messages),"
+    " coalesce(sum(v.dmarc_pass), 0), coalesce(sum(v.dmarc_fail), 0),"
+    " coalesce(sum(v.dkim_aligned_pass), 0),"
+    " coalesce(sum(v.spf_aligned_pass), 0),"
+    " coalesce(sum(v.quarantined), 0), coalesce(sum(v.rejected), 0),"
+    " (SELECT count(DISTINCT s.source_ip) FROM dmarc.record s WHERE"
+    SQL_WINDOW "),"
+    " (SELECT count(*) FROM dmarc.report p WHERE p.policy_domain = $3 AND"
+    " (p.date_begin AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date)"
+    " FROM dmarc.v_daily_volume v"
+    " WHERE v.day BETWEEN $1::date AND $2::date AND v.policy_domain = $3"
+    " GROUP BY 1";
+
+static const char sql_domain_list[] =
+    "SELECT v.policy_domain FROM dmarc.v_daily_volume v"
+    " WHERE v.day BETWEEN $1::date AND $2::date"
+    " AND ($3::text IS NULL OR v.policy_domain = $3)"
+    " GROUP BY 1 ORDER BY sum(v.messages) DESC, 1 LIMIT 100";
+
+static const char sql_daily[] =
+    "SELECT g::date, coalesce(sum(v.messages), 0),"
+    " coalesce(sum(v.dmarc_pass), 0), coalesce(sum(v.dmarc_fail), 0),"
+    " coalesce(sum(v.quarantined), 0), coalesce(sum(v.rejected), 0)"
+    " FROM generate_series($1::date, $2::date, interval '1 day') g"
+    " LEFT JOIN dmarc.v_daily_volume v"
+    " ON v.day = g::date AND v.policy_domain = $3"
+    " GROUP BY 1 ORDER BY 1";
+
+/* %1$s the source name expression, %2$s its join. */
+static const char sql_top[] =
+    "SELECT %1$s, count(DISTINCT s.source_ip),"
+    " array_to_string((array_agg(DISTINCT host(s.source_ip)))[1:5], ' '),"
+    " sum(s.message_count),"
+    " coalesce(sum(s.message_count) FILTER (WHERE " SQL_PASS "), 0),"
+    " coalesce(sum(s.message_count) FILTER (WHERE s.spf_aligned = 'pass'),"
+    " 0),"
+    " coalesce(sum(s.message_count) FILTER (WHERE s.dkim_aligned = 'pass'),"
+    " 0)"
+    " FROM dmarc.v_source_detail s %2$s WHERE" SQL_WINDOW
+    " GROUP BY 1 ORDER BY 4 DESC, 1 LIMIT 10";
+
+static const char sql_failing[] =
+    "SELECT %1$s, sum(s.message_count),"
+    " coalesce(sum(s.message_count) FILTER (WHERE NOT coalesce(" SQL_PASS
+    ", false)), 0),"
+    " string_agg(DISTINCT coalesce(s.header_from, '?'), ', '),"
+    " string_agg(DISTINCT s.reporter_key, ', ')"
+    " FROM dmarc.v_source_detail s %2$s WHERE" SQL_WINDOW
+    " GROUP BY 1"
+    " HAVING coalesce(sum(s.message_count) FILTER (WHERE NOT coalesce("
+    SQL_PASS ", false)), 0) > 0"
+    " ORDER BY 3 DESC, 1 LIMIT 10";
+
+static const char sql_fwd[] =
+    "SELECT %1$s, coalesce(s.header_from, '?'),"
+    " coalesce(nullif(s.envelope_from, ''), '(none)'), sum(s.messages)"
+    " FROM dmarc.v_forwarding_suspects s %2$s WHERE" SQL_WINDOW
+    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 10";
+
+static const char sql_spoof[] =
+    "SELECT %1$s, coalesce(s.header_from, '?'), sum(s.messages),"
+    " coalesce(sum(s.blocked), 0)"
+    " FROM dmarc.v_spoofing_suspects s %2$s WHERE" SQL_WINDOW
+    " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 10";
+
+static const char sql_reporters[] =
+    "SELECT p.reporter_key,"
+    " (array_agg(p.org_name ORDER BY p.date_end DESC, p.report_id))[1],"
+    " count(*), sum(p.message_total),"
+    " to_char(max(p.date_end) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+    " (array_agg(p.report_id ORDER BY p.date_end DESC, p.report_id))[1]"
+    " FROM dmarc.report p WHERE p.policy_domain = $3"
+    " AND (p.date_begin AT TIME ZONE 'UTC')::date"
+    " BETWEEN $1::date AND $2::date"
+    " GROUP BY 1 ORDER BY 4 DESC, 1 LIMIT 20";
+
+/* The drill-down of the top 10 sources, at most 8 values of each kind. */
+static const char sql_detail[] =
+    "WITH d AS (SELECT %1$s AS source, s.source_ip, s.reporter_key,"
+    " s.header_from, s.envelope_from, s.disposition, s.dkim_aligned,"
+    " s.spf_aligned, s.dkim_results, s.spf_results, s.message_count"
+    " FROM dmarc.v_source_detail s %2$s WHERE" SQL_WINDOW "),"
+    " top AS (SELECT source FROM d GROUP BY 1"
+    " ORDER BY sum(message_count) DESC, 1 LIMIT 10),"
+    " k AS ("
+    " SELECT source, 1 AS o, 'ip' AS kind,"
+    " coalesce(host(source_ip), '(unreadable)') AS value, message_count"
+    " FROM d"
+    " UNION ALL SELECT source, 2, 'header_from',"
+    " coalesce(header_from, '(none)'), message_count FROM d"
+    " UNION ALL SELECT source, 3, 'envelope_from',"
+    " coalesce(nullif(envelope_from, ''), '(none)'), message_count FROM d"
+    " UNION ALL SELECT source, 4, 'reporter', reporter_key, message_count"
+    " FROM d"
+    " UNION ALL SELECT source, 5, 'result',"
+    " 'DKIM ' || coalesce(dkim_aligned, '?') || ', SPF ' ||"
+    " coalesce(spf_aligned, '?') || ', ' || coalesce(disposition, '?'),"
+    " message_count FROM d"
+    " UNION ALL SELECT source, 6, 'dkim',"
+    " coalesce(dkim_results, '(no signature)'), message_count FROM d"
+    " UNION ALL SELECT source, 7, 'spf', coalesce(spf_results, '(none)'),"
+    " message_count FROM d"
+    " UNION ALL SELECT %1$s, 8, 'reason',"
+    " coalesce(x.type, x.type_raw, '?') || coalesce(': ' || x.comment, ''),"
+    " s.message_count"
+    " FROM dmarc.record s JOIN dmarc.record_reason x ON x.record_pk = s.id"
+    " %2$s WHERE" SQL_WINDOW "),"
+    " g AS (SELECT source, o, kind, value, sum(message_count) AS messages"
+    " FROM k WHERE source IN (SELECT source FROM top) GROUP BY 1, 2, 3, 4),"
+    " r AS (SELECT *, row_number() OVER (PARTITION BY source, o"
+    " ORDER BY messages DESC, value) AS n FROM g)"
+    " SELECT source, kind, value, messages FROM r WHERE n <= 8"
+    " ORDER BY source, o, n";
+
+static const char sql_tls[] =
+    "SELECT g::date, coalesce(sum(t.successful_sessions), 0),"
+    " coalesce(sum(t.failed_sessions), 0)"
+    " FROM generate_series($1::date, $2::date, interval '1 day') g"
+    " LEFT JOIN dmarc.v_tlsrpt_daily t"
+    " ON t.day = g::date AND t.policy_domain = $3"
+    " GROUP BY 1 ORDER BY 1";
+
+static const char sql_health[] =
+    "SELECT h.mailbox,"
+    " to_char(h.last_success AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+    " h.polls_failing_in_row FROM dmarc.v_mailbox_health h ORDER BY 1";
+
+static char	*show_pq_cause(PGconn *, PGresult *);
+static int	 show_exec(struct show *, const char *, PGresult **,
+		    char **);
+static int	 show_has(struct show *, const char *, const char *,
+		    int *, char **);
+static int	 show_features(struct show *, char **);
+static int	 show_query(struct show *, const char *, const char *,
+		    const char *const *, int, const struct show_col *,
+		    size_t, struct show_table *, char **);
+static int	 show_fquery(struct show *, const char *, const char *,
+		    const char *const *, const struct show_col *, size_t,
+		    struct show_table *, char **);
+static int	 show_read_domain(struct show *, struct show_data *,
+		    struct show_domain *, const char *, char **);
+static int	 show_read(struct show *, const struct show_opts *,
+		    struct show_data *, char **);
+static void	 show_data_free(struct show_data *);
+static int	 show_int_arg(const char *, int *);
+static size_t	 show_utf8_next(const unsigned char *, uint32_t *);
+static int	 show_cp_bad(uint32_t);
+
+/* Strict YYYY-MM-DD to days since 1970-01-01; -1 when not a real date. */
+int
+show_parse_day(const char *s, long *day)
+{
+	struct tm	tm;
+	time_t		t;
+	int		i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return (-1);
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return (-1);
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = 12;
+	if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mon > 11 ||
+	    tm.tm_mday < 1)
+		return (-1);
+	t = timegm(&tm);
+	if (t == (time_t)-1 || tm.tm_mday != atoi(s + 8))
+		return (-1);	/* 2026-02-30 normalised to March */
+	*day = (long)(t / 86400);
+	return (0);
+}
+
+/* Days since 1970-01-01 to YYYY-MM-DD (11 bytes). */
+void
+show_format_day(long day, char *out)
+{
+	struct tm	tm;
+	time_t		t = (time_t)day * 86400;
+	char		tmp[64];
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 0)
+		fatalx("%s: day %ld", __func__, day);
+	snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday);
+	memcpy(out, tmp, 10);
+	out[10] = '\0';
+}
+
+static int
+show_int_arg(const char *s, int *v)
+{
+	char	*end;
+	long	 l;
+
+	errno = 0;
+	l = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || l < 1 ||
+	    l > SHOW_MAX_DAYS)
+		return (-1);
+	*v = (int)l;
+	return (0);
+}
+
+int
+show_args(int argc, char **argv, struct show_opts *o, char **cause)
+{
+	const char	*opt, *val;
+	time_t		 now;
+	long		 day;
+	int		 i;
+
+	memset(o, 0, sizeof *o);
+	o->days = 30;
+	o->format = SHOW_TEXT;
+	now = time(NULL);
+	show_format_day((long)(now / 86400), o->until);
+	for (i = 0; i < argc; i++) {
+		opt = argv[i];
+		if ((val = strchr(opt, '=')) != NULL &&
+		    strncmp(opt, "--", 2) == 0) {
+			/* --opt=value */
+			static char	 name[32];
+
+			if ((size_t)(val - opt) >= sizeof name)
+				goto unknown;
+			memcpy(name, opt, val - opt);
+			name[val - opt] = '\0';
+			opt = name;
+			val++;
+		} else if (strcmp(opt, "--days") == 0 ||
+		    strcmp(opt, "--until") == 0 ||
+		    strcmp(opt, "--domain") == 0 ||
+		    strcmp(opt, "--format") == 0 || strcmp(opt, "-o") == 0) {
+			if (i + 1 >= argc) {
+				xasprintf(cause, "%s needs a value", opt);
+				return (-1);
+			}
+			val = argv[++i];
+		} else
+			goto unknown;
+		if (strcmp(opt, "--days") == 0) {
+			if (show_int_arg(val, &o->days) != 0) {
+				xasprintf(cause, "--days: not a number from 1"
+				    " to %d", SHOW_MAX_DAYS);
+				return (-1);
+			}
+		} else if (strcmp(opt, "--until") == 0) {
+			if (show_parse_day(val, &day) != 0) {
+				xasprintf(cause, "--until: not a date"
+				    " (YYYY-MM-DD)");
+				return (-1);
+			}
+			show_format_day(day, o->until);
+		} else if (strcmp(opt, "--domain") == 0)
+			o->domain = val;
+		else if (strcmp(opt, "--format") == 0) {
+			if (strcmp(val, "text") == 0)
+				o->format = SHOW_TEXT;
+			else if (strcmp(val, "html") == 0)
+				o->format = SHOW_HTML;
+			else if (strcmp(val, "json") == 0)
+				o->format = SHOW_JSON;
+			else {
+				xasprintf(cause, "--format: text, html or"
+				    " json");
+				return (-1);
+			}
+		} else if (strcmp(opt, "-o") == 0 && val[0] != '\0')
+			o->output = val;
+		else
+			goto unknown;
+	}
+	return (0);
+unknown:
+	{
+		char	*esc = log_escape(argv[i], strlen(argv[i]), 64);
+
+		xasprintf(cause, "unknown argument \"%s\"", esc);
+		free(esc);
+	}
+	return (-1);
+}
+
+/* libpq's message, one line, escaped. */
+static char *
+show_pq_cause(PGconn *conn, PGresult *res)
+{
+	const char	*m;
+	size_t		 len;
+
+	m = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	if (m == NULL || *m == '\0')
+		m = "unknown error";
+	len = strcspn(m, "\n");
+	return (log_escape(m, len, 400));
+}
+
+static int
+show_exec(struct show *s, const char *sql, PGresult **resp, char **cause)
+{
+	PGresult	*res;
+	char		*m;
+
+	res = PQexec(s->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		m = show_pq_cause(s->conn, res);
+		xasprintf(cause, "%s", m);
+		free(m);
+		PQclear(res);
+		return (-1);
+	}
+	if (resp != NULL)
+		*resp = res;
+	else
+		PQclear(res);
+	return (0);
+}
+
+/* Does relation rel exist with every column of cols (comma separated)? */
+static int
+show_has(struct show *s, const char *rel, const char *cols, int *yes,
+    char **cause)
+{
+	const char	*p[2] = { rel, cols };
+	PGresult	*res;
+	char		*m;
+
+	res = PQexecParams(s->conn,
+	    "SELECT pg_catalog.to_regclass($1) IS NOT NULL AND"
+	    " (SELECT count(*) FROM pg_catalog.pg_attribute"
+	    " WHERE attrelid = pg_catalog.to_regclass($1) AND NOT attisdropped"
+	    " AND attname = ANY (pg_catalog.string_to_array($2, ',')))"
+	    " = pg_catalog.cardinality(pg_catalog.string_to_array($2, ','))",
+	    2, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		m = show_pq_cause(s->conn, res);
+		xasprintf(cause, "look for %s: %s", rel, m);
+		free(m);
+		PQclear(res);
+		return (-1);
+	}
+	*yes = *PQgetvalue(res, 0, 0) == 't';
+	PQclear(res);
+	return (0);
+}
+
+/*
+ * Which optional relations this database has.  With enrichment (004) a
+ * source is named by source_map.sender_name, else by ip_info.base_domain,
+ * else by its address.
+ */
+static int
+show_features(struct show *s, char **cause)
+{
+	int	schema, base, name = 0;
+
+	if (show_has(s, "dmarc.v_source_detail", "source_ip", &schema,
+	    cause) != 0)
+		return (-1);
+	if (!schema) {
+		xasprintf(cause, "no dmarc schema in this database (run"
+		    " dmarc-agent migrate)");
+		return (-1);
+	}
+	if (show_has(s, "dmarc.ip_info", "ip,base_domain", &base,
+	    cause) != 0 ||
+	    (base && show_has(s, "dmarc.source_map", "base_domain,"
+	    "sender_name", &name, cause) != 0) ||
+	    show_has(s, "dmarc.v_tlsrpt_daily", "day,policy_domain,"
+	    "successful_sessions,failed_sessions", &s->has_tls, cause) != 0 ||
+	    show_has(s, "dmarc.v_mailbox_health", "mailbox,last_success,"
+	    "polls_failing_in_row", &s->has_health, cause) != 0)
+		return (-1);
+	s->enriched = base;
+	xasprintf(&s->label, "coalesce(%s%s host(s.source_ip), '(unreadable)')",
+	    name ? "nullif(m.sender_name, ''), " : "",
+	    base ? "nullif(i.base_domain, ''), " : "");
+	xasprintf(&s->join, "%s%s",
+	    base ? "LEFT JOIN dmarc.ip_info i ON i.ip = s.source_ip" : "",
+	    name ? " LEFT JOIN dmarc.source_map m"
+	    " ON m.base_domain = i.base_domain" : "");
+	return (0);
+}
+
+struct show *
+show_open(const char *conninfo, char **cause)
+{
+	const char	*keys[] = { "dbname", "fallback_application_name",
+			    "client_encoding", NULL };
+	const char	*vals[] = { conninfo, "dmarc-agent report", "UTF8",
+			    NULL };
+	struct show	*s;
+	PGconn		*conn;
+
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL)
+		fatalx("%s: out of memory", __func__);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		*cause = show_pq_cause(conn, NULL);
+		PQfinish(conn);
+		return (NULL);
+	}
+	s = xcalloc(1, sizeof *s);
+	s->conn = conn;
+	if (show_exec(s, "SELECT pg_catalog.set_config('search_path', '',"
+	    " false), pg_catalog.set_config('TimeZone', 'UTC', false),"
+	    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false)", NULL,
+	    cause) != 0 || show_features(s, cause) != 0) {
+		show_close(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+void
+show_close(struct show *s)
+{
+	if (s == NULL)
+		return;
+	PQfinish(s->conn);
+	free(s->label);
+	free(s->join);
+	free(s);
+}
+
+/* Run one query into t; the result must have ncols columns. */
+static int
+show_query(struct show *s, const char *what, const char *sql,
+    const char *const *params, int nparams, const struct show_col *cols,
+    size_t ncols, struct show_table *t, char **cause)
+{
+	PGresult	*res;
+	size_t		 r, c;
+	char		*m;
+
+	memset(t, 0, sizeof *t);
+	t->cols = cols;
+	t->ncols = ncols;
+	res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL,
+	    0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		m = show_pq_cause(s->conn, res);
+		xasprintf(cause, "%s: %s", what, m);
+		free(m);
+		PQclear(res);
+		return (-1);
+	}
+	if ((size_t)PQnfields(res) != ncols)
+		fatalx("%s: %s: %d columns, want %zu", __func__, what,
+		    PQnfields(res), ncols);
+	t->nrows = (size_t)PQntuples(res);
+	t->cells = xcalloc(t->nrows * ncols + 1, sizeof *t->cells);
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < ncols; c++)
+			if (!PQgetisnull(res, (int)r, (int)c))
+				t->cells[r * ncols + c] =
+				    xstrdup(PQgetvalue(res, (int)r, (int)c));
+	PQclear(res);
+	return (0);
+}
+
+/* show_query with the source name expression put into sql. */
+static int
+show_fquery(struct show *s, const char *what, const char *fmt,
+    const char *const *params, const struct show_col *cols, size_t ncols,
+    struct show_table *t, char **cause)
+{
+	char	*sql;
+	int	 rc;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	xasprintf(&sql, fmt, s->label, s->join);
+#pragma GCC diagnostic pop
+	rc = show_query(s, what, sql, params, 3, cols, ncols, t, cause);
+	free(sql);
+	return (rc);
+}
+
+static int
+show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
+    const char *name, char **cause)
+{
+	const char	*p[3] = { d->from, d->until, name };
+
+	if (show_query(s, "summary", sql_domains, p, 3, show_cols_sum,
+	    SUM_NCOLS, &v->sum, cause) != 0 ||
+	    show_query(s, "daily volume", sql_daily, p, 3, show_cols_day,
+	    DAY_NCOLS, &v->daily, cause) != 0 ||
+	    show_fquery(s, "top sources", sql_top, p, show_cols_top,
+	    TOP_NCOLS, &v->top, cause) != 0 ||
+	    show_fquery(s, "failing sources", sql_failing, p, show_cols_fail,
+	    FAIL_NCOLS, &v->failing, cause) != 0 ||
+	    show_fquery(s, "forwarding", sql_fwd, p, show_cols_fwd,
+	    FWD_NCOLS, &v->fwd, cause) != 0 ||
+	    show_fquery(s, "spoofing", sql_spoof, p, show_cols_spoof,
+	    SPOOF_NCOLS, &v->spoof, cause) != 0 ||
+	    show_query(s, "reporters", sql_reporters, p, 3, show_cols_rep,
+	    REP_NCOLS, &v->reporters, cause) != 0 ||
+	    show_fquery(s, "source details", sql_detail, p, show_cols_det,
+	    DET_NCOLS, &v->detail, cause) != 0)
+		return (-1);
+	if (v->sum.nrows != 1)
+		fatalx("%s: no summary row", __func__);
+	if (s->has_tls && show_query(s, "TLS reports", sql_tls, p, 3,
+	    show_cols_tls, TLS_NCOLS, &v->tls, cause) != 0)
+		return (-1);
+	return (0);
+}
+
+static int
+show_read(struct show *s, const struct show_opts *o, struct show_data *d,
+    char **cause)
+{
+	struct show_table	 list;
+	const char		*p[3];
+	long			 until;
+	size_t			 i;
+
+	memset(d, 0, sizeof *d);
+	if (show_parse_day(o->until, &until) != 0 || o->days < 1 ||
+	    o->days > SHOW_MAX_DAYS)
+		fatalx("%s: bad options", __func__);
+	show_format_day(until - o->days + 1, d->from);
+	memcpy(d->until, o->until, sizeof d->until);
+	d->days = o->days;
+	d->domain = o->domain;
+	d->enriched = s->enriched;
+	d->has_tls = s->has_tls;
+	d->has_health = s->has_health;
+	p[0] = d->from;
+	p[1] = d->until;
+	p[2] = o->domain;
+	if (show_query(s, "policy domains", sql_domain_list, p, 3,
+	    show_cols_sum, 1, &list, cause) != 0)
+		return (-1);
+	d->v = xcalloc(list.nrows + 1, sizeof *d->v);
+	for (i = 0; i < list.nrows && i < SHOW_MAX_DOMAINS; i++) {
+		d->n++;
+		if (show_read_domain(s, d, &d->v[i], show_cell(&list, i, 0),
+		    cause) != 0) {
+			show_table_free(&list);
+			return (-1);
+		}
+	}
+	show_table_free(&list);
+	if (s->has_health && show_query(s, "mailbox health", sql_health,
+	    NULL, 0, show_cols_health, HEALTH_NCOLS, &d->health, cause) != 0)
+		return (-1);
+	return (0);
+}
+
+static void
+show_data_free(struct show_data *d)
+{
+	struct show_domain	*v;
+	size_t			 i;
+
+	for (i = 0; i < d->n; i++) {
+		v = &d->v[i];
+		show_table_free(&v->sum);
+		show_table_free(&v->daily);
+		show_table_free(&v->top);
+		show_table_free(&v->failing);
+		show_table_free(&v->fwd);
+		show_table_free(&v->spoof);
+		show_table_free(&v->reporters);
+		show_table_free(&v->detail);
+		show_table_free(&v->tls);
+	}
+	free(d->v);
+	show_table_free(&d->health);
+	memset(d, 0, sizeof *d);
+}
+
+int
+show_write(struct show *s, const struct show_opts *o, FILE *f, char **cause)
+{
+	struct show_data	 d;
+	int			 rc;
+
+	if (show_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    NULL, cause) != 0)
+		return (-1);
+	rc = show_read(s, o, &d, cause);
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	if (rc == 0) {
+		switch (o->format) {
+		case SHOW_TEXT:
+			rc = show_text(f, &d, o->color);
+			break;
+		case SHOW_HTML:
+			rc = show_html(f, &d);
+			break;
+		case SHOW_JSON:
+			rc = show_json(f, &d);
+			break;
+		}
+		if (rc != 0 || fflush(f) != 0 || ferror(f)) {
+			xasprintf(cause, "write: %s", strerror(errno));
+			rc = -1;
+		}
+	}
+	show_data_free(&d);
+	return (rc);
+}
+
+int
+show_main(const char *conninfo, int argc, char **argv)
+{
+	struct show_opts	 o;
+	struct show		*s;
+	FILE			*f = stdout;
+	char			*cause = NULL;
+	const char		*nc;
+	int			 rc = 0;
+
+	if (show_args(argc, argv, &o, &cause) != 0) {
+		log_warnx("report: %s", cause);
+		free(cause);
+		fprintf(stderr, "usage: dmarc-agent [-c FILE] report"
+		    " [--days N] [--until YYYY-MM-DD] [--domain D]\n"
+		    "       [--format text|html|json] [-o FILE]\n");
+		return (2);
+	}
+	nc = getenv("NO_COLOR");
+	o.color = o.output == NULL && o.format == SHOW_TEXT &&
+	    isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
+	if ((s = show_open(conninfo, &cause)) == NULL) {
+		log_warnx("report: database: %s", cause);
+		free(cause);
+		return (1);
+	}
+	if (o.output != NULL && (f = fopen(o.output, "w")) == NULL) {
+		log_warn("report: %s", o.output);
+		show_close(s);
+		return (1);
+	}
+	if (show_write(s, &o, f, &cause) != 0) {
+		log_warnx("report: %s", cause);
+		free(cause);
+		rc = 1;
+	}
+	if (f != stdout && fclose(f) != 0 && rc == 0) {
+		log_warn("report: %s", o.output);
+		rc = 1;
+	}
+	if (rc != 0 && f != stdout)
+		unlink(o.output);
+	show_close(s);
+	return (rc);
+}
+
+/* Tables ------------------------------------------------------------------ */
+
+/* The cell's text; "" for NULL or out of range. */
+const char *
+show_cell(const struct show_table *t, size_t r, size_t c)
+{
+	const char	*v;
+
+	if (r >= t->nrows || c >= t->ncols)
+		return ("");
+	v = t->cells[r * t->ncols + c];
+	return (v != NULL ? v : "");
+}
+
+/* The cell as a number; 0 for NULL or text. */
+long long
+show_num(const struct show_table *t, size_t r, size_t c)
+{
+	return (strtoll(show_cell(t, r, c), NULL, 10));
+}
+
+void
+show_table_free(struct show_table *t)
+{
+	size_t	i;
+
+	if (t->cells != NULL)
+		for (i = 0; i < t->nrows * t->ncols; i++)
+			free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}
+
+/* Formatting -------------------------------------------------------------- */
+
+/* 1234567 as "1,234,567". */
+char *
+show_fmt_count(char *out, size_t len, long long v)
+{
+	char		 tmp[32];
+	size_t		 n, i, j = 0, lead;
+	unsigned long long u;
+
+	u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	n = (size_t)snprintf(tmp, sizeof tmp, "%llu", u);
+	if (len < n + n / 3 + 2)
+		fatalx("%s: buffer too small", __func__);
+	if (v < 0)
+		out[j++] = '-';
+	lead = n % 3 == 0 ? 3 : n % 3;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (i - lead) % 3 == 0 && i >= lead)
+			out[j++] = ',';
+		out[j++] = tmp[i];
+	}
+	out[j] = '\0';
+	return (out);
+}
+
+/*
+ * num/den as "97.3%", "-" when den is 0.  Never "100.0%" unless all passed
+ * nor "0.0%" unless none did: a rate that rounds there shows 99.9 or 0.1.
+ */
+char *
+show_fmt_pct(char *out, size_t len, long long num, long long den)
+{
+	long long	t;
+
+	if (den <= 0 || num < 0) {
+		snprintf(out, len, "-");
+		return (out);
+	}
+	if (num > den)
+		num = den;
+	t = (num * 1000 + den / 2) / den;
+	if (t == 1000 && num < den)
+		t = 999;
+	if (t == 0 && num > 0)
+		t = 1;
+	snprintf(out, len, "%lld.%lld%%", t / 10, t % 10);
+	return (out);
+}
+
+enum show_level
+show_verdict(long long pass, long long total)
+{
+	if (total <= 0)
+		return (SHOW_NODATA);
+	if (pass * 100 >= total * 98)
+		return (SHOW_HEALTHY);
+	if (pass * 10 >= total * 9)
+		return (SHOW_ATTENTION);
+	return (SHOW_ACTION);
+}
+
+/* A verdict in one or two words, also the JSON value. */
+const char *
+show_level_name(enum show_level l)
+{
+	switch (l) {
+	case SHOW_NODATA:
+		return ("no data");
+	case SHOW_HEALTHY:
+		return ("healthy");
+	case SHOW_ATTENTION:
+		return ("needs attention");
+	case SHOW_ACTION:
+		return ("action needed");
+	}
+	return ("?");
+}
+
+/*
+ * Split a bar of at most width cells for pass and fail out of max: the
+ * length is proportional to pass + fail, and a non-zero part always gets
+ * at least one cell (a failure never disappears in rounding).
+ */
+void
+show_bar_split(long long pass, long long fail, long long max, size_t width,
+    size_t *np, size_t *nf)
+{
+	long long	cells, p;
+
+	*np = *nf = 0;
+	if (max <= 0 || width == 0 || pass < 0 || fail < 0 ||
+	    pass + fail <= 0)
+		return;
+	if (pass + fail > max)
+		max = pass + fail;
+	cells = ((pass + fail) * (long long)width + max / 2) / max;
+	if (cells < 1)
+		cells = 1;
+	if (pass > 0 && fail > 0 && cells < 2)
+		cells = (long long)width >= 2 ? 2 : 1;
+	p = (pass * cells + (pass + fail) / 2) / (pass + fail);
+	if (fail > 0 && p == cells && cells > 1)
+		p--;
+	if (pass > 0 && p == 0 && cells > 1)
+		p = 1;
+	*np = (size_t)p;
+	*nf = (size_t)(cells - p);
+}
+
+/*
+ * Decode one UTF-8 sequence; its length, or 0 when invalid (overlong,
+ * surrogate, beyond U+10FFFF, truncated).
+ */
+static size_t
+show_utf8_next(const unsigned char *p, uint32_t *cp)
+{
+	size_t		n, i;
+	uint32_t	c;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return (1);
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		c = p[0] & 0x07;
+	} else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return (0);
+	*cp = c;
+	return (n);
+}
+
+/* Control characters, C1 controls and bidirectional overrides. */
+static int
+show_cp_bad(uint32_t c)
+{
+	return (c < 0x20 || (c >= 0x7f && c < 0xa0) ||
+	    c == 0x200e || c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff);
+}
+
+/* Columns a clean UTF-8 string takes (one per code point). */
+size_t
+show_term_width(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return (n);
+}
+
+/*
+ * s made safe for a terminal: every control character (ESC included), C1
+ * control, bidirectional override and invalid UTF-8 byte becomes '?'.
+ * With width > 0, at most width columns: a longer string is cut and ends
+ * with '~'.  The caller frees the result.
+ */
+char *
+show_term_clean(const char *s, size_t width)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*out, *q;
+	size_t			 n, cols = 0, keep = 0;
+	uint32_t		 c;
+
+	out = q = xmalloc(strlen(s) + 2);
+	while (*p != '\0') {
+		n = show_utf8_next(p, &c);
+		if (width > 0 && cols == width - 1)
+			keep = (size_t)(q - out);
+		if (width > 0 && cols == width) {
+			/* One column too many: cut to width - 1 and '~'. */
+			q = out + keep;
+			*q++ = '~';
+			break;
+		}
+		if (n == 0 || show_cp_bad(c)) {
+			*q++ = '?';
+			p += n == 0 ? 1 : n;
+		} else {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		}
+		cols++;
+	}
+	*q = '\0';
+	return (out);
+}
+
+/*
+ * s escaped for HTML text and quoted attributes: & < > " ' as entities,
+ * control characters and invalid UTF-8 as U+FFFD (tab, CR and LF as a
+ * space).  The caller frees the result.
+ */
+char *
+show_html_esc(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	struct buf		 b;
+	const char		*rep;
+	size_t			 n;
+	uint32_t		 c;
+
+	buf_init(&b, SIZE_MAX);
+	while (*p != '\0') {
+		n = show_utf8_next(p, &c);
+		rep = NULL;
+		if (n == 0)
+			rep = "&#xFFFD;";
+		else if (c == '&')
+			rep = "&amp;";
+		else if (c == '<')
+			rep = "&lt;";
+		else if (c == '>')
+			rep = "&gt;";
+		else if (c == '"')
+			rep = "&quot;";
+		else if (c == '\'')
+			rep = "&#39;";
+		else if (c == '\t' || c == '\r' || c == '\n')
+			rep = " ";
+		else if (show_cp_bad(c))
+			rep = "&#xFFFD;";
+		if (rep != NULL)
+			buf_add(&b, rep, strlen(rep));
+		else
+			buf_add(&b, p, n);
+		p += n == 0 ? 1 : n;
+	}
+	return (buf_steal(&b, NULL));
+}
+
+/*
+ * s as the inside of a JSON string: quote, backslash and control
+ * characters escaped, < > & as \u003c etc. (safe inside HTML too), U+2028
+ * and U+2029 escaped, invalid UTF-8 as \ufffd.  The caller frees it.
+ */
+char *
+show_json_esc(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	struct buf		 b;
+	char			 tmp[8];
+	size_t			 n;
+	uint32_t		 c;
+
+	buf_init(&b, SIZE_MAX);
+	while (*p != '\0') {
+		n = show_utf8_next(p, &c);
+		if (n == 0) {
+			buf_add(&b, "\\ufffd", 6);
+			p++;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			tmp[0] = '\\';
+			tmp[1] = (char)c;
+			buf_add(&b, tmp, 2);
+		} else if (c == '\n')
+			buf_add(&b, "\\n", 2);
+		else if (c == '\t')
+			buf_add(&b, "\\t", 2);
+		else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' ||
+		    c == '&' || c == 0x2028 || c == 0x2029) {
+			snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)c);
+			buf_add(&b, tmp, 6);
+		} else
+			buf_add(&b, p, n);
+		p += n;
+	}
+	return (buf_steal(&b, NULL));
+}

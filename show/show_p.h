@@ -1,0 +1,114 @@
+/*
+ * show_p.h: show/ internals, the data one report is written from.
+ *
+ * show.c runs the queries and keeps each result as a show_table: rows of
+ * strings in the column order of the query, with a column list (name and
+ * kind) that the JSON writer uses as is.  The renderers (show-text.c,
+ * show-html.c, show-json.c) index cells with the column enums below.
+ * Nothing here has been escaped: every string came from the database, most
+ * of them from a report, and each renderer escapes for its own output.
+ */
+#ifndef SHOW_P_H
+#define SHOW_P_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum show_kind {
+	SHOW_STR,
+	SHOW_INT
+};
+
+struct show_col {
+	const char	*name;		/* JSON member name */
+	enum show_kind	 kind;
+};
+
+/* One query result; cells[row * ncols + col], NULL for SQL NULL. */
+struct show_table {
+	const struct show_col	*cols;
+	size_t			 ncols;
+	size_t			 nrows;
+	char			**cells;
+};
+
+/* Columns of each table, in query order. */
+enum { SUM_DOMAIN, SUM_MSGS, SUM_PASS, SUM_FAIL, SUM_DKIM, SUM_SPF,
+	SUM_QUAR, SUM_REJ, SUM_SOURCES, SUM_REPORTS, SUM_NCOLS };
+enum { DAY_DAY, DAY_MSGS, DAY_PASS, DAY_FAIL, DAY_QUAR, DAY_REJ,
+	DAY_NCOLS };
+enum { TOP_SOURCE, TOP_NIPS, TOP_IPS, TOP_MSGS, TOP_PASS, TOP_SPF,
+	TOP_DKIM, TOP_NCOLS };
+enum { FAIL_SOURCE, FAIL_MSGS, FAIL_FAILED, FAIL_FROMS, FAIL_REPORTERS,
+	FAIL_NCOLS };
+enum { FWD_SOURCE, FWD_FROM, FWD_ENVFROM, FWD_MSGS, FWD_NCOLS };
+enum { SPOOF_SOURCE, SPOOF_FROM, SPOOF_MSGS, SPOOF_BLOCKED, SPOOF_NCOLS };
+enum { REP_KEY, REP_ORG, REP_REPORTS, REP_MSGS, REP_LAST_END, REP_LAST_ID,
+	REP_NCOLS };
+enum { DET_SOURCE, DET_KIND, DET_VALUE, DET_MSGS, DET_NCOLS };
+enum { TLS_DAY, TLS_SUCCESS, TLS_FAILURE, TLS_NCOLS };
+enum { HEALTH_MAILBOX, HEALTH_LAST_OK, HEALTH_FAILING, HEALTH_NCOLS };
+
+/* Everything shown for one policy domain. */
+struct show_domain {
+	struct show_table	 sum;		/* one row */
+	struct show_table	 daily;		/* every day of the window */
+	struct show_table	 top;		/* top 10 sources by volume */
+	struct show_table	 failing;	/* top 10 by DMARC failures */
+	struct show_table	 fwd;		/* suspected forwarding */
+	struct show_table	 spoof;		/* suspected spoofing */
+	struct show_table	 reporters;
+	struct show_table	 detail;	/* drill-down of the top 10 */
+	struct show_table	 tls;		/* TLS reports; empty without */
+};
+
+/* One report. */
+struct show_data {
+	char			 from[11];	/* first day, YYYY-MM-DD */
+	char			 until[11];	/* last day */
+	int			 days;
+	const char		*domain;	/* --domain, NULL: all */
+	int			 enriched;	/* sources named by ip_info */
+	int			 has_tls;	/* TLS report views exist */
+	int			 has_health;	/* mailbox health view exists */
+	struct show_domain	*v;
+	size_t			 n;
+	struct show_table	 health;	/* per mailbox */
+};
+
+/* How healthy a domain is, from its DMARC pass rate. */
+enum show_level {
+	SHOW_NODATA,
+	SHOW_HEALTHY,		/* 98% or more pass */
+	SHOW_ATTENTION,		/* 90% to 98% */
+	SHOW_ACTION		/* under 90% */
+};
+
+extern const struct show_col show_cols_sum[], show_cols_day[],
+	show_cols_top[], show_cols_fail[], show_cols_fwd[],
+	show_cols_spoof[], show_cols_rep[], show_cols_det[],
+	show_cols_tls[], show_cols_health[];
+
+/* show.c: table access and pure helpers (tests/unit/tst_show.c). */
+const char	*show_cell(const struct show_table *, size_t, size_t);
+long long	 show_num(const struct show_table *, size_t, size_t);
+void		 show_table_free(struct show_table *);
+char		*show_fmt_count(char *, size_t, long long);
+char		*show_fmt_pct(char *, size_t, long long, long long);
+enum show_level	 show_verdict(long long, long long);
+const char	*show_level_name(enum show_level);
+void		 show_bar_split(long long, long long, long long, size_t,
+		    size_t *, size_t *);
+char		*show_term_clean(const char *, size_t);
+size_t		 show_term_width(const char *);
+char		*show_html_esc(const char *);
+char		*show_json_esc(const char *);
+int		 show_parse_day(const char *, long *);
+void		 show_format_day(long, char *);
+
+/* The renderers; -1 on a write error. */
+int	show_text(FILE *, const struct show_data *, int);
+int	show_html(FILE *, const struct show_data *);
+int	show_json(FILE *, const struct show_data *);
+
+#endif

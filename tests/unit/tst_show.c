@@ -1,0 +1,321 @@
+/*
+ * tst_show.c: the pure functions of show/: number formatting, the verdict,
+ * bar lengths, escaping for terminals, HTML and JSON, day arithmetic and
+ * the report command's arguments.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "show/show.h"
+#include "show/show_p.h"
+#include "tests/unit/tst.h"
+
+static void	test_count(void);
+static void	test_pct(void);
+static void	test_verdict(void);
+static void	test_bar(void);
+static void	test_term(void);
+static void	test_html(void);
+static void	test_json(void);
+static void	test_days(void);
+static void	test_args(void);
+
+static void
+test_count(void)
+{
+	static const struct {
+		long long	 v;
+		const char	*want;
+	} t[] = {
+		{ 0, "0" }, { 7, "7" }, { 999, "999" }, { 1000, "1,000" },
+		{ 12345, "12,345" }, { 123456, "123,456" },
+		{ 1234567, "1,234,567" }, { -1234, "-1,234" },
+		{ 9223372036854775807LL, "9,223,372,036,854,775,807" }
+	};
+	char	b[32];
+	size_t	i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		CHECK_STR(show_fmt_count(b, sizeof b, t[i].v), t[i].want);
+}
+
+static void
+test_pct(void)
+{
+	static const struct {
+		long long	 num, den;
+		const char	*want;
+	} t[] = {
+		{ 0, 0, "-" }, { 1, 0, "-" }, { 0, 10, "0.0%" },
+		{ 10, 10, "100.0%" }, { 1, 3, "33.3%" }, { 2, 3, "66.7%" },
+		{ 9999, 10000, "99.9%" },	/* not 100.0 with a failure */
+		{ 1, 100000, "0.1%" },		/* not 0.0 with a pass */
+		{ 973, 1000, "97.3%" }, { 11, 10, "100.0%" }
+	};
+	char	b[16];
+	size_t	i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		CHECK_STR(show_fmt_pct(b, sizeof b, t[i].num, t[i].den),
+		    t[i].want);
+}
+
+static void
+test_verdict(void)
+{
+	static const struct {
+		long long	 pass, total;
+		enum show_level	 want;
+	} t[] = {
+		{ 0, 0, SHOW_NODATA }, { 100, 100, SHOW_HEALTHY },
+		{ 98, 100, SHOW_HEALTHY }, { 97, 100, SHOW_ATTENTION },
+		{ 90, 100, SHOW_ATTENTION }, { 89, 100, SHOW_ACTION },
+		{ 0, 5, SHOW_ACTION }
+	};
+	enum show_level	 l;
+	size_t		 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		l = show_verdict(t[i].pass, t[i].total);
+		CHECK_INT(l, t[i].want);
+	}
+	CHECK_STR(show_level_name(SHOW_ACTION), "action needed");
+	CHECK_STR(show_level_name(SHOW_HEALTHY), "healthy");
+}
+
+static void
+test_bar(void)
+{
+	static const struct {
+		long long	 pass, fail, max;
+		size_t		 width, np, nf;
+	} t[] = {
+		{ 0, 0, 100, 40, 0, 0 },
+		{ 100, 0, 100, 40, 40, 0 },
+		{ 50, 50, 100, 40, 20, 20 },
+		{ 50, 0, 100, 40, 20, 0 },
+		{ 999, 1, 1000, 40, 39, 1 },	/* one failure stays visible */
+		{ 1, 999, 1000, 40, 1, 39 },
+		{ 1, 0, 1000000, 40, 1, 0 },	/* tiny day: one cell */
+		{ 1, 1, 1000000, 40, 1, 1 },
+		{ 10, 10, 0, 40, 0, 0 },	/* no max: no bar */
+		{ 300, 0, 100, 40, 40, 0 }	/* over max: capped */
+	};
+	size_t	i, np, nf;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		show_bar_split(t[i].pass, t[i].fail, t[i].max, t[i].width,
+		    &np, &nf);
+		CHECK_INT(np, t[i].np);
+		CHECK_INT(nf, t[i].nf);
+		CHECK(np + nf <= t[i].width);
+	}
+}
+
+static void
+test_term(void)
+{
+	static const struct {
+		const char	*in;
+		size_t		 width;
+		const char	*want;
+	} t[] = {
+		{ "example.com", 0, "example.com" },
+		{ "\033[31mred\033[0m", 0, "?[31mred?[0m" },
+		{ "a\nb\tc\rd", 0, "a?b?c?d" },
+		{ "del\177", 0, "del?" },
+		{ "c1\xc2\x9b" "x", 0, "c1?x" },	/* CSI as C1 */
+		{ "bidi\xe2\x80\xae" "x", 0, "bidi?x" },
+		{ "bad\xff\xfe", 0, "bad??" },
+		{ "caf\xc3\xa9", 0, "caf\xc3\xa9" },
+		{ "abcdefghij", 5, "abcd~" },
+		{ "abcde", 5, "abcde" },
+		{ "abcdef", 5, "abcd~" },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 4,
+		    "\xc3\xa9\xc3\xa9\xc3\xa9~" },
+		{ "", 3, "" }
+	};
+	char	*c;
+	size_t	 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		c = show_term_clean(t[i].in, t[i].width);
+		CHECK_STR(c, t[i].want);
+		CHECK(strchr(c, '\033') == NULL);
+		if (t[i].width > 0)
+			CHECK(show_term_width(c) <= t[i].width);
+		free(c);
+	}
+	CHECK_INT(show_term_width("caf\xc3\xa9"), 4);
+}
+
+static void
+test_html(void)
+{
+	static const struct {
+		const char	*in, *want;
+	} t[] = {
+		{ "example.com", "example.com" },
+		{ "<script>alert(1)</script>",
+		    "&lt;script&gt;alert(1)&lt;/script&gt;" },
+		{ "\"><img src=x onerror=alert(1)>",
+		    "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" },
+		{ "a&b'c", "a&amp;b&#39;c" },
+		{ "\033[31m", "&#xFFFD;[31m" },
+		{ "l1\nl2", "l1 l2" },
+		{ "bad\xff", "bad&#xFFFD;" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" }
+	};
+	char	*e;
+	size_t	 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		e = show_html_esc(t[i].in);
+		CHECK_STR(e, t[i].want);
+		CHECK(strchr(e, '<') == NULL && strchr(e, '"') == NULL);
+		free(e);
+	}
+}
+
+static void
+test_json(void)
+{
+	static const struct {
+		const char	*in, *want;
+	} t[] = {
+		{ "plain", "plain" },
+		{ "q\"b\\", "q\\\"b\\\\" },
+		{ "l1\nl2\tx", "l1\\nl2\\tx" },
+		{ "\033[31m", "\\u001b[31m" },
+		{ "</script>", "\\u003c/script\\u003e" },
+		{ "a&b", "a\\u0026b" },
+		{ "bad\xff", "bad\\ufffd" },
+		{ "ls\xe2\x80\xa8", "ls\\u2028" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" }
+	};
+	char	*e;
+	size_t	 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		e = show_json_esc(t[i].in);
+		CHECK_STR(e, t[i].want);
+		free(e);
+	}
+}
+
+static void
+test_days(void)
+{
+	static const struct {
+		const char	*in;
+		int		 ok;
+		long		 day;
+	} t[] = {
+		{ "1970-01-01", 1, 0 }, { "2026-01-31", 1, 20484 },
+		{ "2024-02-29", 1, 19782 }, { "2026-02-29", 0, 0 },
+		{ "2026-13-01", 0, 0 }, { "2026-1-01", 0, 0 },
+		{ "2026-01-01x", 0, 0 }, { "yesterday", 0, 0 }, { "", 0, 0 }
+	};
+	char	b[11];
+	long	d;
+	size_t	i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		d = -1;
+		CHECK_INT(show_parse_day(t[i].in, &d) == 0, t[i].ok);
+		if (t[i].ok) {
+			CHECK_INT(d, t[i].day);
+			show_format_day(d, b);
+			CHECK_STR(b, t[i].in);
+		}
+	}
+	show_format_day(20484 - 29, b);
+	CHECK_STR(b, "2026-01-02");
+}
+
+/* show_args on a copy of words (argv is not const). */
+static int
+run_args(const char *const *words, int n, struct show_opts *o,
+    char ***argv, char **cause)
+{
+	int	i;
+
+	*argv = xcalloc((size_t)n + 1, sizeof **argv);
+	for (i = 0; i < n; i++)
+		(*argv)[i] = xstrdup(words[i]);
+	return (show_args(n, *argv, o, cause));
+}
+
+static void
+free_args(char **argv)
+{
+	size_t	i;
+
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+static void
+test_args(void)
+{
+	static const char *const ok[] = { "--days", "7", "--until",
+	    "2026-01-31", "--domain", "example.com", "--format=html", "-o",
+	    "r.html" };
+	static const struct {
+		const char	*w[2];
+		int		 n;
+		const char	*cause;
+	} bad[] = {
+		{ { "--days", "0" }, 2, "--days" },
+		{ { "--days", "12x" }, 2, "--days" },
+		{ { "--format", "pdf" }, 2, "--format" },
+		{ { "--until", "2026-02-30" }, 2, "--until" },
+		{ { "--bogus", NULL }, 1, "--bogus" },
+		{ { "--days", NULL }, 1, "--days" },
+		{ { "--days=", NULL }, 1, "--days" }
+	};
+	struct show_opts o;
+	char		*cause = NULL, **argv;
+	size_t		 i;
+
+	CHECK_INT(run_args(ok, 9, &o, &argv, &cause), 0);
+	CHECK_INT(o.days, 7);
+	CHECK_STR(o.until, "2026-01-31");
+	CHECK_STR(o.domain, "example.com");
+	CHECK_INT(o.format, SHOW_HTML);
+	CHECK_STR(o.output, "r.html");
+	free_args(argv);
+	CHECK_INT(run_args(ok, 0, &o, &argv, &cause), 0);
+	CHECK_INT(o.days, 30);
+	CHECK_INT(o.format, SHOW_TEXT);
+	CHECK(o.domain == NULL && o.output == NULL && !o.color);
+	CHECK_INT(strlen(o.until), 10);
+	free_args(argv);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		CHECK_INT(run_args(bad[i].w, bad[i].n, &o, &argv, &cause), -1);
+		CHECK(cause != NULL && strstr(cause, bad[i].cause) != NULL);
+		free(cause);
+		free_args(argv);
+	}
+}
+
+int
+main(void)
+{
+	log_init(LOG_TO_STDERR, 0);
+	test_count();
+	test_pct();
+	test_verdict();
+	test_bar();
+	test_term();
+	test_html();
+	test_json();
+	test_days();
+	test_args();
+	return (TST_DONE());
+}
