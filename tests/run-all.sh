@@ -1,6 +1,18 @@
 #!/bin/sh
 # The test command: install what is needed, build from scratch, run every
-# test (make check), then make distcheck.  Exit status is the verdict.
+# test (make check), then make distcheck; then the robustness stages of
+# issue 9, each with a banner and its time:
+#   robustness  the table of tests/robustness, from make check's run of
+#               tests/crash.test, faults.test and hostile.test
+#   asan        a second build with --enable-asan (AddressSanitizer and
+#               UndefinedBehaviorSanitizer) and make check in it, with the
+#               slow loops shortened (ROBUST_SHORT=1; memory caps are
+#               asserted only in the normal build)
+#   valgrind    every unit test under valgrind: no leaks, no invalid access
+#   fuzz        a clang --enable-fuzzing build; each libFuzzer target runs
+#               FUZZ_SECONDS (default 40) seeded from the corpus and tests/
+# RUN_ALL_QUICK=1 skips the robustness stages.  The last line is
+# "run-all: N passed, N failed" over the stages; exit status is the verdict.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,24 +27,133 @@ cd "$build"
 "$top/configure" -q --enable-werror
 make -j2 >/dev/null
 status=0
+ROBUST_TABLE=$build/robustness.tsv
+export ROBUST_TABLE
+: >"$ROBUST_TABLE"
 make -j2 check DMARC_CORPUS="$corpus" || status=1
+unset ROBUST_TABLE
 summary() {
-	pass=$(sed -n 's/^# PASS: *//p' test-suite.log 2>/dev/null)
-	failn=$(sed -n 's/^# FAIL: *//p' test-suite.log 2>/dev/null)
-	errn=$(sed -n 's/^# ERROR: *//p' test-suite.log 2>/dev/null)
-	skip=$(sed -n 's/^# SKIP: *//p' test-suite.log 2>/dev/null)
-	echo "make check: ${pass:-0} passed, $(( ${failn:-0} + ${errn:-0} )) failed, ${skip:-0} skipped"
+	pass=$(sed -n 's/^# PASS: *//p' "${1:-.}/test-suite.log" 2>/dev/null)
+	failn=$(sed -n 's/^# FAIL: *//p' "${1:-.}/test-suite.log" 2>/dev/null)
+	errn=$(sed -n 's/^# ERROR: *//p' "${1:-.}/test-suite.log" 2>/dev/null)
+	skip=$(sed -n 's/^# SKIP: *//p' "${1:-.}/test-suite.log" 2>/dev/null)
+	echo "make check${2:-}: ${pass:-0} passed, $(( ${failn:-0} + ${errn:-0} )) failed, ${skip:-0} skipped"
 }
-if [ $status -ne 0 ]; then
-	summary
-	for f in $(find . -name '*.log' ! -name config.log ! -name test-suite.log); do
+failed_logs() {
+	for f in $(find "$1" -name '*.log' ! -name config.log ! -name test-suite.log); do
 		if grep -q '^:test-result: FAIL\|^:test-result: ERROR' "${f%.log}.trs" 2>/dev/null; then
 			echo "===== $f"; tail -n 60 "$f"
 		fi
 	done
+}
+if [ $status -ne 0 ]; then
+	summary
+	failed_logs .
 	exit 1
 fi
 make -j2 distcheck DMARC_CORPUS="$corpus" >distcheck.log 2>&1 || {
 	tail -n 80 distcheck.log; echo "run-all: make distcheck failed"; exit 1; }
 echo "run-all: make distcheck passed"
 summary
+[ -n "${RUN_ALL_QUICK:-}" ] && exit 0
+
+# The robustness stages.  Each one: banner, work, "stage: ok|FAILED in Ns".
+npass=2 nfail=0		# make check and distcheck
+stage_start() { echo "===== run-all: $1"; stage_t0=$(date +%s); }
+stage_end() {	# $1: name, $2: 0 ok
+	t=$(( $(date +%s) - stage_t0 ))
+	if [ "$2" -eq 0 ]; then
+		npass=$((npass + 1)); echo "run-all: $1 ok in ${t}s"
+	else
+		nfail=$((nfail + 1)); echo "run-all: $1 FAILED in ${t}s"
+	fi
+}
+
+stage_start "robustness table (tests/robustness, from make check)"
+rc=0
+sh "$top/tests/robustness" --print "$build/robustness.tsv" || rc=1
+stage_end robustness $rc
+
+stage_start "asan: --enable-asan build, make check (ROBUST_SHORT=1)"
+rc=0
+asan=$top/build-asan
+rm -rf "$asan"; mkdir -p "$asan"
+(
+	cd "$asan"
+	"$top/configure" -q --enable-werror --enable-asan &&
+	make -j2 >/dev/null &&
+	ASAN_OPTIONS=exitcode=86:detect_leaks=0:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ROBUST_SHORT=1 ROBUST_ASAN=1 make -j2 check DMARC_CORPUS="$corpus" >check.out 2>&1
+) || rc=1
+summary "$asan" " (asan)"
+[ $rc -eq 0 ] || failed_logs "$asan"
+stage_end asan $rc
+
+stage_start "valgrind: unit tests"
+rc=0
+for t in "$build"/tests/unit/tst_*; do
+	[ -x "$t" ] || continue
+	case $t in *.o|*.log|*.trs) continue;; esac
+	if DMARC_CORPUS="$corpus" top_srcdir="$top" RUNNING_ON_VALGRIND=1 \
+	    valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	    "$t" >"$t.valgrind" 2>&1; then
+		echo "valgrind: ${t##*/}: clean"
+	else
+		rc=1; echo "valgrind: ${t##*/}: FAILED"; tail -n 40 "$t.valgrind"
+	fi
+done
+stage_end valgrind $rc
+
+stage_start "fuzz: libFuzzer targets, ${FUZZ_SECONDS:-40}s each"
+rc=0
+fz=$top/build-fuzz
+rm -rf "$fz"; mkdir -p "$fz"
+if (cd "$fz" && "$top/configure" -q CC=clang --enable-fuzzing >/dev/null &&
+    make -j2 tests/fuzz/conf-fuzzer tests/fuzz/imap-parse-fuzzer \
+    tests/fuzz/mime-fuzzer tests/fuzz/report-fuzzer >make.out 2>&1); then
+	sh "$top/tests/fuzz/seeds.sh" "$top" "$corpus" "$fz/seeds"
+	# Regression inputs (every crash found): strict leak checking; the
+	# ones in tests/fuzz/regress/XFAIL must still fail until fixed.
+	for r in "$top"/tests/fuzz/regress/*/*; do
+		t=${r#"$top"/tests/fuzz/regress/}; t=${t%%/*}
+		name=$t/${r##*/}
+		if LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan.supp \
+		    "$fz/tests/fuzz/$t-fuzzer" "$r" </dev/null >"$fz/regress.log" 2>&1; then
+			r=pass
+		else
+			r=fail
+		fi
+		if grep -qx "$name" "$top/tests/fuzz/regress/XFAIL"; then
+			[ $r = fail ] && echo "fuzz: regress $name: XFAIL (known bug)" ||
+			    { echo "fuzz: regress $name: XPASS (fixed? remove it from tests/fuzz/regress/XFAIL and lsan-xfail.supp)"; rc=1; }
+		elif [ $r = pass ]; then
+			echo "fuzz: regress $name: ok"
+		else
+			rc=1; echo "fuzz: regress $name: FAILED"; tail -n 30 "$fz/regress.log"
+		fi
+	done
+	for t in conf imap-parse mime report; do
+		mkdir -p "$fz/work-$t"
+		if LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan-xfail.supp \
+		    "$fz/tests/fuzz/$t-fuzzer" -max_total_time="${FUZZ_SECONDS:-40}" \
+		    -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+		    -artifact_prefix="$fz/crash-$t-" "$fz/work-$t" "$fz/seeds/$t" \
+		    </dev/null >"$fz/$t.log" 2>&1; then
+			r=ok
+		else
+			r=FAILED; rc=1
+		fi
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$fz/$t.log")
+		secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$fz/$t.log")
+		echo "fuzz: $t-fuzzer: $r, ${runs:-?} executions in ${secs:-?}s, $(ls "$fz"/crash-$t-* 2>/dev/null | wc -l) crashes"
+		[ $r = ok ] || grep -A 30 'ERROR\|==ERROR' "$fz/$t.log" | head -40
+	done
+else
+	rc=1; tail -n 30 "$fz/make.out"
+fi
+stage_end fuzz $rc
+
+echo "run-all: $npass passed, $nfail failed"
+[ $nfail -eq 0 ]

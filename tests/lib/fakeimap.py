@@ -28,6 +28,16 @@
 #                                    mailbox as "NAME: UIDflags ..." (flags
 #                                    as letters: d deleted, s seen)
 #
+# Scenarios for tests/hostile.test and tests/faults.test:
+#   --msg-file PATH                  one more message in INBOX, PATH's bytes
+#   --huge-literal UID:SIZE          the body literal of UID announces SIZE
+#                                    bytes (RFC822.SIZE stays honest) and
+#                                    the server sends that many, until the
+#                                    client hangs up
+#   --stall-fetch UID                the first time the body of UID is
+#                                    fetched, send half of it and then
+#                                    nothing until the client hangs up
+#
 # Only what tests need is implemented; anything else gets BAD.
 
 import argparse
@@ -63,7 +73,15 @@ class Store:
             self.boxes["INBOX"].append({
                 "uid": i + 1, "data": message(i + 1, size),
                 "announced": int(ann) if ann else size, "flags": set()})
+        for path in args.msg_file:
+            with open(path, "rb") as f:
+                data = f.read()
+            uid = len(self.boxes["INBOX"]) + 1
+            self.boxes["INBOX"].append({"uid": uid, "data": data,
+                                        "announced": len(data),
+                                        "flags": set()})
         self.uidnext = {b: len(m) + 1 for b, m in self.boxes.items()}
+        self.stalled = False
 
     def dump(self, path):
         with open(path, "w") as f:
@@ -83,6 +101,7 @@ class Conn:
         self.caps = args.caps
         self.selected = None
         self.authed = False
+        self.store = store
         self.boxes = store.boxes
         self.uidnext = store.uidnext
 
@@ -290,6 +309,8 @@ class Conn:
                 self.send(head + ")\r\n")
                 continue
             data = m["data"]
+            if self.scenario(m, head):
+                return "close"
             self.send(head + " BODY[] {%d}\r\n" % len(data))
             if m["uid"] == self.args.drop_fetch:
                 self.send(data[:len(data) // 2])
@@ -298,6 +319,29 @@ class Conn:
             self.send(data + b")\r\n")
         self.send("%s OK done\r\n" % tag)
         return None
+
+    def scenario(self, m, head):
+        """The hostile fetch scenarios; True when the connection ends."""
+        huge = self.args.huge_literal
+        if huge and int(huge.split(":")[0]) == m["uid"]:
+            size = int(huge.split(":")[1])
+            self.send(head + " BODY[] {%d}\r\n" % size)
+            chunk = b"x" * 65536
+            while size > 0:
+                self.send(chunk[:size])
+                size -= min(size, len(chunk))
+            self.send(")\r\n")
+            return False
+        if self.args.stall_fetch == m["uid"] and not self.store.stalled:
+            self.store.stalled = True
+            data = m["data"]
+            self.send(head + " BODY[] {%d}\r\n" % len(data))
+            self.send(data[:len(data) // 2])
+            self.sock.settimeout(600)
+            while self.sock.recv(4096):
+                pass
+            return True
+        return False
 
     def c_UID_STORE(self, tag, rest):
         spec, _, what = rest.partition(" ")
@@ -374,6 +418,9 @@ def main():
     ap.add_argument("--max-fetch", type=int, default=0)
     ap.add_argument("--drop-fetch", type=int, default=0)
     ap.add_argument("--folder", action="append", default=[])
+    ap.add_argument("--msg-file", action="append", default=[])
+    ap.add_argument("--huge-literal")
+    ap.add_argument("--stall-fetch", type=int, default=0)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     args = ap.parse_args()

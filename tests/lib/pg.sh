@@ -22,6 +22,9 @@
 # pg_stop DIR
 #	Stop the cluster (fast, then immediate); never fails.  Does not remove
 #	DIR.
+# pg_restart DIR
+#	Start again a cluster that pg_start made in DIR and pg_stop stopped:
+#	same data, same port, same environment.  Returns non-zero on failure.
 # pg_admin_psql ARGS...
 #	psql as the superuser over the Unix socket (database postgres unless
 #	ARGS say otherwise).
@@ -181,6 +184,15 @@ pg_stop()
 	    stop >/dev/null 2>&1 ||
 	    pg_as_owner "$_pg_bin/pg_ctl" -D "$_pg_dir/data" -m immediate \
 	    -w -t 10 stop >/dev/null 2>&1
+	return 0
+}
+
+pg_restart()
+{
+	_pg_dir=$1
+	_pg_bin=${PG_BINDIR:-$(pg_find_bindir)} || return 1
+	pg_as_owner "$_pg_bin/pg_ctl" -D "$_pg_dir/data" -l "$_pg_dir/log" \
+	    -w -t 15 start >/dev/null 2>&1 || { pg_log_tail "$_pg_dir"; return 1; }
 	return 0
 }
 
