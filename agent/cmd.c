@@ -61,7 +61,21 @@ struct poll_ctx {
 	struct pipeline_counts		 counts;
 	struct poll_list		 done;	/* after-actions to do */
 	char				*dbcause; /* set: database failed */
+	/* The open batch: messages processed but not yet committed. */
+	int				 in_batch;
+	struct timespec			 batch_start;
+	struct pipeline_counts		 batch_counts;
+	struct poll_list		 batch;
 };
+
+/*
+ * Group commit: several messages share a transaction (each inside a
+ * savepoint, so each is all or nothing), committed after BATCH_MAX
+ * messages or BATCH_MSEC milliseconds.  A message counts as done, and its
+ * after-action is queued, only once its batch committed.
+ */
+#define BATCH_MAX	100
+#define BATCH_MSEC	250
 
 static volatile sig_atomic_t	cmd_quit;
 
@@ -71,9 +85,12 @@ static volatile sig_atomic_t	cmd_quit;
  * crash there loses nothing and counts nothing twice.
  *   kill-after-commit:N   after the Nth message committed in this run
  *   kill-before-after     after the fetches, before any flag or move
+ * DMARC_AGENT_BATCH=N sets the group commit's size (messages per
+ * transaction) so that a test can place a kill between two messages.
  */
 static long	fault_after_commit = -1;
 static int	fault_before_after;
+static size_t	batch_max = BATCH_MAX;	/* DMARC_AGENT_BATCH, for tests */
 
 static void	fault_point(int);
 
@@ -94,7 +111,11 @@ static int	poll_session(struct poll_ctx *, struct imap_session *,
 static void	poll_opts(const struct conf *, const struct conf_mailbox *,
 		    struct imap_opts *, const char *);
 static struct imap_session *poll_connect(const struct conf *,
-		    const struct conf_mailbox *, enum imap_class *);
+		    const struct conf_mailbox *, enum imap_class *, char **);
+static void	poll_run_end(struct poll_ctx *, int64_t, const char *);
+static long	poll_batch_age(struct poll_ctx *);
+static int	poll_batch_commit(struct poll_ctx *, char **);
+static void	poll_batch_drop(struct poll_ctx *);
 static void	log_outcome(const char *, uint32_t, const char *, int,
 		    const char *);
 static int	ingest_path(struct cmd_env *, struct sink *, const char *, int,
@@ -108,7 +129,10 @@ void
 fault_init(void)
 {
 	const char	*f = getenv("DMARC_AGENT_FAULT");
+	const char	*b = getenv("DMARC_AGENT_BATCH");
 
+	if (b != NULL && strtol(b, NULL, 10) > 0)
+		batch_max = (size_t)strtol(b, NULL, 10);
 	if (f == NULL)
 		return;
 	if (strncmp(f, "kill-after-commit:", 18) == 0)
@@ -364,25 +388,95 @@ poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
 		*cause = xstrdup("interrupted by a signal");
 		return (-1);
 	}
+	if (!pc->in_batch) {
+		if (sink_batch_begin(pc->sink, cause) != 0) {
+			pc->dbcause = xstrdup(*cause);
+			return (-1);
+		}
+		pc->in_batch = 1;
+		clock_gettime(CLOCK_MONOTONIC, &pc->batch_start);
+	}
+	pc->batch_counts.bytes += data != NULL ? len : 0;
 	if (data == NULL)
 		o = pipeline_too_large(pc->sink, &info, size,
-		    pc->conf->limits.max_message_size, &pc->counts, cause);
+		    pc->conf->limits.max_message_size, &pc->batch_counts,
+		    cause);
 	else {
 		mime_sha256(data, len, sha);
 		info.sha256 = sha;
 		info.size = len;
-		o = pipeline_message(pc->sink, &pc->conf->limits, &info, data,
-		    len, &pc->counts, &detail, cause);
+		o = pipeline_message(pc->sink, pc->conf, &info, data, len,
+		    &pc->batch_counts, &detail, cause);
 	}
 	if (o < 0) {
 		pc->dbcause = xstrdup(*cause);
+		poll_batch_drop(pc);
 		return (-1);
 	}
 	log_outcome(pc->mb->name, uid, NULL, o, detail);
 	free(detail);
-	list_add(&pc->done, uid, outcome_status(o));
-	fault_point(0);
+	list_add(&pc->batch, uid, outcome_status(o));
+	if (pc->batch.n >= batch_max || poll_batch_age(pc) >= BATCH_MSEC)
+		return (poll_batch_commit(pc, cause));
 	return (0);
+}
+
+/* Milliseconds since the open batch began. */
+static long
+poll_batch_age(struct poll_ctx *pc)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((now.tv_sec - pc->batch_start.tv_sec) * 1000 +
+	    (now.tv_nsec - pc->batch_start.tv_nsec) / 1000000);
+}
+
+/*
+ * Commit the open batch: its messages become done and their after-actions
+ * are queued.  On failure they stay claimed in the ledger (nothing of them
+ * was kept) and are fetched again next poll.
+ */
+static int
+poll_batch_commit(struct poll_ctx *pc, char **cause)
+{
+	size_t	i;
+
+	if (!pc->in_batch)
+		return (0);
+	pc->in_batch = 0;
+	if (sink_batch_commit(pc->sink, cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		poll_batch_drop(pc);
+		return (-1);
+	}
+	for (i = 0; i < pc->batch.n; i++) {
+		list_add(&pc->done, pc->batch.v[i].uid, pc->batch.v[i].status);
+		fault_point(0);
+	}
+	pc->counts.fetched += pc->batch_counts.fetched;
+	pc->counts.stored += pc->batch_counts.stored;
+	pc->counts.duplicate += pc->batch_counts.duplicate;
+	pc->counts.ignored += pc->batch_counts.ignored;
+	pc->counts.invalid += pc->batch_counts.invalid;
+	pc->counts.bytes += pc->batch_counts.bytes;
+	memset(&pc->batch_counts, 0, sizeof pc->batch_counts);
+	pc->batch.n = 0;
+	return (0);
+}
+
+/* Forget the open batch (rolled back: its messages stay claimed). */
+static void
+poll_batch_drop(struct poll_ctx *pc)
+{
+	if (pc->in_batch)
+		sink_batch_rollback(pc->sink);
+	pc->in_batch = 0;
+	if (pc->batch.n != 0)
+		log_warnx("%s: %zu message(s) not committed; they will be "
+		    "fetched again", pc->mb->name, pc->batch.n);
+	pc->batch.n = 0;
+	memset(&pc->batch_counts, 0, sizeof pc->batch_counts);
 }
 
 /*
@@ -471,7 +565,13 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	}
 	if (nfetch != 0 && imap_fetch(is, fetch, nfetch, poll_fetch_cb, pc,
 	    cause) != 0) {
-		/* Do the after-actions of what was committed anyway. */
+		/* Keep what was processed, then act on what was committed. */
+		if (pc->dbcause == NULL && pc->in_batch) {
+			char *c2 = NULL;
+
+			if (poll_batch_commit(pc, &c2) != 0)
+				free(c2);
+		}
 		if (pc->done.n != 0 && pc->dbcause == NULL) {
 			char *c2 = NULL;
 
@@ -480,9 +580,12 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 		}
 		goto out;
 	}
+	if (poll_batch_commit(pc, cause) != 0)
+		goto out;
 	fault_point(1);
 	rc = after_actions(is, pc, &pc->done, cause);
 out:
+	poll_batch_drop(pc);
 	free(pending.v);
 	free(uids);
 	free(fetch);
@@ -516,7 +619,7 @@ poll_opts(const struct conf *conf, const struct conf_mailbox *mb,
  */
 static struct imap_session *
 poll_connect(const struct conf *conf, const struct conf_mailbox *mb,
-    enum imap_class *cls)
+    enum imap_class *cls, char **why)
 {
 	struct imap_session	*is = NULL;
 	struct imap_opts	 o;
@@ -541,9 +644,12 @@ poll_connect(const struct conf *conf, const struct conf_mailbox *mb,
 		    strncmp(cause, "token refused", 13) != 0))
 			break;
 	}
-	if (is == NULL)
+	if (is == NULL) {
 		log_warnx("%s: could not connect to %s: %s", mb->name, mb->url,
 		    cause != NULL ? cause : "unknown error");
+		xasprintf(why, "could not connect: %s", cause != NULL ? cause :
+		    "unknown error");
+	}
 	free(cause);
 	return (is);
 }
@@ -560,8 +666,9 @@ poll_one(const struct conf *conf, const struct conf_mailbox *mb,
 	struct poll_ctx		 pc;
 	struct imap_session	*is;
 	enum imap_class		 cls = IMAP_OK;
-	char			*cause = NULL;
-	int			 rc = -1;
+	char			*cause = NULL, *why = NULL;
+	int64_t			 run = -1;
+	int			 rc = -1, locked;
 
 	memset(res, 0, sizeof *res);
 	res->start = time(NULL);
@@ -570,18 +677,39 @@ poll_one(const struct conf *conf, const struct conf_mailbox *mb,
 	pc.mb = mb;
 	if ((pc.sink = cmd_sink_connect(conf, 0)) == NULL)
 		goto out;
-	if ((is = poll_connect(conf, mb, &cls)) == NULL) {
-		res->auth = (cls == IMAP_AUTH);
+	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) != 1) {
+		if (locked == 0) {
+			log_info("%s: another agent is polling it; skipped",
+			    mb->name);
+			res->skipped = 1;
+			rc = 0;
+		} else
+			log_warnx("%s: %s", mb->name, cause);
 		goto out;
+	}
+	if (sink_run_begin(pc.sink, mb->name, &run, &cause) != 0) {
+		log_warnx("%s: %s", mb->name, cause);
+		free(cause);
+		cause = NULL;
+	}
+	if ((is = poll_connect(conf, mb, &cls, &why)) == NULL) {
+		res->auth = (cls == IMAP_AUTH);
+		goto done;
 	}
 	rc = poll_session(&pc, is, &cause);
 	if (rc != 0) {
 		log_warnx("%s: poll failed: %s", mb->name, cause != NULL ?
 		    cause : "unknown error");
 		res->auth = (imap_error_class(is) == IMAP_AUTH);
+		xasprintf(&why, "poll failed: %s", cause != NULL ? cause :
+		    "unknown error");
 	}
 	imap_close(is);
+done:
+	if (run != -1)
+		poll_run_end(&pc, run, rc == 0 ? NULL : why);
 out:
+	free(why);
 	free(cause);
 	if (pc.sink != NULL)
 		sink_close(pc.sink);
@@ -589,8 +717,31 @@ out:
 	res->failed = (rc != 0);
 	res->end = time(NULL);
 	free(pc.done.v);
+	free(pc.batch.v);
 	free(pc.dbcause);
 	return (rc);
+}
+
+/* Fill the poll's ingest_run row; a failure here is only logged. */
+static void
+poll_run_end(struct poll_ctx *pc, int64_t run, const char *error)
+{
+	struct sink_run_stats	 st;
+	char			*cause = NULL;
+
+	if (sink_is_broken(pc->sink))
+		return;		/* the row stays unfinished */
+	memset(&st, 0, sizeof st);
+	st.fetched = pc->counts.fetched;
+	st.stored = pc->counts.stored;
+	st.duplicates = pc->counts.duplicate;
+	st.invalid = pc->counts.invalid;
+	st.ignored = pc->counts.ignored;
+	st.bytes = pc->counts.bytes;
+	if (sink_run_end(pc->sink, run, &st, error, &cause) != 0) {
+		log_warnx("%s: %s", pc->mb->name, cause);
+		free(cause);
+	}
 }
 
 struct poll_job {
@@ -664,7 +815,9 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		pthread_join(jobs[i].thread, NULL);
 		pipeline_counts_format(&jobs[i].res.counts, line, sizeof line);
-		printf("%s: %s\n", jobs[i].mb->name, line);
+		printf("%s: %s%s\n", jobs[i].mb->name, line,
+		    jobs[i].res.skipped ? " (skipped: another agent is "
+		    "polling it)" : "");
 		failed |= jobs[i].res.failed;
 	}
 	fflush(stdout);
@@ -744,8 +897,8 @@ ingest_file(struct cmd_env *env, struct sink *sink, const char *path,
 		o = pipeline_too_large(sink, &info, size,
 		    env->conf->limits.max_message_size, c, &cause);
 	else
-		o = pipeline_message(sink, &env->conf->limits, &info, buf, len,
-		    c, &detail, &cause);
+		o = pipeline_message(sink, env->conf, &info, buf, len, c,
+		    &detail, &cause);
 	free(buf);
 	if (o < 0) {
 		log_warnx("%s: database: %s", path, cause);

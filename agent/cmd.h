@@ -28,6 +28,7 @@ struct poll_result {
 	struct pipeline_counts	 counts;
 	int			 failed;	/* the poll did not complete */
 	int			 auth;		/* because the login was refused */
+	int			 skipped;	/* another agent was polling it */
 	time_t			 start, end;
 };
 
@@ -44,5 +45,11 @@ int	cmd_run(struct cmd_env *, int, char **);
 int	cmd_ingest(struct cmd_env *, int, char **);
 int	cmd_migrate(struct cmd_env *, int, char **);
 int	cmd_reparse(struct cmd_env *, int, char **);
+int	cmd_enrich(struct cmd_env *, int, char **);
+
+struct enrich;
+struct enrich *enrich_from_conf(const struct conf *);
+int	enrich_pass(const struct conf *, struct sink *, struct enrich *,
+	    char *, size_t);
 
 #endif

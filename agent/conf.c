@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/conf.h"
@@ -87,13 +88,29 @@ static const struct conf_item limit_items[] = {
 	{ "max_records", CT_INT64, 1, UINT32_MAX, LIM_OFF(max_records) },
 	{ "max_results", CT_INT64, 1, 100000, LIM_OFF(max_results) },
 	{ "max_text", CT_INT64, 256, INT64_C(1) << 30, LIM_OFF(max_text) },
+	{ "max_json", CT_INT64, 1024, INT64_C(1) << 30, LIM_OFF(max_json) },
 	{ "timeout", CT_INT64, 1, 3600, LIM_OFF(timeout) },
 	{ NULL, 0, 0, 0, 0 }
 };
 
-static const char *top_items[] = {
-	"database", "mailboxes", "log", "limits", "enrichment", NULL
+#define EN_OFF(f)	offsetof(struct conf_enrich, f)
+static const struct conf_item enrich_items[] = {
+	{ "enabled", CT_BOOL, 0, 0, EN_OFF(enabled) },
+	{ "resolver", CT_STRING, 0, 0, EN_OFF(resolver) },
+	{ "mmdb_file", CT_OTHER, 0, 0, 0 },	/* conf_enrich */
+	{ "ttl", CT_INT, 0, 86400 * 365, EN_OFF(ttl) },
+	{ "concurrency", CT_INT, 1, 1024, EN_OFF(concurrency) },
+	{ "timeout_ms", CT_INT, 50, 60000, EN_OFF(timeout_ms) },
+	{ "retry", CT_INT, 0, 86400 * 30, EN_OFF(retry) },
+	{ "interval", CT_INT, 10, 86400, EN_OFF(interval) },
+	{ NULL, 0, 0, 0, 0 }
 };
+
+static const char *top_items[] = {
+	"database", "mailboxes", "log", "limits", "enrichment",
+	"failure_reports", NULL
+};
+static const char *failure_items[] = { "store_body", NULL };
 static const char *database_items[] = {
 	"conninfo", "auto_migrate", "store_raw", NULL
 };
@@ -118,6 +135,8 @@ static void	conf_items(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_item *, void *);
 static void	conf_bool(struct conf_ctx *, const config_setting_t *,
 		    const char *, int *);
+static void	conf_enrich(struct conf_ctx *, const config_setting_t *,
+		    struct conf_enrich *);
 static void	conf_database(struct conf_ctx *, config_t *, struct conf *);
 static void	conf_mailboxes(struct conf_ctx *, config_t *, struct conf *);
 static void	conf_mailbox_check(struct conf_ctx *, const config_setting_t *,
@@ -132,7 +151,8 @@ static void	 conf_mailbox_words(struct conf_ctx *, const config_setting_t *,
 static void	 conf_mailbox_secret(struct conf_ctx *,
 		    const config_setting_t *, struct conf_mailbox *);
 static char	*conf_first_line(FILE *, size_t);
-static void	conf_mode_check(struct conf_ctx *, const char *);
+static void	conf_mode_check(struct conf_ctx *, const char *,
+		    const struct conf *);
 
 static void
 conf_defaults(struct conf *c)
@@ -151,7 +171,14 @@ conf_defaults(struct conf *c)
 	c->limits.max_records = 10000000;
 	c->limits.max_results = 100;
 	c->limits.max_text = 64ULL << 10;
+	c->limits.max_json = 16ULL << 20;
 	c->limits.timeout = 60;
+	c->enrich.enabled = 1;
+	c->enrich.ttl = 86400;
+	c->enrich.concurrency = 16;
+	c->enrich.timeout_ms = 2000;
+	c->enrich.retry = 300;
+	c->enrich.interval = 600;
 }
 
 static void
@@ -288,6 +315,42 @@ conf_items(struct conf_ctx *cx, const config_setting_t *s,
 		conf_item_read(cx, s, &items[i], base);
 }
 
+/* The enrichment group: the table's items, and mmdb_file (one or a list). */
+static void
+conf_enrich(struct conf_ctx *cx, const config_setting_t *s,
+    struct conf_enrich *en)
+{
+	const config_setting_t	*m, *e;
+	const char		*v;
+	int			 i, n;
+
+	if (!config_setting_is_group(s)) {
+		conf_error(cx, s, "\"enrichment\" must be a group { ... }");
+		return;
+	}
+	conf_unknown(cx, s, NULL, enrich_items);
+	conf_items(cx, s, enrich_items, en);
+	if ((m = config_setting_get_member(s, "mmdb_file")) == NULL)
+		return;
+	n = config_setting_type(m) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(m);
+	for (i = 0; i < n; i++) {
+		e = config_setting_type(m) == CONFIG_TYPE_STRING ? m :
+		    config_setting_get_elem(m, i);
+		if (e == NULL || (v = config_setting_get_string(e)) == NULL) {
+			conf_error(cx, m, "\"mmdb_file\" must be a string or "
+			    "a list of strings");
+			return;
+		}
+		if (access(v, R_OK) != 0)
+			conf_error(cx, e, "cannot read mmdb_file \"%s\": %s", v,
+			    strerror(errno));
+		en->mmdb_files = xreallocarray(en->mmdb_files, en->nmmdb + 1,
+		    sizeof *en->mmdb_files);
+		en->mmdb_files[en->nmmdb++] = xstrdup(v);
+	}
+}
+
 /* A boolean member of group s, when present. */
 static void
 conf_bool(struct conf_ctx *cx, const config_setting_t *s, const char *name,
@@ -371,6 +434,7 @@ conf_mailbox_check(struct conf_ctx *cx, const config_setting_t *e,
 
 	if (mb->name == NULL || *mb->name == '\0') {
 		conf_error(cx, e, "mailbox without a \"name\"");
+		free(mb->name);
 		xasprintf(&mb->name, "#%zu", c->nmailboxes);
 	} else if (strcmp(mb->name, "file") == 0)
 		conf_error(cx, e, "mailbox name \"file\" is reserved for "
@@ -597,15 +661,34 @@ conf_read_secret(struct conf_ctx *cx, const char *path, char **cause)
 	return (xstrdup(line));
 }
 
-/* The file holds credentials: warn when others may read it. */
+/*
+ * The file may hold credentials: warn when others may read or write it,
+ * and when it holds a password itself and its group may read it.
+ */
 static void
-conf_mode_check(struct conf_ctx *cx, const char *file)
+conf_mode_check(struct conf_ctx *cx, const char *file, const struct conf *c)
 {
 	struct stat	st;
+	size_t		i;
+	int		inline_pw = 0;
 
-	if (stat(file, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+	if (stat(file, &st) != 0)
+		return;
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
 		conf_warn(cx, NULL, "file is readable or writable by others "
 		    "and may hold credentials (chmod 640)");
+		return;
+	}
+	for (i = 0; i < c->nmailboxes; i++)
+		if (c->mailboxes[i].password != NULL &&
+		    c->mailboxes[i].password_file == NULL &&
+		    c->mailboxes[i].password_env == NULL)
+			inline_pw = 1;
+	if (c->conninfo != NULL && strstr(c->conninfo, "password") != NULL)
+		inline_pw = 1;
+	if (inline_pw && (st.st_mode & S_IRGRP))
+		conf_warn(cx, NULL, "file holds a password and is readable by "
+		    "its group (chmod 600, or use password_file)");
 }
 
 struct conf *
@@ -639,7 +722,6 @@ conf_load(const char *file, struct conf_msgs *msgs)
 	}
 	root = config_root_setting(&cfg);
 	conf_unknown(&cx, root, top_items, NULL);
-	conf_mode_check(&cx, file);
 	conf_database(&cx, &cfg, c);
 	if ((s = config_lookup(&cfg, "log")) != NULL) {
 		v = config_setting_get_string(s);
@@ -653,7 +735,14 @@ conf_load(const char *file, struct conf_msgs *msgs)
 		conf_unknown(&cx, s, NULL, limit_items);
 		conf_items(&cx, s, limit_items, &c->limits);
 	}
+	if ((s = config_lookup(&cfg, "enrichment")) != NULL)
+		conf_enrich(&cx, s, &c->enrich);
+	if ((s = config_lookup(&cfg, "failure_reports")) != NULL) {
+		conf_unknown(&cx, s, failure_items, NULL);
+		conf_bool(&cx, s, "store_body", &c->failure_store_body);
+	}
 	conf_mailboxes(&cx, &cfg, c);
+	conf_mode_check(&cx, file, c);
 	config_destroy(&cfg);
 	if (msgs->nerrors != 0) {
 		conf_free(c);
@@ -687,6 +776,10 @@ conf_free(struct conf *c)
 		free(mb->invalid_folder);
 	}
 	free(c->mailboxes);
+	for (i = 0; i < c->enrich.nmmdb; i++)
+		free(c->enrich.mmdb_files[i]);
+	free(c->enrich.mmdb_files);
+	free(c->enrich.resolver);
 	free(c->conninfo);
 	free(c->file);
 	free(c);

@@ -69,7 +69,21 @@ struct conf_limits {
 	uint64_t	 max_records;		/* per report; 10,000,000 */
 	uint64_t	 max_results;		/* DKIM/SPF per record; 100 */
 	uint64_t	 max_text;		/* bytes per XML element; 64 KiB */
+	uint64_t	 max_json;		/* bytes of a TLS report; 16 MiB */
 	uint64_t	 timeout;		/* network seconds; 60 */
+};
+
+/* The enrichment group (issue 8: resolver, mmdb_file, ttl, concurrency). */
+struct conf_enrich {
+	int		 enabled;	/* background passes in run; 1 */
+	char		*resolver;	/* "IP[:PORT]"; NULL: the system's */
+	char		**mmdb_files;	/* mmdb_file: a string or a list */
+	size_t		 nmmdb;
+	int		 ttl;		/* seconds; 86400 */
+	int		 concurrency;	/* 16 */
+	int		 timeout_ms;	/* per query; 2000 */
+	int		 retry;		/* first retry of a failure, s; 300 */
+	int		 interval;	/* seconds between passes in run; 600 */
 };
 
 struct conf {
@@ -77,8 +91,10 @@ struct conf {
 	char			*conninfo;
 	int			 auto_migrate;	/* default 1 */
 	int			 store_raw;	/* keep payloads; default 1 */
+	int			 failure_store_body; /* failure_reports.store_body */
 	int			 log_syslog;	/* log = "syslog" */
 	struct conf_limits	 limits;
+	struct conf_enrich	 enrich;
 	struct conf_mailbox	*mailboxes;
 	size_t			 nmailboxes;
 };

@@ -18,6 +18,7 @@
 #include "agent/agent.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
+#include "show/show.h"
 
 #ifndef SYSCONFFILE
 #define SYSCONFFILE "/etc/dmarc-agent.conf"
@@ -38,9 +39,11 @@ usage(void)
 	    "  ingest PATH...      read report files or mail from disk\n"
 	    "  check-config        check the configuration file\n"
 	    "  migrate             create or upgrade the database schema\n"
+	    "  enrich              look up the source addresses (DNS, ASN)\n"
 	    "  reparse --all | --since YYYY-MM-DD | REPORT_ID...\n"
 	    "                      re-derive reports from the stored payloads\n"
-	    "default configuration: %s\n", SYSCONFFILE);
+	    "%s"
+	    "default configuration: %s\n", show_usage, SYSCONFFILE);
 	exit(EXIT_USAGE);
 }
 
@@ -128,7 +131,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "poll") != 0 && strcmp(cmd, "run") != 0 &&
 	    strcmp(cmd, "ingest") != 0 && strcmp(cmd, "migrate") != 0 &&
-	    strcmp(cmd, "reparse") != 0) {
+	    strcmp(cmd, "reparse") != 0 && strcmp(cmd, "report") != 0 &&
+	    strcmp(cmd, "enrich") != 0) {
 		log_warnx("unknown command \"%s\"", cmd);
 		usage();
 	}
@@ -145,6 +149,10 @@ main(int argc, char **argv)
 		rc = cmd_ingest(&env, argc, argv);
 	else if (strcmp(cmd, "reparse") == 0)
 		rc = cmd_reparse(&env, argc, argv);
+	else if (strcmp(cmd, "enrich") == 0)
+		rc = cmd_enrich(&env, argc, argv);
+	else if (strcmp(cmd, "report") == 0)
+		rc = show_main(env.conf->conninfo, argc, argv);
 	else
 		rc = cmd_migrate(&env, argc, argv);
 	conf_free(env.conf);

@@ -31,6 +31,7 @@
 /* State for one message. */
 struct pipe_msg {
 	struct sink			*sink;
+	const struct conf		*conf;
 	const struct conf_limits	*limits;
 	unsigned			 stored, duplicate, ignored, invalid;
 	char				*detail;	/* first problem */
@@ -97,6 +98,7 @@ pipeline_report_limits(const struct conf_limits *cl, struct report_limits *rl)
 	rl->max_records = (uint32_t)cl->max_records;
 	rl->max_results = (uint32_t)cl->max_results;
 	rl->max_text = (size_t)cl->max_text;
+	rl->max_json = (size_t)cl->max_json;
 }
 
 static int
@@ -214,32 +216,98 @@ pipe_file_end(struct pipe_tee *t, const char *error, char **cause)
 	return (sink_file_end(t->pm->sink, bytes, sha, error, cause));
 }
 
+static int
+pipe_cb_tls(const struct tlsrpt_report *r, void *arg, char **cause)
+{
+	struct pipe_msg	*pm = arg;
+
+	return (sink_tlsrpt_store(pm->sink, r, cause));
+}
+
+static int
+pipe_cb_arf(const struct failure_report *r, void *arg, char **cause)
+{
+	struct pipe_msg	*pm = arg;
+
+	return (sink_failure_store(pm->sink, r, cause));
+}
+
+static const struct tlsrpt_callbacks pipe_tls_callbacks = { pipe_cb_tls };
+static const struct arf_callbacks pipe_arf_callbacks = { pipe_cb_arf };
+
 /*
- * SMTP TLS reports and failure reports are recognised and their provenance
- * and raw copy kept; parsing them is a later step, so the message counts as
- * ignored.
+ * An SMTP TLS report (JSON) or a failure report (ARF, or a plain-text one
+ * a few MTAs send): parsed and stored like an aggregate report, in the
+ * payload's savepoint, with its raw copy.
  */
 static int
 pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 {
 	struct sink_file_info	 fi;
+	struct report_limits	 rl;
+	struct arf_input	 in;
 	struct pipe_tee		 t = { pm, p->stream, NULL };
-	char			*why;
+	enum report_status	 st;
+	char			*pcause = NULL, *why;
 	int			 rc;
 
 	pipe_file_info(p, &fi);
+	pipeline_report_limits(pm->limits, &rl);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
 	    sink_file_begin(pm->sink, &fi, cause) != 0)
 		return (-1);
-	pipe_drain(&t);
-	xasprintf(&why, "%s payload (%s) is not stored yet",
-	    p->kind == MIME_KIND_JSON ? "SMTP TLS report" : "failure report",
-	    mime_kind_name(p->kind));
-	if ((rc = pipe_file_end(&t, why, cause)) == 0) {
-		pipe_note(pm, p->mime_path, why);
-		pm->ignored++;
+	if (p->kind == MIME_KIND_JSON)
+		st = report_parse_tlsrpt(pipe_tee_read, &t, &rl,
+		    &pipe_tls_callbacks, pm, &pcause);
+	else {
+		memset(&in, 0, sizeof in);
+		in.report_type = p->arf_report_type;
+		in.text = p->arf_text;
+		in.text_len = p->arf_text_len;
+		in.original = p->arf_original;
+		in.original_len = p->arf_original_len;
+		in.headers_only = p->arf_headers_only;
+		in.plain = p->arf_plain;
+		in.store_body = pm->conf->failure_store_body;
+		st = report_parse_arf(pipe_tee_read, &t, &in, &rl,
+		    &pipe_arf_callbacks, pm, &pcause);
 	}
-	free(why);
+	if (t.dbcause != NULL) {
+		free(pcause);
+		*cause = t.dbcause;
+		return (-1);
+	}
+	if (st == REPORT_ABORTED &&
+	    sink_last_error(pm->sink) != SINK_ERR_DATA) {
+		*cause = pcause;
+		return (-1);
+	}
+	if (st == REPORT_ABORTED || st == REPORT_INVALID) {
+		if (sink_payload_rollback(pm->sink, cause) != 0) {
+			free(pcause);
+			return (-1);
+		}
+		if (st == REPORT_ABORTED)
+			xasprintf(&why, "the database refused the report: %s",
+			    pcause);
+		else
+			why = xstrdup(pcause != NULL ? pcause :
+			    "unreadable report");
+		free(pcause);
+		rc = pipe_record_failed(pm, p, why, cause);
+		free(why);
+		return (rc);
+	}
+	pipe_drain(&t);
+	rc = pipe_file_end(&t, st == REPORT_NOT_DMARC ? pcause : NULL, cause);
+	if (rc == 0 && st == REPORT_NOT_DMARC) {
+		pipe_note(pm, p->mime_path, pcause);
+		pm->ignored++;
+	} else if (rc == 0 && st == REPORT_DUPLICATE)
+		pm->duplicate++;
+	else if (rc == 0)
+		pm->stored++;
+	free(pcause);
 	return (rc);
 }
 
@@ -374,7 +442,7 @@ pipe_bad_part(const struct mime_payload *p, const char *why, void *arg)
 }
 
 int
-pipeline_message(struct sink *sink, const struct conf_limits *limits,
+pipeline_message(struct sink *sink, const struct conf *conf,
     struct sink_msg_info *info, const char *buf, size_t len,
     struct pipeline_counts *counts, char **detail, char **cause)
 {
@@ -389,7 +457,8 @@ pipeline_message(struct sink *sink, const struct conf_limits *limits,
 	*detail = NULL;
 	memset(&pm, 0, sizeof pm);
 	pm.sink = sink;
-	pm.limits = limits;
+	pm.conf = conf;
+	pm.limits = &conf->limits;
 	mime_info_read(buf, len, &mi);
 	info->message_id = mi.message_id;
 	info->from = mi.from;
@@ -417,7 +486,7 @@ pipeline_message(struct sink *sink, const struct conf_limits *limits,
 		sink_msg_rollback(sink);
 		return (PIPE_ALREADY);
 	}
-	pipe_mime_limits(limits, &ml);
+	pipe_mime_limits(&conf->limits, &ml);
 	ms = mime_scan_all(buf, len, &ml, NULL, pipe_payload, pipe_bad_part,
 	    &pm, &mcause);
 	if (ms == MIME_ABORTED || pm.dbcause != NULL) {

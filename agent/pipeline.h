@@ -22,6 +22,7 @@ struct pipeline_counts {
 	unsigned	duplicate;
 	unsigned	ignored;
 	unsigned	invalid;	/* invalid and too_large */
+	uint64_t	bytes;		/* of the messages fetched */
 };
 
 /* Returned by pipeline_message; mirrors the final ledger status. */
@@ -49,7 +50,8 @@ void	pipeline_shutdown(void);
  * a clean store, or -1 with *cause when the database failed (nothing of the
  * message was committed; retry later).  Counts are added to counts.
  */
-int	pipeline_message(struct sink *, const struct conf_limits *,
+struct conf;
+int	pipeline_message(struct sink *, const struct conf *,
 	    struct sink_msg_info *, const char *buf, size_t len,
 	    struct pipeline_counts *, char **detail, char **cause);
 

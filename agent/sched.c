@@ -29,7 +29,9 @@
 #include "agent/agent.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
+#include "agent/notify.h"
 #include "agent/pipeline.h"
+#include "enrich/enrich.h"
 #include "sink/sink.h"
 
 #define BACKOFF_FIRST	30
@@ -50,6 +52,16 @@ struct worker {
 	struct poll_result		 last;
 };
 
+/*
+ * Enrichment runs in a thread of its own, every enrichment.interval
+ * seconds, on its own connection: ingestion never waits for DNS.
+ */
+struct enricher {
+	const struct conf	*conf;
+	pthread_t		 thread;
+	int			 running;
+};
+
 static pthread_mutex_t	sched_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	sched_cond = PTHREAD_COND_INITIALIZER;
 static int		sched_stop;
@@ -60,11 +72,15 @@ static int	 workers_start(struct worker *, size_t, const struct conf *);
 static void	 workers_stop(struct worker *, size_t);
 static void	 workers_status(struct worker *, size_t);
 static struct conf *sched_reload(const char *);
+static void	*enricher_main(void *);
+static void	 enricher_start(struct enricher *, const struct conf *);
+static void	 enricher_stop(struct enricher *);
 
 /* After a poll: the next due time, from the interval or the backoff. */
 static void
 worker_done(struct worker *w, const struct poll_result *r)
 {
+	char	 line[160];
 	int	 delay;
 
 	w->last = *r;
@@ -87,6 +103,10 @@ worker_done(struct worker *w, const struct poll_result *r)
 		    "%d s", w->mb->name, w->failures_in_row, delay);
 	}
 	w->next_due = time(NULL) + delay;
+	pipeline_counts_format(&r->counts, line, sizeof line);
+	notify_status("%s: %s %s; next poll in %d s", w->mb->name,
+	    r->failed ? "poll failed" : "polled:", r->failed ? "" : line,
+	    delay);
 }
 
 static void *
@@ -113,6 +133,59 @@ worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&sched_lock);
 	return (NULL);
+}
+
+static void *
+enricher_main(void *arg)
+{
+	struct enricher	*en = arg;
+	struct enrich	*e;
+	struct sink	*sink;
+	struct timespec	 ts;
+	char		 line[256];
+
+	if ((e = enrich_from_conf(en->conf)) == NULL)
+		return (NULL);
+	pthread_mutex_lock(&sched_lock);
+	while (!sched_stop) {
+		pthread_mutex_unlock(&sched_lock);
+		if ((sink = cmd_sink_connect(en->conf, 0)) != NULL) {
+			if (enrich_pass(en->conf, sink, e, line,
+			    sizeof line) == 0)
+				log_info("enrichment: %s", line);
+			sink_close(sink);
+		}
+		pthread_mutex_lock(&sched_lock);
+		ts.tv_sec = time(NULL) + en->conf->enrich.interval;
+		ts.tv_nsec = 0;
+		while (!sched_stop && pthread_cond_timedwait(&sched_cond,
+		    &sched_lock, &ts) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&sched_lock);
+	enrich_free(e);
+	return (NULL);
+}
+
+static void
+enricher_start(struct enricher *en, const struct conf *conf)
+{
+	en->conf = conf;
+	en->running = 0;
+	if (!conf->enrich.enabled)
+		return;
+	if (pthread_create(&en->thread, NULL, enricher_main, en) != 0)
+		fatalx("pthread_create failed");
+	en->running = 1;
+}
+
+/* After workers_stop (sched_stop is set and broadcast). */
+static void
+enricher_stop(struct enricher *en)
+{
+	if (en->running)
+		pthread_join(en->thread, NULL);
+	en->running = 0;
 }
 
 /* Start one worker per mailbox; each polls at once. */
@@ -199,9 +272,12 @@ int
 cmd_run(struct cmd_env *env, int argc, char **argv)
 {
 	struct worker	*ws;
+	struct enricher	 en;
 	struct sink	*sink;
 	struct conf	*nc;
+	struct timespec	 wd;
 	sigset_t	 set;
+	uint64_t	 wdusec;
 	size_t		 n;
 	int		 sig;
 
@@ -225,10 +301,19 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 	n = env->conf->nmailboxes;
 	ws = xcalloc(n, sizeof *ws);
 	workers_start(ws, n, env->conf);
+	enricher_start(&en, env->conf);
 	log_info("run: polling %zu mailbox(es)", n);
+	notify_ready();
+	/* With a systemd watchdog, wake up twice per interval to ping it. */
+	wdusec = notify_watchdog_usec() / 2;
+	wd.tv_sec = wdusec != 0 ? (time_t)(wdusec / 1000000) : 3600;
+	wd.tv_nsec = wdusec != 0 ? (long)(wdusec % 1000000) * 1000 : 0;
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		if ((sig = sigtimedwait(&set, NULL, &wd)) == -1) {
+			if (wdusec != 0)
+				notify_watchdog();
 			continue;
+		}
 		if (sig == SIGUSR1) {
 			workers_status(ws, n);
 			continue;
@@ -237,7 +322,9 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 			break;
 		if ((nc = sched_reload(env->conf_file)) == NULL)
 			continue;
+		notify_status("reloading %s", env->conf_file);
 		workers_stop(ws, n);
+		enricher_stop(&en);
 		conf_free(env->conf);
 		env->conf = nc;
 		free(ws);
@@ -245,11 +332,14 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 		ws = n != 0 ? xcalloc(n, sizeof *ws) : NULL;
 		cmd_clear_quit();
 		workers_start(ws, n, nc);
+		enricher_start(&en, nc);
 		log_warnx("reload: %s applied, %zu mailbox(es)",
 		    env->conf_file, n);
 	}
 	log_info("run: signal %d received, finishing", sig);
+	notify_stopping();
 	workers_stop(ws, n);
+	enricher_stop(&en);
 	free(ws);
 	pipeline_shutdown();
 	return (0);

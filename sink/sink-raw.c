@@ -105,7 +105,10 @@ sink_rawout_discard(struct sink *s)
 	s->rawout = NULL;
 }
 
-/* Write the buffered compressed bytes as the next chunk. */
+/*
+ * Write the buffered compressed bytes as the next chunk, without waiting
+ * (libpq copies the parameter, so the buffer may be reused at once).
+ */
 static int
 sink_rawout_flush(struct sink *s, char **cause)
 {
@@ -119,8 +122,9 @@ sink_rawout_flush(struct sink *s, char **cause)
 	sink_param_str(&p, s->file_pk);
 	sink_param_int(&p, ro->seq);
 	sink_param_bin(&p, ro->out, ro->used);
-	rc = sink_exec_prep(s, SINK_ST_RAW_CHUNK, "store raw payload",
-	    sink_sql_raw_chunk, &p, PGRES_COMMAND_OK, 0, NULL, cause);
+	rc = sink_send(s, SINK_ST_RAW_CHUNK, "store raw payload",
+	    sink_sql_raw_chunk, &p, PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL,
+	    cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -399,8 +403,8 @@ sink_reparse_begin(struct sink *s, int64_t file_pk, char **cause)
 	PGresult		*res;
 	int			 rc;
 
-	if (s->in_msg)
-		fatalx("%s: inside a transaction", __func__);
+	if (s->in_msg || s->in_batch)
+		fatalx("%s: inside a transaction or a batch", __func__);
 	if (sink_cmd(s, "BEGIN", cause) != 0)
 		return (-1);
 	s->in_msg = s->reparse = 1;
@@ -472,9 +476,12 @@ sink_reparse_commit(struct sink *s, const char *error, char **cause)
 void
 sink_reparse_rollback(struct sink *s)
 {
+	char	*c = NULL;
+
 	if (!s->reparse)
 		return;
-	PQclear(PQexec(s->conn, "ROLLBACK"));
+	sink_rollback(s, NULL, &c);
+	free(c);
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
 }

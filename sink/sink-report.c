@@ -50,11 +50,11 @@ enum {
 };
 
 static const char sink_sql_file[] =
-	"INSERT INTO dmarc.report_file (message_pk, mime_path, filename,"
+	"INSERT INTO dmarc.report_file (id, message_pk, mime_path, filename,"
 	" content_type, transfer_encoding, container, zip_member, kind,"
 	" encoded_bytes, fn_receiver, fn_policy_domain, fn_begin, fn_end,"
 	" fn_unique_id, subj_domain, subj_submitter, subj_report_id)"
-	" SELECT m.id, $2, $3, $4, $5, $6, $7, $8, $9,"
+	" SELECT $10, m.id, $2, $3, $4, $5, $6, $7, $8, $9,"
 	" f.v[1], f.v[2],"
 	" CASE WHEN length(f.v[3]) <= 18 THEN f.v[3]::bigint END,"
 	" CASE WHEN length(f.v[4]) <= 18 THEN f.v[4]::bigint END,"
@@ -106,21 +106,26 @@ static const char sink_sql_dup_lock[] =
 	" AND date_begin = to_timestamp($4::double precision) FOR UPDATE";
 
 /*
- * $1 report, $2 current message, $3 current payload.  Runs after the
- * report row is locked, so its snapshot sees every committed delivery.
+ * $1-$4 the report's natural key, $5 current message, $6 current payload.
+ * Sent after sink_sql_dup_lock, in its own statement, so its snapshot
+ * sees every delivery committed before the lock was granted.
  */
 static const char sink_sql_dup[] =
-	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.report_delivery d"
+	"WITH rp AS (SELECT id FROM dmarc.report WHERE reporter_key = $1"
+	" AND report_id = $2 AND policy_domain = $3"
+	" AND date_begin = to_timestamp($4::double precision)),"
+	" same AS (SELECT EXISTS (SELECT 1 FROM dmarc.report_delivery d"
 	" JOIN dmarc.report_file f ON f.id = d.file_pk"
 	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
-	" JOIN dmarc.mail_message c ON c.id = $2"
-	" WHERE d.report_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
+	" JOIN dmarc.mail_message c ON c.id = $5"
+	" WHERE d.report_pk = (SELECT id FROM rp) AND (m.id = c.id"
+	" OR m.sha256 = c.sha256"
 	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
 	" upd AS (UPDATE dmarc.report SET seen_count = seen_count + 1,"
-	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
-	" RETURNING id)"
+	" last_seen = now() WHERE id = (SELECT id FROM rp)"
+	" AND NOT (SELECT v FROM same) RETURNING id)"
 	" INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
-	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" SELECT rp.id, $6, EXISTS (SELECT 1 FROM upd) FROM rp"
 	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
 
 static const char sink_sql_records[] =
@@ -380,17 +385,26 @@ sink_strings(char **v, size_t n, char **cause)
 	return (sink_array_end(&a, cause));
 }
 
-/* Open a payload: its report_file row. */
+/*
+ * Open a payload: its report_file row, with an id from the pool, sent
+ * without waiting (a failure shows at the next call that waits).
+ */
 int
 sink_file_begin(struct sink *s, const struct sink_file_info *fi,
     char **cause)
 {
 	struct sink_params	 p;
-	PGresult		*res;
+	char			 id[24];
 	int			 rc;
 
 	if (!s->in_msg)
 		fatalx("%s: no message transaction", __func__);
+	if (s->reparse)
+		fatalx("%s: inside a reparse", __func__);
+	sink_rawout_discard(s);
+	s->file_pk[0] = s->report_pk[0] = '\0';
+	if (sink_pool_take(s, id, sizeof id, cause) != 0)
+		return (-1);
 	sink_params_init(&p);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, fi->mime_path);
@@ -402,28 +416,17 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 	sink_param_str(&p, fi->kind);
 	sink_param_int(&p, fi->encoded_bytes > INT64_MAX ? INT64_MAX :
 	    (long long)fi->encoded_bytes);
-	if (s->reparse)
-		fatalx("%s: inside a reparse", __func__);
-	sink_rawout_discard(s);
-	rc = sink_exec_prep(s, SINK_ST_FILE, "insert report_file",
-	    sink_sql_file, &p, PGRES_TUPLES_OK, 0, &res, cause);
+	sink_param_str(&p, id);
+	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
+	    &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
-	if (PQntuples(res) != 1) {
-		xasprintf(cause, "insert report_file: ledger row %s not found",
-		    s->message_pk);
-		sink_fail_data(s);
-		PQclear(res);
-		return (-1);
-	}
-	snprintf(s->file_pk, sizeof s->file_pk, "%s", PQgetvalue(res, 0, 0));
-	s->report_pk[0] = '\0';
-	PQclear(res);
+	snprintf(s->file_pk, sizeof s->file_pk, "%s", id);
 	return (0);
 }
 
-/* Close the payload: its size, digest and error text. */
+/* Close the payload: its size, digest and error text (not waiting). */
 int
 sink_file_end(struct sink *s, uint64_t payload_bytes,
     const unsigned char sha256[32], const char *error, char **cause)
@@ -443,10 +446,10 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 	    (long long)payload_bytes);
 	sink_param_sha(&p, sha256);
 	sink_param_str(&p, error);
-	rc = sink_exec_prep(s, SINK_ST_FILE_END, "update report_file",
+	rc = sink_send(s, SINK_ST_FILE_END, "update report_file",
 	    "UPDATE dmarc.report_file SET payload_bytes = $2,"
 	    " payload_sha256 = $3::bytea, error = $4 WHERE id = $1", &p,
-	    PGRES_COMMAND_OK, 0, NULL, cause);
+	    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause);
 	sink_params_free(&p);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	return (rc);
@@ -541,7 +544,7 @@ int
 sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 {
 	struct sink_params	 p;
-	PGresult		*res;
+	PGresult		*res = NULL;
 	int			 rc;
 
 	if (s->file_pk[0] == '\0')
@@ -557,11 +560,15 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_exec_prep(s, SINK_ST_HEAD, "insert report",
-		    sink_sql_head, &p, PGRES_TUPLES_OK, 0, &res, cause);
+		rc = sink_send(s, SINK_ST_HEAD, "insert report", sink_sql_head,
+		    &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, &res, cause);
 	sink_params_free(&p);
-	if (rc != 0)
+	if (rc == 0)
+		rc = sink_sync(s, cause);
+	if (rc != 0) {
+		PQclear(res);
 		return (-1);
+	}
 	if (PQntuples(res) == 1) {
 		snprintf(s->report_pk, sizeof s->report_pk, "%s",
 		    PQgetvalue(res, 0, 0));
@@ -665,42 +672,32 @@ sink_reparse_link(struct sink *s, const struct report_head *h, char **cause)
 
 /*
  * The report exists: lock it, link this payload to it and count the
- * delivery when the message is a new one.
+ * delivery when the message is a new one (two statements, one round
+ * trip).
  */
 static int
 sink_report_dup(struct sink *s, const struct report_head *h, char **cause)
 {
-	struct sink_params	 p;
-	PGresult		*res;
-	char			 report_pk[24];
-	int			 rc;
+	struct sink_params	p;
+	int			rc;
 
 	sink_params_init(&p);
 	sink_param_str(&p, h->reporter_key);
 	sink_param_str(&p, h->report_id);
 	sink_param_str(&p, h->policy_domain);
 	sink_param_int(&p, h->date_begin);
-	rc = sink_exec_prep(s, SINK_ST_DUP_LOCK, "lock duplicate report",
-	    sink_sql_dup_lock, &p, PGRES_TUPLES_OK, 0, &res, cause);
-	sink_params_free(&p);
-	if (rc != 0)
-		return (-1);
-	if (PQntuples(res) != 1) {
-		xasprintf(cause, "lock duplicate report: report vanished");
-		sink_fail_data(s);
-		PQclear(res);
-		return (-1);
-	}
-	snprintf(report_pk, sizeof report_pk, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-
-	sink_params_init(&p);
-	sink_param_str(&p, report_pk);
+	rc = sink_send(s, SINK_ST_DUP_LOCK, "lock duplicate report",
+	    sink_sql_dup_lock, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL,
+	    cause);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, s->file_pk);
-	rc = sink_exec_prep(s, SINK_ST_DUP, "count duplicate report",
-	    sink_sql_dup, &p, PGRES_TUPLES_OK, 0, NULL, cause);
+	if (rc == 0)
+		rc = sink_send(s, SINK_ST_DUP, "count duplicate report",
+		    sink_sql_dup, &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, NULL,
+		    cause);
 	sink_params_free(&p);
+	if (rc == 0)
+		rc = sink_sync(s, cause);
 	return (rc);
 }
 
@@ -785,17 +782,20 @@ sink_batch_children(struct sink_array *a, const struct report_record *r)
 	}
 }
 
-/* Store a batch of records of the current (new) report: one statement. */
+/*
+ * Store a batch of records of the current (new) report: one statement,
+ * sent without waiting; its result is read when the next batch has been
+ * sent, or by sink_report_end.
+ */
 int
 sink_report_records(struct sink *s, const struct report_record *recs,
     size_t n, char **cause)
 {
 	struct sink_array	 a[SINK_NCOLS];
 	struct sink_params	 p;
-	PGresult		*res;
 	char			*lit;
 	size_t			 i;
-	int			 j, rc = 0;
+	int			 j, prev, rc = 0;
 
 	if (s->report_pk[0] == '\0')
 		fatalx("%s: no new report open", __func__);
@@ -819,35 +819,33 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 		else
 			sink_param_own(&p, lit);
 	}
+	prev = s->last_records;
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_exec_prep(s, SINK_ST_RECORDS, "insert records",
-		    sink_sql_records, &p, PGRES_TUPLES_OK, 0, &res, cause);
+		rc = sink_send(s, SINK_ST_RECORDS, "insert records",
+		    sink_sql_records, &p, PGRES_TUPLES_OK, SINK_CHK_COUNT,
+		    (long long)n, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
-	if (PQntuples(res) != 1 ||
-	    strtoull(PQgetvalue(res, 0, 0), NULL, 10) != n) {
-		xasprintf(cause, "insert records: %s of %zu records stored",
-		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "none", n);
-		sink_fail_data(s);
-		rc = -1;
-	}
-	PQclear(res);
+	/* The server stores this batch while the parser reads the next. */
+	if (prev >= 0 && prev < s->npend - 1)
+		rc = sink_wait(s, prev + 1, cause);
+	s->last_records = rc == 0 ? s->npend - 1 : -1;
 	return (rc);
 }
 
 /*
  * Close the report: its totals, counted from the stored records, and the
  * warnings, errors and extensions of the end header (a superset of the
- * head's).
+ * head's).  Waits for every pending statement, so that a record batch the
+ * server refused is reported here, for this payload, at the latest.
  */
 int
 sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 {
 	struct sink_params	 p;
-	PGresult		*res;
 	int			 rc;
 
 	if (s->report_pk[0] == '\0')
@@ -859,17 +857,12 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_exec_prep(s, SINK_ST_END, "update report totals",
-		    sink_sql_end, &p, PGRES_TUPLES_OK, 0, &res, cause);
+		rc = sink_send(s, SINK_ST_END, "update report totals",
+		    sink_sql_end, &p, PGRES_TUPLES_OK, SINK_CHK_COUNT, 1, NULL,
+		    cause);
 	sink_params_free(&p);
 	s->report_pk[0] = '\0';
-	if (rc != 0)
-		return (-1);
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-		xasprintf(cause, "update report totals: report vanished");
-		sink_fail_data(s);
-		rc = -1;
-	}
-	PQclear(res);
+	if (rc == 0)
+		rc = sink_sync(s, cause);
 	return (rc);
 }

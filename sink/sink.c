@@ -42,15 +42,26 @@ static char	*sink_clean_message(const char *);
 static int	 sink_status_parse(const char *, enum sink_status *);
 static int	 sink_uids_param(struct sink_params *, const uint32_t *,
 		    size_t, char **);
-static int	 sink_ledger_row(struct sink *, const struct sink_msg_info *,
+static int	 sink_ledger_send(struct sink *, const struct sink_msg_info *,
+		    PGresult **, char **);
+static int	 sink_ledger_read(struct sink *, PGresult *,
 		    enum sink_status *, char **);
-static int	 sink_ledger_facts(struct sink *,
-		    const struct sink_msg_info *, char **);
+static int	 sink_pool_send(struct sink *, PGresult **, char **);
+static void	 sink_pool_add(struct sink *, PGresult *);
 static void	 sink_msg_clear(struct sink *);
+static int	 sink_batch_failed(struct sink *, char **);
+static int	 sink_pipe_enter(struct sink *, char **);
+static int	 sink_pipe_leave(struct sink *, char **);
+static void	 sink_pipe_reset(struct sink *);
+static struct sink_pending *sink_pend_add(struct sink *, const char *,
+		    ExecStatusType);
+static int	 sink_read_one(struct sink *, int *, char **);
+static int	 sink_check_result(struct sink *, const struct sink_pending *,
+		    PGresult *, char **);
 static enum sink_error sink_classify(struct sink *, PGresult *);
 static int	 sink_prepare(struct sink *, enum sink_stmt, const char *,
 		    const char *, char **);
-static PGresult	*sink_send(struct sink *, int, const char *,
+static PGresult	*sink_send_sync(struct sink *, int, const char *,
 		    const struct sink_params *, int);
 static void	 sink_notice(void *, const char *);
 
@@ -76,6 +87,7 @@ sink_open(const char *conninfo, char **cause)
 	s = xcalloc(1, sizeof *s);
 	s->conn = conn;
 	s->store_raw = 1;
+	s->last_records = -1;
 	PQsetNoticeProcessor(conn, sink_notice, NULL);
 
 	/* Pin the search path, as PostgreSQL's own client tools do. */
@@ -111,6 +123,7 @@ sink_close(struct sink *s)
 		return;
 	sink_rawout_discard(s);
 	PQfinish(s->conn);
+	free(s->batch_cause);
 	free(s);
 }
 
@@ -235,6 +248,10 @@ sink_error(struct sink *s, PGresult *res, const char *what, char **cause)
 	s->err = sink_classify(s, res);
 	xasprintf(cause, "%s: %s%s%s%s", what, msg, det ? " (" : "",
 	    det ? det : "", det ? ")" : "");
+	/* A transient failure inside a batch loses the whole batch. */
+	if (s->in_batch && s->err == SINK_ERR_TRANSIENT &&
+	    s->batch_cause == NULL)
+		s->batch_cause = xstrdup(*cause);
 	free(det);
 	free(msg);
 }
@@ -247,7 +264,9 @@ sink_exec(struct sink *s, const char *what, const char *sql,
 {
 	PGresult	*res;
 
-	res = sink_send(s, -1, sql, p, 0);
+	if (sink_pipe_leave(s, cause) != 0)
+		return (-1);
+	res = sink_send_sync(s, -1, sql, p, 0);
 	if (res == NULL || PQresultStatus(res) != want) {
 		sink_error(s, res, what, cause);
 		PQclear(res);
@@ -265,7 +284,7 @@ sink_exec(struct sink *s, const char *what, const char *sql,
  * st.
  */
 static PGresult *
-sink_send(struct sink *s, int st, const char *sql,
+sink_send_sync(struct sink *s, int st, const char *sql,
     const struct sink_params *p, int resfmt)
 {
 	const int	*len = NULL, *fmt = NULL;
@@ -275,6 +294,7 @@ sink_send(struct sink *s, int st, const char *sql,
 		len = p->len;
 		fmt = p->fmt;
 	}
+	s->waits++;
 	if (st < 0)
 		return (PQexecParams(s->conn, sql, p ? p->n : 0, NULL,
 		    p ? p->val : NULL, len, fmt, resfmt));
@@ -299,6 +319,7 @@ sink_prepare(struct sink *s, enum sink_stmt st, const char *what,
 	if (s->prepared & (1U << st))
 		return (0);
 	snprintf(name, sizeof name, "dmarc_%d", (int)st);
+	s->waits++;
 	res = PQprepare(s->conn, name, sql, 0, NULL);
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		sink_error(s, res, what, cause);
@@ -318,9 +339,10 @@ sink_exec_prep(struct sink *s, enum sink_stmt st, const char *what,
 {
 	PGresult	*res;
 
-	if (sink_prepare(s, st, what, sql, cause) != 0)
+	if (sink_pipe_leave(s, cause) != 0 ||
+	    sink_prepare(s, st, what, sql, cause) != 0)
 		return (-1);
-	res = sink_send(s, (int)st, sql, p, resfmt);
+	res = sink_send_sync(s, (int)st, sql, p, resfmt);
 	if (res == NULL || PQresultStatus(res) != want) {
 		sink_error(s, res, what, cause);
 		PQclear(res);
@@ -338,6 +360,285 @@ int
 sink_cmd(struct sink *s, const char *sql, char **cause)
 {
 	return (sink_exec(s, sql, sql, NULL, PGRES_COMMAND_OK, NULL, cause));
+}
+
+/*
+ * Pipeline mode (contract in sink_p.h).  Statements are sent at once and
+ * their results read at the next sync point, so that a message costs a
+ * round trip only where the caller needs an answer.  Outside pending
+ * work the connection leaves pipeline mode, so that the synchronous
+ * functions (sink_exec, PQexec) work as before.
+ */
+static int
+sink_pipe_enter(struct sink *s, char **cause)
+{
+	if (s->pipeline)
+		return (0);
+	if (PQenterPipelineMode(s->conn) != 1) {
+		sink_error(s, NULL, "enter pipeline mode", cause);
+		return (-1);
+	}
+	s->pipeline = 1;
+	return (0);
+}
+
+/* Read what is pending and leave pipeline mode. */
+static int
+sink_pipe_leave(struct sink *s, char **cause)
+{
+	if (!s->pipeline)
+		return (0);
+	if (sink_sync(s, cause) != 0)
+		return (-1);
+	if (s->pipeline && PQexitPipelineMode(s->conn) == 1)
+		s->pipeline = 0;
+	return (0);
+}
+
+/* Forget the pending statements (all read, or the connection is gone). */
+static void
+sink_pipe_reset(struct sink *s)
+{
+	s->npend = s->nread = 0;
+	s->last_records = -1;
+}
+
+static struct sink_pending *
+sink_pend_add(struct sink *s, const char *what, ExecStatusType want)
+{
+	struct sink_pending	*e;
+
+	if (s->npend >= SINK_PIPE_MAX)
+		fatalx("%s: pipeline full", __func__);
+	e = &s->pend[s->npend++];
+	memset(e, 0, sizeof *e);
+	e->what = what;
+	e->want = want;
+	e->check = SINK_CHK_NONE;
+	e->prep = -1;
+	return (e);
+}
+
+/* Send a statement without waiting for its result. */
+int
+sink_send(struct sink *s, enum sink_stmt st, const char *what,
+    const char *sql, const struct sink_params *p, ExecStatusType want,
+    enum sink_check check, long long expect, PGresult **out, char **cause)
+{
+	struct sink_pending	*e;
+	const int		*len = NULL, *fmt = NULL;
+	char			 name[32];
+	int			 ok;
+
+	if ((int)st >= (int)SINK_NSTMT || SINK_NSTMT > 32)
+		fatalx("%s: bad statement %d", __func__, (int)st);
+	if (out != NULL)
+		*out = NULL;
+	if (s->npend + 2 > SINK_PIPE_MAX && sink_sync(s, cause) != 0)
+		return (-1);
+	if (sink_pipe_enter(s, cause) != 0)
+		return (-1);
+	if (p != NULL && p->binary) {
+		len = p->len;
+		fmt = p->fmt;
+	}
+	if ((int)st < 0)
+		ok = PQsendQueryParams(s->conn, sql, p ? p->n : 0, NULL,
+		    p ? p->val : NULL, len, fmt, 0);
+	else {
+		snprintf(name, sizeof name, "dmarc_%d", (int)st);
+		if (!(s->prepared & (1U << st))) {
+			if (PQsendPrepare(s->conn, name, sql, 0, NULL) != 1) {
+				sink_error(s, NULL, what, cause);
+				return (-1);
+			}
+			e = sink_pend_add(s, what, PGRES_COMMAND_OK);
+			e->prep = (int)st;
+			s->prepared |= 1U << st;
+		}
+		ok = PQsendQueryPrepared(s->conn, name, p ? p->n : 0,
+		    p ? p->val : NULL, len, fmt, 0);
+	}
+	if (ok != 1) {
+		sink_error(s, NULL, what, cause);
+		return (-1);
+	}
+	e = sink_pend_add(s, what, want);
+	e->check = check;
+	e->expect = expect;
+	e->out = out;
+	return (0);
+}
+
+/* Send a fixed command without waiting. */
+int
+sink_send_cmd(struct sink *s, const char *sql, char **cause)
+{
+	return (sink_send(s, (enum sink_stmt)-1, sql, sql, NULL,
+	    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause));
+}
+
+/* Mark the statements pending now: their failure fails the batch. */
+void
+sink_batch_mark(struct sink *s)
+{
+	int	i;
+
+	for (i = s->nread; i < s->npend; i++)
+		s->pend[i].batch = 1;
+}
+
+/* The checks beyond the result status (enum sink_check). */
+static int
+sink_check_result(struct sink *s, const struct sink_pending *e,
+    PGresult *res, char **cause)
+{
+	switch (e->check) {
+	case SINK_CHK_NONE:
+		return (0);
+	case SINK_CHK_ROW:
+		if (PQntuples(res) == 1)
+			return (0);
+		xasprintf(cause, "%s: %d rows instead of one", e->what,
+		    PQntuples(res));
+		break;
+	case SINK_CHK_COUNT:
+		if (PQntuples(res) == 1 && PQnfields(res) >= 1 &&
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10) == e->expect)
+			return (0);
+		xasprintf(cause, "%s: %s of %lld rows written", e->what,
+		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "none",
+		    e->expect);
+		break;
+	}
+	sink_fail_data(s);
+	return (-1);
+}
+
+/*
+ * Read the result of the next pending statement (one result, then the
+ * NULL that ends it).  *failed: a failure was already recorded (the first
+ * one is the cause).  -1 when nothing can be read any more (connection).
+ */
+static int
+sink_read_one(struct sink *s, int *failed, char **cause)
+{
+	struct sink_pending	*e = &s->pend[s->nread];
+	PGresult		*res, *more;
+	ExecStatusType		 rs;
+	char			*c = NULL, *c2;
+	int			 bad = 0;
+
+	if ((res = PQgetResult(s->conn)) == NULL) {
+		if (!*failed) {
+			sink_error(s, NULL, e->what, cause);
+			*failed = 1;
+		}
+		return (-1);
+	}
+	while ((more = PQgetResult(s->conn)) != NULL)
+		PQclear(more);
+	s->nread++;
+	rs = PQresultStatus(res);
+	if (rs != e->want) {
+		if (e->prep >= 0)
+			s->prepared &= ~(1U << e->prep);
+		if (rs != PGRES_PIPELINE_ABORTED) {
+			sink_error(s, res, e->what, &c);
+			bad = 1;
+		}
+	} else if (sink_check_result(s, e, res, &c) != 0)
+		bad = 1;
+	if (!bad || *failed) {
+		if (!bad && e->out != NULL)
+			*e->out = res;
+		else
+			PQclear(res);
+		free(c);
+		return (0);
+	}
+	PQclear(res);
+	*failed = 1;
+	if (e->batch && s->in_batch) {
+		xasprintf(&c2, "an earlier message of the batch: %s", c);
+		free(c);
+		c = c2;
+		s->err = SINK_ERR_TRANSIENT;
+		if (s->batch_cause == NULL)
+			s->batch_cause = xstrdup(c);
+	}
+	*cause = c;
+	return (0);
+}
+
+/* Send a sync point and read every pending result. */
+int
+sink_sync(struct sink *s, char **cause)
+{
+	PGresult	*res;
+	int		 failed = 0, lost = 0;
+
+	if (!s->pipeline)
+		return (0);
+	if (s->npend == 0) {
+		if (PQexitPipelineMode(s->conn) == 1)
+			s->pipeline = 0;
+		return (0);
+	}
+	s->waits++;
+	if (PQpipelineSync(s->conn) != 1) {
+		sink_error(s, NULL, "send sync", cause);
+		sink_pipe_reset(s);
+		return (-1);
+	}
+	while (s->nread < s->npend && !lost)
+		lost = sink_read_one(s, &failed, cause) != 0;
+	if (!lost) {
+		res = PQgetResult(s->conn);
+		if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+			if (!failed)
+				sink_error(s, res, "sync", cause);
+			failed = 1;
+		}
+		PQclear(res);
+	}
+	sink_pipe_reset(s);
+	if (PQexitPipelineMode(s->conn) == 1)
+		s->pipeline = 0;
+	return (failed || lost ? -1 : 0);
+}
+
+/* Read the results before pend index upto, without a sync point. */
+int
+sink_wait(struct sink *s, int upto, char **cause)
+{
+	enum sink_error	 err;
+	char		*c = NULL;
+	int		 failed = 0;
+
+	if (upto > s->npend)
+		upto = s->npend;
+	if (s->nread >= upto)
+		return (0);
+	s->waits++;
+	if (PQsendFlushRequest(s->conn) != 1 || PQflush(s->conn) != 0) {
+		sink_error(s, NULL, "send flush", cause);
+		sink_pipe_reset(s);
+		return (-1);
+	}
+	while (s->nread < upto && !failed) {
+		if (sink_read_one(s, &failed, cause) != 0) {
+			sink_pipe_reset(s);
+			return (-1);
+		}
+	}
+	if (!failed)
+		return (0);
+	err = s->err;
+	sink_sync(s, &c);
+	free(c);
+	s->err = err;
+	return (-1);
 }
 
 /* Start an empty parameter list. */
@@ -494,8 +795,8 @@ sink_claim(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	struct sink_params	p;
 	int			rc = -1;
 
-	if (s->in_msg)
-		fatalx("%s: inside a message transaction", __func__);
+	if (s->in_msg || s->in_batch)
+		fatalx("%s: inside a message transaction or a batch", __func__);
 	if (n == 0)
 		return (0);
 	sink_params_init(&p);
@@ -519,8 +820,8 @@ sink_after_done(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	struct sink_params	p;
 	int			rc = -1;
 
-	if (s->in_msg)
-		fatalx("%s: inside a message transaction", __func__);
+	if (s->in_msg || s->in_batch)
+		fatalx("%s: inside a message transaction or a batch", __func__);
 	if (n == 0)
 		return (0);
 	sink_params_init(&p);
@@ -537,85 +838,64 @@ sink_after_done(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 }
 
 /*
- * Find or create the message's ledger row and lock it; *prior is its
- * status before this run (SINK_NONE when we created it).
+ * The ledger row in one statement: insert it with the message's facts, or
+ * (ON CONFLICT DO UPDATE, which locks the row) write the facts into the
+ * existing one.  RETURNING gives the id, the status and whether the row is
+ * new: a row version made by INSERT has no xmax, while DO UPDATE carries
+ * the lock it took over to the new version (xmax set).  Parameters: the
+ * key ($1-$3, IMAP only), then the facts.
  */
+static const char sink_sql_ledger[] =
+	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
+	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
+	" auth_results, fetched_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7,"
+	" to_timestamp($8::double precision), $9, $10::bytea, $11, now())"
+	" ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET"
+	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
+	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
+	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
+	" sha256 = coalesce(EXCLUDED.sha256, m.sha256),"
+	" auth_results = EXCLUDED.auth_results, fetched_at = now()"
+	" RETURNING id, status, xmax = 0";
+
+static const char sink_sql_ledger_file[] =
+	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
+	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
+	" auth_results, fetched_at)"
+	" VALUES ('" SINK_FILE_MAILBOX "', 0, NULL, $1, $2, $3, $4,"
+	" to_timestamp($5::double precision), $6, $7::bytea, $8, now())"
+	" ON CONFLICT (sha256)"
+	" WHERE mailbox = '" SINK_FILE_MAILBOX "' AND uid IS NULL"
+	" DO UPDATE SET"
+	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
+	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
+	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
+	" auth_results = EXCLUDED.auth_results, fetched_at = now()"
+	" RETURNING id, status, xmax = 0";
+
+/* report_file ids for the pool ($1 of them). */
+static const char sink_sql_pool[] =
+	"SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence("
+	"'dmarc.report_file', 'id')) FROM pg_catalog.generate_series(1, $1)";
+
+/* Send the ledger statement for the message (see sink_sql_ledger). */
 static int
-sink_ledger_row(struct sink *s, const struct sink_msg_info *mi,
-    enum sink_status *prior, char **cause)
+sink_ledger_send(struct sink *s, const struct sink_msg_info *mi,
+    PGresult **res, char **cause)
 {
 	struct sink_params	 p;
-	PGresult		*res;
-	const char		*ins, *sel;
-	enum sink_stmt		 sti, sts;
 	int			 file, rc;
 
 	file = (mi->uidvalidity == 0 && mi->uid == 0);
+	if (file && mi->sha256 == NULL)
+		fatalx("%s: a file needs its SHA-256", __func__);
 	sink_params_init(&p);
-	if (file) {
-		if (mi->sha256 == NULL)
-			fatalx("%s: a file needs its SHA-256", __func__);
-		sink_param_sha(&p, mi->sha256);
-		ins = "INSERT INTO dmarc.mail_message"
-		    " (mailbox, uidvalidity, uid, sha256)"
-		    " VALUES ('" SINK_FILE_MAILBOX "', 0, NULL, $1::bytea)"
-		    " ON CONFLICT (sha256)"
-		    " WHERE mailbox = '" SINK_FILE_MAILBOX "' AND uid IS NULL"
-		    " DO NOTHING RETURNING id";
-		sel = "SELECT id, status FROM dmarc.mail_message"
-		    " WHERE mailbox = '" SINK_FILE_MAILBOX "' AND uid IS NULL"
-		    " AND sha256 = $1::bytea FOR UPDATE";
-		sti = SINK_ST_LEDGER_INS_FILE;
-		sts = SINK_ST_LEDGER_SEL_FILE;
-	} else {
+	if (!file) {
 		sink_param_str(&p, mi->mailbox);
 		sink_param_int(&p, mi->uidvalidity);
 		sink_param_int(&p, mi->uid);
-		ins = "INSERT INTO dmarc.mail_message"
-		    " (mailbox, uidvalidity, uid) VALUES ($1, $2, $3)"
-		    " ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING"
-		    " RETURNING id";
-		sel = "SELECT id, status FROM dmarc.mail_message"
-		    " WHERE mailbox = $1 AND uidvalidity = $2 AND uid = $3"
-		    " FOR UPDATE";
-		sti = SINK_ST_LEDGER_INS;
-		sts = SINK_ST_LEDGER_SEL;
 	}
-	*prior = SINK_NONE;
-	rc = sink_exec_prep(s, sti, "insert ledger row", ins, &p,
-	    PGRES_TUPLES_OK, 0, &res, cause);
-	if (rc == 0 && PQntuples(res) == 0) {
-		PQclear(res);
-		rc = sink_exec_prep(s, sts, "lock ledger row", sel, &p,
-		    PGRES_TUPLES_OK, 0, &res, cause);
-		if (rc == 0 && (PQntuples(res) != 1 ||
-		    sink_status_parse(PQgetvalue(res, 0, 1), prior) != 0)) {
-			xasprintf(cause, "lock ledger row: row vanished or has"
-			    " an unknown status");
-			sink_fail_data(s);
-			PQclear(res);
-			rc = -1;
-		}
-	}
-	sink_params_free(&p);
-	if (rc != 0)
-		return (-1);
-	snprintf(s->message_pk, sizeof s->message_pk, "%s",
-	    PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return (0);
-}
-
-/* Write what we know about the message into its (locked) row. */
-static int
-sink_ledger_facts(struct sink *s, const struct sink_msg_info *mi,
-    char **cause)
-{
-	struct sink_params	p;
-	int			rc;
-
-	sink_params_init(&p);
-	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, mi->path);
 	sink_param_str(&p, mi->message_id);
 	sink_param_str(&p, mi->from);
@@ -628,30 +908,119 @@ sink_ledger_facts(struct sink *s, const struct sink_msg_info *mi,
 	    (long long)mi->size);
 	sink_param_sha(&p, mi->sha256);
 	sink_param_str(&p, mi->auth_results);
-	rc = sink_exec_prep(s, SINK_ST_LEDGER_FACTS, "update ledger row",
-	    "UPDATE dmarc.mail_message SET path = $2, message_id = $3,"
-	    " from_addr = $4, subject = $5,"
-	    " date_hdr = to_timestamp($6::double precision), size_bytes = $7,"
-	    " sha256 = coalesce($8::bytea, sha256), auth_results = $9,"
-	    " fetched_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK, 0, NULL,
-	    cause);
+	rc = sink_send(s, file ? SINK_ST_LEDGER_FILE : SINK_ST_LEDGER,
+	    "write ledger row", file ? sink_sql_ledger_file : sink_sql_ledger,
+	    &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, res, cause);
 	sink_params_free(&p);
 	return (rc);
 }
 
-/* Open the message transaction and lock its ledger row. */
+/* The ledger statement's answer: the row's id and its prior status. */
+static int
+sink_ledger_read(struct sink *s, PGresult *res, enum sink_status *prior,
+    char **cause)
+{
+	if (*PQgetvalue(res, 0, 2) == 't')
+		*prior = SINK_NONE;
+	else if (sink_status_parse(PQgetvalue(res, 0, 1), prior) != 0) {
+		xasprintf(cause, "write ledger row: unknown status \"%s\"",
+		    PQgetvalue(res, 0, 1));
+		sink_fail_data(s);
+		return (-1);
+	}
+	snprintf(s->message_pk, sizeof s->message_pk, "%s",
+	    PQgetvalue(res, 0, 0));
+	return (0);
+}
+
+/* Ask for SINK_POOL more report_file ids. */
+static int
+sink_pool_send(struct sink *s, PGresult **res, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	sink_params_init(&p);
+	sink_param_int(&p, SINK_POOL);
+	rc = sink_send(s, SINK_ST_POOL, "reserve report_file ids",
+	    sink_sql_pool, &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, res, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* Add the ids of a sink_pool_send answer to the pool. */
+static void
+sink_pool_add(struct sink *s, PGresult *res)
+{
+	int	i;
+
+	for (i = 0; i < PQntuples(res) && s->npool < SINK_POOL; i++)
+		s->pool[s->npool++] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+}
+
+/*
+ * A report_file id that no row has: taken from the pool, which is filled
+ * along with sink_msg_begin's statements (or here, one round trip, when a
+ * message has many payloads).  Sequence values are never handed out
+ * twice, whether or not the transaction that took them commits.
+ */
+int
+sink_pool_take(struct sink *s, char *buf, size_t len, char **cause)
+{
+	PGresult	*res = NULL;
+	int		 rc;
+
+	if (s->npool == 0) {
+		rc = sink_pool_send(s, &res, cause);
+		if (rc == 0)
+			rc = sink_sync(s, cause);
+		if (rc == 0)
+			sink_pool_add(s, res);
+		PQclear(res);
+		if (rc != 0)
+			return (-1);
+		if (s->npool == 0) {
+			xasprintf(cause, "reserve report_file ids: none");
+			sink_fail_data(s);
+			return (-1);
+		}
+	}
+	snprintf(buf, len, "%lld", s->pool[0]);
+	memmove(s->pool, s->pool + 1, --s->npool * sizeof s->pool[0]);
+	return (0);
+}
+
+/*
+ * Open the message transaction (BEGIN, or SAVEPOINT msg inside a batch)
+ * and write its ledger row: one round trip.
+ */
 int
 sink_msg_begin(struct sink *s, const struct sink_msg_info *mi,
     enum sink_status *prior, char **cause)
 {
+	PGresult	*res = NULL, *pool = NULL;
+	int		 rc;
+
 	if (s->in_msg)
 		fatalx("%s: already inside a message transaction", __func__);
 	*prior = SINK_NONE;
-	if (sink_cmd(s, "BEGIN", cause) != 0)
-		return (-1);
+	if (s->in_batch && s->batch_cause != NULL)
+		return (sink_batch_failed(s, cause));
+	rc = sink_send_cmd(s, s->in_batch ? "SAVEPOINT msg" : "BEGIN", cause);
+	if (rc == 0 && s->npool < SINK_POOL / 4)
+		rc = sink_pool_send(s, &pool, cause);
+	if (rc == 0)
+		rc = sink_ledger_send(s, mi, &res, cause);
+	if (rc == 0)
+		rc = sink_sync(s, cause);
+	if (pool != NULL)
+		sink_pool_add(s, pool);
+	if (rc == 0)
+		rc = sink_ledger_read(s, res, prior, cause);
+	PQclear(pool);
+	PQclear(res);
 	s->in_msg = 1;
-	if (sink_ledger_row(s, mi, prior, cause) != 0 ||
-	    sink_ledger_facts(s, mi, cause) != 0) {
+	if (rc != 0) {
 		sink_msg_rollback(s);
 		return (-1);
 	}
@@ -666,36 +1035,161 @@ sink_msg_clear(struct sink *s)
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
 }
 
-/* Write the final status and commit; on failure nothing is kept. */
+/*
+ * Write the final status.  Outside a batch: COMMIT, one round trip.
+ * Inside one: RELEASE SAVEPOINT msg, sent without waiting; a failure of
+ * these statements fails the batch.
+ */
 int
 sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
     char **cause)
 {
 	struct sink_params	 p;
-	PGresult		*res;
+	PGresult		*res = NULL;
 	int			 rc;
 
 	if (!s->in_msg || s->reparse || st == SINK_NONE ||
 	    (size_t)st >= SINK_NSTATUS)
 		fatalx("%s: no message or bad status %d", __func__, (int)st);
+	if (s->in_batch && s->batch_cause != NULL) {
+		sink_msg_clear(s);
+		return (sink_batch_failed(s, cause));
+	}
 	sink_params_init(&p);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, sink_status_name(st));
 	sink_param_str(&p, detail);
-	rc = sink_exec_prep(s, SINK_ST_MSG_STATUS, "write message status",
+	rc = sink_send(s, SINK_ST_MSG_STATUS, "write message status",
 	    "UPDATE dmarc.mail_message SET status = $2, status_detail = $3,"
-	    " status_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK, 0, NULL,
-	    cause);
+	    " status_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK,
+	    SINK_CHK_NONE, 0, NULL, cause);
 	sink_params_free(&p);
+	if (rc == 0 && s->in_batch) {
+		rc = sink_send_cmd(s, "RELEASE SAVEPOINT msg", cause);
+		if (rc == 0) {
+			sink_batch_mark(s);
+			sink_msg_clear(s);
+			return (0);
+		}
+	}
+	if (rc == 0)
+		rc = sink_send(s, (enum sink_stmt)-1, "commit", "COMMIT", NULL,
+		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, &res, cause);
+	if (rc == 0)
+		rc = sink_sync(s, cause);
+	if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* COMMIT of a failed transaction says ROLLBACK. */
+		xasprintf(cause, "commit: transaction was rolled back");
+		if (s->err == SINK_ERR_NONE)
+			sink_fail_data(s);
+		rc = -1;
+	}
+	PQclear(res);
 	if (rc != 0) {
 		sink_msg_rollback(s);
 		return (-1);
 	}
-	rc = sink_exec(s, "commit", "COMMIT", NULL, PGRES_COMMAND_OK, &res,
-	    cause);
-	if (rc == 0) {
-		/* COMMIT of a failed transaction says ROLLBACK. */
-		if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+	sink_msg_clear(s);
+	return (0);
+}
+
+/*
+ * Roll back what was sent since savepoint (NULL: the whole transaction).
+ * Results still pending are read first and their failures ignored: they
+ * were skipped by the server, the command must not be.
+ */
+int
+sink_rollback(struct sink *s, const char *savepoint, char **cause)
+{
+	char	*c = NULL, sql[64];
+	int	 rc;
+
+	if (s->npend > 0) {
+		sink_sync(s, &c);
+		free(c);
+	}
+	if (savepoint == NULL)
+		snprintf(sql, sizeof sql, "ROLLBACK");
+	else
+		snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT %s",
+		    savepoint);
+	rc = sink_send_cmd(s, sql, cause);
+	if (rc == 0)
+		rc = sink_sync(s, cause);
+	return (rc);
+}
+
+/*
+ * Roll the message back; harmless outside one.  Inside a batch only the
+ * message goes (ROLLBACK TO SAVEPOINT msg, sent without waiting; its
+ * failure fails the batch).
+ */
+void
+sink_msg_rollback(struct sink *s)
+{
+	enum sink_error	 err = s->err;
+	char		*c = NULL;
+
+	if (!s->in_msg || s->reparse)
+		return;
+	sink_msg_clear(s);
+	if (!s->in_batch)
+		sink_rollback(s, NULL, &c);
+	else if (s->batch_cause == NULL && !sink_is_broken(s)) {
+		if (s->npend > 0)
+			sink_sync(s, &c);
+		free(c);
+		c = NULL;
+		if (s->batch_cause == NULL &&
+		    sink_send_cmd(s, "ROLLBACK TO SAVEPOINT msg", &c) == 0 &&
+		    sink_send_cmd(s, "RELEASE SAVEPOINT msg", &c) == 0)
+			sink_batch_mark(s);
+	}
+	free(c);
+	s->err = err;
+}
+
+/* The error of every call in a failed batch. */
+static int
+sink_batch_failed(struct sink *s, char **cause)
+{
+	xasprintf(cause, "the batch failed: %s", s->batch_cause);
+	s->err = SINK_ERR_TRANSIENT;
+	return (-1);
+}
+
+/* Open a batch: BEGIN, sent without waiting. */
+int
+sink_batch_begin(struct sink *s, char **cause)
+{
+	if (s->in_batch || s->in_msg)
+		fatalx("%s: inside a batch or a transaction", __func__);
+	if (s->npend > 0 && sink_sync(s, cause) != 0)
+		return (-1);
+	if (sink_send_cmd(s, "BEGIN", cause) != 0)
+		return (-1);
+	s->in_batch = 1;
+	free(s->batch_cause);
+	s->batch_cause = NULL;
+	sink_batch_mark(s);
+	return (0);
+}
+
+/* Commit the batch: every message committed in it becomes durable. */
+int
+sink_batch_commit(struct sink *s, char **cause)
+{
+	PGresult	*res = NULL;
+	int		 rc = 0;
+
+	if (!s->in_batch || s->in_msg)
+		fatalx("%s: no batch, or a message is open", __func__);
+	if (s->batch_cause == NULL) {
+		rc = sink_send(s, (enum sink_stmt)-1, "commit", "COMMIT", NULL,
+		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, &res, cause);
+		if (rc == 0)
+			rc = sink_sync(s, cause);
+		if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 			xasprintf(cause, "commit: transaction was rolled"
 			    " back");
 			if (s->err == SINK_ERR_NONE)
@@ -703,22 +1197,40 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 			rc = -1;
 		}
 		PQclear(res);
+	} else
+		rc = sink_batch_failed(s, cause);
+	if (rc != 0) {
+		sink_batch_rollback(s);
+		s->err = SINK_ERR_TRANSIENT;
+		return (-1);
 	}
-	sink_msg_clear(s);
-	return (rc);
+	s->in_batch = 0;
+	return (0);
 }
 
-/* Roll the message transaction back; harmless outside one. */
+/* Roll the whole batch back (an open message included). */
 void
-sink_msg_rollback(struct sink *s)
+sink_batch_rollback(struct sink *s)
 {
-	if (!s->in_msg || s->reparse)
+	char	*c = NULL;
+
+	if (!s->in_batch)
 		return;
-	PQclear(PQexec(s->conn, "ROLLBACK"));
-	sink_msg_clear(s);
+	if (s->in_msg)
+		sink_msg_clear(s);
+	s->in_batch = 0;
+	if (!sink_is_broken(s))
+		sink_rollback(s, NULL, &c);
+	free(c);
+	free(s->batch_cause);
+	s->batch_cause = NULL;
 }
 
-/* Mark the start of one payload inside the message transaction. */
+/*
+ * Mark the start of one payload inside the message transaction.  What the
+ * previous payload sent is read first, so that its failure is not taken
+ * for this payload's.
+ */
 int
 sink_payload_savepoint(struct sink *s, char **cause)
 {
@@ -726,7 +1238,9 @@ sink_payload_savepoint(struct sink *s, char **cause)
 		fatalx("%s: no message transaction", __func__);
 	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
-	return (sink_cmd(s, "SAVEPOINT payload", cause));
+	if (s->npend > 0 && sink_sync(s, cause) != 0)
+		return (-1);
+	return (sink_send_cmd(s, "SAVEPOINT payload", cause));
 }
 
 /* Forget everything written since the last sink_payload_savepoint. */
@@ -737,5 +1251,5 @@ sink_payload_rollback(struct sink *s, char **cause)
 		fatalx("%s: no message transaction", __func__);
 	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
-	return (sink_cmd(s, "ROLLBACK TO SAVEPOINT payload", cause));
+	return (sink_rollback(s, "payload", cause));
 }

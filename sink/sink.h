@@ -8,6 +8,15 @@
  * nothing twice.  Reports are deduplicated on their natural key
  * (reporter_key, report_id, policy_domain, date_begin).
  *
+ * Round trips: statements whose answer is not needed at once are sent
+ * without waiting (libpq pipeline mode) and checked at the next call that
+ * waits.  A one-payload message costs four round trips (sink_msg_begin,
+ * sink_report_head, sink_report_end, sink_msg_commit), three inside a
+ * batch (see sink_batch_begin), whatever the number of statements.  A
+ * failure is always reported with the cause and class of the statement
+ * that failed, by the call that sent it or a later one of the same
+ * payload (records: sink_report_end at the latest) or message.
+ *
  * Errors: 0 or -1 with *cause (malloc'd, one line: what failed and the
  * server's message).  After every -1, sink_last_error tells what to do
  * (see enum sink_error); sink_is_broken tells whether the connection is
@@ -143,7 +152,8 @@ struct sink_msg_info {
  * content (SINK_NONE if none), and the caller should sink_msg_rollback and
  * count it as already seen.  For IMAP messages *prior is the row's current
  * status as well (SINK_NONE when the row was created now).  On error the
- * transaction is already rolled back.
+ * transaction is already rolled back (inside a batch: the message's
+ * savepoint).  One round trip.
  */
 int	sink_msg_begin(struct sink *, const struct sink_msg_info *,
 	    enum sink_status *prior, char **);
@@ -172,6 +182,16 @@ struct sink_file_info {
  * the stored records.  sink_file_end stores the payload's size and SHA-256
  * (may be NULL) and an optional error text (a payload that failed to
  * parse); it closes the payload.
+ *
+ * Only sink_report_head and sink_report_end wait for the server.
+ * sink_file_begin, sink_report_records, sink_file_end (and
+ * sink_raw_append) send their statements and return 0; a failure shows at
+ * the next call that waits: a record batch the server refuses makes a
+ * later sink_report_records or sink_report_end return -1 with the batch's
+ * own cause ("insert records: ...") and SINK_ERR_DATA, so it is still this
+ * payload's failure.  What sink_file_end sends is checked by the next
+ * sink_payload_savepoint or sink_msg_commit (or, inside a batch, the next
+ * sink_msg_begin or sink_batch_commit: then it fails the batch).
  */
 int	sink_file_begin(struct sink *, const struct sink_file_info *, char **);
 int	sink_report_head(struct sink *, const struct report_head *, char **);
@@ -196,18 +216,57 @@ int	sink_raw_append(struct sink *, const void *, size_t, char **);
 void	sink_set_store_raw(struct sink *, int);
 
 /* Savepoints around one payload, so a bad payload does not spoil the
-   message's other payloads. */
+   message's other payloads.  sink_payload_rollback waits; the savepoint
+   does not, except to check what the previous payload sent. */
 int	sink_payload_savepoint(struct sink *, char **);
 int	sink_payload_rollback(struct sink *, char **);
 
 /*
  * Write the final status (and detail text, may be NULL) and COMMIT.  On
  * failure nothing of the message is kept (the transaction is rolled back).
+ * Inside a batch: RELEASE SAVEPOINT msg instead, without waiting (see
+ * sink_batch_begin).
  */
 int	sink_msg_commit(struct sink *, enum sink_status, const char *detail,
 	    char **);
 /* ROLLBACK the message transaction (nothing of it is kept). */
 void	sink_msg_rollback(struct sink *);
+
+/*
+ * Group commit: one transaction, one fsync, for many messages.
+ *
+ * sink_batch_begin opens a batch (BEGIN, sent without waiting).  Inside
+ * it, sink_msg_begin opens SAVEPOINT msg instead of BEGIN (the ledger row
+ * is written and locked as usual); sink_msg_commit writes the status and
+ * RELEASEs the savepoint instead of COMMIT, and sink_msg_rollback rolls
+ * back to it: a message is still all or nothing, and a message rolled
+ * back (or refused: SINK_ERR_DATA) leaves the others of the batch alone.
+ * Nothing is durable until sink_batch_commit returns 0: only then may the
+ * caller count the batch's messages as done and do their after-actions.
+ * When it returns -1 the whole batch is rolled back and every message of
+ * it is as before the batch (its ledger row 'claimed', or absent): it is
+ * fetched again.  sink_batch_rollback abandons a batch (an open message
+ * included); harmless outside one.
+ *
+ * Inside a batch, sink_msg_commit does not wait for the server: a
+ * failure of its statements (or of sink_msg_rollback's) is reported by
+ * the next call that waits (the next sink_msg_begin, or
+ * sink_batch_commit), and it fails the batch.  So does any
+ * SINK_ERR_TRANSIENT failure (a lost connection, a deadlock ...): from
+ * then on sink_msg_begin, sink_msg_commit and sink_batch_commit return -1
+ * with SINK_ERR_TRANSIENT and a cause that starts "the batch failed:";
+ * call sink_batch_rollback (and sink_close when sink_is_broken).  A
+ * SINK_ERR_DATA failure only concerns its payload or message, as outside
+ * a batch.
+ *
+ * Only message transactions belong in a batch: sink_claim,
+ * sink_after_done and sink_reparse_begin inside one are bugs (fatalx).
+ * Each message adds two subtransactions (message and payload savepoints)
+ * to the batch's transaction; keep batches to about a hundred messages.
+ */
+int	sink_batch_begin(struct sink *, char **);
+int	sink_batch_commit(struct sink *, char **);
+void	sink_batch_rollback(struct sink *);
 
 /*
  * Reparse support.  sink_raw_list selects the payloads (report_file ids,
@@ -262,5 +321,105 @@ void	sink_raw_close(struct sink_raw *);
 int	sink_reparse_begin(struct sink *, int64_t file_pk, char **);
 int	sink_reparse_commit(struct sink *, const char *error, char **);
 void	sink_reparse_rollback(struct sink *);
+
+/* --- Health: poll runs and mailbox locks (issue 7) --- */
+
+/*
+ * A poll's ingest_run row: sink_run_begin inserts it (committed at once,
+ * outside any message transaction) and gives its id; sink_run_end fills
+ * in the counts and the error (NULL: the poll completed).
+ */
+struct sink_run_stats {
+	unsigned	fetched, stored, duplicates, invalid, ignored;
+	uint64_t	bytes;
+};
+int	sink_run_begin(struct sink *, const char *mailbox, int64_t *, char **);
+int	sink_run_end(struct sink *, int64_t, const struct sink_run_stats *,
+	    const char *error, char **);
+/*
+ * The mailbox's advisory lock, held by this connection until unlocked or
+ * closed: 1 taken, 0 another agent holds it, -1 on error.
+ */
+int	sink_mailbox_lock(struct sink *, const char *mailbox, char **);
+void	sink_mailbox_unlock(struct sink *, const char *mailbox);
+
+/* --- Enrichment: ip_info and source_map (issue 8) --- */
+
+/*
+ * Source enrichment (table ip_info, migration 004).  Every call is its own
+ * transaction (autocommit), never inside a message transaction.  One pass:
+ * sink_enrich_discover (new addresses become 'pending' rows; gives the
+ * pass's start time), then sink_enrich_due and sink_enrich_store in turn
+ * until sink_enrich_due gives nothing.  Two agents enriching at once only
+ * look some addresses up twice.
+ */
+
+/*
+ * Insert a 'pending' ip_info row for each address of the records written
+ * since the last discovery (see enrich_state), and move the watermarks.
+ * *added: rows inserted; *pass_start: the database's clock now, in
+ * microseconds since the epoch (give it to sink_enrich_due).
+ */
+int	sink_enrich_discover(struct sink *, size_t *added, int64_t *pass_start,
+	    char **);
+
+/*
+ * Up to limit addresses (text, for example "192.0.2.1" or "2001:db8::1")
+ * that need a lookup and were not looked up since pass_start: pending
+ * ones, definitive answers older than ttl seconds, and failures whose
+ * backoff elapsed (retry seconds, doubled per failed attempt, at most
+ * ttl).  Oldest first.  The caller frees *ips with sink_enrich_free.
+ */
+int	sink_enrich_due(struct sink *, int64_t pass_start, long ttl,
+	    long retry, size_t limit, char ***ips, size_t *n, char **);
+void	sink_enrich_free(char **, size_t);
+
+/* What one lookup found (strings borrowed for the call; NULL: none). */
+struct sink_ip_info {
+	const char	*ip;
+	const char	*status;	/* ok nxdomain no_ptr timeout servfail
+					   refused error */
+	const char	*ptr;
+	int		 ptr_confirmed;	/* 1 yes, 0 no, -1 unknown (NULL) */
+	const char	*base_domain;
+	int		 have_geo;	/* a MaxMind database was consulted:
+					   asn, as_org, country replace the
+					   stored ones (NULL included) */
+	int64_t		 asn;		/* 0: none */
+	const char	*as_org;
+	const char	*country;
+	const char	*detail;	/* failure text */
+};
+
+/*
+ * Store n results in one statement (upsert).  A definitive status
+ * replaces ptr, ptr_confirmed and base_domain, sets resolved_at and
+ * attempts 0.  A failure adds 1 to attempts and keeps the data of the
+ * last definitive answer, except that a PTR name found before the
+ * failure (its forward lookup failed) replaces it.  looked_up_at is set
+ * either way.
+ */
+int	sink_enrich_store(struct sink *, const struct sink_ip_info *, size_t,
+	    char **);
+
+/* --- SMTP TLS reports and failure reports (issue 11) --- */
+
+/*
+ * Within the message transaction, while a payload is open
+ * (sink_file_begin with kind "json" or "arf" .. sink_file_end), like
+ * sink_report_head for an aggregate report.  sink_tlsrpt_store stores a
+ * TLS report with its policies and failure details (tables tlsrpt_*),
+ * deduplicated on (organization_name, report_id); sink_failure_store
+ * stores a failure report (failure_report), deduplicated on the SHA-256
+ * of its feedback part.  Both return 0 when the report is new, 1 when it
+ * is a duplicate (the payload is linked to it, and seen_count is bumped
+ * when the message differs from the ones that delivered it before), -1
+ * with *cause on error (sink_last_error: SINK_ERR_DATA means roll back to
+ * the payload savepoint and record the payload as failed).  The report
+ * is only read.  Not for a reparse.
+ */
+int	sink_tlsrpt_store(struct sink *, const struct tlsrpt_report *, char **);
+int	sink_failure_store(struct sink *, const struct failure_report *,
+	    char **);
 
 #endif

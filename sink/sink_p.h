@@ -3,13 +3,17 @@
  * sink-schema.c and the generated sink-migrations.c), and tests/tst_sink.c.
  *
  * Every statement goes through sink_exec (PQexecParams, for one-off and
- * administrative statements) or sink_exec_prep (prepared once per
- * connection with PQprepare, then PQexecPrepared: the per-message
- * statements).  Both check the result status, turn a failure into a
- * malloc'd cause and classify it (struct sink's err, see sink_last_error).
- * Data never becomes part of an SQL string: arrays travel as text array
- * literals built by sink_array_* (parameter values, not SQL), bytea as
- * binary parameters.
+ * administrative statements), sink_exec_prep (prepared once per
+ * connection with PQprepare, then PQexecPrepared) or, for the
+ * per-message statements, sink_send (libpq pipeline mode: sent at once,
+ * its result read at the next sink_sync or sink_wait).  All of them check
+ * the result status, turn a failure into a malloc'd cause and classify it
+ * (struct sink's err, see sink_last_error).  sink_exec and sink_exec_prep
+ * first read every result still pending (a failure there is theirs) and
+ * leave pipeline mode, so they may be called at any point.  Data never
+ * becomes part of an SQL string: arrays travel as text array literals
+ * built by sink_array_* (parameter values, not SQL), bytea as binary
+ * parameters.
  */
 #ifndef SINK_P_H
 #define SINK_P_H
@@ -36,13 +40,17 @@
 /* Largest report_raw chunk (the table's CHECK says the same). */
 #define SINK_RAW_CHUNK	(1024 * 1024)
 
+/* Statements sent but not yet answered, at most (then sink_wait). */
+#define SINK_PIPE_MAX	64
+
+/* report_file ids reserved at a time (struct sink's pool). */
+#define SINK_POOL	16
+
 /* The prepared statements, one name each ("dmarc_<n>"). */
 enum sink_stmt {
-	SINK_ST_LEDGER_INS,
-	SINK_ST_LEDGER_SEL,
-	SINK_ST_LEDGER_INS_FILE,
-	SINK_ST_LEDGER_SEL_FILE,
-	SINK_ST_LEDGER_FACTS,
+	SINK_ST_LEDGER,
+	SINK_ST_LEDGER_FILE,
+	SINK_ST_POOL,
 	SINK_ST_MSG_STATUS,
 	SINK_ST_FILE,
 	SINK_ST_FILE_END,
@@ -62,6 +70,25 @@ enum sink_stmt {
 
 struct sink_rawout;
 
+/* What to check in a pipelined statement's result besides its status. */
+enum sink_check {
+	SINK_CHK_NONE,
+	SINK_CHK_ROW,		/* exactly one row */
+	SINK_CHK_COUNT		/* one row whose first value is expect */
+};
+
+/* A statement sent in pipeline mode whose result is not read yet. */
+struct sink_pending {
+	const char	*what;		/* static text, for the cause */
+	ExecStatusType	 want;
+	enum sink_check	 check;
+	long long	 expect;
+	int		 prep;		/* a PQsendPrepare of statement prep,
+					   or -1 */
+	int		 batch;		/* a failure fails the whole batch */
+	PGresult	**out;		/* keep the result here (or NULL) */
+};
+
 struct sink {
 	PGconn		*conn;
 	int		 in_msg;	/* inside sink_msg_begin ... commit, or
@@ -74,6 +101,18 @@ struct sink {
 	int		 store_raw;	/* keep payloads in report_raw */
 	struct sink_rawout *rawout;	/* payload being compressed, or NULL */
 	uint32_t	 prepared;	/* bit n: statement n is prepared */
+
+	int		 in_batch;	/* sink_batch_begin .. commit */
+	char		*batch_cause;	/* the batch failed: why, or NULL */
+	int		 pipeline;	/* libpq is in pipeline mode */
+	struct sink_pending pend[SINK_PIPE_MAX];
+	int		 npend;		/* statements sent */
+	int		 nread;		/* ... whose results were read */
+	int		 last_records;	/* pend index of the last record
+					   batch sent, or -1 */
+	long long	 pool[SINK_POOL];	/* reserved report_file ids */
+	int		 npool;
+	unsigned long	 waits;		/* round trips so far (tests) */
 };
 
 /* One migration step, from sink/migrations/NNN_name.sql. */
@@ -137,6 +176,36 @@ int	sink_exec_prep(struct sink *, enum sink_stmt, const char *what,
 	    int resfmt, PGresult **, char **);
 /* Run a statement without parameters and without result rows. */
 int	sink_cmd(struct sink *, const char *, char **);
+/*
+ * Pipeline mode.  sink_send sends prepared statement st (prepared on the
+ * way when needed) without waiting: -1 only when it cannot be sent (or
+ * when SINK_PIPE_MAX statements are pending and one of them failed).  Its
+ * result is read later: checked against want and check/expect, and kept in
+ * *out when out is not NULL (the caller PQclears it after the sync that
+ * read it; NULL when the statement failed or was skipped).  sink_send_cmd
+ * does the same for a fixed command (BEGIN, SAVEPOINT ...).  sink_sync
+ * sends a sync point and reads every pending result: 0, or -1 with *cause
+ * and s->err from the first failure (later statements were skipped by the
+ * server; inside a transaction it is now aborted, as after sink_exec).
+ * sink_wait reads the results up to pend index upto (excluded) without a
+ * sync point; on a failure it syncs and returns -1 likewise.  A failure of
+ * a statement marked batch (sink_batch_mark) fails the batch.
+ */
+int	sink_send(struct sink *, enum sink_stmt, const char *what,
+	    const char *sql, const struct sink_params *, ExecStatusType want,
+	    enum sink_check, long long expect, PGresult **, char **);
+int	sink_send_cmd(struct sink *, const char *, char **);
+int	sink_sync(struct sink *, char **);
+int	sink_wait(struct sink *, int upto, char **);
+/* Mark the statements pending now: their failure fails the batch. */
+void	sink_batch_mark(struct sink *);
+/*
+ * Roll back to savepoint (NULL: ROLLBACK the transaction) after reading
+ * what is pending (failures there ignored); one round trip.
+ */
+int	sink_rollback(struct sink *, const char *savepoint, char **);
+/* Take a reserved report_file id (reserving more when none is left). */
+int	sink_pool_take(struct sink *, char *, size_t, char **);
 /*
  * Set *cause from a failed result (or the connection when res is NULL) and
  * classify the failure by its SQLSTATE (s->err).

@@ -84,6 +84,15 @@ static void	 upgrade_store(struct sink *);
 static void	 test_upgrade(void);
 static void	 list_upgrade_dbs(void);
 static int	 test_roles(const char *);
+static struct sink *open_sink(void);
+static long long count_uv(const char *, uint32_t);
+static void	 test_batch_commit(void);
+static void	 test_batch_rollback(void);
+static void	 test_batch_data_error(void);
+static void	 test_batch_poisoned(void);
+static void	 test_batch_broken(void);
+static void	 test_round_trips(void);
+static void	 test_many_payloads(void);
 
 /* The first column of the first row as text (malloc'd), NULL for NULL. */
 static char *
@@ -393,10 +402,14 @@ test_migrate(struct sink *s)
 	CHECK_STR(at2, at1);
 	free(at1);
 	free(at2);
+	/*
+	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
+	 * +3, +2; 005 TLS and failure reports: +6, +3.
+	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 13);
+	    " 'dmarc'", NULL, NULL), 23);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 8);
+	    " 'dmarc'", NULL, NULL), 15);
 	free(cause);
 }
 
@@ -916,7 +929,10 @@ test_data_error(struct sink *s)
 	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
 	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
 	CHECK_INT(sink_report_head(s, &h, &cause), 0);
-	CHECK_INT(sink_report_records(s, r, 3, &cause), -1);
+	/* Record batches are sent without waiting: the refusal shows at
+	   sink_report_end at the latest, with the batch's own cause. */
+	CHECK_INT(sink_report_records(s, r, 3, &cause), 0);
+	CHECK_INT(sink_report_end(s, &h, &cause), -1);
 	CHECK(cause != NULL && strstr(cause, "insert records: invalid input"
 	    " syntax for type inet") != NULL);
 	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
@@ -1545,6 +1561,384 @@ test_error_classes(void)
 	sink_close(s);
 }
 
+/* A sink of its own, or NULL (a failure counted). */
+static struct sink *
+open_sink(void)
+{
+	struct sink	*s;
+	char		*cause = NULL;
+
+	if ((s = sink_open(conninfo, &cause)) == NULL) {
+		fprintf(stderr, "sink_open: %s\n", cause);
+		tst_failures++;
+		free(cause);
+	}
+	return (s);
+}
+
+/* Ledger rows of INBOX/uidvalidity with this status ("" for any). */
+static long long
+count_uv(const char *status, uint32_t uv)
+{
+	char	v[16];
+
+	snprintf(v, sizeof v, "%u", uv);
+	return (qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " mailbox = 'INBOX' AND uidvalidity = $2::bigint"
+	    " AND ($1 = '' OR status = $1)", status, v));
+}
+
+/* Two messages in a batch: invisible until the batch commits. */
+static void
+test_batch_commit(void)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL;
+	int			 head;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	build_report(&h, r);
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	h.report_id = S("r-batch-1");
+	sha_fill(sha, 0x91);
+	msg_info(&mi, 700, 1, "<b1@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(prior, SINK_NONE);
+	CHECK_INT(head, 0);
+	h.report_id = S("r-batch-2");
+	sha_fill(sha, 0x92);
+	msg_info(&mi, 700, 2, "<b2@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(head, 0);
+	/* The same report again in the batch: a duplicate of an
+	   uncommitted report, counted once. */
+	sha_fill(sha, 0x93);
+	msg_info(&mi, 700, 3, "<b3@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_DUPLICATE), 0);
+	CHECK_INT(head, 1);
+	CHECK_INT(count_uv("", 700), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id"
+	    " LIKE $1", "r-batch-%", NULL), 0);
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	if (cause != NULL)
+		fprintf(stderr, "batch commit: %s\n", cause);
+	CHECK_INT(count_uv("stored", 700), 2);
+	CHECK_INT(count_uv("duplicate", 700), 1);
+	CHECK_INT(qint("SELECT sum(record_count) FROM dmarc.report WHERE"
+	    " report_id LIKE $1", "r-batch-%", NULL), 6);
+	CHECK_INT(qint("SELECT seen_count FROM dmarc.report WHERE"
+	    " report_id = $1", "r-batch-2", NULL), 2);
+	/* Outside a batch again: a message commits on its own. */
+	h.report_id = S("r-batch-4");
+	sha_fill(sha, 0x94);
+	msg_info(&mi, 700, 4, "<b4@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(count_uv("stored", 700), 3);
+	free(cause);
+	sink_close(s);
+}
+
+/* A batch rolled back: its messages stay as they were (claimed). */
+static void
+test_batch_rollback(void)
+{
+	static const uint32_t	 uids[] = { 1, 2 };
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL;
+	int			 head;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	build_report(&h, r);
+	CHECK_INT(sink_claim(s, "INBOX", 701, uids, 2, &cause), 0);
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	h.report_id = S("r-batch-rb-1");
+	sha_fill(sha, 0xa1);
+	msg_info(&mi, 701, 1, "<rb1@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(prior, SINK_CLAIMED);
+	h.report_id = S("r-batch-rb-2");
+	sha_fill(sha, 0xa2);
+	msg_info(&mi, 701, 2, "<rb2@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	sink_batch_rollback(s);		/* with a message open */
+	CHECK_INT(count_uv("claimed", 701), 2);
+	CHECK_INT(count_uv("", 701), 2);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id"
+	    " LIKE $1", "r-batch-rb-%", NULL), 0);
+	/* The connection is fine and the next batch works. */
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	CHECK_INT(count_uv("stored", 701), 1);
+	free(cause);
+	sink_close(s);
+}
+
+/*
+ * A data error in one message of a batch: only that message is rolled
+ * back (it stays claimed); header text the server refuses, then accepted
+ * without it; the others commit.
+ */
+static void
+test_batch_data_error(void)
+{
+	static const uint32_t	 uids[] = { 2 };
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL;
+	int			 head, rc;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	build_report(&h, r);
+	memset(&fi, 0, sizeof fi);
+	fi.kind = "xml";
+	CHECK_INT(sink_claim(s, "INBOX", 702, uids, 1, &cause), 0);
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	h.report_id = S("r-batch-de-1");
+	sha_fill(sha, 0xb1);
+	msg_info(&mi, 702, 1, "<de1@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+
+	/* Message 2: a record the server refuses. */
+	h.report_id = S("r-batch-de-2");
+	r[1].source_ip = S("300.1.2.3");
+	sha_fill(sha, 0xb2);
+	msg_info(&mi, 702, 2, "<de2@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
+	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
+	CHECK_INT(sink_raw_append(s, "<feedback/>", 11, &cause), 0);
+	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	rc = sink_report_records(s, r, 3, &cause);
+	if (rc == 0)
+		rc = sink_report_end(s, &h, &cause);
+	CHECK_INT(rc, -1);
+	CHECK(sink_last_error(s) == SINK_ERR_DATA);
+	CHECK(cause != NULL && strstr(cause, "insert records:") != NULL);
+	free(cause);
+	cause = NULL;
+	sink_msg_rollback(s);
+	r[1].source_ip = r[0].source_ip;
+
+	/* Message 3: a Date the server refuses; stored without it. */
+	h.report_id = S("r-batch-de-3");
+	sha_fill(sha, 0xb3);
+	msg_info(&mi, 702, 3, "<de3@example.net>", sha);
+	mi.date = 400000000000000LL;
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_DATA);
+	free(cause);
+	cause = NULL;
+	mi.date = -1;
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	CHECK_INT(prior, SINK_NONE);
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	if (cause != NULL)
+		fprintf(stderr, "batch commit: %s\n", cause);
+	CHECK_INT(count_uv("stored", 702), 2);
+	CHECK_INT(count_uv("claimed", 702), 1);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id"
+	    " = $1", "r-batch-de-2", NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_file f JOIN"
+	    " dmarc.mail_message m ON m.id = f.message_pk WHERE"
+	    " m.uidvalidity = 702", NULL, NULL), 2);
+	free(cause);
+	sink_close(s);
+}
+
+/*
+ * A failure that shows after sink_msg_commit returned (its status is
+ * written without waiting) fails the whole batch: nothing of it stays.
+ */
+static void
+test_batch_poisoned(void)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	build_report(&h, r);
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	sha_fill(sha, 0xc1);
+	msg_info(&mi, 703, 1, "<p1@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	/* Not UTF-8: the server refuses the detail text. */
+	CHECK_INT(sink_msg_commit(s, SINK_INVALID, "bad \xff byte", &cause),
+	    0);
+	sha_fill(sha, 0xc2);
+	msg_info(&mi, 703, 2, "<p2@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
+	CHECK(cause != NULL && strstr(cause, "write message status") != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), -1);
+	CHECK(cause != NULL && strncmp(cause, "the batch failed:", 17) == 0);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_batch_commit(s, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
+	CHECK_INT(sink_is_broken(s), 0);
+	CHECK_INT(count_uv("", 703), 0);
+	/* The connection works again. */
+	CHECK_INT(sink_schema_check(s, &cause), 0);
+	free(cause);
+	sink_close(s);
+}
+
+/* The session ends in the middle of a batch: nothing of it stays. */
+static void
+test_batch_broken(void)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL, pid[16];
+	int			 head;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	build_report(&h, r);
+	h.report_id = S("r-batch-br-1");
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	sha_fill(sha, 0xd1);
+	msg_info(&mi, 704, 1, "<br1@example.net>", sha);
+	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+	    SINK_STORED), 0);
+	snprintf(pid, sizeof pid, "%d", PQbackendPID(s->conn));
+	CHECK_INT(qint("SELECT count(pg_terminate_backend($1::int))", pid,
+	    NULL), 1);
+	sha_fill(sha, 0xd2);
+	msg_info(&mi, 704, 2, "<br2@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
+	CHECK_INT(sink_is_broken(s), 1);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_batch_commit(s, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
+	sink_batch_rollback(s);
+	CHECK_INT(count_uv("", 704), 0);
+	free(cause);
+	sink_close(s);
+}
+
+/*
+ * Pipelining: a one-payload message costs 4 round trips on its own
+ * (ledger row, report head, report end, COMMIT) and 3 in a batch (no
+ * COMMIT), whatever the number of statements, plus one for each record
+ * batch after the first (store_message sends two).
+ */
+static void
+test_round_trips(void)
+{
+	struct sink_msg_info	 mi;
+	struct report_head	 h;
+	struct report_record	 r[3];
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL;
+	unsigned long		 w;
+	int			 head, i;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	build_report(&h, r);
+	for (i = 1; i <= 5; i++) {
+		/* The first message prepares the statements. */
+		h.report_id = i == 1 ? S("r-rt-1") : i == 2 ? S("r-rt-2") :
+		    i == 3 ? S("r-rt-3") : i == 4 ? S("r-rt-4") : S("r-rt-5");
+		sha_fill(sha, 0xe0 + i);
+		msg_info(&mi, 705, i, NULL, sha);
+		if (i == 3)
+			CHECK_INT(sink_batch_begin(s, &cause), 0);
+		w = s->waits;
+		CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
+		    SINK_STORED), 0);
+		if (i == 2)
+			CHECK_INT(s->waits - w, 4 + 1);
+		if (i >= 4)
+			CHECK_INT(s->waits - w, 3 + 1);
+	}
+	w = s->waits;
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	CHECK_INT(s->waits - w, 1);
+	CHECK_INT(count_uv("stored", 705), 5);
+	free(cause);
+	sink_close(s);
+}
+
+/* More payloads than the id pool holds, in one message. */
+static void
+test_many_payloads(void)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	enum sink_status	 prior;
+	unsigned char		 sha[32];
+	struct sink		*s;
+	char			*cause = NULL;
+	int			 i, rc = 0;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	memset(&fi, 0, sizeof fi);
+	fi.kind = "xml";
+	sha_fill(sha, 0xf1);
+	msg_info(&mi, 706, 1, NULL, sha);
+	rc |= sink_msg_begin(s, &mi, &prior, &cause);
+	for (i = 0; i < 3 * SINK_POOL + 1; i++) {
+		rc |= sink_payload_savepoint(s, &cause);
+		rc |= sink_file_begin(s, &fi, &cause);
+		rc |= sink_raw_append(s, "<x/>", 4, &cause);
+		rc |= sink_file_end(s, 4, NULL, "not a report", &cause);
+	}
+	rc |= sink_msg_commit(s, SINK_IGNORED, NULL, &cause);
+	CHECK_INT(rc, 0);
+	CHECK_INT(qint("SELECT count(DISTINCT f.id) FROM dmarc.report_file f"
+	    " JOIN dmarc.mail_message m ON m.id = f.message_pk JOIN"
+	    " dmarc.report_raw w ON w.file_pk = f.id WHERE m.uidvalidity ="
+	    " 706 AND f.error = $1", "not a report", NULL), 3 * SINK_POOL + 1);
+	free(cause);
+	sink_close(s);
+}
+
 /* conninfo with another database. */
 static char *
 conninfo_db(const char *base, const char *dbname)
@@ -1757,6 +2151,13 @@ main(int argc, char **argv)
 	test_reparse(s);
 	test_view_sums();
 	test_error_classes();
+	test_batch_commit();
+	test_batch_rollback();
+	test_batch_data_error();
+	test_batch_poisoned();
+	test_batch_broken();
+	test_round_trips();
+	test_many_payloads();
 	test_upgrade();
 	test_newer_schema(s);
 	test_broken(s);

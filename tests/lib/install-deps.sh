@@ -4,9 +4,11 @@
 set -eu
 pkgs="build-essential autoconf automake pkg-config
  libcurl4-openssl-dev libgmime-3.0-dev libxml2-dev libpq-dev libconfig-dev
- zlib1g-dev libarchive-dev
+ zlib1g-dev libarchive-dev libjson-c-dev libc-ares-dev libpsl-dev
+ libmaxminddb-dev libsystemd-dev
  postgresql postgresql-client dovecot-imapd dovecot-core openssl ca-certificates
- python3 valgrind"
+ python3 valgrind systemd man-db time clang libclang-rt-14-dev chromium
+ unbound libmaxmind-db-writer-perl"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -1,0 +1,205 @@
+#!/bin/sh
+# bench/run.sh: how fast does `dmarc-agent poll` store report mail, and
+# how far is that from what IMAP and PostgreSQL allow on this machine?
+#
+#	sh bench/run.sh [N...]		(default: 1000 5000)
+#
+# Builds nothing: runs $DMARC_AGENT, or build/dmarc-agent under the source
+# tree (configure and make there first).  Needs the corpus ($DMARC_CORPUS,
+# default ../shared/corpus next to the source tree), PostgreSQL 15, Dovecot,
+# curl, pgbench, xmllint, python3 and /usr/bin/time.  Starts a throwaway
+# PostgreSQL with fsync on and synchronous_commit on (tests/lib/pg.sh) and a
+# private Dovecot (tests/lib/dovecot.sh), so every figure pays for real
+# durability.  Then, per scenario:
+#
+#   poll N   N mails with unique report IDs made from the corpus's real
+#            aggregate reports (bench/mkcorpus.py), written straight into
+#            the Dovecot maildir; empty database (schema dropped and
+#            migrated); `dmarc-agent poll` with after = "move".  Prints wall
+#            time, mails/s, records/s and peak RSS (/usr/bin/time).
+#   floors   IMAP: curl fetching the same N mails over one IMAPS connection
+#            (URL globbing); PostgreSQL: pgbench, N one-row transactions;
+#            start-up: `check-config` and a poll of an empty mailbox.
+#   big      one mail with a 1,000,000-record report (bench/mkbig.py,
+#            gzip'd), stored with its DKIM and SPF rows, against the floor
+#            `xmllint --stream --noout` plus psql \copy of the same rows
+#            into the same tables.
+#
+# Not part of `make check` or CI.  About 5 minutes on two cores.  Figures
+# and history: bench/README.md.  BIG_RECORDS=0 skips the big report;
+# STRACE=1 adds a count of sendto calls (round trips to PostgreSQL).
+
+set -eu
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+agent=${DMARC_AGENT:-$srcdir/build/dmarc-agent}
+corpus=${DMARC_CORPUS:-$srcdir/../shared/corpus}
+sizes=${*:-1000 5000}
+big_records=${BIG_RECORDS:-1000000}
+[ -x "$agent" ] || { echo "run.sh: $agent not built (set DMARC_AGENT)" >&2
+	exit 1; }
+[ -f "$corpus/CATALOG.tsv" ] || { echo "run.sh: no corpus at $corpus" >&2
+	exit 1; }
+. "$srcdir/tests/lib/pg.sh"
+. "$srcdir/tests/lib/dovecot.sh"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/dmarc-bench.XXXXXX")
+chmod 755 "$dir"
+mkdir "$dir/pg" "$dir/imap"
+trap 'dovecot_stop "$dir/imap"; pg_stop "$dir/pg"; rm -rf "$dir"' EXIT
+trap 'exit 1' HUP INT TERM
+PG_FSYNC=on pg_start "$dir/pg" >/dev/null ||
+    { echo "run.sh: cannot start PostgreSQL" >&2; exit 1; }
+# pg.sh turns synchronous_commit off for the tests; the bench wants it on.
+pg_admin_psql -c "ALTER SYSTEM SET synchronous_commit = on" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+dovecot_start "$dir/imap" ||
+    { echo "run.sh: cannot start Dovecot" >&2; exit 1; }
+
+maildir=$IMAP_DIR/mail/$IMAP_USER
+printf '%s\n' "$IMAP_PASS" >"$dir/secret"
+cat >"$dir/agent.conf" <<EOF
+database = { conninfo = "$DMARC_CONNINFO"; };
+limits = { max_message_size = 268435456; };
+mailboxes = (
+  { name = "bench";
+    url = "imaps://127.0.0.1:$IMAPS_PORT/INBOX";
+    username = "$IMAP_USER"; password_file = "$dir/secret";
+    tls_ca_file = "$IMAP_CA";
+    after = "move"; archive_folder = "Archive"; } );
+EOF
+chmod 600 "$dir/agent.conf" "$dir/secret"
+sql() { psql -X -At -q -v ON_ERROR_STOP=1 "$@"; }
+# ms CMD...: milliseconds CMD takes (output discarded), timed from python.
+ms()
+{
+	python3 -c 'import subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL)
+print("%.1f" % ((time.monotonic() - t) * 1000))' "$@"
+}
+
+# Empty the mailbox (and Archive), then put the given mails into new/.
+mailbox_fill()
+{
+	rm -rf "$maildir"
+	dovecot_adm "mailbox create" Archive
+	for f in "$@"; do
+		cp "$f" "$maildir/new/$(basename "$f").bench"
+	done
+	if [ "$(id -u)" = 0 ]; then
+		chown -R "$DOVECOT_UID:$DOVECOT_GID" "$maildir"
+	fi
+	dovecot_adm "mailbox status" messages INBOX >/dev/null
+}
+
+db_reset()
+{
+	sql -c "DROP SCHEMA IF EXISTS dmarc CASCADE" 2>/dev/null
+	"$agent" -c "$dir/agent.conf" migrate >/dev/null
+	sql -c "CHECKPOINT" >/dev/null 2>&1 || true
+}
+
+# time_cmd OUT CMD...: run CMD, store "wall_s peak_kb" in OUT.
+time_cmd()
+{
+	_out=$1
+	shift
+	/usr/bin/time -f '%e %M' -o "$_out" "$@" >"$dir/cmd.out" 2>"$dir/cmd.err" ||
+	    { echo "run.sh: failed: $*" >&2; tail -n 5 "$dir/cmd.err" >&2
+	    return 1; }
+}
+
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
+
+echo "machine: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "agent:   $agent"
+echo "server:  PostgreSQL $(sql -c 'SHOW server_version'), fsync $(sql -c 'SHOW fsync'), synchronous_commit $(sql -c 'SHOW synchronous_commit')"
+
+max=0
+for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
+python3 "$srcdir/bench/mkcorpus.py" "$corpus" "$max" "$dir/mails" \
+    >/dev/null 2>"$dir/mkcorpus.log"
+sed 's/^/corpus:  /' "$dir/mkcorpus.log"
+sql -c "CREATE TABLE IF NOT EXISTS public.bench_t (id bigserial, v int)"
+printf 'INSERT INTO public.bench_t (v) VALUES (1);\n' >"$dir/one.sql"
+
+for n in $sizes; do
+	ls "$dir/mails" | head -n "$n" | sed "s|^|$dir/mails/|" >"$dir/list"
+	# shellcheck disable=SC2046 # file names without spaces
+	mailbox_fill $(cat "$dir/list")
+	db_reset
+	# Floor (a): curl fetches the same mails over one connection (which
+	# sets \Seen: fill the mailbox again afterwards).
+	imap_ms=$(ms curl -s --cacert "$IMAP_CA" -u "$IMAP_USER:$IMAP_PASS" \
+	    "imaps://127.0.0.1:$IMAPS_PORT/INBOX;UID=[1-$n]")
+	imap_s=$(awk -v a="$imap_ms" 'BEGIN { printf "%.2f", a / 1000 }')
+	# shellcheck disable=SC2046
+	mailbox_fill $(cat "$dir/list")
+	# Floor (b): N one-row transactions, fsync'd.
+	pg_s=$("$PG_BINDIR/pgbench" -n -f "$dir/one.sql" -t "$n" 2>/dev/null |
+	    awk -v n="$n" '/^tps/ && !d { printf "%.2f", n / $3; d = 1 }')
+	time_cmd "$dir/time" "$agent" -c "$dir/agent.conf" poll bench
+	read -r wall rss <"$dir/time"
+	stored=$(sql -c "SELECT count(*) FROM dmarc.mail_message WHERE status <> 'claimed'")
+	recs=$(sql -c "SELECT count(*) FROM dmarc.record")
+	left=$(sql -c "SELECT count(*) FROM dmarc.mail_message WHERE status = 'claimed' OR after_action <> 'done'")
+	echo "poll $n: ${wall} s, $(rate "$n" "$wall") mails/s, $(rate "$recs" "$wall") records/s, peak RSS $((rss / 1024)) MB ($stored mails final, $recs records, $left unfinished)"
+	echo "  floors: IMAP (curl, one connection) ${imap_s} s; PostgreSQL ($n fsync'd one-row transactions, pgbench) ${pg_s} s"
+done
+
+# Floor (c): start-up.  The mailbox is empty now (everything was moved).
+best() { sort -n | head -n 1; }
+cc=$(for i in 1 2 3 4 5; do
+	ms "$agent" -c "$dir/agent.conf" check-config; done | best)
+ep=$(for i in 1 2 3 4 5; do
+	ms "$agent" -c "$dir/agent.conf" poll bench; done | best)
+echo "start-up: check-config $cc ms, poll of an empty mailbox $ep ms (best of 5)"
+
+# Round trips to PostgreSQL: sendto calls of a poll of 1,000 mails (libpq
+# sends with send(2), IMAP over TLS with write(2)).  STRACE=1 to run it.
+if [ -n "${STRACE:-}" ] && command -v strace >/dev/null 2>&1; then
+	# shellcheck disable=SC2046
+	mailbox_fill $(ls "$dir/mails" | head -n 1000 | sed "s|^|$dir/mails/|")
+	db_reset
+	strace -f -c -e trace=sendto -o "$dir/strace" \
+	    "$agent" -c "$dir/agent.conf" poll bench >/dev/null 2>&1
+	calls=$(awk '$NF == "sendto" { print $4 }' "$dir/strace")
+	echo "strace: $calls sendto calls for 1000 mails ($(awk -v c="$calls" 'BEGIN { printf "%.1f", c / 1000 }') per mail)"
+fi
+
+[ "$big_records" -gt 0 ] || exit 0
+python3 "$srcdir/bench/mkbig.py" "$big_records" "$dir/big"
+echo "big: $(du -m "$dir/big/big.eml" | cut -f1) MB mail, $(du -m "$dir/big/big.xml" | cut -f1) MB XML, $big_records records"
+mailbox_fill "$dir/big/big.eml"
+db_reset
+time_cmd "$dir/time" "$agent" -c "$dir/agent.conf" poll bench
+read -r wall rss <"$dir/time"
+recs=$(sql -c "SELECT count(*) FROM dmarc.record")
+dk=$(sql -c "SELECT count(*) FROM dmarc.record_dkim")
+echo "big poll: ${wall} s, $(rate "$recs" "$wall") records/s, peak RSS $((rss / 1024)) MB ($recs records, $dk DKIM rows)"
+# The floor: parse the XML without building it, and \copy the same rows.
+time_cmd "$dir/time" xmllint --stream --noout "$dir/big/big.xml"
+read -r xwall xrss <"$dir/time"
+db_reset
+rid=$(sql -c "INSERT INTO dmarc.report (format, org_name, reporter_key,
+    report_id, date_begin, date_end, policy_domain) VALUES ('rfc7489',
+    'bench.invalid', 'bench.invalid', 'bench-copy',
+    to_timestamp(1700000000), to_timestamp(1700086399), 'example.com')
+    RETURNING id" | head -n 1)
+base=$(sql -c "SELECT nextval('dmarc.record_id_seq')")
+awk -F, -v OFS=, -v b="$base" -v r="$rid" '{ print b + $1, r, "example.com",
+    "2023-11-14 22:13:20+00", $0 }' "$dir/big/record.csv" >"$dir/big/r.csv"
+awk -F, -v OFS=, -v b="$base" '{ $1 = b + $1; print }' \
+    "$dir/big/dkim.csv" >"$dir/big/d.csv"
+awk -F, -v OFS=, -v b="$base" '{ $1 = b + $1; print }' \
+    "$dir/big/spf.csv" >"$dir/big/s.csv"
+cat >"$dir/copy.sql" <<EOF
+\\copy dmarc.record (id, report_pk, policy_domain, date_begin, ord, source_ip, message_count, disposition, dkim_aligned, spf_aligned, header_from) FROM '$dir/big/r.csv' WITH (FORMAT csv)
+\\copy dmarc.record_dkim (record_pk, ord, domain, selector, result) FROM '$dir/big/d.csv' WITH (FORMAT csv)
+\\copy dmarc.record_spf (record_pk, ord, domain, result) FROM '$dir/big/s.csv' WITH (FORMAT csv)
+EOF
+time_cmd "$dir/time" psql -X -q -v ON_ERROR_STOP=1 -1 -f "$dir/copy.sql"
+read -r cwall crss <"$dir/time"
+crecs=$(sql -c "SELECT count(*) FROM dmarc.record")
+printf '%s\n' "  floor: xmllint --stream $xwall s (peak RSS $((xrss / 1024)) MB) + psql copy of $crecs records with DKIM and SPF rows $cwall s = $(awk -v a="$xwall" -v b="$cwall" 'BEGIN { print a + b }') s"

@@ -1,0 +1,116 @@
+/*
+ * sink-health.c: poll runs (ingest_run) and the per-mailbox lock.
+ *
+ * Each poll writes one ingest_run row when it starts and fills it when it
+ * ends, outside any message transaction, so v_mailbox_health shows failing
+ * mailboxes to the BI tool.  The mailbox lock is a session-level advisory
+ * lock on the poll's own connection: two agents sharing a database never
+ * poll the same mailbox at the same moment, and a killed agent's lock goes
+ * with its connection.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "agent/agent.h"
+#include "report/report.h"
+#include "sink/sink.h"
+#include "sink/sink_p.h"
+
+/* The advisory lock space of mailbox locks: "DMRC". */
+#define SINK_LOCK_CLASS	"1145918019"
+
+int
+sink_run_begin(struct sink *s, const char *mailbox, int64_t *run_id,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 host[256];
+	int			 rc;
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	sink_params_init(&p);
+	sink_param_str(&p, mailbox);
+	sink_param_str(&p, host);
+	sink_param_int(&p, (long long)getpid());
+	rc = sink_exec(s, "start poll record",
+	    "INSERT INTO dmarc.ingest_run (mailbox, host, pid)"
+	    " VALUES ($1, $2, $3) RETURNING id", &p, PGRES_TUPLES_OK, &res,
+	    cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	*run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return (0);
+}
+
+int
+sink_run_end(struct sink *s, int64_t run_id, const struct sink_run_stats *st,
+    const char *error, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)run_id);
+	sink_param_int(&p, st->fetched);
+	sink_param_int(&p, st->stored);
+	sink_param_int(&p, st->duplicates);
+	sink_param_int(&p, st->invalid);
+	sink_param_int(&p, st->ignored);
+	sink_param_int(&p, (long long)st->bytes);
+	sink_param_str(&p, error);
+	rc = sink_exec(s, "finish poll record",
+	    "UPDATE dmarc.ingest_run SET ended_at = now(), fetched = $2,"
+	    " stored = $3, duplicates = $4, invalid = $5, ignored = $6,"
+	    " bytes = $7, ok = ($8::text IS NULL), error = $8 WHERE id = $1",
+	    &p, PGRES_COMMAND_OK, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* 1 when this connection now holds the mailbox's lock, 0 when another
+   session does, -1 on error. */
+int
+sink_mailbox_lock(struct sink *s, const char *mailbox, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	sink_params_init(&p);
+	sink_param_str(&p, mailbox);
+	rc = sink_exec(s, "lock mailbox",
+	    "SELECT pg_try_advisory_lock(" SINK_LOCK_CLASS ", hashtext($1))",
+	    &p, PGRES_TUPLES_OK, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return (rc);
+}
+
+void
+sink_mailbox_unlock(struct sink *s, const char *mailbox)
+{
+	struct sink_params	 p;
+	char			*cause = NULL;
+
+	sink_params_init(&p);
+	sink_param_str(&p, mailbox);
+	if (sink_exec(s, "unlock mailbox",
+	    "SELECT pg_advisory_unlock(" SINK_LOCK_CLASS ", hashtext($1))",
+	    &p, PGRES_TUPLES_OK, NULL, &cause) != 0)
+		free(cause);	/* the lock goes with the connection anyway */
+	sink_params_free(&p);
+}
