@@ -75,6 +75,7 @@ struct poll_ctx {
  * after-action is queued, only once its batch committed.
  */
 #define BATCH_MAX	100
+#define KEEPALIVE_SECS	60	/* NOOP before acting after a longer fetch */
 #define BATCH_MSEC	250
 
 static volatile sig_atomic_t	cmd_quit;
@@ -537,7 +538,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	struct poll_list	 pending = { NULL, 0 };
 	uint32_t		*uids = NULL, *fetch = NULL, *fresh = NULL;
 	size_t			 n = 0, nfetch = 0, nfresh = 0;
-	time_t			 since = 0;
+	time_t			 since = 0, fetch_start;
 	int			 rc = -1;
 
 	if (pc->mb->since_days > 0)
@@ -563,6 +564,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 		pc->dbcause = xstrdup(*cause);
 		goto out;
 	}
+	fetch_start = time(NULL);
 	if (nfetch != 0 && imap_fetch(is, fetch, nfetch, poll_fetch_cb, pc,
 	    cause) != 0) {
 		/* Keep what was processed, then act on what was committed. */
@@ -583,6 +585,10 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	if (poll_batch_commit(pc, cause) != 0)
 		goto out;
 	fault_point(1);
+	/* A long fetch (a huge report): wake the session up before acting. */
+	if (time(NULL) - fetch_start > KEEPALIVE_SECS &&
+	    imap_noop(is, cause) != 0)
+		goto out;
 	rc = after_actions(is, pc, &pc->done, cause);
 out:
 	poll_batch_drop(pc);
