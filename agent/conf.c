@@ -885,3 +885,20 @@ conf_oauth2_token(const struct conf_mailbox *mb, char **cause)
 	}
 	return (tok);
 }
+
+/* conf_load, with every error and warning logged after prefix. */
+struct conf *
+conf_load_logged(const char *file, const char *prefix)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	size_t			 i;
+
+	c = conf_load(file, &m);
+	for (i = 0; i < m.nerrors; i++)
+		log_warnx("%s%s", prefix, m.errors[i]);
+	for (i = 0; i < m.nwarnings; i++)
+		log_warnx("%s%s (warning)", prefix, m.warnings[i]);
+	conf_msgs_free(&m);
+	return (c);
+}

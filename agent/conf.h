@@ -112,6 +112,8 @@ struct conf_msgs {
  * not exit.
  */
 struct conf	*conf_load(const char *file, struct conf_msgs *msgs);
+/* The same, logging every error and warning (after prefix) instead. */
+struct conf	*conf_load_logged(const char *file, const char *prefix);
 void		 conf_free(struct conf *);
 void		 conf_msgs_free(struct conf_msgs *);
 const char	*conf_after_name(enum conf_after);

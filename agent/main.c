@@ -72,17 +72,9 @@ check_config(const char *file)
 static struct conf *
 load(const char *file, int debug)
 {
-	struct conf_msgs	 m;
-	struct conf		*c;
-	size_t			 i;
+	struct conf	*c;
 
-	c = conf_load(file, &m);
-	for (i = 0; i < m.nerrors; i++)
-		log_warnx("%s", m.errors[i]);
-	for (i = 0; i < m.nwarnings; i++)
-		log_warnx("%s (warning)", m.warnings[i]);
-	conf_msgs_free(&m);
-	if (c == NULL)
+	if ((c = conf_load_logged(file, "")) == NULL)
 		exit(EXIT_USAGE);
 	if (c->log_syslog && !debug)
 		log_init(LOG_TO_SYSLOG, log_getverbose());

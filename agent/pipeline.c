@@ -49,6 +49,11 @@ struct pipe_tee;
 static void	pipe_drain(struct pipe_tee *);
 static ssize_t	pipe_tee_read(void *, char *, size_t, char **);
 static int	pipe_file_end(struct pipe_tee *, const char *, char **);
+static int	pipe_after_parse(struct pipe_msg *, struct pipe_tee *,
+		    enum report_status, char **, char **);
+static int	pipe_parsed(struct pipe_msg *, struct pipe_tee *,
+		    struct mime_payload *, enum report_status, const char *,
+		    char **);
 static void	pipe_note(struct pipe_msg *, const char *, const char *);
 static void	pipe_bad_part(const struct mime_payload *, const char *,
 		    void *);
@@ -216,6 +221,65 @@ pipe_file_end(struct pipe_tee *t, const char *error, char **cause)
 	return (sink_file_end(t->pm->sink, bytes, sha, error, cause));
 }
 
+/*
+ * After a parse: -1 when the database failed (*cause set, *pcause freed),
+ * 1 when the attempt failed and its savepoint was rolled back (*pcause
+ * says why), 0 when the payload parsed (stored, duplicate or not a report).
+ */
+static int
+pipe_after_parse(struct pipe_msg *pm, struct pipe_tee *t,
+    enum report_status st, char **pcause, char **cause)
+{
+	char	*why;
+
+	if (t->dbcause != NULL) {
+		free(*pcause);
+		*pcause = NULL;
+		*cause = t->dbcause;
+		t->dbcause = NULL;
+		return (-1);
+	}
+	if (st == REPORT_ABORTED &&
+	    sink_last_error(pm->sink) != SINK_ERR_DATA) {
+		*cause = *pcause;
+		*pcause = NULL;
+		return (-1);
+	}
+	if (st != REPORT_ABORTED && st != REPORT_INVALID)
+		return (0);
+	if (sink_payload_rollback(pm->sink, cause) != 0) {
+		free(*pcause);
+		*pcause = NULL;
+		return (-1);
+	}
+	if (st == REPORT_ABORTED) {
+		xasprintf(&why, "the database refused the report: %s",
+		    *pcause != NULL ? *pcause : "?");
+		free(*pcause);
+		*pcause = why;
+	}
+	return (1);
+}
+
+/* Finish a payload that parsed, and count it. */
+static int
+pipe_parsed(struct pipe_msg *pm, struct pipe_tee *t, struct mime_payload *p,
+    enum report_status st, const char *pcause, char **cause)
+{
+	int	rc;
+
+	pipe_drain(t);
+	rc = pipe_file_end(t, st == REPORT_NOT_DMARC ? pcause : NULL, cause);
+	if (rc == 0 && st == REPORT_NOT_DMARC) {
+		pipe_note(pm, p->mime_path, pcause);
+		pm->ignored++;
+	} else if (rc == 0 && st == REPORT_DUPLICATE)
+		pm->duplicate++;
+	else if (rc == 0)
+		pm->stored++;
+	return (rc);
+}
+
 static int
 pipe_cb_tls(const struct tlsrpt_report *r, void *arg, char **cause)
 {
@@ -248,7 +312,7 @@ pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 	struct arf_input	 in;
 	struct pipe_tee		 t = { pm, p->stream, NULL };
 	enum report_status	 st;
-	char			*pcause = NULL, *why;
+	char			*pcause = NULL;
 	int			 rc;
 
 	pipe_file_info(p, &fi);
@@ -272,41 +336,11 @@ pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 		st = report_parse_arf(pipe_tee_read, &t, &in, &rl,
 		    &pipe_arf_callbacks, pm, &pcause);
 	}
-	if (t.dbcause != NULL) {
-		free(pcause);
-		*cause = t.dbcause;
-		return (-1);
-	}
-	if (st == REPORT_ABORTED &&
-	    sink_last_error(pm->sink) != SINK_ERR_DATA) {
-		*cause = pcause;
-		return (-1);
-	}
-	if (st == REPORT_ABORTED || st == REPORT_INVALID) {
-		if (sink_payload_rollback(pm->sink, cause) != 0) {
-			free(pcause);
-			return (-1);
-		}
-		if (st == REPORT_ABORTED)
-			xasprintf(&why, "the database refused the report: %s",
-			    pcause);
-		else
-			why = xstrdup(pcause != NULL ? pcause :
-			    "unreadable report");
-		free(pcause);
-		rc = pipe_record_failed(pm, p, why, cause);
-		free(why);
-		return (rc);
-	}
-	pipe_drain(&t);
-	rc = pipe_file_end(&t, st == REPORT_NOT_DMARC ? pcause : NULL, cause);
-	if (rc == 0 && st == REPORT_NOT_DMARC) {
-		pipe_note(pm, p->mime_path, pcause);
-		pm->ignored++;
-	} else if (rc == 0 && st == REPORT_DUPLICATE)
-		pm->duplicate++;
+	if ((rc = pipe_after_parse(pm, &t, st, &pcause, cause)) == 1)
+		rc = pipe_record_failed(pm, p, pcause != NULL ? pcause :
+		    "unreadable report", cause);
 	else if (rc == 0)
-		pm->stored++;
+		rc = pipe_parsed(pm, &t, p, st, pcause, cause);
 	free(pcause);
 	return (rc);
 }
@@ -325,7 +359,7 @@ pipe_xml(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 	struct report_limits	 rl;
 	struct pipe_tee		 t = { pm, p->stream, NULL };
 	enum report_status	 st;
-	char			*pcause = NULL, *why;
+	char			*pcause = NULL;
 	int			 retry, mode, rc;
 
 	pipe_file_info(p, &fi);
@@ -348,44 +382,15 @@ pipe_xml(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 		retry = 0;
 		st = report_parse_xml(pipe_tee_read, &t, &rl, &pipe_callbacks,
 		    pm, &retry, &pcause);
-		if (t.dbcause != NULL) {
+		if ((rc = pipe_after_parse(pm, &t, st, &pcause, cause)) == -1)
+			return (-1);
+		if (rc == 0) {
+			rc = pipe_parsed(pm, &t, p, st, pcause, cause);
 			free(pcause);
-			*cause = t.dbcause;
-			return (-1);
+			return (rc);
 		}
-		if (st == REPORT_ABORTED &&
-		    sink_last_error(pm->sink) != SINK_ERR_DATA) {
-			*cause = pcause;
-			return (-1);
-		}
-		if (st == REPORT_ABORTED || st == REPORT_INVALID) {
-			if (sink_payload_rollback(pm->sink, cause) != 0) {
-				free(pcause);
-				return (-1);
-			}
-			if (st == REPORT_ABORTED) {
-				xasprintf(&why, "the database refused the "
-				    "report: %s", pcause);
-				free(pcause);
-				pcause = why;
-				break;
-			}
-			if (retry)
-				continue;
+		if (st != REPORT_INVALID || !retry)
 			break;
-		}
-		pipe_drain(&t);
-		rc = pipe_file_end(&t, st == REPORT_NOT_DMARC ? pcause : NULL,
-		    cause);
-		if (rc == 0 && st == REPORT_NOT_DMARC) {
-			pipe_note(pm, p->mime_path, pcause);
-			pm->ignored++;
-		} else if (rc == 0 && st == REPORT_DUPLICATE)
-			pm->duplicate++;
-		else if (rc == 0)
-			pm->stored++;
-		free(pcause);
-		return (rc);
 	}
 	rc = pipe_record_failed(pm, p, pcause != NULL ? pcause :
 	    "unreadable XML", cause);

@@ -248,17 +248,9 @@ workers_status(struct worker *ws, size_t n)
 static struct conf *
 sched_reload(const char *file)
 {
-	struct conf_msgs	 m;
-	struct conf		*c;
-	size_t			 i;
+	struct conf	*c;
 
-	c = conf_load(file, &m);
-	for (i = 0; i < m.nerrors; i++)
-		log_warnx("reload: %s", m.errors[i]);
-	for (i = 0; i < m.nwarnings; i++)
-		log_warnx("reload: %s (warning)", m.warnings[i]);
-	conf_msgs_free(&m);
-	if (c == NULL)
+	if ((c = conf_load_logged(file, "reload: ")) == NULL)
 		log_warnx("reload: %s has errors; still running on the "
 		    "configuration loaded before", file);
 	return (c);
