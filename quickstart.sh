@@ -84,5 +84,7 @@ cat <<EOF
 The servers keep running so you can look around:
   psql "$DMARC_CONNINFO"
   $agent -c $qs/dmarc-agent.conf poll     (nothing new: 0 fetched)
+  $agent -c $qs/dmarc-agent.conf report --until 2026-02-28 --days 60
+  $agent -c $qs/dmarc-agent.conf report --until 2026-02-28 --days 60 --format html -o $qs/report.html
   sh $top/quickstart.sh stop
 EOF
