@@ -112,7 +112,8 @@ fz=$top/build-fuzz
 rm -rf "$fz"; mkdir -p "$fz"
 if (cd "$fz" && "$top/configure" -q CC=clang --enable-fuzzing >/dev/null &&
     make -j2 tests/fuzz/conf-fuzzer tests/fuzz/imap-parse-fuzzer \
-    tests/fuzz/mime-fuzzer tests/fuzz/report-fuzzer >make.out 2>&1); then
+    tests/fuzz/mime-fuzzer tests/fuzz/report-fuzzer \
+    tests/fuzz/tlsrpt-fuzzer >make.out 2>&1); then
 	sh "$top/tests/fuzz/seeds.sh" "$top" "$corpus" "$fz/seeds"
 	# Regression inputs (every crash found): strict leak checking; the
 	# ones in tests/fuzz/regress/XFAIL must still fail until fixed.
@@ -134,7 +135,7 @@ if (cd "$fz" && "$top/configure" -q CC=clang --enable-fuzzing >/dev/null &&
 			rc=1; echo "fuzz: regress $name: FAILED"; tail -n 30 "$fz/regress.log"
 		fi
 	done
-	for t in conf imap-parse mime report; do
+	for t in conf imap-parse mime report tlsrpt; do
 		mkdir -p "$fz/work-$t"
 		if LSAN_OPTIONS=suppressions=$top/tests/fuzz/lsan-xfail.supp \
 		    "$fz/tests/fuzz/$t-fuzzer" -max_total_time="${FUZZ_SECONDS:-40}" \

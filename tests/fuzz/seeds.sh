@@ -6,10 +6,11 @@
 # responses written here; the first byte of each is the target's knob).
 set -eu
 top=$1 corpus=$2 out=$3
-mkdir -p "$out/mime" "$out/report" "$out/conf" "$out/imap-parse"
+mkdir -p "$out/mime" "$out/report" "$out/conf" "$out/imap-parse" "$out/tlsrpt"
 if [ -d "$corpus" ]; then
 	find "$corpus" -type f ! -name '*.md' ! -name '*.tsv' -exec cp {} "$out/mime/" \;
 	find "$corpus" -type f -name '*.xml' -exec cp {} "$out/report/" \;
+	find "$corpus" -type f -name '*.json' -exec cp {} "$out/tlsrpt/" \;
 fi
 cp "$top"/tests/conf/*/*.conf "$top/etc/dmarc-agent.conf.sample" "$out/conf/"
 i=0
