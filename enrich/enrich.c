@@ -183,7 +183,7 @@ int
 enrich_parse_server(const char *s, struct enrich_server *sv, char **cause)
 {
 	char		 host[INET6_ADDRSTRLEN + 1];
-	const char	*port = NULL, *end;
+	const char	*orig = s, *port = NULL, *end;
 	char		*ep;
 	size_t		 len;
 	long		 p;
@@ -226,7 +226,7 @@ enrich_parse_server(const char *s, struct enrich_server *sv, char **cause)
 	return (0);
 bad:
 	xasprintf(cause, "resolver \"%s\": not IP, IP:PORT or [IPv6]:PORT",
-	    s - bracket);
+	    orig);
 	return (-1);
 }
 
@@ -757,16 +757,20 @@ enrich_wait(struct enrich *e, char **cause)
 	ares_socket_t	 socks[ARES_GETSOCK_MAXNUM];
 	struct pollfd	 pfd[ARES_GETSOCK_MAXNUM];
 	struct timeval	 tv, *tvp;
-	int		 bits, i, n = 0, ms, rc;
+	int		 bits, i, n = 0, ms, rc, rd, wr;
 
+	/*
+	 * c-ares' ARES_GETSOCK_WRITABLE shifts a signed 1 by up to 31
+	 * places (undefined behaviour); test the same bits unsigned.
+	 */
 	bits = ares_getsock(e->chan, socks, ARES_GETSOCK_MAXNUM);
 	for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		if (!ARES_GETSOCK_READABLE(bits, i) &&
-		    !ARES_GETSOCK_WRITABLE(bits, i))
+		rd = ((unsigned)bits & (1U << i)) != 0;
+		wr = ((unsigned)bits & (1U << (i + ARES_GETSOCK_MAXNUM))) != 0;
+		if (!rd && !wr)
 			continue;
 		pfd[n].fd = socks[i];
-		pfd[n].events = (ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-		    (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0);
+		pfd[n].events = (rd ? POLLIN : 0) | (wr ? POLLOUT : 0);
 		pfd[n].revents = 0;
 		n++;
 	}
