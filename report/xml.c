@@ -176,6 +176,8 @@ static int	set_field(struct parser *, struct dest *, void *,
 		    const struct field *, xmlNodePtr);
 static int	set_fields(struct parser *, struct dest *, void *,
 		    const struct field *, xmlNodePtr, int *);
+static int	set_children(struct parser *, struct dest *, void *,
+		    const struct field *, xmlNodePtr);
 static int	parse_extension(struct parser *, struct dest *, xmlNodePtr);
 static int	parse_range(struct parser *, xmlNodePtr);
 static int	parse_epoch(struct parser *, xmlNodePtr, const char *,
@@ -948,6 +950,28 @@ set_fields(struct parser *p, struct dest *d, void *base,
 	return (0);
 }
 
+/*
+ * Every element child of n into base by the field table; children the
+ * table does not know are kept as extensions.
+ */
+static int
+set_children(struct parser *p, struct dest *d, void *base,
+    const struct field *tab, xmlNodePtr n)
+{
+	xmlNodePtr	c;
+	int		rc = 0, found;
+
+	for (c = n->children; c != NULL && rc == 0; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if ((rc = set_fields(p, d, base, tab, c, &found)) == 0 &&
+		    !found)
+			rc = add_ext(p, d, c, 1);
+	}
+	return (rc);
+}
+
+
 /* An <extension>: each child element is kept, or the whole element. */
 static int
 parse_extension(struct parser *p, struct dest *d, xmlNodePtr n)
@@ -1154,21 +1178,12 @@ parse_reason(struct parser *p, struct report_record *r, xmlNodePtr n)
 {
 	struct dest		 d = dest_record(r);
 	struct report_reason	*x;
-	xmlNodePtr		 c;
-	int			 rc = 0, found;
 
 	if (grow(p, (void **)&r->reasons, &r->nreasons, sizeof *r->reasons,
 	    "reason", r->ord) != 0)
 		return (-1);
 	x = &r->reasons[r->nreasons - 1];
-	for (c = n->children; c != NULL && rc == 0; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if ((rc = set_fields(p, &d, x, reason_fields, c,
-		    &found)) == 0 && !found)
-			rc = add_ext(p, &d, c, 1);
-	}
-	return (rc);
+	return (set_children(p, &d, x, reason_fields, n));
 }
 
 static int
@@ -1277,20 +1292,11 @@ static int
 parse_identifiers(struct parser *p, struct report_record *r, xmlNodePtr n)
 {
 	struct dest	d = dest_record(r);
-	xmlNodePtr	c;
-	int		rc = 0, found;
 
 	if (strcmp(r->identifiers_tag, "missing") == 0)
 		r->identifiers_tag = is_name(n, "identities") ?
 		    "identities" : "identifiers";
-	for (c = n->children; c != NULL && rc == 0; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if ((rc = set_fields(p, &d, r, identifier_fields, c,
-		    &found)) == 0 && !found)
-			rc = add_ext(p, &d, c, 1);
-	}
-	return (rc);
+	return (set_children(p, &d, r, identifier_fields, n));
 }
 
 static int
@@ -1298,21 +1304,12 @@ parse_dkim(struct parser *p, struct report_record *r, xmlNodePtr n)
 {
 	struct dest		 d = dest_record(r);
 	struct report_dkim	*x;
-	xmlNodePtr		 c;
-	int			 rc = 0, found;
 
 	if (grow(p, (void **)&r->dkim, &r->ndkim, sizeof *r->dkim, "dkim",
 	    r->ord) != 0)
 		return (-1);
 	x = &r->dkim[r->ndkim - 1];
-	for (c = n->children; c != NULL && rc == 0; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if ((rc = set_fields(p, &d, x, dkim_fields, c, &found)) == 0 &&
-		    !found)
-			rc = add_ext(p, &d, c, 1);
-	}
-	return (rc);
+	return (set_children(p, &d, x, dkim_fields, n));
 }
 
 static int
@@ -1320,21 +1317,12 @@ parse_spf(struct parser *p, struct report_record *r, xmlNodePtr n)
 {
 	struct dest		 d = dest_record(r);
 	struct report_spf	*x;
-	xmlNodePtr		 c;
-	int			 rc = 0, found;
 
 	if (grow(p, (void **)&r->spf, &r->nspf, sizeof *r->spf, "spf",
 	    r->ord) != 0)
 		return (-1);
 	x = &r->spf[r->nspf - 1];
-	for (c = n->children; c != NULL && rc == 0; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if ((rc = set_fields(p, &d, x, spf_fields, c, &found)) == 0 &&
-		    !found)
-			rc = add_ext(p, &d, c, 1);
-	}
-	return (rc);
+	return (set_children(p, &d, x, spf_fields, n));
 }
 
 static int
