@@ -107,6 +107,7 @@ enrich_from_conf(const struct conf *conf)
 	o.mmdb_files = (const char *const *)conf->enrich.mmdb_files;
 	o.nmmdb = conf->enrich.nmmdb;
 	o.timeout_ms = conf->enrich.timeout_ms;
+	o.tries = conf->enrich.tries;
 	o.concurrency = conf->enrich.concurrency;
 	if ((e = enrich_new(&o, &cause)) == NULL) {
 		log_warnx("enrichment: %s", cause);

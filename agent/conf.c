@@ -101,6 +101,7 @@ static const struct conf_item enrich_items[] = {
 	{ "ttl", CT_INT, 0, 86400 * 365, EN_OFF(ttl) },
 	{ "concurrency", CT_INT, 1, 1024, EN_OFF(concurrency) },
 	{ "timeout_ms", CT_INT, 50, 60000, EN_OFF(timeout_ms) },
+	{ "tries", CT_INT, 1, 10, EN_OFF(tries) },
 	{ "retry", CT_INT, 0, 86400 * 30, EN_OFF(retry) },
 	{ "interval", CT_INT, 10, 86400, EN_OFF(interval) },
 	{ NULL, 0, 0, 0, 0 }
@@ -177,6 +178,7 @@ conf_defaults(struct conf *c)
 	c->enrich.ttl = 86400;
 	c->enrich.concurrency = 16;
 	c->enrich.timeout_ms = 2000;
+	c->enrich.tries = 2;
 	c->enrich.retry = 300;
 	c->enrich.interval = 600;
 }

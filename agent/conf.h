@@ -82,6 +82,7 @@ struct conf_enrich {
 	int		 ttl;		/* seconds; 86400 */
 	int		 concurrency;	/* 16 */
 	int		 timeout_ms;	/* per query; 2000 */
+	int		 tries;		/* per query; 2 */
 	int		 retry;		/* first retry of a failure, s; 300 */
 	int		 interval;	/* seconds between passes in run; 600 */
 };
