@@ -50,6 +50,7 @@ struct poll_item {
 struct poll_list {
 	struct poll_item	*v;
 	size_t			 n;
+	size_t			 size;	/* allocated */
 };
 
 /* One mailbox poll. */
@@ -283,7 +284,10 @@ on_quit_signal(int sig)
 static void
 list_add(struct poll_list *l, uint32_t uid, enum sink_status st)
 {
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	if (l->n == l->size) {
+		l->size = l->size == 0 ? 64 : l->size * 2;
+		l->v = xreallocarray(l->v, l->size, sizeof *l->v);
+	}
 	l->v[l->n].uid = uid;
 	l->v[l->n].status = st;
 	l->n++;
@@ -535,7 +539,7 @@ poll_plan(struct poll_ctx *pc, const uint32_t *uids, size_t n,
 static int
 poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 {
-	struct poll_list	 pending = { NULL, 0 };
+	struct poll_list	 pending = { NULL, 0, 0 };
 	uint32_t		*uids = NULL, *fetch = NULL, *fresh = NULL;
 	size_t			 n = 0, nfetch = 0, nfresh = 0;
 	time_t			 since = 0, fetch_start;
