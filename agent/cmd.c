@@ -8,7 +8,10 @@
  *      a final status (a crash may have come between commit and move);
  *   3. claim the new UIDs (committed before any fetch);
  *   4. fetch claimed-but-unfinished and new messages with BODY.PEEK[] and
- *      run each through the pipeline (one transaction per message);
+ *      run each through the pipeline: while the IMAP connection fetches,
+ *      the mailbox's workers (threads, each on a database connection of
+ *      its own) decode, parse and store them, several messages a
+ *      transaction, each message all or nothing inside it;
  *   5. flag, move or delete them in as few IMAP commands as possible, then
  *      mark the after-actions done.
  * Nothing is flagged or moved before its rows are committed, so a crash at
@@ -53,7 +56,38 @@ struct poll_list {
 	size_t			 size;	/* allocated */
 };
 
-/* One mailbox poll. */
+/* A fetched message on its way to a worker (struct poll_ctx). */
+struct poll_msg {
+	struct poll_msg	*next;
+	uint32_t	 uid;
+	uint64_t	 size;		/* RFC822.SIZE, or the length */
+	const char	*data;		/* NULL: over the size cap */
+	size_t		 len;
+	char		*copy;		/* data when the queue owns it */
+	size_t		 charge;	/* of qbytes: the copy's length */
+	int		 done;		/* borrowed: the worker is through */
+};
+
+/* A writer: a database connection and the batch open on it. */
+struct poll_worker {
+	struct poll_ctx		*pc;
+	struct sink		*sink;
+	pthread_t		 thread;
+	int			 failed;	/* stopped by a database failure */
+	int			 in_batch;
+	struct timespec		 batch_start;
+	struct pipeline_counts	 batch_counts;
+	struct poll_list	 batch;		/* processed, not committed */
+	struct poll_msg		*kept;		/* their copies, for a replay */
+};
+
+/*
+ * One mailbox poll.  With one worker, the fetch callback runs every
+ * message through the pipeline itself, on the poll's connection.  With
+ * more, it queues copies and the workers' threads take them, each on its
+ * own connection with its own batch; mtx guards the queue, done, counts
+ * and dbcause.
+ */
 struct poll_ctx {
 	const struct conf		*conf;
 	const struct conf_mailbox	*mb;
@@ -62,12 +96,28 @@ struct poll_ctx {
 	struct pipeline_counts		 counts;
 	struct poll_list		 done;	/* after-actions to do */
 	char				*dbcause; /* set: database failed */
-	/* The open batch: messages processed but not yet committed. */
-	int				 in_batch;
-	struct timespec			 batch_start;
-	struct pipeline_counts		 batch_counts;
-	struct poll_list		 batch;
+	struct poll_worker		*w;
+	size_t				 nw;
+	pthread_mutex_t			 mtx;
+	pthread_cond_t			 more;	/* queued, end or stop */
+	pthread_cond_t			 room;	/* taken, committed or done */
+	struct poll_msg			*head, *tail;
+	size_t				 qbytes; /* copies queued or kept */
+	int				 starved; /* the fetcher waits */
+	int				 eof, stop;
 };
+
+/*
+ * Workers: copies of queued messages, and of those in a worker's open
+ * batch (kept so that a batch that lost a deadlock can be replayed), are
+ * held to QUEUE_BYTES in all; a message over BORROW_BYTES is not copied
+ * but handed over, and the fetcher waits until it is committed.  Polls of
+ * fewer than WORKERS_FROM messages stay on one connection.
+ */
+#define QUEUE_BYTES	(8U << 20)
+#define BORROW_BYTES	(1U << 20)
+#define WORKERS_FROM	16
+#define REPLAYS		3
 
 /*
  * Group commit: several messages share a transaction (each inside a
@@ -115,9 +165,32 @@ static void	poll_opts(const struct conf *, const struct conf_mailbox *,
 static struct imap_session *poll_connect(const struct conf *,
 		    const struct conf_mailbox *, enum imap_class *, char **);
 static void	poll_run_end(struct poll_ctx *, int64_t, const char *);
-static long	poll_batch_age(struct poll_ctx *);
-static int	poll_batch_commit(struct poll_ctx *, char **);
-static void	poll_batch_drop(struct poll_ctx *);
+static long	poll_batch_age(struct poll_worker *);
+static int	poll_batch_commit(struct poll_worker *, char **);
+static void	poll_batch_drop(struct poll_worker *);
+static int	worker_failed(struct poll_worker *, const char *);
+static int	worker_run(struct poll_worker *, uint32_t, const char *,
+		    size_t, uint64_t, char **);
+static int	worker_recover(struct poll_worker *, struct poll_msg *, int *,
+		    char **);
+static int	worker_replay(struct poll_worker *, struct poll_msg *,
+		    char **);
+static int	worker_message(struct poll_worker *, uint32_t, const char *,
+		    size_t, uint64_t, char **);
+static void	worker_release(struct poll_worker *);
+static int	worker_commit(struct poll_worker *, struct poll_msg *,
+		    char **);
+static int	worker_take(struct poll_worker *, struct poll_msg *, char **);
+static int	worker_wait(struct poll_worker *);
+static void	*worker_main(void *);
+static void	queue_stop(struct poll_ctx *);
+static int	queue_put(struct poll_ctx *, uint32_t, const char *, size_t,
+		    uint64_t, char **);
+static int	queue_stopped(struct poll_ctx *, char **);
+static void	poll_workers_start(struct poll_ctx *, size_t);
+static int	poll_workers_finish(struct poll_ctx *, char **);
+static void	poll_workers_free(struct poll_ctx *);
+static void	poll_ctx_init(struct poll_ctx *);
 static void	log_outcome(const char *, uint32_t, const char *, int,
 		    const char *);
 static int	ingest_path(struct cmd_env *, struct sink *, const char *, int,
@@ -373,11 +446,30 @@ after_actions(struct imap_session *is, struct poll_ctx *pc,
 	return (rc);
 }
 
+/* Record the first database failure of the poll; returns -1. */
 static int
-poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
-    void *arg, char **cause)
+worker_failed(struct poll_worker *w, const char *cause)
 {
-	struct poll_ctx		*pc = arg;
+	struct poll_ctx	*pc = w->pc;
+
+	w->failed = 1;
+	pthread_mutex_lock(&pc->mtx);
+	if (pc->dbcause == NULL)
+		pc->dbcause = xstrdup(cause);
+	pthread_mutex_unlock(&pc->mtx);
+	return (-1);
+}
+
+/*
+ * Run one fetched message through the pipeline inside w's open batch
+ * (begun here when none is), without committing.  -1 when the database
+ * failed: the batch is then unusable.
+ */
+static int
+worker_run(struct poll_worker *w, uint32_t uid, const char *data,
+    size_t len, uint64_t size, char **cause)
+{
+	struct poll_ctx		*pc = w->pc;
 	struct sink_msg_info	 info;
 	unsigned char		 sha[32];
 	char			*detail = NULL;
@@ -389,99 +481,461 @@ poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
 	info.uid = uid;
 	info.date = -1;
 	info.size = size;
-	if (cmd_quitting()) {
-		*cause = xstrdup("interrupted by a signal");
-		return (-1);
-	}
-	if (!pc->in_batch) {
-		if (sink_batch_begin(pc->sink, cause) != 0) {
-			pc->dbcause = xstrdup(*cause);
+	if (!w->in_batch) {
+		if (sink_batch_begin(w->sink, cause) != 0)
 			return (-1);
-		}
-		pc->in_batch = 1;
-		clock_gettime(CLOCK_MONOTONIC, &pc->batch_start);
+		w->in_batch = 1;
+		clock_gettime(CLOCK_MONOTONIC, &w->batch_start);
 	}
-	pc->batch_counts.bytes += data != NULL ? len : 0;
+	w->batch_counts.bytes += data != NULL ? len : 0;
 	if (data == NULL)
-		o = pipeline_too_large(pc->sink, &info, size,
-		    pc->conf->limits.max_message_size, &pc->batch_counts,
+		o = pipeline_too_large(w->sink, &info, size,
+		    pc->conf->limits.max_message_size, &w->batch_counts,
 		    cause);
 	else {
 		mime_sha256(data, len, sha);
 		info.sha256 = sha;
 		info.size = len;
-		o = pipeline_message(pc->sink, pc->conf, &info, data, len,
-		    &pc->batch_counts, &detail, cause);
+		o = pipeline_message(w->sink, pc->conf, &info, data, len,
+		    &w->batch_counts, &detail, cause);
 	}
-	if (o < 0) {
-		pc->dbcause = xstrdup(*cause);
-		poll_batch_drop(pc);
+	if (o < 0)
 		return (-1);
-	}
 	log_outcome(pc->mb->name, uid, NULL, o, detail);
 	free(detail);
-	list_add(&pc->batch, uid, outcome_status(o));
-	if (pc->batch.n >= batch_max || poll_batch_age(pc) >= BATCH_MSEC)
-		return (poll_batch_commit(pc, cause));
+	list_add(&w->batch, uid, outcome_status(o));
 	return (0);
 }
 
-/* Milliseconds since the open batch began. */
+/*
+ * The batch failed.  When the failure may pass (a deadlock with another
+ * worker over the same report, a serialization failure) and every message
+ * of the batch is at hand (kept copies, and borrowed: the one being handed
+ * over), run them again in a new batch, up to REPLAYS times; 0 then, and
+ * the batch is open.  Otherwise drop it: its messages stay claimed in the
+ * ledger (nothing of them was kept) and are fetched again next poll.
+ */
+static int
+worker_recover(struct poll_worker *w, struct poll_msg *borrowed, int *tries,
+    char **cause)
+{
+	char	*why;
+
+	while (w->pc->nw > 1 && (*tries)++ < REPLAYS &&
+	    !sink_is_broken(w->sink) &&
+	    sink_last_error(w->sink) == SINK_ERR_TRANSIENT) {
+		sink_batch_rollback(w->sink);
+		w->in_batch = 0;
+		why = *cause;
+		*cause = NULL;
+		log_warnx("%s: %zu message(s) again: %s", w->pc->mb->name,
+		    w->batch.n, why);
+		free(why);
+		if (worker_replay(w, borrowed, cause) == 0)
+			return (0);
+	}
+	poll_batch_drop(w);
+	return (worker_failed(w, *cause != NULL ? *cause : "unknown error"));
+}
+
+/* Run w's kept messages (newest first), then borrowed, in a new batch. */
+static int
+worker_replay(struct poll_worker *w, struct poll_msg *borrowed, char **cause)
+{
+	struct poll_msg	**v, *m;
+	size_t		  n = 0, i;
+	int		  rc = 0;
+
+	w->batch.n = 0;
+	memset(&w->batch_counts, 0, sizeof w->batch_counts);
+	for (m = w->kept; m != NULL; m = m->next)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	for (m = w->kept, i = n; m != NULL; m = m->next)
+		v[--i] = m;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = worker_run(w, v[i]->uid, v[i]->data, v[i]->len,
+		    v[i]->size, cause);
+	if (rc == 0 && borrowed != NULL)
+		rc = worker_run(w, borrowed->uid, borrowed->data,
+		    borrowed->len, borrowed->size, cause);
+	free(v);
+	return (rc);
+}
+
+/* One message in w's batch, committed when the batch is full or old. */
+static int
+worker_message(struct poll_worker *w, uint32_t uid, const char *data,
+    size_t len, uint64_t size, char **cause)
+{
+	int	tries = 0;
+
+	if (worker_run(w, uid, data, len, size, cause) != 0 &&
+	    worker_recover(w, NULL, &tries, cause) != 0)
+		return (-1);
+	if (w->batch.n >= batch_max || poll_batch_age(w) >= BATCH_MSEC)
+		return (poll_batch_commit(w, cause));
+	return (0);
+}
+
+static int
+poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
+    void *arg, char **cause)
+{
+	struct poll_ctx	*pc = arg;
+
+	if (cmd_quitting()) {
+		*cause = xstrdup("interrupted by a signal");
+		return (-1);
+	}
+	if (pc->nw > 1)
+		return (queue_put(pc, uid, data, len, size, cause));
+	return (worker_message(&pc->w[0], uid, data, len, size, cause));
+}
+
+/* Milliseconds since w's open batch began. */
 static long
-poll_batch_age(struct poll_ctx *pc)
+poll_batch_age(struct poll_worker *w)
 {
 	struct timespec	now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((now.tv_sec - pc->batch_start.tv_sec) * 1000 +
-	    (now.tv_nsec - pc->batch_start.tv_nsec) / 1000000);
+	return ((now.tv_sec - w->batch_start.tv_sec) * 1000 +
+	    (now.tv_nsec - w->batch_start.tv_nsec) / 1000000);
+}
+
+/* Free the copies w kept for its batch. */
+static void
+worker_release(struct poll_worker *w)
+{
+	struct poll_ctx	*pc = w->pc;
+	struct poll_msg	*m;
+
+	if (w->kept == NULL)
+		return;
+	pthread_mutex_lock(&pc->mtx);
+	while ((m = w->kept) != NULL) {
+		w->kept = m->next;
+		pc->qbytes -= m->charge;
+		free(m->copy);
+		free(m);
+	}
+	pthread_cond_broadcast(&pc->room);
+	pthread_mutex_unlock(&pc->mtx);
+}
+
+static int
+poll_batch_commit(struct poll_worker *w, char **cause)
+{
+	return (worker_commit(w, NULL, cause));
 }
 
 /*
- * Commit the open batch: its messages become done and their after-actions
- * are queued.  On failure they stay claimed in the ledger (nothing of them
- * was kept) and are fetched again next poll.
+ * Commit w's open batch: its messages become done and their after-actions
+ * are queued.  A failure is handled by worker_recover.
  */
 static int
-poll_batch_commit(struct poll_ctx *pc, char **cause)
+worker_commit(struct poll_worker *w, struct poll_msg *borrowed,
+    char **cause)
 {
-	size_t	i;
+	struct poll_ctx	*pc = w->pc;
+	size_t		 i;
+	int		 tries = 0;
 
-	if (!pc->in_batch)
-		return (0);
-	pc->in_batch = 0;
-	if (sink_batch_commit(pc->sink, cause) != 0) {
-		pc->dbcause = xstrdup(*cause);
-		poll_batch_drop(pc);
-		return (-1);
+	while (w->in_batch) {
+		if (sink_batch_commit(w->sink, cause) == 0) {
+			w->in_batch = 0;
+			break;
+		}
+		w->in_batch = 0;
+		if (worker_recover(w, borrowed, &tries, cause) != 0)
+			return (-1);
 	}
-	for (i = 0; i < pc->batch.n; i++) {
-		list_add(&pc->done, pc->batch.v[i].uid, pc->batch.v[i].status);
+	worker_release(w);
+	pthread_mutex_lock(&pc->mtx);
+	for (i = 0; i < w->batch.n; i++) {
+		list_add(&pc->done, w->batch.v[i].uid, w->batch.v[i].status);
 		fault_point(0);
 	}
-	pc->counts.fetched += pc->batch_counts.fetched;
-	pc->counts.stored += pc->batch_counts.stored;
-	pc->counts.duplicate += pc->batch_counts.duplicate;
-	pc->counts.ignored += pc->batch_counts.ignored;
-	pc->counts.invalid += pc->batch_counts.invalid;
-	pc->counts.bytes += pc->batch_counts.bytes;
-	memset(&pc->batch_counts, 0, sizeof pc->batch_counts);
-	pc->batch.n = 0;
+	pc->counts.fetched += w->batch_counts.fetched;
+	pc->counts.stored += w->batch_counts.stored;
+	pc->counts.duplicate += w->batch_counts.duplicate;
+	pc->counts.ignored += w->batch_counts.ignored;
+	pc->counts.invalid += w->batch_counts.invalid;
+	pc->counts.bytes += w->batch_counts.bytes;
+	pthread_mutex_unlock(&pc->mtx);
+	memset(&w->batch_counts, 0, sizeof w->batch_counts);
+	w->batch.n = 0;
 	return (0);
 }
 
-/* Forget the open batch (rolled back: its messages stay claimed). */
+/* Forget w's open batch (rolled back: its messages stay claimed). */
 static void
-poll_batch_drop(struct poll_ctx *pc)
+poll_batch_drop(struct poll_worker *w)
 {
-	if (pc->in_batch)
-		sink_batch_rollback(pc->sink);
-	pc->in_batch = 0;
-	if (pc->batch.n != 0)
+	sink_batch_rollback(w->sink);
+	w->in_batch = 0;
+	if (w->batch.n != 0)
 		log_warnx("%s: %zu message(s) not committed; they will be "
-		    "fetched again", pc->mb->name, pc->batch.n);
-	pc->batch.n = 0;
-	memset(&pc->batch_counts, 0, sizeof pc->batch_counts);
+		    "fetched again", w->pc->mb->name, w->batch.n);
+	w->batch.n = 0;
+	memset(&w->batch_counts, 0, sizeof w->batch_counts);
+	worker_release(w);
+}
+
+/* With mtx held: stop the workers and empty the queue. */
+static void
+queue_stop(struct poll_ctx *pc)
+{
+	struct poll_msg	*m;
+
+	pc->stop = 1;
+	while ((m = pc->head) != NULL) {
+		pc->head = m->next;
+		if (m->copy == NULL && m->data != NULL)
+			m->done = 1;	/* borrowed: the fetcher frees it */
+		else {
+			pc->qbytes -= m->charge;
+			free(m->copy);
+			free(m);
+		}
+	}
+	pc->tail = NULL;
+	pthread_cond_broadcast(&pc->more);
+	pthread_cond_broadcast(&pc->room);
+}
+
+/*
+ * The fetcher's side: queue a copy of the message (or, past BORROW_BYTES,
+ * the message itself, and wait until it is committed).  -1 when the
+ * workers stopped (a database failure): the fetch ends there.
+ */
+static int
+queue_put(struct poll_ctx *pc, uint32_t uid, const char *data, size_t len,
+    uint64_t size, char **cause)
+{
+	struct poll_msg	*m;
+	int		 borrow = (data != NULL && len > BORROW_BYTES);
+
+	m = xcalloc(1, sizeof *m);
+	m->uid = uid;
+	m->size = size;
+	m->len = data != NULL ? len : 0;
+	m->data = data;
+	if (data != NULL && !borrow) {
+		m->copy = xmalloc(len != 0 ? len : 1);
+		memcpy(m->copy, data, len);
+		m->data = m->copy;
+		m->charge = len;
+	}
+	pthread_mutex_lock(&pc->mtx);
+	while (!pc->stop && pc->qbytes != 0 &&
+	    pc->qbytes + m->charge > QUEUE_BYTES) {
+		pc->starved = 1;
+		pthread_cond_broadcast(&pc->more);
+		pthread_cond_wait(&pc->room, &pc->mtx);
+	}
+	pc->starved = 0;
+	if (pc->stop) {
+		pthread_mutex_unlock(&pc->mtx);
+		free(m->copy);
+		free(m);
+		return (queue_stopped(pc, cause));
+	}
+	pc->qbytes += m->charge;
+	if (pc->tail != NULL)
+		pc->tail->next = m;
+	else
+		pc->head = m;
+	pc->tail = m;
+	pthread_cond_signal(&pc->more);
+	if (!borrow) {
+		pthread_mutex_unlock(&pc->mtx);
+		return (0);
+	}
+	while (!m->done)
+		pthread_cond_wait(&pc->room, &pc->mtx);
+	pthread_mutex_unlock(&pc->mtx);
+	free(m);
+	return (pc->stop ? queue_stopped(pc, cause) : 0);
+}
+
+/* Why the workers stopped, for the fetcher. */
+static int
+queue_stopped(struct poll_ctx *pc, char **cause)
+{
+	pthread_mutex_lock(&pc->mtx);
+	xasprintf(cause, "%s", pc->dbcause != NULL ? pc->dbcause :
+	    "the database writers stopped");
+	pthread_mutex_unlock(&pc->mtx);
+	return (-1);
+}
+
+/*
+ * A worker's own message: a copy goes into the batch (and is kept until
+ * it commits); a borrowed one is committed on its own before the fetcher,
+ * who owns its data, is told it is done.
+ */
+static int
+worker_take(struct poll_worker *w, struct poll_msg *m, char **cause)
+{
+	struct poll_ctx	*pc = w->pc;
+	int		 tries = 0, rc;
+
+	if (m->copy == NULL && m->data != NULL) {
+		rc = poll_batch_commit(w, cause);
+		if (rc == 0 && worker_run(w, m->uid, m->data, m->len,
+		    m->size, cause) != 0)
+			rc = worker_recover(w, m, &tries, cause);
+		if (rc == 0)
+			rc = worker_commit(w, m, cause);
+		pthread_mutex_lock(&pc->mtx);
+		m->done = 1;
+		pthread_cond_broadcast(&pc->room);
+		pthread_mutex_unlock(&pc->mtx);
+		return (rc);
+	}
+	m->next = w->kept;
+	w->kept = m;
+	if (worker_run(w, m->uid, m->data, m->len, m->size, cause) != 0 &&
+	    worker_recover(w, NULL, &tries, cause) != 0)
+		return (-1);
+	if (w->batch.n >= batch_max || poll_batch_age(w) >= BATCH_MSEC)
+		return (poll_batch_commit(w, cause));
+	return (0);
+}
+
+/* With mtx held: wait for work until w's batch is due; 1 when it is. */
+static int
+worker_wait(struct poll_worker *w)
+{
+	struct timespec	due = w->batch_start;
+
+	due.tv_nsec += (long)BATCH_MSEC * 1000000;
+	due.tv_sec += due.tv_nsec / 1000000000;
+	due.tv_nsec %= 1000000000;
+	return (pthread_cond_timedwait(&w->pc->more, &w->pc->mtx, &due) ==
+	    ETIMEDOUT);
+}
+
+/*
+ * A worker's thread: take queued messages until the fetch ended (then
+ * commit) or a worker stopped (then commit what it has, unless its own
+ * connection failed).  A batch is committed when full, when older than
+ * BATCH_MSEC, or when the fetcher waits for the room its copies take.
+ */
+static void *
+worker_main(void *arg)
+{
+	struct poll_worker	*w = arg;
+	struct poll_ctx		*pc = w->pc;
+	struct poll_msg		*m;
+	char			*cause = NULL;
+	int			 rc;
+
+	pthread_mutex_lock(&pc->mtx);
+	while (!pc->stop) {
+		if ((m = pc->head) != NULL) {
+			if ((pc->head = m->next) == NULL)
+				pc->tail = NULL;
+			m->next = NULL;
+			pthread_mutex_unlock(&pc->mtx);
+			rc = worker_take(w, m, &cause);
+		} else if (w->in_batch && (pc->eof || pc->starved ||
+		    worker_wait(w))) {
+			pthread_mutex_unlock(&pc->mtx);
+			rc = poll_batch_commit(w, &cause);
+		} else if (pc->eof)
+			break;
+		else {
+			if (!w->in_batch)
+				pthread_cond_wait(&pc->more, &pc->mtx);
+			continue;
+		}
+		free(cause);
+		cause = NULL;
+		pthread_mutex_lock(&pc->mtx);
+		if (rc != 0)
+			queue_stop(pc);
+	}
+	pthread_mutex_unlock(&pc->mtx);
+	if (!w->failed && poll_batch_commit(w, &cause) != 0)
+		free(cause);
+	return (NULL);
+}
+
+/*
+ * Start the poll's writers: pc->sink is the first; with more than one (and
+ * enough messages to fetch), each other gets a connection and every one a
+ * thread.
+ */
+static void
+poll_workers_start(struct poll_ctx *pc, size_t nfetch)
+{
+	size_t	want = (size_t)pc->mb->workers, i;
+
+	if (fault_after_commit > 0 || nfetch < WORKERS_FROM || want < 1)
+		want = 1;	/* kill-after-commit counts one writer's */
+	pc->w = xcalloc(want, sizeof *pc->w);
+	pc->w[0].pc = pc;
+	pc->w[0].sink = pc->sink;
+	for (pc->nw = 1; pc->nw < want; pc->nw++) {
+		pc->w[pc->nw].pc = pc;
+		if ((pc->w[pc->nw].sink = cmd_sink_connect(pc->conf, 0)) ==
+		    NULL)
+			break;	/* logged; go on with fewer */
+	}
+	if (pc->nw == 1)
+		return;
+	for (i = 0; i < pc->nw; i++)
+		if (pthread_create(&pc->w[i].thread, NULL, worker_main,
+		    &pc->w[i]) != 0)
+			fatalx("pthread_create failed");
+}
+
+/*
+ * The fetch is over: let the writers finish and commit.  -1 (with
+ * *cause) when the database failed on any of them.
+ */
+static int
+poll_workers_finish(struct poll_ctx *pc, char **cause)
+{
+	size_t	i;
+
+	if (pc->nw == 1) {
+		if (!pc->w[0].failed && poll_batch_commit(&pc->w[0], cause) !=
+		    0)
+			return (-1);
+	} else {
+		pthread_mutex_lock(&pc->mtx);
+		pc->eof = 1;
+		pthread_cond_broadcast(&pc->more);
+		pthread_mutex_unlock(&pc->mtx);
+		for (i = 0; i < pc->nw; i++)
+			pthread_join(pc->w[i].thread, NULL);
+	}
+	if (pc->dbcause == NULL)
+		return (0);
+	xasprintf(cause, "%s", pc->dbcause);
+	return (-1);
+}
+
+/* Close the writers' own connections and free them. */
+static void
+poll_workers_free(struct poll_ctx *pc)
+{
+	size_t	i;
+
+	for (i = 0; i < pc->nw; i++) {
+		if (pc->w[i].in_batch)
+			poll_batch_drop(&pc->w[i]);
+		if (i != 0)
+			sink_close(pc->w[i].sink);
+		free(pc->w[i].batch.v);
+	}
+	free(pc->w);
+	pc->w = NULL;
+	pc->nw = 0;
 }
 
 /*
@@ -543,7 +997,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	uint32_t		*uids = NULL, *fetch = NULL, *fresh = NULL;
 	size_t			 n = 0, nfetch = 0, nfresh = 0;
 	time_t			 since = 0, fetch_start;
-	int			 rc = -1;
+	int			 rc = -1, fetch_rc;
 
 	if (pc->mb->since_days > 0)
 		since = time(NULL) - (time_t)pc->mb->since_days * 86400;
@@ -569,24 +1023,23 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 		goto out;
 	}
 	fetch_start = time(NULL);
-	if (nfetch != 0 && imap_fetch(is, fetch, nfetch, poll_fetch_cb, pc,
-	    cause) != 0) {
+	poll_workers_start(pc, nfetch);
+	fetch_rc = nfetch != 0 ? imap_fetch(is, fetch, nfetch, poll_fetch_cb,
+	    pc, cause) : 0;
+	if (fetch_rc != 0) {
 		/* Keep what was processed, then act on what was committed. */
-		if (pc->dbcause == NULL && pc->in_batch) {
-			char *c2 = NULL;
+		char *c2 = NULL;
 
-			if (poll_batch_commit(pc, &c2) != 0)
-				free(c2);
+		if (poll_workers_finish(pc, &c2) != 0) {
+			free(c2);
+			goto out;
 		}
-		if (pc->done.n != 0 && pc->dbcause == NULL) {
-			char *c2 = NULL;
-
-			if (after_actions(is, pc, &pc->done, &c2) != 0)
-				free(c2);
-		}
+		if (pc->done.n != 0 && after_actions(is, pc, &pc->done,
+		    &c2) != 0)
+			free(c2);
 		goto out;
 	}
-	if (poll_batch_commit(pc, cause) != 0)
+	if (poll_workers_finish(pc, cause) != 0)
 		goto out;
 	fault_point(1);
 	/* A long fetch (a huge report): wake the session up before acting. */
@@ -595,7 +1048,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 		goto out;
 	rc = after_actions(is, pc, &pc->done, cause);
 out:
-	poll_batch_drop(pc);
+	poll_workers_free(pc);
 	free(pending.v);
 	free(uids);
 	free(fetch);
@@ -685,6 +1138,7 @@ poll_one(const struct conf *conf, const struct conf_mailbox *mb,
 	memset(&pc, 0, sizeof pc);
 	pc.conf = conf;
 	pc.mb = mb;
+	poll_ctx_init(&pc);
 	if ((pc.sink = cmd_sink_connect(conf, 0)) == NULL)
 		goto out;
 	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) != 1) {
@@ -727,9 +1181,26 @@ out:
 	res->failed = (rc != 0);
 	res->end = time(NULL);
 	free(pc.done.v);
-	free(pc.batch.v);
 	free(pc.dbcause);
+	pthread_cond_destroy(&pc.more);
+	pthread_cond_destroy(&pc.room);
+	pthread_mutex_destroy(&pc.mtx);
 	return (rc);
+}
+
+/* The workers' lock and conditions; a batch's age is monotonic time. */
+static void
+poll_ctx_init(struct poll_ctx *pc)
+{
+	pthread_condattr_t	ca;
+
+	if (pthread_mutex_init(&pc->mtx, NULL) != 0 ||
+	    pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&pc->more, &ca) != 0 ||
+	    pthread_cond_init(&pc->room, NULL) != 0)
+		fatalx("cannot set up the poll's lock");
+	pthread_condattr_destroy(&ca);
 }
 
 /* Fill the poll's ingest_run row; a failure here is only logged. */

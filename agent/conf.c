@@ -56,6 +56,7 @@ static const struct conf_item mailbox_items[] = {
 	{ "tls_ca_file", CT_STRING, 0, 0, MB_OFF(tls_ca_file) },
 	{ "interval", CT_INT, 10, 86400 * 7, MB_OFF(interval) },
 	{ "batch_size", CT_INT, 1, 10000000, MB_OFF(batch_size) },
+	{ "workers", CT_INT, 1, 16, MB_OFF(workers) },
 	{ "after", CT_OTHER, 0, 0, 0 },	/* conf_mailbox_check */
 	{ "tls", CT_OTHER, 0, 0, 0 },
 	{ "auth", CT_OTHER, 0, 0, 0 },
@@ -414,6 +415,7 @@ conf_mailboxes(struct conf_ctx *cx, config_t *cfg, struct conf *c)
 		e = config_setting_get_elem(list, i);
 		mb = &c->mailboxes[c->nmailboxes++];
 		mb->interval = 300;
+		mb->workers = 2;
 		mb->line = config_setting_source_line(e);
 		if (!config_setting_is_group(e)) {
 			conf_error(cx, e, "mailbox %d must be a group { ... }",

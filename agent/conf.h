@@ -53,6 +53,7 @@ struct conf_mailbox {
 	int		 search_all;	/* search = "all" (default "unseen") */
 	int		 since_days;	/* since = "30d"; 0: none */
 	int		 batch_size;	/* messages per poll; 0: unlimited */
+	int		 workers;	/* database writers per poll; 2 */
 	int		 line;		/* where it was defined */
 };
 
