@@ -191,6 +191,8 @@ static void	poll_workers_start(struct poll_ctx *, size_t);
 static int	poll_workers_finish(struct poll_ctx *, char **);
 static void	poll_workers_free(struct poll_ctx *);
 static void	poll_ctx_init(struct poll_ctx *);
+static int	poll_one_on(const struct conf *, const struct conf_mailbox *,
+		    struct sink *, struct poll_result *);
 static void	log_outcome(const char *, uint32_t, const char *, int,
 		    const char *);
 static int	ingest_path(struct cmd_env *, struct sink *, const char *, int,
@@ -1126,6 +1128,17 @@ int
 poll_one(const struct conf *conf, const struct conf_mailbox *mb,
     struct poll_result *res)
 {
+	return (poll_one_on(conf, mb, NULL, res));
+}
+
+/*
+ * poll_one on sink when it is not NULL (a connection the caller opened and
+ * checked the schema on; this function closes it), else on a new one.
+ */
+static int
+poll_one_on(const struct conf *conf, const struct conf_mailbox *mb,
+    struct sink *sink, struct poll_result *res)
+{
 	struct poll_ctx		 pc;
 	struct imap_session	*is;
 	enum imap_class		 cls = IMAP_OK;
@@ -1139,7 +1152,8 @@ poll_one(const struct conf *conf, const struct conf_mailbox *mb,
 	pc.conf = conf;
 	pc.mb = mb;
 	poll_ctx_init(&pc);
-	if ((pc.sink = cmd_sink_connect(conf, 0)) == NULL)
+	if ((pc.sink = sink) == NULL && (pc.sink = cmd_sink_connect(conf, 0)) ==
+	    NULL)
 		goto out;
 	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) != 1) {
 		if (locked == 0) {
@@ -1228,6 +1242,7 @@ poll_run_end(struct poll_ctx *pc, int64_t run, const char *error)
 struct poll_job {
 	const struct conf		*conf;
 	const struct conf_mailbox	*mb;
+	struct sink			*sink;	/* NULL: connect */
 	struct poll_result		 res;
 	pthread_t			 thread;
 };
@@ -1237,7 +1252,7 @@ poll_thread(void *arg)
 {
 	struct poll_job	*job = arg;
 
-	poll_one(job->conf, job->mb, &job->res);
+	poll_one_on(job->conf, job->mb, job->sink, &job->res);
 	return (NULL);
 }
 
@@ -1266,10 +1281,10 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 		log_warnx("poll: no mailboxes in %s", env->conf_file);
 		return (EXIT_USAGE);
 	}
+	/* The connection that checked the schema polls the first mailbox. */
 	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
 	    NULL)
 		return (EXIT_OPFAIL);
-	sink_close(sink);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_quit_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1288,6 +1303,8 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 			continue;
 		jobs[n].conf = env->conf;
 		jobs[n].mb = mb;
+		jobs[n].sink = sink;
+		sink = NULL;
 		if (pthread_create(&jobs[n].thread, NULL, poll_thread,
 		    &jobs[n]) != 0)
 			fatalx("pthread_create failed");
@@ -1303,6 +1320,8 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 	}
 	fflush(stdout);
 	free(jobs);
+	if (sink != NULL)
+		sink_close(sink);
 	pipeline_shutdown();
 	return (failed ? EXIT_OPFAIL : 0);
 }

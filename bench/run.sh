@@ -7,19 +7,27 @@
 # Builds nothing: runs $DMARC_AGENT, or build/dmarc-agent under the source
 # tree (configure and make there first).  Needs the corpus ($DMARC_CORPUS,
 # default ../shared/corpus next to the source tree), PostgreSQL 15, Dovecot,
-# curl, pgbench, xmllint, python3 and /usr/bin/time.  Starts a throwaway
-# PostgreSQL with fsync on and synchronous_commit on (tests/lib/pg.sh) and a
-# private Dovecot (tests/lib/dovecot.sh), so every figure pays for real
-# durability.  Then, per scenario:
+# curl, pgbench, xmllint, python3 and /usr/bin/time, and for the baseline
+# dmarcts-report-parser.  Starts a throwaway PostgreSQL with fsync on and
+# synchronous_commit on (tests/lib/pg.sh) and a private Dovecot
+# (tests/lib/dovecot.sh), so every figure pays for real durability.  Then, per scenario:
 #
 #   poll N   N mails with unique report IDs made from the corpus's real
 #            aggregate reports (bench/mkcorpus.py), written straight into
 #            the Dovecot maildir; empty database (schema dropped and
 #            migrated); `dmarc-agent poll` with after = "move".  Prints wall
-#            time, mails/s, records/s and peak RSS (/usr/bin/time).
+#            time, mails/s, records/s, peak RSS, and the CPU seconds the
+#            agent, PostgreSQL and Dovecot used meanwhile (bench/cpu.py).
 #   floors   IMAP: curl fetching the same N mails over one IMAPS connection
 #            (URL globbing); PostgreSQL: pgbench, N one-row transactions;
-#            start-up: `check-config` and a poll of an empty mailbox.
+#            the database alone: every row the poll stored, copied in again
+#            with psql \copy in one transaction (same tables, indexes and
+#            constraints); start-up: `check-config` and a poll of an empty
+#            mailbox.
+#   baseline Debian's dmarcts-report-parser (package dmarcts-report-parser,
+#            with libdbd-pg-perl) on the same N mails in the same Dovecot,
+#            into a database of its own; restarted after each time it dies
+#            on a report.  NO_BASELINE=1 skips it.
 #   big      one mail with a 1,000,000-record report (bench/mkbig.py,
 #            gzip'd), stored with its DKIM and SPF rows, against the floor
 #            `xmllint --stream --noout` plus psql \copy of the same rows
@@ -124,6 +132,104 @@ sed 's/^/corpus:  /' "$dir/mkcorpus.log"
 sql -c "CREATE TABLE IF NOT EXISTS public.bench_t (id bigserial, v int)"
 printf 'INSERT INTO public.bench_t (v) VALUES (1);\n' >"$dir/one.sql"
 
+# cpu OUT CMD...: run CMD under bench/cpu.py (wall, CPU by process).
+cpu()
+{
+	_out=$1
+	shift
+	python3 "$srcdir/bench/cpu.py" "$_out" "$@"
+	tr ' ' '\n' <"$_out" >"$_out.vars"
+}
+# get OUT KEY: a value cpu() wrote.
+get() { sed -n "s/^$2=//p" "$1.vars"; }
+
+# Floor (c): the database alone.  Every row the poll stored is written
+# again with psql \copy, all tables in one fsync'd transaction: the same
+# tables, indexes, constraints and triggers.  No round trips, no parsing.
+db_floor()
+{
+	_tables="mail_message report_file report report_delivery report_raw
+	    report_error report_extension record record_dkim record_spf
+	    record_reason record_extension"
+	: >"$dir/floor.sql"
+	for _t in $_tables; do
+		_cols=$(sql -c "SELECT string_agg(quote_ident(column_name), ','
+		    ORDER BY ordinal_position) FROM information_schema.columns
+		    WHERE table_schema = 'dmarc' AND table_name = '$_t'
+		    AND is_generated = 'NEVER'")
+		sql -c "\\copy (SELECT $_cols FROM dmarc.$_t) TO '$dir/floor-$_t.copy'"
+		printf '%s dmarc.%s (%s) FROM %s\n' '\copy' "$_t" "$_cols" \
+		    "'$dir/floor-$_t.copy'" >>"$dir/floor.sql"
+	done
+	PGOPTIONS='-c client_min_messages=warning' sql -c "TRUNCATE
+	    dmarc.mail_message, dmarc.report_file, dmarc.report CASCADE"
+	pg_admin_psql -d "$PGDATABASE" -c CHECKPOINT >/dev/null
+	cpu "$dir/floor" psql -X -q -v ON_ERROR_STOP=1 -1 -f "$dir/floor.sql"
+	[ "$(get "$dir/floor" rc)" = 0 ] ||
+	    { echo "run.sh: the copy floor failed: $(tail -n 3 "$dir/floor.err")" >&2; return 1; }
+	_got=$(sql -c "SELECT count(*) FROM dmarc.record")
+	[ "$_got" = "$1" ] ||
+	    { echo "run.sh: the copy floor wrote $_got records, not $1" >&2; return 1; }
+}
+
+# Baseline: Debian's dmarcts-report-parser (Perl; one message at a time),
+# on the same mails in the same Dovecot, storing into a database of its own
+# on the same PostgreSQL.  It dies on some real reports ("Cannot bind a
+# reference" from DBI): then the mails it got through are expunged, the
+# one it died on goes to a folder "Died", and it is started again; its
+# time is the sum of its runs.
+dmarcts_run()
+{
+	_n=$1
+	shift
+	command -v dmarcts-report-parser >/dev/null 2>&1 || {
+		echo "  baseline: dmarcts-report-parser not installed (apt-get install dmarcts-report-parser libdbd-pg-perl)"
+		return 0; }
+	mailbox_fill "$@"
+	dovecot_adm "mailbox create" Invalid
+	dovecot_adm "mailbox create" Died
+	PGOPTIONS='-c client_min_messages=warning' \
+	    pg_admin_psql -c "DROP DATABASE IF EXISTS dmarcts" \
+	    -c "CREATE DATABASE dmarcts OWNER $PGUSER" >/dev/null
+	mkdir -p "$dir/dts"
+	cat >"$dir/dts/dmarcts-report-parser.conf" <<EOF
+\$debug = 0; \$delete_reports = 0; \$dbtype = 'Pg'; \$dbname = 'dmarcts';
+\$dbuser = '$PGUSER'; \$dbpass = '$PGPASSWORD'; \$dbhost = '127.0.0.1';
+\$dbport = '$PGPORT'; \$imapserver = '127.0.0.1'; \$imapuser = '$IMAP_USER';
+\$imappass = '$IMAP_PASS'; \$imapport = '$IMAPS_PORT'; \$imapssl = '1';
+\$imaptls = '0'; \$tlsverify = '1'; \$imapignoreerror = '0';
+\$imapreadfolder = 'INBOX'; \$imapmovefolder = 'Archive';
+\$imapmovefoldererr = 'Invalid'; \$maxsize_xml = 50000;
+\$compress_xml = 0; \$delete_failed = 0;
+1;
+EOF
+	_dt=0 _runs=0 _died=0
+	: >"$dir/dts.why"
+	while [ "$(dovecot_adm "mailbox status" messages INBOX | tr -dc 0-9)" -gt 0 ] &&
+	    [ "$_runs" -lt 100 ]; do
+		_runs=$((_runs + 1))
+		(cd "$dir/dts" && export SSL_CERT_FILE="$IMAP_CA" &&
+		    cpu "$dir/dts.$_runs" \
+		    dmarcts-report-parser -i)
+		_dt=$(awk -v a="$_dt" -v b="$(get "$dir/dts.$_runs" wall)" \
+		    'BEGIN { print a + b }')
+		[ "$(get "$dir/dts.$_runs" rc)" = 0 ] && continue
+		# It died: drop what it finished, set the culprit aside.
+		_died=$((_died + 1))
+		dovecot_adm expunge mailbox INBOX DELETED
+		_uid=$(doveadm -c "$DOVECOT_CONF" search -u "$IMAP_USER" \
+		    mailbox INBOX ALL 2>/dev/null | awk 'NR == 1 { print $2 }')
+		[ -n "$_uid" ] && dovecot_adm move Died mailbox INBOX UID "$_uid"
+		tail -n 1 "$dir/dts.$_runs.err" >"$dir/dts.why"
+	done
+	_rep=$(sql -d dmarcts -c "SELECT count(*) FROM report")
+	_rec=$(sql -d dmarcts -c "SELECT count(*) FROM rptrecord")
+	_ok=$(dovecot_adm "mailbox status" messages Archive | tr -dc 0-9)
+	_bad=$(dovecot_adm "mailbox status" messages Invalid | tr -dc 0-9)
+	echo "  baseline: dmarcts-report-parser ${_dt} s, $(rate "$_n" "$_dt") mails/s ($_runs runs, died $_died times (last: \"$(cut -c1-40 "$dir/dts.why")\"); $_ok mails stored, $_bad refused, $_rep reports, $_rec records)"
+	echo "$_dt" >"$dir/dts.total"
+}
+
 for n in $sizes; do
 	ls "$dir/mails" | head -n "$n" | sed "s|^|$dir/mails/|" >"$dir/list"
 	# shellcheck disable=SC2046 # file names without spaces
@@ -139,16 +245,30 @@ for n in $sizes; do
 	# Floor (b): N one-row transactions, fsync'd.
 	pg_s=$("$PG_BINDIR/pgbench" -n -f "$dir/one.sql" -t "$n" 2>/dev/null |
 	    awk -v n="$n" '/^tps/ && !d { printf "%.2f", n / $3; d = 1 }')
-	time_cmd "$dir/time" "$agent" -c "$dir/agent.conf" poll bench
-	read -r wall rss <"$dir/time"
+	cpu "$dir/poll" "$agent" -c "$dir/agent.conf" poll bench
+	[ "$(get "$dir/poll" rc)" = 0 ] ||
+	    { echo "run.sh: poll failed: $(tail -n 3 "$dir/poll.err")" >&2; exit 1; }
+	wall=$(get "$dir/poll" wall)
+	rss=$(get "$dir/poll" peak_kb)
 	stored=$(sql -c "SELECT count(*) FROM dmarc.mail_message WHERE status <> 'claimed'")
 	recs=$(sql -c "SELECT count(*) FROM dmarc.record")
 	left=$(sql -c "SELECT count(*) FROM dmarc.mail_message WHERE status = 'claimed' OR after_action <> 'done'")
 	echo "poll $n: ${wall} s, $(rate "$n" "$wall") mails/s, $(rate "$recs" "$wall") records/s, peak RSS $((rss / 1024)) MB ($stored mails final, $recs records, $left unfinished)"
+	echo "  CPU meanwhile: agent $(get "$dir/poll" cmd) s, PostgreSQL $(get "$dir/poll" postgres) s, Dovecot $(get "$dir/poll" dovecot) s, rest of the machine $(get "$dir/poll" other) s; idle $(get "$dir/poll" idle) core-s"
 	echo "  floors: IMAP (curl, one connection) ${imap_s} s; PostgreSQL ($n fsync'd one-row transactions, pgbench) ${pg_s} s"
+	db_floor "$recs"
+	printf '  floor: the same rows copied in again (psql %s, one transaction): %s s, PostgreSQL CPU %s s\n' \
+	    '\copy' "$(get "$dir/floor" wall)" "$(get "$dir/floor" postgres)"
+	if [ -z "${NO_BASELINE:-}" ]; then
+		# shellcheck disable=SC2046
+		dmarcts_run "$n" $(cat "$dir/list")
+		[ -f "$dir/dts.total" ] &&
+		    echo "  dmarc-agent is $(awk -v a="$(cat "$dir/dts.total")" -v b="$wall" 'BEGIN { printf "%.1f", a / b }') times as fast as the baseline"
+		rm -f "$dir/dts.total"
+	fi
 done
 
-# Floor (c): start-up.  The mailbox is empty now (everything was moved).
+# Floor (d): start-up.  The mailbox is empty now (everything was moved).
 best() { sort -n | head -n 1; }
 cc=$(for i in 1 2 3 4 5; do
 	ms "$agent" -c "$dir/agent.conf" check-config; done | best)
