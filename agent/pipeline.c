@@ -36,6 +36,8 @@ struct pipe_msg {
 	unsigned			 stored, duplicate, ignored, invalid;
 	char				*detail;	/* first problem */
 	char				*dbcause;	/* database error */
+	struct mime_subject		 subj;	/* what the Subject says */
+	struct mime_name		 name;	/* the payload's file name */
 };
 
 static int	pipe_payload(struct mime_payload *, void *, char **);
@@ -43,7 +45,7 @@ static int	pipe_xml(struct pipe_msg *, struct mime_payload *, char **);
 static int	pipe_other(struct pipe_msg *, struct mime_payload *, char **);
 static int	pipe_record_failed(struct pipe_msg *, struct mime_payload *,
 		    const char *, char **);
-static void	pipe_file_info(const struct mime_payload *,
+static void	pipe_file_info(struct pipe_msg *, const struct mime_payload *,
 		    struct sink_file_info *);
 struct pipe_tee;
 static void	pipe_drain(struct pipe_tee *);
@@ -143,10 +145,22 @@ pipe_note(struct pipe_msg *pm, const char *path, const char *what)
 		pm->detail = xstrdup(what);
 }
 
+/* The payload's report_file facts; pm keeps the parsed name's strings. */
 static void
-pipe_file_info(const struct mime_payload *p, struct sink_file_info *fi)
+pipe_file_info(struct pipe_msg *pm, const struct mime_payload *p,
+    struct sink_file_info *fi)
 {
 	memset(fi, 0, sizeof *fi);
+	mime_name_free(&pm->name);
+	mime_name_parse(p->filename, &pm->name);
+	fi->fn_receiver = pm->name.receiver;
+	fi->fn_policy_domain = pm->name.policy_domain;
+	fi->fn_begin = pm->name.begin;
+	fi->fn_end = pm->name.end;
+	fi->fn_unique_id = pm->name.unique_id;
+	fi->subj_domain = pm->subj.domain;
+	fi->subj_submitter = pm->subj.submitter;
+	fi->subj_report_id = pm->subj.report_id;
 	fi->mime_path = p->mime_path;
 	fi->filename = p->filename;
 	fi->content_type = p->content_type;
@@ -315,7 +329,7 @@ pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 	char			*pcause = NULL;
 	int			 rc;
 
-	pipe_file_info(p, &fi);
+	pipe_file_info(pm, p, &fi);
 	pipeline_report_limits(pm->limits, &rl);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
 	    sink_file_begin(pm->sink, &fi, cause) != 0)
@@ -362,7 +376,7 @@ pipe_xml(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 	char			*pcause = NULL;
 	int			 retry, mode, rc;
 
-	pipe_file_info(p, &fi);
+	pipe_file_info(pm, p, &fi);
 	pipeline_report_limits(pm->limits, &rl);
 	for (mode = REPORT_STRICT; mode <= REPORT_RECOVER; mode++) {
 		if (mode != REPORT_STRICT) {
@@ -407,7 +421,7 @@ pipe_record_failed(struct pipe_msg *pm, struct mime_payload *p,
 	struct pipe_tee		 t = { pm, p->stream, NULL };
 	char			*rc = NULL;
 
-	pipe_file_info(p, &fi);
+	pipe_file_info(pm, p, &fi);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
 	    sink_file_begin(pm->sink, &fi, cause) != 0)
 		return (-1);
@@ -437,7 +451,7 @@ pipe_bad_part(const struct mime_payload *p, const char *why, void *arg)
 	pm->invalid++;
 	if (pm->dbcause != NULL)
 		return;
-	pipe_file_info(p, &fi);
+	pipe_file_info(pm, p, &fi);
 	if (fi.container == NULL)
 		fi.container = "unknown";
 	if (sink_payload_savepoint(pm->sink, &cause) != 0 ||
@@ -473,6 +487,8 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	rc = sink_msg_begin(sink, info, &prior, cause);
 	info->message_id = info->from = info->subject = NULL;
 	info->auth_results = NULL;
+	if (rc == 0)
+		mime_subject_parse(mi.subject, &pm.subj);
 	mime_info_free(&mi);
 	if (rc != 0 && sink_last_error(sink) == SINK_ERR_DATA) {
 		/* Header text the database refuses: keep the message
@@ -488,12 +504,15 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 		return (-1);
 	}
 	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
+		mime_subject_free(&pm.subj);
 		sink_msg_rollback(sink);
 		return (PIPE_ALREADY);
 	}
 	pipe_mime_limits(&conf->limits, &ml);
 	ms = mime_scan_all(buf, len, &ml, NULL, pipe_payload, pipe_bad_part,
 	    &pm, &mcause);
+	mime_subject_free(&pm.subj);
+	mime_name_free(&pm.name);
 	if (ms == MIME_ABORTED || pm.dbcause != NULL) {
 		sink_msg_rollback(sink);
 		free(pm.detail);

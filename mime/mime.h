@@ -64,6 +64,31 @@ void	mime_info_free(struct mime_info *);	/* frees contents */
 /* Fill info from the header block alone (cheap; before a scan). */
 void	mime_info_read(const char *, size_t, struct mime_info *);
 
+/*
+ * The RFC 7489 conventions (mime-names.c): a report file named
+ * "receiver!policy-domain!begin!end[!unique-id].ext", and a Subject
+ * "Report Domain: D Submitter: S Report-ID: <I>".  mime_name_parse
+ * returns 1 for such a name (begin, end: -1 past 18 digits), else 0 with
+ * everything NULL and -1.  Strings are the caller's: free with
+ * mime_name_free and mime_subject_free.
+ */
+struct mime_name {
+	char	*receiver;
+	char	*policy_domain;
+	int64_t	 begin;
+	int64_t	 end;
+	char	*unique_id;
+};
+int	mime_name_parse(const char *, struct mime_name *);
+void	mime_name_free(struct mime_name *);
+struct mime_subject {
+	char	*domain;
+	char	*submitter;
+	char	*report_id;
+};
+void	mime_subject_parse(const char *, struct mime_subject *);
+void	mime_subject_free(struct mime_subject *);
+
 /* One payload, with its provenance.  Borrowed during the callback. */
 struct mime_payload {
 	enum mime_kind	 kind;

@@ -54,19 +54,8 @@ static const char sink_sql_file[] =
 	" content_type, transfer_encoding, container, zip_member, kind,"
 	" encoded_bytes, fn_receiver, fn_policy_domain, fn_begin, fn_end,"
 	" fn_unique_id, subj_domain, subj_submitter, subj_report_id)"
-	" SELECT $10, m.id, $2, $3, $4, $5, $6, $7, $8, $9,"
-	" f.v[1], f.v[2],"
-	" CASE WHEN length(f.v[3]) <= 18 THEN f.v[3]::bigint END,"
-	" CASE WHEN length(f.v[4]) <= 18 THEN f.v[4]::bigint END,"
-	" f.v[5],"
-	" (regexp_match(m.subject, 'Report\\s+Domain:\\s*([^\\s]+)', 'i'))[1],"
-	" (regexp_match(m.subject, 'Submitter:\\s*([^\\s]+)', 'i'))[1],"
-	" (regexp_match(m.subject, 'Report-ID:\\s*<?([^\\s<>]+)', 'i'))[1]"
-	" FROM dmarc.mail_message m"
-	" LEFT JOIN LATERAL (SELECT regexp_match($3::text,"
-	" '^([^!]+)!([^!]+)!([0-9]+)!([0-9]+)(?:!([^!.]+))?\\.[^!]*$') AS v)"
-	" AS f ON true"
-	" WHERE m.id = $1 RETURNING id";
+	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $14,"
+	" $15, $16, $17, $18) RETURNING id";
 
 static const char sink_sql_head[] =
 	"WITH ins AS ("
@@ -417,6 +406,20 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 	sink_param_int(&p, fi->encoded_bytes > INT64_MAX ? INT64_MAX :
 	    (long long)fi->encoded_bytes);
 	sink_param_str(&p, id);
+	sink_param_str(&p, fi->fn_receiver);
+	sink_param_str(&p, fi->fn_policy_domain);
+	if (fi->fn_receiver != NULL && fi->fn_begin >= 0)
+		sink_param_int(&p, fi->fn_begin);
+	else
+		sink_param_str(&p, NULL);
+	if (fi->fn_receiver != NULL && fi->fn_end >= 0)
+		sink_param_int(&p, fi->fn_end);
+	else
+		sink_param_str(&p, NULL);
+	sink_param_str(&p, fi->fn_unique_id);
+	sink_param_str(&p, fi->subj_domain);
+	sink_param_str(&p, fi->subj_submitter);
+	sink_param_str(&p, fi->subj_report_id);
 	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
 	    &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
 	sink_params_free(&p);

@@ -168,6 +168,19 @@ struct sink_file_info {
 	const char	*zip_member;
 	const char	*kind;		/* "xml" "json" "arf" */
 	uint64_t	 encoded_bytes;
+	/*
+	 * What the file name and the Subject say (mime_name_parse,
+	 * mime_subject_parse); fn_begin and fn_end count only with
+	 * fn_receiver set, and not when negative.
+	 */
+	const char	*fn_receiver;
+	const char	*fn_policy_domain;
+	int64_t		 fn_begin;
+	int64_t		 fn_end;
+	const char	*fn_unique_id;
+	const char	*subj_domain;
+	const char	*subj_submitter;
+	const char	*subj_report_id;
 };
 
 /*

@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "agent/agent.h"
+#include "mime/mime.h"
 #include "report/report.h"
 #include "sink/sink.h"
 #include "sink/sink_p.h"
@@ -347,6 +348,14 @@ store_message(struct sink *s, const struct sink_msg_info *mi,
 	fi.zip_member = "google.com!example.com!1700000000!1700086399.xml";
 	fi.kind = "xml";
 	fi.encoded_bytes = 1234;
+	/* What mime_name_parse and mime_subject_parse make of them. */
+	fi.fn_receiver = "google.com";
+	fi.fn_policy_domain = "example.com";
+	fi.fn_begin = 1700000000;
+	fi.fn_end = 1700086399;
+	fi.subj_domain = "example.com";
+	fi.subj_submitter = "google.com";
+	fi.subj_report_id = "r-0001";
 	sha_fill(psha, 0x01);
 
 	if (sink_msg_begin(s, mi, prior, &cause) != 0)
@@ -2102,6 +2111,103 @@ test_roles(const char *mode)
 	return (TST_DONE());
 }
 
+/*
+ * mime_name_parse and mime_subject_parse replaced regular expressions in
+ * the report_file insert: they must give what PostgreSQL's regexp_match
+ * gave, here asked of the real server for names and subjects that probe
+ * every branch of the patterns (under the "C" collation: white space is
+ * ASCII's).
+ */
+static const char *const names_fn[] = {
+	"google.com!example.com!1700000000!1700086399.zip",
+	"google.com!example.com!1700000000!1700086399!u-1.xml.gz",
+	"a!b!1!2.xml", "a!b!1!2", "a!b!1!2!.xml", "a!b!1!2!x!y.xml",
+	"a!b!1!2!x.y.z", "a!b!1x!2.xml", "!b!1!2.xml", "a!!1!2.xml",
+	"a!b!!2.xml", "a!b!1!.xml", "a!b!1!2.x!y", "a.b!c.d!007!0123456789.",
+	"r!d!1234567890123456789!12345678901234567!id.xml",
+	"r!d!123456789012345678!1234567890123456789.xml",
+	"r\xc3\xa9!d\xc3\xa9!1!2!\xc3\xa9.xml", "a b!c d!1!2.xml", "x.xml",
+	"", NULL
+};
+static const char *const names_subj[] = {
+	"Report Domain: example.com Submitter: google.com Report-ID: <r-1>",
+	"report   domain:example.com submitter:google.com report-id:r-2",
+	"REPORT\tDOMAIN:\texample.org SUBMITTER: x Report-ID: <<a>",
+	"Report Domain: Submitter: Report-ID: <>",
+	"ReportDomain: a Report Domain: b", "Report-ID:   <abc> Report-ID: d",
+	"Report Domain:\xe2\x80\x83x.example Submitter:\xe3\x80\x80y",
+	"Report\xe2\x80\xa8" "Domain: z\xc2\xa0w Report-ID: <\xc3\xa9t\xc3\xa9>",
+	"Fwd: Report Domain: example.net", "Report-ID: <a b>", "nothing",
+	"Report Domain:", "", NULL
+};
+
+static void
+names_check(const char *sql, const char *arg, const char *const want[],
+    size_t n)
+{
+	const char	*pv[1] = { arg };
+	PGresult	*res;
+	size_t		 i;
+
+	res = PQexecParams(db, sql, 1, NULL, pv, NULL, NULL, 0);
+	CHECK(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		for (i = 0; i < n; i++) {
+			const char *g = PQgetisnull(res, 0, (int)i) ? NULL :
+			    PQgetvalue(res, 0, (int)i);
+
+			if ((g == NULL) != (want[i] == NULL) ||
+			    (g != NULL && strcmp(g, want[i]) != 0)) {
+				fprintf(stderr, "tst_sink: \"%s\" field %zu: "
+				    "SQL %s, C %s\n", arg, i,
+				    g ? g : "NULL", want[i] ? want[i] : "NULL");
+				CHECK(0);
+			}
+		}
+	PQclear(res);
+}
+
+static void
+test_names(void)
+{
+	struct mime_name	 nm;
+	struct mime_subject	 ms;
+	const char		*w[5];
+	char			 b[24], e[24];
+	size_t			 i;
+
+	for (i = 0; names_fn[i] != NULL; i++) {
+		mime_name_parse(names_fn[i], &nm);
+		snprintf(b, sizeof b, "%lld", (long long)nm.begin);
+		snprintf(e, sizeof e, "%lld", (long long)nm.end);
+		w[0] = nm.receiver;
+		w[1] = nm.policy_domain;
+		w[2] = nm.receiver != NULL && nm.begin >= 0 ? b : NULL;
+		w[3] = nm.receiver != NULL && nm.end >= 0 ? e : NULL;
+		w[4] = nm.unique_id;
+		names_check("SELECT f.v[1], f.v[2],"
+		    " CASE WHEN length(f.v[3]) <= 18 THEN f.v[3]::bigint END,"
+		    " CASE WHEN length(f.v[4]) <= 18 THEN f.v[4]::bigint END,"
+		    " f.v[5] FROM (SELECT regexp_match($1::text COLLATE \"C\","
+		    " '^([^!]+)!([^!]+)!([0-9]+)!([0-9]+)(?:!([^!.]+))?"
+		    "\\.[^!]*$') AS v) AS f", names_fn[i], w, 5);
+		mime_name_free(&nm);
+	}
+	for (i = 0; names_subj[i] != NULL; i++) {
+		mime_subject_parse(names_subj[i], &ms);
+		w[0] = ms.domain;
+		w[1] = ms.submitter;
+		w[2] = ms.report_id;
+		names_check("WITH a(s) AS (SELECT $1::text COLLATE \"C\") SELECT"
+		    " (regexp_match(s, 'Report\\s+Domain:\\s*([^\\s]+)', 'i'))[1],"
+		    " (regexp_match(s, 'Submitter:\\s*([^\\s]+)', 'i'))[1],"
+		    " (regexp_match(s, 'Report-ID:\\s*<?([^\\s<>]+)', 'i'))[1]"
+		    " FROM a",
+		    names_subj[i], w, 3);
+		mime_subject_free(&ms);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2138,6 +2244,7 @@ main(int argc, char **argv)
 		return (1);
 	}
 
+	test_names();
 	test_migrate(s);
 	test_comments();
 	test_claim(s);
