@@ -10,7 +10,9 @@ children; postgres and dovecot the CPU seconds of every process of that
 name (a backend that exits is counted through its parent, the postmaster,
 which reaps it); other the rest of the machine's busy time; idle the
 seconds of the machine's cores that nothing used.  Reads /proc only;
-Linux.  CMD's standard output and error go to OUT.out and OUT.err.
+Linux.  CMD's standard output and error go to OUT.out and OUT.err.  The
+processes are read 0.3 s after CMD ended, so that the server processes
+that served it have exited and been reaped.
 """
 import os
 import resource
@@ -62,7 +64,11 @@ def main():
     with open(out + ".out", "w") as o, open(out + ".err", "w") as e:
         rc = subprocess.run(cmd, stdout=o, stderr=e).returncode
     wall = time.monotonic() - t
-    b, (b1, i1) = procs(), machine()
+    b1, i1 = machine()
+    # Let the server processes that served CMD exit and be reaped: their
+    # time then shows in their parent's.
+    time.sleep(0.3)
+    b = procs()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     mine = ru.ru_utime + ru.ru_stime
     g = {"postgres": 0, "dovecot": 0}

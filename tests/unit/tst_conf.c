@@ -65,12 +65,17 @@ static const struct row rows[] = {
 	    "\"oauthbearer\"" },
 	{ MB "batch_size = 0; } );", 1,
 	    "\"batch_size\" must be between 1 and 10000000" },
+	{ MB "workers = 0; } );", 1,
+	    "\"workers\" must be between 1 and 16" },
+	{ MB "workers = 17; } );", 1,
+	    "\"workers\" must be between 1 and 16" },
 	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
 	    "url = \"imaps://h/\"; username = \"u\"; "
 	    "password_env = \"TST_CONF_UNSET_VAR\"; } );", 1,
 	    "environment variable \"TST_CONF_UNSET_VAR\" is not set" },
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
-	    "tls = \"starttls\"; auth = \"login\"; } );", 0, NULL },
+	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
+	    NULL },
 };
 
 static char *
@@ -204,6 +209,7 @@ test_values(void)
 		CHECK_INT(c->nmailboxes, 1);
 		CHECK_STR(c->mailboxes[0].password, "s3cret pass");
 		CHECK_INT(c->mailboxes[0].interval, 300);
+		CHECK_INT(c->mailboxes[0].workers, 2);
 		CHECK_INT(c->mailboxes[0].after, CONF_AFTER_MOVE);
 		CHECK_STR(c->mailboxes[0].archive_folder, "Archive");
 		CHECK(c->mailboxes[0].invalid_folder == NULL);
