@@ -1470,6 +1470,20 @@ test_view_sums(void)
 	CHECK_INT(qint("SELECT (SELECT round(sum(messages)) FROM"
 	    " dmarc.v_daily_volume_prorated) - (SELECT sum(message_count)"
 	    " FROM dmarc.record)", NULL, NULL), 0);
+	/* Counts say 0, not NULL, when nothing matched (migration 006). */
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_daily_volume WHERE"
+	    " dmarc_pass IS NULL OR dmarc_fail IS NULL OR dkim_aligned_pass"
+	    " IS NULL OR spf_aligned_pass IS NULL OR quarantined IS NULL OR"
+	    " rejected IS NULL OR dmarc_pass + dmarc_fail <> messages",
+	    NULL, NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_daily_volume WHERE"
+	    " dmarc_pass = 0", NULL, NULL) > 0, 1);
+	CHECK_INT(qint("SELECT (SELECT count(*) FROM"
+	    " dmarc.v_daily_volume_prorated WHERE dmarc_pass IS NULL) +"
+	    " (SELECT count(*) FROM dmarc.v_source_summary WHERE"
+	    " dmarc_pass_pct IS NULL AND messages > 0) + (SELECT count(*)"
+	    " FROM dmarc.v_spoofing_suspects WHERE blocked IS NULL)", NULL,
+	    NULL), 0);
 	CHECK_INT(qint("SELECT (SELECT sum(messages) FROM"
 	    " dmarc.v_source_summary) - (SELECT sum(message_count) FROM"
 	    " dmarc.record)", NULL, NULL), 0);
