@@ -1719,8 +1719,10 @@ skip_to(const unsigned char *p, const unsigned char *end, const char *needle)
 }
 
 /*
- * XML starting at p + i: skip the declaration, comments, processing
- * instructions and a DOCTYPE, then look at the root element's local name:
+ * XML starting at p + i: skip the declaration, comments and processing
+ * instructions, then look at the root element's local name (a DOCTYPE is
+ * XML: the report parser refuses it and says so, where skipping an
+ * internal subset here could stop at its first '>'):
  * other XML is a root that is not feedback with no feedback in the peek.
  * When the peek ends first, say XML and let the report parser judge.
  */
@@ -1739,6 +1741,8 @@ sniff_root(const unsigned char *p, size_t n, size_t i)
 			return (SNIFF_NONE);
 		if (end - q >= 2 && q[1] == '?')
 			q = skip_to(q + 2, end, "?>");
+		else if (end - q >= 9 && memcmp(q, "<!DOCTYPE", 9) == 0)
+			return (SNIFF_XML);	/* the parser refuses DTDs */
 		else if (end - q >= 4 && memcmp(q, "<!--", 4) == 0)
 			q = skip_to(q + 4, end, "-->");
 		else if (end - q >= 2 && q[1] == '!')

@@ -168,6 +168,7 @@ static char	*fx_many_parts(size_t *);
 static char	*fx_long_header(size_t *);
 static char	*fx_many_headers(size_t *);
 static char	*fx_non_dmarc_xml(size_t *);
+static char	*fx_dtd_gzip(size_t *);
 static void	 lim_header1000(struct mime_limits *);
 static void	 lim_headers50(struct mime_limits *);
 static void	 lim_payload1000(struct mime_limits *);
@@ -312,6 +313,11 @@ static const struct fixture fixtures[] = {
 	  READ_FULL, MIME_INVALID, "not a DMARC report", 0, 0, NULL, NULL,
 	  NULL, NULL, 1, "zip content is XML but not a DMARC report", NULL,
 	  NULL, NULL },
+	/* The report parser refuses the DTD and says so; mime only finds
+	   XML (it used to stop at the internal subset's first '>'). */
+	{ "gzip'd XML with an internal DTD", fx_dtd_gzip, NULL, READ_FULL,
+	  MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml", NULL, NULL, 0,
+	  NULL, NULL, NULL, NULL },
 };
 
 /*
@@ -1310,6 +1316,23 @@ fx_non_dmarc_xml(size_t *len)
 	    "<root>\n  <item><name>Test</name></item>\n</root>\n" };
 
 	return (zip_build(names, datas, NULL, 1, len));
+}
+
+static char *
+fx_dtd_gzip(size_t *len)
+{
+	const char	*x = "<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [\n"
+	    "  <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
+	    "<feedback><report_metadata><org_name>&xxe;</org_name>"
+	    "</report_metadata></feedback>\n";
+	char		*z, *m;
+	size_t		 zl;
+
+	z = gz(x, strlen(x), &zl);
+	m = mail_single("application/gzip", "evil.example!example.com!1!2"
+	    ".xml.gz", z, zl, len);
+	free(z);
+	return (m);
 }
 
 static void
