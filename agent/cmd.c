@@ -799,12 +799,7 @@ worker_take(struct poll_worker *w, struct poll_msg *m, char **cause)
 	}
 	m->next = w->kept;
 	w->kept = m;
-	if (worker_run(w, m->uid, m->data, m->len, m->size, cause) != 0 &&
-	    worker_recover(w, NULL, &tries, cause) != 0)
-		return (-1);
-	if (w->batch.n >= batch_max || poll_batch_age(w) >= BATCH_MSEC)
-		return (poll_batch_commit(w, cause));
-	return (0);
+	return (worker_message(w, m->uid, m->data, m->len, m->size, cause));
 }
 
 /* With mtx held: wait for work until w's batch is due; 1 when it is. */
