@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,6 +148,7 @@ struct parser {
 
 static xmlParserInputPtr refuse_entity(const char *, const char *,
 		    xmlParserCtxtPtr);
+static void	init_libxml(void);
 static void	init_once(void);
 static int	io_read(void *, char *, int);
 static int	io_fill(struct parser *, char *, size_t);
@@ -310,17 +312,21 @@ refuse_entity(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 	return (NULL);
 }
 
-/* Process-wide libxml2 setup; the agent parses from one thread. */
+/* Process-wide libxml2 setup, once, whichever thread parses first. */
+static void
+init_libxml(void)
+{
+	xmlInitParser();
+	xmlSetExternalEntityLoader(refuse_entity);
+}
+
 static void
 init_once(void)
 {
-	static int	done;
+	static pthread_once_t	once = PTHREAD_ONCE_INIT;
 
-	if (done)
-		return;
-	xmlInitParser();
-	xmlSetExternalEntityLoader(refuse_entity);
-	done = 1;
+	if (pthread_once(&once, init_libxml) != 0)
+		fatalx("%s: pthread_once failed", __func__);
 }
 
 /*
