@@ -64,7 +64,6 @@ struct poll_msg {
 	const char	*data;		/* NULL: over the size cap */
 	size_t		 len;
 	char		*copy;		/* data when the queue owns it */
-	size_t		 charge;	/* of qbytes: the copy's length */
 	int		 done;		/* borrowed: the worker is through */
 };
 
@@ -166,7 +165,6 @@ static struct imap_session *poll_connect(const struct conf *,
 		    const struct conf_mailbox *, enum imap_class *, char **);
 static void	poll_run_end(struct poll_ctx *, int64_t, const char *);
 static long	poll_batch_age(struct poll_worker *);
-static int	poll_batch_commit(struct poll_worker *, char **);
 static void	poll_batch_drop(struct poll_worker *);
 static int	worker_failed(struct poll_worker *, const char *);
 static int	worker_run(struct poll_worker *, uint32_t, const char *,
@@ -183,6 +181,8 @@ static int	worker_commit(struct poll_worker *, struct poll_msg *,
 static int	worker_take(struct poll_worker *, struct poll_msg *, char **);
 static int	worker_wait(struct poll_worker *);
 static void	*worker_main(void *);
+static int	msg_borrowed(const struct poll_msg *);
+static size_t	msg_charge(const struct poll_msg *);
 static void	queue_stop(struct poll_ctx *);
 static int	queue_put(struct poll_ctx *, uint32_t, const char *, size_t,
 		    uint64_t, char **);
@@ -576,7 +576,7 @@ worker_message(struct poll_worker *w, uint32_t uid, const char *data,
 	    worker_recover(w, NULL, &tries, cause) != 0)
 		return (-1);
 	if (w->batch.n >= batch_max || poll_batch_age(w) >= BATCH_MSEC)
-		return (poll_batch_commit(w, cause));
+		return (worker_commit(w, NULL, cause));
 	return (0);
 }
 
@@ -618,7 +618,7 @@ worker_release(struct poll_worker *w)
 	pthread_mutex_lock(&pc->mtx);
 	while ((m = w->kept) != NULL) {
 		w->kept = m->next;
-		pc->qbytes -= m->charge;
+		pc->qbytes -= msg_charge(m);
 		free(m->copy);
 		free(m);
 	}
@@ -626,15 +626,10 @@ worker_release(struct poll_worker *w)
 	pthread_mutex_unlock(&pc->mtx);
 }
 
-static int
-poll_batch_commit(struct poll_worker *w, char **cause)
-{
-	return (worker_commit(w, NULL, cause));
-}
-
 /*
- * Commit w's open batch: its messages become done and their after-actions
- * are queued.  A failure is handled by worker_recover.
+ * Commit w's open batch (when one is open): its messages become done and
+ * their after-actions are queued.  borrowed: the handed-over message the
+ * batch holds, for a replay.  A failure is handled by worker_recover.
  */
 static int
 worker_commit(struct poll_worker *w, struct poll_msg *borrowed,
@@ -685,6 +680,20 @@ poll_batch_drop(struct poll_worker *w)
 	worker_release(w);
 }
 
+/* A message handed over without a copy: its data is the fetcher's. */
+static int
+msg_borrowed(const struct poll_msg *m)
+{
+	return (m->copy == NULL && m->data != NULL);
+}
+
+/* What a message counts against QUEUE_BYTES: its copy, if any. */
+static size_t
+msg_charge(const struct poll_msg *m)
+{
+	return (m->copy != NULL ? m->len : 0);
+}
+
 /* With mtx held: stop the workers and empty the queue. */
 static void
 queue_stop(struct poll_ctx *pc)
@@ -694,10 +703,10 @@ queue_stop(struct poll_ctx *pc)
 	pc->stop = 1;
 	while ((m = pc->head) != NULL) {
 		pc->head = m->next;
-		if (m->copy == NULL && m->data != NULL)
+		if (msg_borrowed(m))
 			m->done = 1;	/* borrowed: the fetcher frees it */
 		else {
-			pc->qbytes -= m->charge;
+			pc->qbytes -= msg_charge(m);
 			free(m->copy);
 			free(m);
 		}
@@ -728,11 +737,10 @@ queue_put(struct poll_ctx *pc, uint32_t uid, const char *data, size_t len,
 		m->copy = xmalloc(len != 0 ? len : 1);
 		memcpy(m->copy, data, len);
 		m->data = m->copy;
-		m->charge = len;
 	}
 	pthread_mutex_lock(&pc->mtx);
 	while (!pc->stop && pc->qbytes != 0 &&
-	    pc->qbytes + m->charge > QUEUE_BYTES) {
+	    pc->qbytes + msg_charge(m) > QUEUE_BYTES) {
 		pc->starved = 1;
 		pthread_cond_broadcast(&pc->more);
 		pthread_cond_wait(&pc->room, &pc->mtx);
@@ -744,7 +752,7 @@ queue_put(struct poll_ctx *pc, uint32_t uid, const char *data, size_t len,
 		free(m);
 		return (queue_stopped(pc, cause));
 	}
-	pc->qbytes += m->charge;
+	pc->qbytes += msg_charge(m);
 	if (pc->tail != NULL)
 		pc->tail->next = m;
 	else
@@ -784,8 +792,8 @@ worker_take(struct poll_worker *w, struct poll_msg *m, char **cause)
 	struct poll_ctx	*pc = w->pc;
 	int		 tries = 0, rc;
 
-	if (m->copy == NULL && m->data != NULL) {
-		rc = poll_batch_commit(w, cause);
+	if (msg_borrowed(m)) {
+		rc = worker_commit(w, NULL, cause);
 		if (rc == 0 && worker_run(w, m->uid, m->data, m->len,
 		    m->size, cause) != 0)
 			rc = worker_recover(w, m, &tries, cause);
@@ -841,7 +849,7 @@ worker_main(void *arg)
 		} else if (w->in_batch && (pc->eof || pc->starved ||
 		    worker_wait(w))) {
 			pthread_mutex_unlock(&pc->mtx);
-			rc = poll_batch_commit(w, &cause);
+			rc = worker_commit(w, NULL, &cause);
 		} else if (pc->eof)
 			break;
 		else {
@@ -856,7 +864,7 @@ worker_main(void *arg)
 			queue_stop(pc);
 	}
 	pthread_mutex_unlock(&pc->mtx);
-	if (!w->failed && poll_batch_commit(w, &cause) != 0)
+	if (!w->failed && worker_commit(w, NULL, &cause) != 0)
 		free(cause);
 	return (NULL);
 }
@@ -900,7 +908,7 @@ poll_workers_finish(struct poll_ctx *pc, char **cause)
 	size_t	i;
 
 	if (pc->nw == 1) {
-		if (!pc->w[0].failed && poll_batch_commit(&pc->w[0], cause) !=
+		if (!pc->w[0].failed && worker_commit(&pc->w[0], NULL, cause) !=
 		    0)
 			return (-1);
 	} else {
