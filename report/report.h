@@ -170,8 +170,8 @@ typedef ssize_t (*report_read_fn)(void *stream, char *buf, size_t len,
 
 /*
  * Parser output.  Each callback returns 0 to go on, 1 to stop parsing
- * without error (head: the report is a duplicate, skip it; head or
- * records returning 1 gives REPORT_DUPLICATE), or -1 with *cause set to
+ * without error (the report is a duplicate, skip it; head, records or
+ * end returning 1 gives REPORT_DUPLICATE), or -1 with *cause set to
  * abort (a database error: the caller retries later).  Pointers are
  * borrowed for the duration of the call.
  */
@@ -229,7 +229,7 @@ void	report_limits_default(struct report_limits *);
 
 enum report_status {
 	REPORT_OK = 0,		/* parsed; head, records and end were called */
-	REPORT_DUPLICATE = 1,	/* head returned 1 */
+	REPORT_DUPLICATE = 1,	/* a callback returned 1 */
 	REPORT_NOT_DMARC = 2,	/* well-formed data, but not a DMARC aggregate
 				   report: *cause says what it is */
 	REPORT_INVALID = -1,	/* malformed or over a limit: *cause */

@@ -1644,6 +1644,11 @@ finish(struct parser *p, int rc)
 	if (flush(p) != 0)
 		return;
 	rc = p->cb->end(&p->head, p->arg, &cause);
+	if (rc == 1) {
+		free(cause);
+		fail(p, REPORT_DUPLICATE, 0, NULL);
+		return;
+	}
 	if (rc == -1) {
 		fail(p, REPORT_ABORTED, 0, "%s", cause != NULL ? cause :
 		    "end callback failed");
