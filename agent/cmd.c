@@ -313,6 +313,7 @@ cmd_sink_connect(const struct conf *conf, int may_migrate)
 		return (NULL);
 	}
 	sink_set_store_raw(sink, conf->store_raw);
+	sink_set_defer(sink, 1);
 	if ((rc = sink_schema_check(sink, &cause)) == 0)
 		return (sink);
 	if (rc == 1 && may_migrate) {

@@ -118,6 +118,8 @@ sink_rawout_flush(struct sink *s, char **cause)
 
 	if (ro->used == 0)
 		return (0);
+	if (sink_file_flush(s, cause) != 0)
+		return (-1);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_int(&p, ro->seq);
@@ -155,7 +157,7 @@ sink_rawout_deflate(struct sink *s, int flush, char **cause)
 			return (-1);
 		if (flush == Z_FINISH) {
 			if (zr == Z_STREAM_END)
-				return (sink_rawout_flush(s, cause));
+				return (0);
 		} else if (ro->z.avail_in == 0 && ro->z.avail_out != 0)
 			return (0);
 	}
@@ -195,19 +197,37 @@ sink_raw_append(struct sink *s, const void *data, size_t len, char **cause)
 	return (0);
 }
 
-/* Finish the payload's raw stream, if there is one. */
+/*
+ * Finish the payload's raw stream, if there is one: the full chunks are
+ * sent, the last one stays for sink_file_end's statement
+ * (sink_rawout_last).
+ */
 int
 sink_rawout_finish(struct sink *s, char **cause)
 {
-	int	rc;
-
 	if (s->rawout == NULL)
 		return (0);
 	s->rawout->z.next_in = NULL;
 	s->rawout->z.avail_in = 0;
-	rc = sink_rawout_deflate(s, Z_FINISH, cause);
-	sink_rawout_discard(s);
-	return (rc);
+	return (sink_rawout_deflate(s, Z_FINISH, cause));
+}
+
+/*
+ * The chunk sink_rawout_finish left: 1 with its bytes (valid until
+ * sink_rawout_discard) and number, 0 when there is none.
+ */
+int
+sink_rawout_last(struct sink *s, const unsigned char **data, size_t *len,
+    long long *seq)
+{
+	struct sink_rawout	*ro = s->rawout;
+
+	if (ro == NULL || ro->used == 0)
+		return (0);
+	*data = ro->out;
+	*len = ro->used;
+	*seq = ro->seq;
+	return (1);
 }
 
 /* List the payloads to reparse. */
@@ -469,6 +489,7 @@ sink_reparse_commit(struct sink *s, const char *error, char **cause)
 	}
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
+	sink_defer_free(s);
 	return (0);
 }
 
@@ -484,4 +505,5 @@ sink_reparse_rollback(struct sink *s)
 	free(c);
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
+	sink_defer_free(s);
 }

@@ -21,6 +21,15 @@
  * parallel arrays and unnested by data-modifying CTEs, the children joined
  * to the new record ids through the record's ord.  Arrays travel as text
  * array literals (parameter values, never SQL text).
+ *
+ * With sink_set_defer (the agent's poll and ingest) nothing of a payload
+ * is sent before it is needed: the report_file row waits for the report
+ * or the payload's end, the report for its end or its second record
+ * batch.  Most payloads then cost two statements, one of them waited for:
+ * the report with its payload row, records and totals (sink_sql_whole_file),
+ * and the payload's end with the last chunk of its raw copy.  The server's
+ * fixed cost per statement (executor start-up, CHECK constraints read
+ * again, the protocol) was as large as the rows' own.
  */
 #include "config.h"
 
@@ -49,13 +58,44 @@ enum {
 	SINK_NCOLS
 };
 
+#define SINK_FILE_COLS \
+	"id, message_pk, mime_path, filename, content_type,"		\
+	" transfer_encoding, container, zip_member, kind, encoded_bytes,"	\
+	" fn_receiver, fn_policy_domain, fn_begin, fn_end, fn_unique_id,"	\
+	" subj_domain, subj_submitter, subj_report_id"
+
+/* The 18 parameters of sink_file_begin, in SINK_FILE_COLS order. */
 static const char sink_sql_file[] =
-	"INSERT INTO dmarc.report_file (id, message_pk, mime_path, filename,"
-	" content_type, transfer_encoding, container, zip_member, kind,"
-	" encoded_bytes, fn_receiver, fn_policy_domain, fn_begin, fn_end,"
-	" fn_unique_id, subj_domain, subj_submitter, subj_report_id)"
+	"INSERT INTO dmarc.report_file (" SINK_FILE_COLS ")"
 	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $14,"
 	" $15, $16, $17, $18) RETURNING id";
+
+/*
+ * A payload's end: $1 the row, $2 size, $3 SHA-256, $4 error; with the
+ * last raw chunk, $5 $6 its number and bytes.
+ */
+#define SINK_SQL_FILE_END \
+	"UPDATE dmarc.report_file SET payload_bytes = $2,"		\
+	" payload_sha256 = $3::bytea, error = $4 WHERE id = $1"
+static const char sink_sql_file_end[] = SINK_SQL_FILE_END;
+static const char sink_sql_file_end_raw[] =
+	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" VALUES ($1, $5, $6::bytea)) " SINK_SQL_FILE_END;
+
+/*
+ * A payload held back to its end (sink_set_defer) that nothing referred
+ * to: its row inserted whole.  sink_file_begin's 18 parameters, then $19
+ * size, $20 SHA-256, $21 error; with the last raw chunk, $22 $23.
+ */
+#define SINK_SQL_FILE_ONCE \
+	"INSERT INTO dmarc.report_file (" SINK_FILE_COLS ", payload_bytes,"	\
+	" payload_sha256, error)"						\
+	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13,"	\
+	" $14, $15, $16, $17, $18, $19, $20::bytea, $21)"
+static const char sink_sql_file_once[] = SINK_SQL_FILE_ONCE;
+static const char sink_sql_file_once_raw[] =
+	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" VALUES ($10, $22, $23::bytea)) " SINK_SQL_FILE_ONCE;
 
 static const char sink_sql_head[] =
 	"WITH ins AS ("
@@ -193,6 +233,119 @@ static const char sink_sql_end[] =
 	" SELECT count(*) FROM u";
 
 /*
+ * A whole report in one statement (sink_set_defer): the head's 40
+ * parameters as in sink_sql_head (the lists from the end header), $41
+ * records skipped, $42 record count, $43 message total, then one batch of
+ * records as in sink_sql_records, renumbered from $44.  Answers the new
+ * report's id (NULL when the report is a duplicate: then nothing was
+ * written) and the number of records stored.
+ */
+#define SINK_SQL_WHOLE \
+	"ins AS (" \
+	"INSERT INTO dmarc.report (file_pk, format, xml_namespace," \
+	" xml_version, org_name, reporter_key, org_email, extra_contact_info," \
+	" extra_contact_info_lang, report_id, date_begin, date_end," \
+	" begin_raw, end_raw, generator, policy_domain," \
+	" policy_p, policy_p_raw, policy_sp, policy_sp_raw," \
+	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw," \
+	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw," \
+	" policy_fo, policy_testing, policy_testing_raw," \
+	" discovery_method, discovery_method_raw, policy_published_count," \
+	" parse_warnings, records_skipped, record_count, message_total)" \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10," \
+	" to_timestamp($11::double precision)," \
+	" to_timestamp($12::double precision), $13, $14, $15, $16," \
+	" $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28," \
+	" $29, $30, $31, $32, $33, $34, $35::text[], $41, $42, $43)" \
+	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)" \
+	" DO NOTHING RETURNING id, policy_domain, date_begin)," \
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message," \
+	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang" \
+	" FROM ins, unnest($36::text[], $37::text[]) WITH ORDINALITY" \
+	" AS e(message, lang, ord))," \
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri," \
+	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri," \
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')" \
+	" FROM ins, unnest($38::text[], $39::text[], $40::text[])" \
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))," \
+	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk," \
+	" counted) SELECT ins.id, $1, true FROM ins)," \
+	" r AS (" \
+	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
+	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
+	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
+	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
+	" identifiers_tag, parse_warnings)" \
+	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip," \
+	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw," \
+	" t.spf, t.spf_raw, t.hfrom, t.efrom, t.eto," \
+	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')" \
+	" FROM ins, unnest($44::integer[], $45::inet[], $46::text[]," \
+	" $47::bigint[], $48::text[], $49::text[], $50::text[], $51::text[]," \
+	" $52::text[], $53::text[], $54::text[], $55::text[], $56::text[]," \
+	" $57::text[], $58::text[], $59::text[])" \
+	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf," \
+	" spf_raw, hfrom, efrom, eto, tag, warn)" \
+	" RETURNING id, ord)," \
+	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain," \
+	" selector, result, result_raw, human_result, human_result_lang)" \
+	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human," \
+	" t.lang FROM unnest($60::integer[], $61::integer[], $62::text[]," \
+	" $63::text[], $64::text[], $65::text[], $66::text[], $67::text[])" \
+	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope," \
+	" scope_raw, result, result_raw, human_result, human_result_lang)" \
+	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res," \
+	" t.res_raw, t.human, t.lang FROM unnest($68::integer[]," \
+	" $69::integer[], $70::text[], $71::text[], $72::text[], $73::text[]," \
+	" $74::text[], $75::text[], $76::text[])" \
+	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type," \
+	" type_raw, comment, comment_lang)" \
+	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang" \
+	" FROM unnest($77::integer[], $78::integer[], $79::text[]," \
+	" $80::text[], $81::text[], $82::text[])" \
+	" AS t(rec, ord, type, type_raw, comment, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri," \
+	" local_name, xml)" \
+	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')" \
+	" FROM unnest($83::integer[], $84::integer[], $85::text[]," \
+	" $86::text[], $87::text[]) AS t(rec, ord, ns, name, xml)" \
+	" JOIN r ON r.ord = t.rec)" \
+	" SELECT (SELECT id FROM ins), (SELECT count(*) FROM r)"
+
+static const char sink_sql_whole[] = "WITH " SINK_SQL_WHOLE;
+
+/* The same with the payload's report_file row first ($88-$105). */
+static const char sink_sql_whole_file[] =
+	"WITH f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ")"
+	" VALUES ($97, $88, $89, $90, $91, $92, $93, $94, $95, $96, $98, $99,"
+	" $100, $101, $102, $103, $104, $105)), " SINK_SQL_WHOLE;
+
+/* Where sink_head_params puts the natural key. */
+#define HP_REPORTER	5
+#define HP_REPORT_ID	9
+#define HP_BEGIN	10
+#define HP_DOMAIN	15
+#define HP_NPARAMS	40
+
+/*
+ * A report held back (sink_set_defer): the head's parameters and at most
+ * one batch of records, as array literals.  Sent as one statement by
+ * sink_report_end, or the old way when a second batch comes.
+ */
+struct sink_defer {
+	struct sink_params	 head;		/* sink_head_params, owned */
+	char			*lit[SINK_NCOLS];	/* a batch, or NULLs */
+	size_t			 n;		/* records in it */
+	long long		 total;		/* their message_count sum */
+	int			 held;		/* lit holds a batch */
+};
+
+/*
  * Reparse: the report stored from payload $1, locked.  A payload stores at
  * most one report, but be safe: the first.
  */
@@ -257,7 +410,15 @@ static int	 sink_head_params(struct sink_params *, const char *,
 		    const struct report_head *, char **);
 static int	 sink_head_lists(struct sink_params *,
 		    const struct report_head *, char **);
-static int	 sink_report_dup(struct sink *, const struct report_head *,
+static int	 sink_report_dup(struct sink *, const struct sink_params *,
+		    char **);
+static void	 sink_params_keep(struct sink_params *);
+static void	 sink_report_drop(struct sink *);
+static int	 sink_records_lits(const struct report_record *, size_t,
+		    char **, long long *, char **);
+static int	 sink_records_send(struct sink *, char **, size_t, char **);
+static int	 sink_defer_flush(struct sink *, char **);
+static int	 sink_report_whole(struct sink *, const struct report_head *,
 		    char **);
 static int	 sink_reparse_head(struct sink *, const struct report_head *,
 		    char **);
@@ -391,6 +552,7 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 	if (s->reparse)
 		fatalx("%s: inside a reparse", __func__);
 	sink_rawout_discard(s);
+	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	if (sink_pool_take(s, id, sizeof id, cause) != 0)
 		return (-1);
@@ -420,6 +582,15 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 	sink_param_str(&p, fi->subj_domain);
 	sink_param_str(&p, fi->subj_submitter);
 	sink_param_str(&p, fi->subj_report_id);
+	if (s->defer_on) {
+		/* Sent with the report, or at the end, or when first
+		   referred to (sink_file_flush). */
+		sink_params_keep(&p);
+		s->file_held = xmalloc(sizeof *s->file_held);
+		*s->file_held = p;
+		snprintf(s->file_pk, sizeof s->file_pk, "%s", id);
+		return (0);
+	}
 	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
 	    &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
 	sink_params_free(&p);
@@ -429,31 +600,70 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 	return (0);
 }
 
-/* Close the payload: its size, digest and error text (not waiting). */
+/* Send the report_file row held back, if it is (contract in sink_p.h). */
+int
+sink_file_flush(struct sink *s, char **cause)
+{
+	int	rc;
+
+	if (s->file_held == NULL)
+		return (0);
+	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
+	    s->file_held, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
+	sink_params_free(s->file_held);
+	free(s->file_held);
+	s->file_held = NULL;
+	return (rc);
+}
+
+/*
+ * Close the payload: its size, digest and error text, with the last chunk
+ * of its raw copy (not waiting).  A row still held back is inserted whole.
+ */
 int
 sink_file_end(struct sink *s, uint64_t payload_bytes,
     const unsigned char sha256[32], const char *error, char **cause)
 {
-	struct sink_params	p;
-	int			rc;
+	struct sink_params	 p;
+	const unsigned char	*chunk;
+	size_t			 len;
+	long long		 seq;
+	int			 i, once, raw, rc;
 
 	if (s->file_pk[0] == '\0' || s->reparse)
 		fatalx("%s: no payload open", __func__);
-	if (sink_rawout_finish(s, cause) != 0) {
-		s->file_pk[0] = s->report_pk[0] = '\0';
-		return (-1);
-	}
+	if (s->defer != NULL)
+		fatalx("%s: a report held back was never ended", __func__);
+	rc = sink_rawout_finish(s, cause);
+	once = rc == 0 && s->file_held != NULL;
 	sink_params_init(&p);
-	sink_param_str(&p, s->file_pk);
+	if (once) {
+		for (i = 0; i < s->file_held->n; i++)
+			sink_param_str(&p, s->file_held->val[i]);
+	} else
+		sink_param_str(&p, s->file_pk);
 	sink_param_int(&p, payload_bytes > INT64_MAX ? INT64_MAX :
 	    (long long)payload_bytes);
 	sink_param_sha(&p, sha256);
 	sink_param_str(&p, error);
-	rc = sink_send(s, SINK_ST_FILE_END, "update report_file",
-	    "UPDATE dmarc.report_file SET payload_bytes = $2,"
-	    " payload_sha256 = $3::bytea, error = $4 WHERE id = $1", &p,
-	    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause);
+	raw = sink_rawout_last(s, &chunk, &len, &seq);
+	if (raw) {
+		sink_param_int(&p, seq);
+		sink_param_bin(&p, chunk, len);
+	}
+	if (rc == 0 && once)
+		rc = sink_send(s, raw ? SINK_ST_FILE_ONCE_RAW :
+		    SINK_ST_FILE_ONCE, "insert report_file", raw ?
+		    sink_sql_file_once_raw : sink_sql_file_once, &p,
+		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause);
+	else if (rc == 0)
+		rc = sink_send(s, raw ? SINK_ST_FILE_END_RAW : SINK_ST_FILE_END,
+		    "update report_file", raw ? sink_sql_file_end_raw :
+		    sink_sql_file_end, &p, PGRES_COMMAND_OK, SINK_CHK_NONE, 0,
+		    NULL, cause);
 	sink_params_free(&p);
+	sink_rawout_discard(s);
+	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	return (rc);
 }
@@ -541,7 +751,9 @@ sink_head_lists(struct sink_params *p, const struct report_head *h,
 
 /*
  * Store a report's header.  0: new, its records follow; 1: a duplicate
- * (see sink_report_dup); -1 on error.
+ * (see sink_report_dup); -1 on error.  With sink_set_defer (and not in a
+ * reparse) nothing is sent yet: 0, and sink_report_records or
+ * sink_report_end tell a duplicate later.
  */
 int
 sink_report_head(struct sink *s, const struct report_head *h, char **cause)
@@ -553,35 +765,92 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	if (s->file_pk[0] == '\0')
 		fatalx("%s: no payload open", __func__);
 	s->report_pk[0] = '\0';
+	sink_report_drop(s);
 	if (s->reparse) {
 		rc = sink_reparse_head(s, h, cause);
 		if (rc != 2)
 			return (rc);
 	}
 	sink_params_init(&p);
-	rc = sink_head_params(&p, s->file_pk, h, cause);
-	if (rc != 0)
+	if (sink_head_params(&p, s->file_pk, h, cause) != 0) {
 		sink_fail_data(s);
-	else
-		rc = sink_send(s, SINK_ST_HEAD, "insert report", sink_sql_head,
-		    &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, &res, cause);
-	sink_params_free(&p);
+		sink_params_free(&p);
+		return (-1);
+	}
+	if (s->defer_on && !s->reparse) {
+		sink_params_keep(&p);
+		s->defer = xcalloc(1, sizeof *s->defer);
+		s->defer->head = p;
+		return (0);
+	}
+	rc = sink_file_flush(s, cause);
+	if (rc == 0)
+		rc = sink_send(s, SINK_ST_HEAD, "insert report",
+		    sink_sql_head, &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, &res,
+		    cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	if (rc != 0) {
+		sink_params_free(&p);
 		PQclear(res);
 		return (-1);
 	}
 	if (PQntuples(res) == 1) {
 		snprintf(s->report_pk, sizeof s->report_pk, "%s",
 		    PQgetvalue(res, 0, 0));
+		sink_params_free(&p);
 		PQclear(res);
 		return (0);
 	}
 	PQclear(res);
 	if (s->reparse)
-		return (sink_reparse_link(s, h, cause) == 0 ? 1 : -1);
-	return (sink_report_dup(s, h, cause) == 0 ? 1 : -1);
+		rc = sink_reparse_link(s, h, cause);
+	else
+		rc = sink_report_dup(s, &p, cause);
+	sink_params_free(&p);
+	return (rc == 0 ? 1 : -1);
+}
+
+/* Make every text value of p its own copy (binary ones are not kept). */
+static void
+sink_params_keep(struct sink_params *p)
+{
+	int	i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->fmt[i] != 0)
+			fatalx("%s: binary parameter", __func__);
+		if (p->own[i] == NULL && p->val[i] != NULL) {
+			p->own[i] = xstrdup(p->val[i]);
+			p->val[i] = p->own[i];
+		}
+	}
+}
+
+/* Drop the report held back (not the report_file row). */
+static void
+sink_report_drop(struct sink *s)
+{
+	int	j;
+
+	if (s->defer == NULL)
+		return;
+	sink_params_free(&s->defer->head);
+	for (j = 0; j < SINK_NCOLS; j++)
+		free(s->defer->lit[j]);
+	free(s->defer);
+	s->defer = NULL;
+}
+
+void
+sink_defer_free(struct sink *s)
+{
+	sink_report_drop(s);
+	if (s->file_held != NULL) {
+		sink_params_free(s->file_held);
+		free(s->file_held);
+		s->file_held = NULL;
+	}
 }
 
 /*
@@ -676,19 +945,19 @@ sink_reparse_link(struct sink *s, const struct report_head *h, char **cause)
 /*
  * The report exists: lock it, link this payload to it and count the
  * delivery when the message is a new one (two statements, one round
- * trip).
+ * trip).  hp: the report's sink_head_params, for its natural key.
  */
 static int
-sink_report_dup(struct sink *s, const struct report_head *h, char **cause)
+sink_report_dup(struct sink *s, const struct sink_params *hp, char **cause)
 {
 	struct sink_params	p;
 	int			rc;
 
 	sink_params_init(&p);
-	sink_param_str(&p, h->reporter_key);
-	sink_param_str(&p, h->report_id);
-	sink_param_str(&p, h->policy_domain);
-	sink_param_int(&p, h->date_begin);
+	sink_param_str(&p, hp->val[HP_REPORTER]);
+	sink_param_str(&p, hp->val[HP_REPORT_ID]);
+	sink_param_str(&p, hp->val[HP_DOMAIN]);
+	sink_param_str(&p, hp->val[HP_BEGIN]);
 	rc = sink_send(s, SINK_ST_DUP_LOCK, "lock duplicate report",
 	    sink_sql_dup_lock, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL,
 	    cause);
@@ -786,53 +1055,64 @@ sink_batch_children(struct sink_array *a, const struct report_record *r)
 }
 
 /*
- * Store a batch of records of the current (new) report: one statement,
- * sent without waiting; its result is read when the next batch has been
- * sent, or by sink_report_end.
+ * The array literals of a batch of records (SINK_NCOLS of them, in lit),
+ * and the sum of their message counts.  -1 with *cause past the cap.
  */
-int
-sink_report_records(struct sink *s, const struct report_record *recs,
-    size_t n, char **cause)
+static int
+sink_records_lits(const struct report_record *recs, size_t n, char **lit,
+    long long *total, char **cause)
 {
 	struct sink_array	 a[SINK_NCOLS];
-	struct sink_params	 p;
-	char			*lit;
 	size_t			 i;
-	int			 j, prev, rc = 0;
+	int			 j, rc = 0;
 
-	if (s->report_pk[0] == '\0')
-		fatalx("%s: no new report open", __func__);
-	if (n == 0)
-		return (0);
+	*total = 0;
 	for (j = 0; j < SINK_NCOLS; j++)
 		sink_array_init(&a[j]);
 	for (i = 0; i < n; i++) {
 		sink_batch_record(a, &recs[i]);
 		sink_batch_children(a, &recs[i]);
+		*total += recs[i].message_count;
 	}
+	for (j = 0; j < SINK_NCOLS; j++) {
+		lit[j] = NULL;
+		if (rc != 0)
+			sink_array_free(&a[j]);
+		else if ((lit[j] = sink_array_end(&a[j], cause)) == NULL)
+			rc = -1;
+	}
+	if (rc != 0) {
+		for (j = 0; j < SINK_NCOLS; j++) {
+			free(lit[j]);
+			lit[j] = NULL;
+		}
+	}
+	return (rc);
+}
+
+/*
+ * Send a batch of n records of the current report (its literals, which
+ * this takes) without waiting; the result of the batch before is read
+ * now, so the server stores one batch while the parser reads the next.
+ */
+static int
+sink_records_send(struct sink *s, char **lit, size_t n, char **cause)
+{
+	struct sink_params	 p;
+	int			 j, prev, rc;
+
 	sink_params_init(&p);
 	sink_param_str(&p, s->report_pk);
 	for (j = 0; j < SINK_NCOLS; j++) {
-		if (rc != 0) {
-			sink_array_free(&a[j]);
-			continue;
-		}
-		if ((lit = sink_array_end(&a[j], cause)) == NULL)
-			rc = -1;
-		else
-			sink_param_own(&p, lit);
+		sink_param_own(&p, lit[j]);
+		lit[j] = NULL;
 	}
 	prev = s->last_records;
-	if (rc != 0)
-		sink_fail_data(s);
-	else
-		rc = sink_send(s, SINK_ST_RECORDS, "insert records",
-		    sink_sql_records, &p, PGRES_TUPLES_OK, SINK_CHK_COUNT,
-		    (long long)n, NULL, cause);
+	rc = sink_send(s, SINK_ST_RECORDS, "insert records", sink_sql_records,
+	    &p, PGRES_TUPLES_OK, SINK_CHK_COUNT, (long long)n, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
-	/* The server stores this batch while the parser reads the next. */
 	if (prev >= 0 && prev < s->npend - 1)
 		rc = sink_wait(s, prev + 1, cause);
 	s->last_records = rc == 0 ? s->npend - 1 : -1;
@@ -840,10 +1120,143 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 }
 
 /*
+ * A second batch came for a report held back: send its head (one round
+ * trip) and the batch held.  0 when the report is new, 1 when it is a
+ * duplicate (counted as such, nothing more to send), -1 on error.
+ */
+static int
+sink_defer_flush(struct sink *s, char **cause)
+{
+	struct sink_defer	*d = s->defer;
+	PGresult		*res = NULL;
+	int			 rc;
+
+	rc = sink_file_flush(s, cause);
+	if (rc == 0)
+		rc = sink_send(s, SINK_ST_HEAD, "insert report",
+		    sink_sql_head, &d->head, PGRES_TUPLES_OK, SINK_CHK_NONE, 0,
+		    &res, cause);
+	if (rc == 0)
+		rc = sink_sync(s, cause);
+	if (rc == 0 && PQntuples(res) == 1)
+		snprintf(s->report_pk, sizeof s->report_pk, "%s",
+		    PQgetvalue(res, 0, 0));
+	else if (rc == 0)
+		rc = sink_report_dup(s, &d->head, cause) == 0 ? 1 : -1;
+	PQclear(res);
+	if (rc == 0 && d->held)
+		rc = sink_records_send(s, d->lit, d->n, cause);
+	sink_report_drop(s);
+	return (rc);
+}
+
+/*
+ * Store a batch of records of the current (new) report: one statement,
+ * sent without waiting; its result is read when the next batch has been
+ * sent, or by sink_report_end.  A report held back keeps its first batch;
+ * the second sends the head and both.
+ */
+int
+sink_report_records(struct sink *s, const struct report_record *recs,
+    size_t n, char **cause)
+{
+	char		*lit[SINK_NCOLS];
+	long long	 total;
+	int		 rc;
+
+	if (s->report_pk[0] == '\0' && s->defer == NULL)
+		fatalx("%s: no new report open", __func__);
+	if (n == 0)
+		return (0);
+	if (sink_records_lits(recs, n, lit, &total, cause) != 0) {
+		sink_fail_data(s);
+		return (-1);
+	}
+	if (s->defer != NULL && !s->defer->held) {
+		memcpy(s->defer->lit, lit, sizeof lit);
+		s->defer->n = n;
+		s->defer->total = total;
+		s->defer->held = 1;
+		return (0);
+	}
+	if (s->defer != NULL && (rc = sink_defer_flush(s, cause)) != 0) {
+		for (n = 0; n < SINK_NCOLS; n++)
+			free(lit[n]);
+		return (rc);
+	}
+	return (sink_records_send(s, lit, n, cause));
+}
+
+/*
+ * A report held back, whole: head, records and totals in one statement
+ * and one round trip.  0 stored, 1 a duplicate, -1 on error.
+ */
+static int
+sink_report_whole(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_defer	*d = s->defer;
+	struct sink_params	 p;
+	PGresult		*res = NULL;
+	long long		 got;
+	int			 j, rc;
+
+	if (!d->held && sink_records_lits(NULL, 0, d->lit, &d->total,
+	    cause) != 0) {
+		sink_fail_data(s);
+		return (-1);
+	}
+	sink_params_init(&p);
+	if (sink_head_params(&p, s->file_pk, h, cause) != 0) {
+		sink_fail_data(s);
+		sink_params_free(&p);
+		return (-1);
+	}
+	sink_param_int(&p, h->records_skipped);
+	sink_param_int(&p, (long long)d->n);
+	sink_param_int(&p, d->total);
+	for (j = 0; j < SINK_NCOLS; j++) {
+		sink_param_own(&p, d->lit[j]);
+		d->lit[j] = NULL;
+	}
+	if (s->file_held == NULL)
+		rc = sink_send(s, SINK_ST_WHOLE, "insert report",
+		    sink_sql_whole, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, &res,
+		    cause);
+	else {
+		for (j = 0; j < s->file_held->n; j++)
+			sink_param_str(&p, s->file_held->val[j]);
+		rc = sink_send(s, SINK_ST_WHOLE_FILE, "insert report",
+		    sink_sql_whole_file, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0,
+		    &res, cause);
+		if (rc == 0) {
+			/* Sent (libpq copied the values p borrowed). */
+			sink_params_free(s->file_held);
+			free(s->file_held);
+			s->file_held = NULL;
+		}
+	}
+	if (rc == 0)
+		rc = sink_sync(s, cause);
+	if (rc == 0 && PQgetisnull(res, 0, 0))
+		rc = sink_report_dup(s, &p, cause) == 0 ? 1 : -1;
+	else if (rc == 0 && (got = strtoll(PQgetvalue(res, 0, 1), NULL,
+	    10)) != (long long)d->n) {
+		xasprintf(cause, "insert records: %lld rows stored, not %zu",
+		    got, d->n);
+		sink_fail_data(s);
+		rc = -1;
+	}
+	sink_params_free(&p);
+	PQclear(res);
+	return (rc);
+}
+
+/*
  * Close the report: its totals, counted from the stored records, and the
  * warnings, errors and extensions of the end header (a superset of the
  * head's).  Waits for every pending statement, so that a record batch the
- * server refused is reported here, for this payload, at the latest.
+ * server refused is reported here, for this payload, at the latest.  A
+ * report still held back is stored whole here: 1 when it is a duplicate.
  */
 int
 sink_report_end(struct sink *s, const struct report_head *h, char **cause)
@@ -851,6 +1264,11 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	struct sink_params	 p;
 	int			 rc;
 
+	if (s->defer != NULL) {
+		rc = sink_report_whole(s, h, cause);
+		sink_report_drop(s);
+		return (rc);
+	}
 	if (s->report_pk[0] == '\0')
 		fatalx("%s: no new report open", __func__);
 	sink_params_init(&p);
@@ -868,4 +1286,11 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	return (rc);
+}
+
+/* Hold reports back and store each whole (contract in sink.h). */
+void
+sink_set_defer(struct sink *s, int on)
+{
+	s->defer_on = on != 0;
 }

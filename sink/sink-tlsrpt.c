@@ -180,6 +180,8 @@ sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
 	int			 rc, isnew;
 
 	sink_open_payload(s, __func__);
+	if (sink_file_flush(s, cause) != 0)
+		return (-1);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, r->organization_name);
@@ -424,6 +426,8 @@ sink_failure_store(struct sink *s, const struct failure_report *r,
 	int			 rc, isnew;
 
 	sink_open_payload(s, __func__);
+	if (sink_file_flush(s, cause) != 0)
+		return (-1);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, s->message_pk);

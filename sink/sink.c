@@ -122,6 +122,7 @@ sink_close(struct sink *s)
 	if (s == NULL)
 		return;
 	sink_rawout_discard(s);
+	sink_defer_free(s);
 	PQfinish(s->conn);
 	free(s->batch_cause);
 	free(s);
@@ -1033,6 +1034,7 @@ sink_msg_clear(struct sink *s)
 	sink_rawout_discard(s);
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
+	sink_defer_free(s);
 }
 
 /*
@@ -1237,6 +1239,7 @@ sink_payload_savepoint(struct sink *s, char **cause)
 	if (!s->in_msg)
 		fatalx("%s: no message transaction", __func__);
 	sink_rawout_discard(s);
+	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	if (s->npend > 0 && sink_sync(s, cause) != 0)
 		return (-1);
@@ -1250,6 +1253,7 @@ sink_payload_rollback(struct sink *s, char **cause)
 	if (!s->in_msg)
 		fatalx("%s: no message transaction", __func__);
 	sink_rawout_discard(s);
+	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	return (sink_rollback(s, "payload", cause));
 }

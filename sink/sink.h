@@ -12,7 +12,8 @@
  * without waiting (libpq pipeline mode) and checked at the next call that
  * waits.  A one-payload message costs four round trips (sink_msg_begin,
  * sink_report_head, sink_report_end, sink_msg_commit), three inside a
- * batch (see sink_batch_begin), whatever the number of statements.  A
+ * batch (see sink_batch_begin), whatever the number of statements; with
+ * reports held back (sink_set_defer), three and two.  A
  * failure is always reported with the cause and class of the statement
  * that failed, by the call that sent it or a later one of the same
  * payload (records: sink_report_end at the latest) or message.
@@ -225,6 +226,18 @@ int	sink_file_end(struct sink *, uint64_t payload_bytes,
  * read (borrowed for the call).
  */
 int	sink_raw_append(struct sink *, const void *, size_t, char **);
+/*
+ * Hold each report back until its end and store it whole, head, records
+ * and totals in one statement and one round trip, when its records come
+ * in one batch (most reports; a second batch sends the head and goes on
+ * batch by batch).  Off by default.  When on, sink_report_head returns 0
+ * without asking the server, and a duplicate shows later:
+ * sink_report_records or sink_report_end return 1 (nothing of the report
+ * was stored; the delivery is counted as sink_report_head's 1 does), and
+ * so do errors of the head.  Reparse is not held back.
+ */
+void	sink_set_defer(struct sink *, int);
+
 /* Keep raw payloads (config store_raw); on by default. */
 void	sink_set_store_raw(struct sink *, int);
 

@@ -32,7 +32,7 @@
 #define SINK_MIGRATE_LOCK	"431331832419"
 
 /* Most parameters one statement takes. */
-#define SINK_MAXPARAMS	64
+#define SINK_MAXPARAMS	112
 
 /* A PostgreSQL array literal (text[] etc.) can be as large as a field. */
 #define SINK_ARRAY_MAX	(1024UL * 1024 * 1024)
@@ -54,6 +54,7 @@ enum sink_stmt {
 	SINK_ST_MSG_STATUS,
 	SINK_ST_FILE,
 	SINK_ST_FILE_END,
+	SINK_ST_FILE_END_RAW,
 	SINK_ST_HEAD,
 	SINK_ST_DUP_LOCK,
 	SINK_ST_DUP,
@@ -65,10 +66,15 @@ enum sink_stmt {
 	SINK_ST_REPARSE_CLEAR,
 	SINK_ST_REPARSE_HEAD,
 	SINK_ST_REPARSE_LINK,
+	SINK_ST_WHOLE,
+	SINK_ST_WHOLE_FILE,
+	SINK_ST_FILE_ONCE,
+	SINK_ST_FILE_ONCE_RAW,
 	SINK_NSTMT
 };
 
 struct sink_rawout;
+struct sink_defer;
 
 /* What to check in a pipelined statement's result besides its status. */
 enum sink_check {
@@ -100,6 +106,9 @@ struct sink {
 	enum sink_error	 err;		/* class of the last failure */
 	int		 store_raw;	/* keep payloads in report_raw */
 	struct sink_rawout *rawout;	/* payload being compressed, or NULL */
+	int		 defer_on;	/* sink_set_defer */
+	struct sink_defer *defer;	/* the report held back, or NULL */
+	struct sink_params *file_held;	/* report_file row not sent yet */
 	uint32_t	 prepared;	/* bit n: statement n is prepared */
 
 	int		 in_batch;	/* sink_batch_begin .. commit */
@@ -214,8 +223,18 @@ void	sink_error(struct sink *, PGresult *, const char *, char **);
 /* Record a failure found by the sink itself (not the server): SINK_ERR_DATA. */
 void	sink_fail_data(struct sink *);
 
+/*
+ * sink_set_defer holds back the report and the payload's report_file row
+ * (sink-report.c).  sink_file_flush sends the row now (before any
+ * statement that refers to it; no wait); sink_defer_free drops both.
+ */
+int	sink_file_flush(struct sink *, char **);
+void	sink_defer_free(struct sink *);
+
 /* The raw payload writer (sink-raw.c). */
 int	sink_rawout_finish(struct sink *, char **);
+int	sink_rawout_last(struct sink *, const unsigned char **, size_t *,
+	    long long *);
 void	sink_rawout_discard(struct sink *);
 
 #endif

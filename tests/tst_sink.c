@@ -94,6 +94,7 @@ static void	 test_batch_poisoned(void);
 static void	 test_batch_broken(void);
 static void	 test_round_trips(void);
 static void	 test_many_payloads(void);
+static void	 test_defer(void);
 
 /* The first column of the first row as text (malloc'd), NULL for NULL. */
 static char *
@@ -1962,6 +1963,212 @@ test_many_payloads(void)
 	sink_close(s);
 }
 
+/*
+ * One payload per message for test_defer: the report (records in batches
+ * of bs; none when h is NULL, then error is the payload's error) and raw
+ * bytes.  Returns what the sink said of the report: 0 stored, 1 duplicate,
+ * -1 failed (the message is then rolled back).
+ */
+static int
+defer_store(struct sink *s, uint32_t uv, uint32_t uid,
+    const struct report_head *h, const struct report_head *hend,
+    const struct report_record *r, size_t n, size_t bs, const char *raw,
+    size_t rawlen, const char *error)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	enum sink_status	 prior;
+	unsigned char		 sha[32], psha[32];
+	char			*cause = NULL;
+	size_t			 i, k;
+	int			 rc = 0;
+
+	sha_fill(sha, (int)(uid & 0xff));
+	sha[0] = (unsigned char)uv;
+	sha_fill(psha, 0x5a);
+	msg_info(&mi, uv, uid, NULL, sha);
+	memset(&fi, 0, sizeof fi);
+	fi.mime_path = "2";
+	fi.filename = "report.xml";
+	fi.kind = "xml";
+	fi.encoded_bytes = (uint64_t)rawlen;
+	if (sink_msg_begin(s, &mi, &prior, &cause) != 0 ||
+	    sink_payload_savepoint(s, &cause) != 0 ||
+	    sink_file_begin(s, &fi, &cause) != 0 ||
+	    sink_raw_append(s, raw, rawlen, &cause) != 0)
+		goto fail;
+	if (h != NULL && (rc = sink_report_head(s, h, &cause)) == 0) {
+		for (i = 0; rc == 0 && i < n; i += k) {
+			k = n - i < bs ? n - i : bs;
+			rc = sink_report_records(s, r + i, k, &cause);
+		}
+		if (rc == 0)
+			rc = sink_report_end(s, hend, &cause);
+	}
+	if (rc == -1)
+		goto fail;
+	if (sink_file_end(s, rawlen, psha, error, &cause) != 0 ||
+	    sink_msg_commit(s, h == NULL ? SINK_INVALID : rc == 1 ?
+	    SINK_DUPLICATE : SINK_STORED, NULL, &cause) != 0)
+		goto fail;
+	return (rc);
+fail:
+	free(cause);
+	sink_msg_rollback(s);
+	return (-1);
+}
+
+/*
+ * Everything stored from the messages of uidvalidity $1, one line a row,
+ * without ids, times and report_id: two ways of storing the same input
+ * must give the same text.
+ */
+static const char defer_dump[] =
+	"WITH m AS (SELECT * FROM dmarc.mail_message WHERE uidvalidity = $1),"
+	" f AS (SELECT f.*, m.uid FROM dmarc.report_file f JOIN m"
+	" ON m.id = f.message_pk),"
+	" r AS (SELECT r.*, f.uid FROM dmarc.report r JOIN f"
+	" ON f.id = r.file_pk),"
+	" c AS (SELECT c.*, r.uid FROM dmarc.record c JOIN r"
+	" ON r.id = c.report_pk)"
+	" SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+	" SELECT 'message ' || (to_jsonb(m) - 'id' - 'uidvalidity' - 'sha256'"
+	" - 'fetched_at' - 'status_at')::text FROM m"
+	" UNION ALL SELECT 'file ' || (to_jsonb(f) - 'id' - 'message_pk'"
+	" - 'created_at')::text FROM f"
+	" UNION ALL SELECT 'raw ' || f.uid || ' ' || w.seq || ' '"
+	" || md5(w.data) FROM dmarc.report_raw w JOIN f ON f.id = w.file_pk"
+	" UNION ALL SELECT 'report ' || (to_jsonb(r) - 'id' - 'file_pk'"
+	" - 'report_id' - 'first_seen' - 'last_seen')::text FROM r"
+	" UNION ALL SELECT 'delivery ' || r.uid || ' ' || f.uid || ' '"
+	" || d.counted FROM dmarc.report_delivery d JOIN r"
+	" ON r.id = d.report_pk JOIN f ON f.id = d.file_pk"
+	" UNION ALL SELECT 'error ' || r.uid || (to_jsonb(e) - 'report_pk')"
+	" ::text FROM dmarc.report_error e JOIN r ON r.id = e.report_pk"
+	" UNION ALL SELECT 'ext ' || r.uid || (to_jsonb(e) - 'report_pk')"
+	" ::text FROM dmarc.report_extension e JOIN r ON r.id = e.report_pk"
+	" UNION ALL SELECT 'record ' || (to_jsonb(c) - 'id' - 'report_pk')"
+	" ::text FROM c"
+	" UNION ALL SELECT 'dkim ' || c.uid || ' ' || c.ord"
+	" || (to_jsonb(d) - 'record_pk')::text FROM dmarc.record_dkim d"
+	" JOIN c ON c.id = d.record_pk"
+	" UNION ALL SELECT 'spf ' || c.uid || ' ' || c.ord"
+	" || (to_jsonb(d) - 'record_pk')::text FROM dmarc.record_spf d"
+	" JOIN c ON c.id = d.record_pk"
+	" UNION ALL SELECT 'reason ' || c.uid || ' ' || c.ord"
+	" || (to_jsonb(d) - 'record_pk')::text FROM dmarc.record_reason d"
+	" JOIN c ON c.id = d.record_pk"
+	" UNION ALL SELECT 'rext ' || c.uid || ' ' || c.ord"
+	" || (to_jsonb(d) - 'record_pk')::text FROM dmarc.record_extension d"
+	" JOIN c ON c.id = d.record_pk) AS t(x)";
+
+/*
+ * sink_set_defer: the same messages stored with reports held back and
+ * without must leave the same rows; duplicates show at the end (one
+ * batch) or at the second batch; data errors still fail the payload; a
+ * payload whose raw copy fills a chunk before the report still works.
+ */
+static void
+test_defer(void)
+{
+	struct report_head	 h, hend;
+	struct report_record	 r[3];
+	struct sink		*s;
+	static char		 big[1300000];
+	char			 uvs[2][8], *a, *b, *cause = NULL;
+	const char		*ids[2][6] = {
+		{ "r-def-0-1", "r-def-0-2", "r-def-0-3", "r-def-0-4",
+		  "r-def-0-5", "r-def-0-6" },
+		{ "r-def-1-1", "r-def-1-2", "r-def-1-3", "r-def-1-4",
+		  "r-def-1-5", "r-def-1-6" } };
+	uint32_t		 x = 12345;
+	size_t			 i;
+	int			 mode, uv;
+
+	for (i = 0; i < sizeof big; i++) {
+		x = x * 1103515245 + 12345;	/* incompressible enough */
+		big[i] = (char)(x >> 16);
+	}
+	build_report(&h, r);
+	hend = h;
+	hend.errors = end_errs;
+	hend.nerrors = 3;
+	hend.ext = end_ext;
+	hend.next = 2;
+	hend.nwarnings = 3;
+	for (mode = 0; mode < 2; mode++) {
+		if ((s = open_sink()) == NULL)
+			return;
+		sink_set_defer(s, mode);
+		uv = 710 + mode;
+		snprintf(uvs[mode], sizeof uvs[mode], "%d", uv);
+		/* 1: one batch; 2: the same report again (a duplicate). */
+		h.report_id = hend.report_id = (char *)ids[mode][0];
+		CHECK_INT(defer_store(s, uv, 1, &h, &hend, r, 3, 5, "<a/>", 4,
+		    NULL), 0);
+		CHECK_INT(defer_store(s, uv, 2, &h, &hend, r, 3, 5, "<a2/>", 5,
+		    NULL), 1);
+		/* 3: batches of two; 4: its duplicate, told at once or at
+		   the second batch. */
+		h.report_id = hend.report_id = (char *)ids[mode][1];
+		CHECK_INT(defer_store(s, uv, 3, &h, &hend, r, 3, 2, "<b/>", 4,
+		    NULL), 0);
+		CHECK_INT(defer_store(s, uv, 4, &h, &hend, r, 3, 2, "<b2/>", 5,
+		    NULL), 1);
+		/* 5: no records; 6: no report at all. */
+		h.report_id = hend.report_id = (char *)ids[mode][2];
+		CHECK_INT(defer_store(s, uv, 5, &h, &h, r, 0, 5, "<c/>", 4,
+		    NULL), 0);
+		CHECK_INT(defer_store(s, uv, 6, NULL, NULL, r, 0, 5, "<d>", 3,
+		    "not well-formed"), 0);
+		/* 7: a raw copy over one chunk, sent before the report. */
+		h.report_id = hend.report_id = (char *)ids[mode][3];
+		CHECK_INT(defer_store(s, uv, 7, &h, &hend, r, 3, 5, big,
+		    sizeof big, NULL), 0);
+		/* 8: refused by the database: nothing of it stays. */
+		h.report_id = hend.report_id = (char *)ids[mode][4];
+		h.date_begin = hend.date_begin = 400000000000000LL;
+		CHECK_INT(defer_store(s, uv, 8, &h, &hend, r, 3, 5, "<e/>", 4,
+		    NULL), -1);
+		CHECK(sink_last_error(s) == SINK_ERR_DATA);
+		h.date_begin = hend.date_begin = 1700000000;
+		/* In a batch: ledger row and whole report, two waits. */
+		if (mode == 1) {
+			unsigned long	w;
+
+			CHECK_INT(sink_batch_begin(s, &cause), 0);
+			h.report_id = hend.report_id = (char *)ids[mode][5];
+			w = s->waits;
+			CHECK_INT(defer_store(s, uv, 9, &h, &hend, r, 3, 5,
+			    "<f/>", 4, NULL), 0);
+			CHECK_INT(s->waits - w, 2);
+			CHECK_INT(sink_batch_commit(s, &cause), 0);
+		}
+		sink_close(s);
+	}
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " uidvalidity = 711 AND uid = 8", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_raw w JOIN"
+	    " dmarc.report_file f ON f.id = w.file_pk JOIN dmarc.mail_message m"
+	    " ON m.id = f.message_pk WHERE m.uidvalidity = 711 AND m.uid = 7",
+	    NULL, NULL), 2);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.record c JOIN dmarc.report r"
+	    " ON r.id = c.report_pk WHERE r.report_id LIKE 'r-def-1-%'", NULL,
+	    NULL), 12);
+	CHECK_INT(qint("SELECT sum(seen_count) FROM dmarc.report"
+	    " WHERE report_id LIKE 'r-def-1-%'", NULL, NULL), 7);
+	/* The batch's message only exists in mode 1: compare without it. */
+	CHECK_INT(qint("DELETE FROM dmarc.mail_message WHERE uidvalidity = 711"
+	    " AND uid = 9 RETURNING 1", NULL, NULL), 1);
+	a = q1(defer_dump, uvs[0], NULL);
+	b = q1(defer_dump, uvs[1], NULL);
+	CHECK(a != NULL && b != NULL && strlen(a) > 1000);
+	CHECK_STR(a, b);
+	free(a);
+	free(b);
+	free(cause);
+}
+
 /* conninfo with another database. */
 static char *
 conninfo_db(const char *base, const char *dbname)
@@ -2279,6 +2486,7 @@ main(int argc, char **argv)
 	test_batch_broken();
 	test_round_trips();
 	test_many_payloads();
+	test_defer();
 	test_upgrade();
 	test_newer_schema(s);
 	test_broken(s);
