@@ -275,16 +275,34 @@ pipe_after_parse(struct pipe_msg *pm, struct pipe_tee *t,
 	return (1);
 }
 
-/* Finish a payload that parsed, and count it. */
+/*
+ * Finish a payload that parsed, and count it.  The sink may store the
+ * report only now (sink_set_defer): a duplicate then, or a report the
+ * database refuses, which is kept as a failed payload.
+ */
 static int
 pipe_parsed(struct pipe_msg *pm, struct pipe_tee *t, struct mime_payload *p,
     enum report_status st, const char *pcause, char **cause)
 {
-	int	rc;
+	char	*why;
+	int	 rc;
 
 	pipe_drain(t);
 	rc = pipe_file_end(t, st == REPORT_NOT_DMARC ? pcause : NULL, cause);
-	if (rc == 0 && st == REPORT_NOT_DMARC) {
+	if (rc == 2) {
+		xasprintf(&why, "the database refused the report: %s", *cause);
+		free(*cause);
+		*cause = NULL;
+		rc = sink_payload_rollback(pm->sink, cause);
+		if (rc == 0)
+			rc = pipe_record_failed(pm, p, why, cause);
+		free(why);
+		return (rc);
+	}
+	if (rc == 1) {
+		pm->duplicate++;
+		rc = 0;
+	} else if (rc == 0 && st == REPORT_NOT_DMARC) {
 		pipe_note(pm, p->mime_path, pcause);
 		pm->ignored++;
 	} else if (rc == 0 && st == REPORT_DUPLICATE)

@@ -319,11 +319,22 @@ static const char sink_sql_end[] =
 
 static const char sink_sql_whole[] = "WITH " SINK_SQL_WHOLE;
 
-/* The same with the payload's report_file row first ($88-$105). */
-static const char sink_sql_whole_file[] =
-	"WITH f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ")"
-	" VALUES ($97, $88, $89, $90, $91, $92, $93, $94, $95, $96, $98, $99,"
-	" $100, $101, $102, $103, $104, $105)), " SINK_SQL_WHOLE;
+/*
+ * The same with the whole payload row first: sink_file_begin's 18
+ * parameters ($88-$105), size, SHA-256 and error ($106-$108), and in the
+ * second variant the last raw chunk ($109 $110).
+ */
+#define SINK_SQL_WHOLE_FILE \
+	"WITH f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ","	\
+	" payload_bytes, payload_sha256, error)"				\
+	" VALUES ($97, $88, $89, $90, $91, $92, $93, $94, $95, $96, $98,"	\
+	" $99, $100, $101, $102, $103, $104, $105, $106, $107::bytea,"	\
+	" $108)), "
+static const char sink_sql_whole_payload[] =
+	SINK_SQL_WHOLE_FILE SINK_SQL_WHOLE;
+static const char sink_sql_whole_payload_raw[] =
+	SINK_SQL_WHOLE_FILE "w AS (INSERT INTO dmarc.report_raw (file_pk, seq,"
+	" data) VALUES ($97, $109, $110::bytea)), " SINK_SQL_WHOLE;
 
 /* Where sink_head_params puts the natural key. */
 #define HP_REPORTER	5
@@ -343,6 +354,8 @@ struct sink_defer {
 	size_t			 n;		/* records in it */
 	long long		 total;		/* their message_count sum */
 	int			 held;		/* lit holds a batch */
+	int			 ended;		/* sink_report_end came: */
+	struct sink_params	 end;		/* sink_sql_whole's 87, owned */
 };
 
 /*
@@ -418,8 +431,12 @@ static int	 sink_records_lits(const struct report_record *, size_t,
 		    char **, long long *, char **);
 static int	 sink_records_send(struct sink *, char **, size_t, char **);
 static int	 sink_defer_flush(struct sink *, char **);
-static int	 sink_report_whole(struct sink *, const struct report_head *,
+static int	 sink_defer_end(struct sink *, const struct report_head *,
 		    char **);
+static void	 sink_params_append(struct sink_params *,
+		    const struct sink_params *);
+static int	 sink_report_send(struct sink *, const struct sink_params *,
+		    enum sink_stmt, const char *, char **);
 static int	 sink_reparse_head(struct sink *, const struct report_head *,
 		    char **);
 static int	 sink_reparse_link(struct sink *, const struct report_head *,
@@ -618,7 +635,10 @@ sink_file_flush(struct sink *s, char **cause)
 
 /*
  * Close the payload: its size, digest and error text, with the last chunk
- * of its raw copy (not waiting).  A row still held back is inserted whole.
+ * of its raw copy (not waiting).  A row still held back is inserted whole,
+ * and a report held back that has ended is stored with it, in one
+ * statement (waiting for it: 1 when it was a duplicate, 2 when the
+ * database refused it).
  */
 int
 sink_file_end(struct sink *s, uint64_t payload_bytes,
@@ -628,19 +648,18 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 	const unsigned char	*chunk;
 	size_t			 len;
 	long long		 seq;
-	int			 i, once, raw, rc;
+	int			 once, raw, rc, rep = 0;
 
 	if (s->file_pk[0] == '\0' || s->reparse)
 		fatalx("%s: no payload open", __func__);
-	if (s->defer != NULL)
+	if (s->defer != NULL && !s->defer->ended)
 		fatalx("%s: a report held back was never ended", __func__);
 	rc = sink_rawout_finish(s, cause);
 	once = rc == 0 && s->file_held != NULL;
 	sink_params_init(&p);
-	if (once) {
-		for (i = 0; i < s->file_held->n; i++)
-			sink_param_str(&p, s->file_held->val[i]);
-	} else
+	if (once)
+		sink_params_append(&p, s->file_held);
+	else
 		sink_param_str(&p, s->file_pk);
 	sink_param_int(&p, payload_bytes > INT64_MAX ? INT64_MAX :
 	    (long long)payload_bytes);
@@ -651,16 +670,29 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 		sink_param_int(&p, seq);
 		sink_param_bin(&p, chunk, len);
 	}
-	if (rc == 0 && once)
+	if (rc == 0 && once && s->defer != NULL)
+		rc = rep = sink_report_send(s, &p, raw ?
+		    SINK_ST_WHOLE_PAYLOAD_RAW : SINK_ST_WHOLE_PAYLOAD, raw ?
+		    sink_sql_whole_payload_raw : sink_sql_whole_payload, cause);
+	else if (rc == 0 && once)
 		rc = sink_send(s, raw ? SINK_ST_FILE_ONCE_RAW :
 		    SINK_ST_FILE_ONCE, "insert report_file", raw ?
 		    sink_sql_file_once_raw : sink_sql_file_once, &p,
 		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause);
-	else if (rc == 0)
-		rc = sink_send(s, raw ? SINK_ST_FILE_END_RAW : SINK_ST_FILE_END,
-		    "update report_file", raw ? sink_sql_file_end_raw :
-		    sink_sql_file_end, &p, PGRES_COMMAND_OK, SINK_CHK_NONE, 0,
-		    NULL, cause);
+	else if (rc == 0) {
+		/* The row went out early (a raw chunk referred to it). */
+		if (s->defer != NULL)
+			rc = rep = sink_report_send(s, NULL, SINK_ST_WHOLE,
+			    sink_sql_whole, cause);
+		if (rc >= 0 && sink_send(s, raw ? SINK_ST_FILE_END_RAW :
+		    SINK_ST_FILE_END, "update report_file", raw ?
+		    sink_sql_file_end_raw : sink_sql_file_end, &p,
+		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause) != 0)
+			rc = -1;
+	}
+	if (rc == -1 && s->defer != NULL && rep == -1 &&
+	    s->err == SINK_ERR_DATA)
+		rc = 2;
 	sink_params_free(&p);
 	sink_rawout_discard(s);
 	sink_defer_free(s);
@@ -836,6 +868,7 @@ sink_report_drop(struct sink *s)
 	if (s->defer == NULL)
 		return;
 	sink_params_free(&s->defer->head);
+	sink_params_free(&s->defer->end);
 	for (j = 0; j < SINK_NCOLS; j++)
 		free(s->defer->lit[j]);
 	free(s->defer);
@@ -1188,57 +1221,74 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 }
 
 /*
- * A report held back, whole: head, records and totals in one statement
- * and one round trip.  0 stored, 1 a duplicate, -1 on error.
+ * A report held back has ended: the 87 parameters of sink_sql_whole (the
+ * head from the end header, the totals, the batch held) into d->end.
  */
 static int
-sink_report_whole(struct sink *s, const struct report_head *h, char **cause)
+sink_defer_end(struct sink *s, const struct report_head *h, char **cause)
+{
+	struct sink_defer	*d = s->defer;
+	int			 j;
+
+	if (!d->held && sink_records_lits(NULL, 0, d->lit, &d->total,
+	    cause) != 0)
+		return (-1);
+	d->held = 1;
+	sink_params_init(&d->end);
+	if (sink_head_params(&d->end, s->file_pk, h, cause) != 0)
+		return (-1);
+	sink_param_int(&d->end, h->records_skipped);
+	sink_param_int(&d->end, (long long)d->n);
+	sink_param_int(&d->end, d->total);
+	for (j = 0; j < SINK_NCOLS; j++) {
+		sink_param_own(&d->end, d->lit[j]);
+		d->lit[j] = NULL;
+	}
+	sink_params_keep(&d->end);
+	d->ended = 1;
+	return (0);
+}
+
+/* Add src's values to dst, borrowed. */
+static void
+sink_params_append(struct sink_params *dst, const struct sink_params *src)
+{
+	int	i;
+
+	for (i = 0; i < src->n; i++) {
+		sink_param_str(dst, src->val[i]);
+		dst->len[dst->n - 1] = src->len[i];
+		dst->fmt[dst->n - 1] = src->fmt[i];
+	}
+	dst->binary |= src->binary;
+}
+
+/*
+ * Store the ended report held back: statement st (sink_sql_whole, or a
+ * variant that also writes the payload row from tail's parameters), one
+ * round trip.  0 stored, 1 a duplicate, -1 on error.
+ */
+static int
+sink_report_send(struct sink *s, const struct sink_params *tail,
+    enum sink_stmt st, const char *sql, char **cause)
 {
 	struct sink_defer	*d = s->defer;
 	struct sink_params	 p;
 	PGresult		*res = NULL;
 	long long		 got;
-	int			 j, rc;
+	int			 rc;
 
-	if (!d->held && sink_records_lits(NULL, 0, d->lit, &d->total,
-	    cause) != 0) {
-		sink_fail_data(s);
-		return (-1);
-	}
 	sink_params_init(&p);
-	if (sink_head_params(&p, s->file_pk, h, cause) != 0) {
-		sink_fail_data(s);
-		sink_params_free(&p);
-		return (-1);
-	}
-	sink_param_int(&p, h->records_skipped);
-	sink_param_int(&p, (long long)d->n);
-	sink_param_int(&p, d->total);
-	for (j = 0; j < SINK_NCOLS; j++) {
-		sink_param_own(&p, d->lit[j]);
-		d->lit[j] = NULL;
-	}
-	if (s->file_held == NULL)
-		rc = sink_send(s, SINK_ST_WHOLE, "insert report",
-		    sink_sql_whole, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, &res,
-		    cause);
-	else {
-		for (j = 0; j < s->file_held->n; j++)
-			sink_param_str(&p, s->file_held->val[j]);
-		rc = sink_send(s, SINK_ST_WHOLE_FILE, "insert report",
-		    sink_sql_whole_file, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0,
-		    &res, cause);
-		if (rc == 0) {
-			/* Sent (libpq copied the values p borrowed). */
-			sink_params_free(s->file_held);
-			free(s->file_held);
-			s->file_held = NULL;
-		}
-	}
+	sink_params_append(&p, &d->end);
+	if (tail != NULL)
+		sink_params_append(&p, tail);
+	rc = sink_send(s, st, "insert report", sql, &p, PGRES_TUPLES_OK,
+	    SINK_CHK_ROW, 0, &res, cause);
+	sink_params_free(&p);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	if (rc == 0 && PQgetisnull(res, 0, 0))
-		rc = sink_report_dup(s, &p, cause) == 0 ? 1 : -1;
+		rc = sink_report_dup(s, &d->end, cause) == 0 ? 1 : -1;
 	else if (rc == 0 && (got = strtoll(PQgetvalue(res, 0, 1), NULL,
 	    10)) != (long long)d->n) {
 		xasprintf(cause, "insert records: %lld rows stored, not %zu",
@@ -1246,7 +1296,6 @@ sink_report_whole(struct sink *s, const struct report_head *h, char **cause)
 		sink_fail_data(s);
 		rc = -1;
 	}
-	sink_params_free(&p);
 	PQclear(res);
 	return (rc);
 }
@@ -1265,7 +1314,16 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	int			 rc;
 
 	if (s->defer != NULL) {
-		rc = sink_report_whole(s, h, cause);
+		if (sink_defer_end(s, h, cause) != 0) {
+			sink_fail_data(s);
+			sink_report_drop(s);
+			return (-1);
+		}
+		/* With its payload row, at the payload's end. */
+		if (s->file_held != NULL)
+			return (0);
+		rc = sink_report_send(s, NULL, SINK_ST_WHOLE, sink_sql_whole,
+		    cause);
 		sink_report_drop(s);
 		return (rc);
 	}

@@ -195,7 +195,8 @@ struct sink_file_info {
  * (they may have grown), record_count and message_total are counted from
  * the stored records.  sink_file_end stores the payload's size and SHA-256
  * (may be NULL) and an optional error text (a payload that failed to
- * parse); it closes the payload.
+ * parse); it closes the payload (returns 0 or -1, and 1 or 2 only with
+ * sink_set_defer, see there).
  *
  * Only sink_report_head and sink_report_end wait for the server.
  * sink_file_begin, sink_report_records, sink_file_end (and
@@ -227,14 +228,20 @@ int	sink_file_end(struct sink *, uint64_t payload_bytes,
  */
 int	sink_raw_append(struct sink *, const void *, size_t, char **);
 /*
- * Hold each report back until its end and store it whole, head, records
- * and totals in one statement and one round trip, when its records come
- * in one batch (most reports; a second batch sends the head and goes on
- * batch by batch).  Off by default.  When on, sink_report_head returns 0
- * without asking the server, and a duplicate shows later:
- * sink_report_records or sink_report_end return 1 (nothing of the report
- * was stored; the delivery is counted as sink_report_head's 1 does), and
- * so do errors of the head.  Reparse is not held back.
+ * Hold each payload's rows back and store them in as few statements as
+ * possible (off by default): the report_file row waits for the payload's
+ * end (or the first statement that refers to it), and a report whose
+ * records come in one batch (most reports; a second batch sends the head
+ * and goes on batch by batch) waits too, so that the payload row, the
+ * report, its records and totals, and the last chunk of the raw copy are
+ * one statement at sink_file_end.  Then sink_report_head and
+ * sink_report_end return 0 without asking the server, and the report's
+ * fate shows later: sink_report_records (second batch), sink_report_end
+ * (when a raw chunk already sent the payload row) or sink_file_end return
+ * 1 for a duplicate (nothing of the report stored, the delivery counted as
+ * sink_report_head's 1 does), and sink_file_end returns 2 when the
+ * database refused the report (SINK_ERR_DATA, *cause set: roll the payload
+ * back, as after a refused record batch).  Reparse is not held back.
  */
 void	sink_set_defer(struct sink *, int);
 

@@ -1981,7 +1981,7 @@ defer_store(struct sink *s, uint32_t uv, uint32_t uid,
 	unsigned char		 sha[32], psha[32];
 	char			*cause = NULL;
 	size_t			 i, k;
-	int			 rc = 0;
+	int			 frc, rc = 0;
 
 	sha_fill(sha, (int)(uid & 0xff));
 	sha[0] = (unsigned char)uv;
@@ -2007,8 +2007,12 @@ defer_store(struct sink *s, uint32_t uv, uint32_t uid,
 	}
 	if (rc == -1)
 		goto fail;
-	if (sink_file_end(s, rawlen, psha, error, &cause) != 0 ||
-	    sink_msg_commit(s, h == NULL ? SINK_INVALID : rc == 1 ?
+	/* Held back, the report is stored (or refused: 2) only now. */
+	if ((frc = sink_file_end(s, rawlen, psha, error, &cause)) == 1)
+		rc = 1;
+	else if (frc != 0)
+		goto fail;
+	if (sink_msg_commit(s, h == NULL ? SINK_INVALID : rc == 1 ?
 	    SINK_DUPLICATE : SINK_STORED, NULL, &cause) != 0)
 		goto fail;
 	return (rc);
@@ -2132,7 +2136,7 @@ test_defer(void)
 		    NULL), -1);
 		CHECK(sink_last_error(s) == SINK_ERR_DATA);
 		h.date_begin = hend.date_begin = 1700000000;
-		/* In a batch: ledger row and whole report, two waits. */
+		/* In a batch: ledger row and whole payload, two waits. */
 		if (mode == 1) {
 			unsigned long	w;
 
