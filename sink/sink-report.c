@@ -23,13 +23,15 @@
  * array literals (parameter values, never SQL text).
  *
  * With sink_set_defer (the agent's poll and ingest) nothing of a payload
- * is sent before it is needed: the report_file row waits for the report
- * or the payload's end, the report for its end or its second record
- * batch.  Most payloads then cost two statements, one of them waited for:
- * the report with its payload row, records and totals (sink_sql_whole_file),
- * and the payload's end with the last chunk of its raw copy.  The server's
- * fixed cost per statement (executor start-up, CHECK constraints read
- * again, the protocol) was as large as the rows' own.
+ * is sent before it is needed: the report_file row waits for the
+ * payload's end or the first statement that refers to it (a raw chunk, a
+ * TLS or failure report), the report for the payload's end or its second
+ * record batch.  Most payloads then cost one statement, waited for: the
+ * payload row with its final values, the last chunk of its raw copy, the
+ * report, its records and totals (sink_sql_whole_payload_raw).  The
+ * server's fixed cost per statement (executor start-up, CHECK constraints
+ * read again, the protocol) was as large as the rows' own, and updating
+ * the payload row at its end left a dead tuple and three index entries.
  */
 #include "config.h"
 
