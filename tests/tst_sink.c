@@ -324,6 +324,18 @@ build_report(struct report_head *h, struct report_record *r)
 	r[2].nreasons = 1;
 }
 
+/* Report 1's end header: one more error, extension and warning. */
+static void
+build_end(struct report_head *hend, const struct report_head *h)
+{
+	*hend = *h;
+	hend->errors = end_errs;
+	hend->nerrors = 3;
+	hend->ext = end_ext;
+	hend->next = 2;
+	hend->nwarnings = 3;
+}
+
 /*
  * Store one message holding one payload with report h (records in batches
  * of two, hend the end header or NULL for h): *prior, *head the
@@ -649,12 +661,7 @@ test_store(struct sink *s)
 	char			*msg_pk, *file_pk, *rec;
 
 	build_report(&head1, recs1);
-	hend = head1;
-	hend.errors = end_errs;
-	hend.nerrors = 3;
-	hend.ext = end_ext;
-	hend.next = 2;
-	hend.nwarnings = 3;
+	build_end(&hend, &head1);
 	sha_fill(msha1, 0xaa);
 	msg_info(&mi, 100, 1, "<m1@example.net>", msha1);
 	if (store_message(s, &mi, &head1, &hend, recs1, 3, &prior, &head,
@@ -2094,12 +2101,7 @@ test_defer(void)
 		big[i] = (char)(x >> 16);
 	}
 	build_report(&h, r);
-	hend = h;
-	hend.errors = end_errs;
-	hend.nerrors = 3;
-	hend.ext = end_ext;
-	hend.next = 2;
-	hend.nwarnings = 3;
+	build_end(&hend, &h);
 	for (mode = 0; mode < 2; mode++) {
 		if ((s = open_sink()) == NULL)
 			return;
