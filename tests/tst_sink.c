@@ -47,6 +47,7 @@ static int	 check_value(const char *, int, const char *, const char *,
 		    const struct rowwant *);
 static void	 sha_fill(unsigned char *, int);
 static void	 build_report(struct report_head *, struct report_record *);
+static void	 build_end(struct report_head *, const struct report_head *);
 static void	 msg_info(struct sink_msg_info *, uint32_t, uint32_t,
 		    const char *, const unsigned char *);
 static int	 store_message(struct sink *, const struct sink_msg_info *,
