@@ -570,8 +570,9 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 		fatalx("%s: no message transaction", __func__);
 	if (s->reparse)
 		fatalx("%s: inside a reparse", __func__);
+	if (s->defer != NULL || s->file_held != NULL)
+		fatalx("%s: the payload before was never ended", __func__);
 	sink_rawout_discard(s);
-	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	if (sink_pool_take(s, id, sizeof id, cause) != 0)
 		return (-1);
