@@ -23,7 +23,8 @@
 #            the database alone: every row the poll stored, copied in again
 #            with psql \copy in one transaction (same tables, indexes and
 #            constraints); start-up: `check-config` and a poll of an empty
-#            mailbox.
+#            mailbox.  Then the bound: the agent's and Dovecot's CPU in the
+#            poll plus PostgreSQL's at the copy floor, over the cores.
 #   baseline Debian's dmarcts-report-parser (package dmarcts-report-parser,
 #            with libdbd-pg-perl) on the same N mails in the same Dovecot,
 #            into a database of its own; restarted after each time it dies
@@ -279,6 +280,12 @@ for n in $sizes; do
 	db_floor "$recs"
 	printf '  floor: the same rows copied in again (psql %s, one transaction): %s s, PostgreSQL CPU %s s\n' \
 	    '\copy' "$(get "$dir/floor" wall)" "$(get "$dir/floor" postgres)"
+	# The bound: the poll if PostgreSQL worked at its copy floor and every
+	# core were busy (the agent's and Dovecot's CPU in this poll, plus
+	# PostgreSQL's in the floor, over the cores).
+	awk -v a="$(get "$dir/poll" cmd)" -v d="$(get "$dir/poll" dovecot)" \
+	    -v f="$(get "$dir/floor" postgres)" -v c="$(nproc)" -v w="$wall" \
+	    'BEGIN { b = (a + d + f) / c; printf "  bound: (agent %.2f + Dovecot %.2f + PostgreSQL at the copy floor %.2f CPU-s) / %d cores = %.2f s; this poll took %.1f times that\n", a, d, f, c, b, (b > 0 ? w / b : 0) }'
 	if [ -z "${NO_BASELINE:-}" ]; then
 		# shellcheck disable=SC2046
 		dmarcts_run "$n" $(cat "$dir/list")
