@@ -94,6 +94,8 @@ struct poll_ctx {
 	uint32_t			 uidvalidity;
 	struct pipeline_counts		 counts;
 	struct poll_list		 done;	/* after-actions to do */
+	struct poll_list		 acted;	/* done on the server, not yet
+					   marked in the ledger */
 	char				*dbcause; /* set: database failed */
 	struct poll_worker		*w;
 	size_t				 nw;
@@ -128,6 +130,12 @@ struct poll_ctx {
  * after-action is queued, only once its batch committed.
  */
 #define BATCH_MAX	100
+/*
+ * With writers, the fetch goes in slices of AFTER_SLICE UIDs, and between
+ * two the server side of the after-actions of what was committed by then
+ * is done, so that little is left for the end.
+ */
+#define AFTER_SLICE	500
 #define KEEPALIVE_SECS	60	/* NOOP before acting after a longer fetch */
 #define BATCH_MSEC	250
 
@@ -142,12 +150,15 @@ static volatile sig_atomic_t	cmd_quit;
  * DMARC_AGENT_BATCH=N sets the group commit's size (messages per
  * transaction) so that a test can place a kill between two messages;
  * DMARC_AGENT_BORROW=N hands messages over N bytes to the workers without
- * a copy (BORROW_BYTES), so that a test can take that path with small mail.
+ * a copy (BORROW_BYTES), so that a test can take that path with small mail;
+ * DMARC_AGENT_SLICE=N fetches in slices of N UIDs (AFTER_SLICE), so that
+ * after-actions happen between slices in a small poll.
  */
 static long	fault_after_commit = -1;
 static int	fault_before_after;
 static size_t	batch_max = BATCH_MAX;	/* DMARC_AGENT_BATCH, for tests */
 static size_t	borrow_bytes = BORROW_BYTES;	/* DMARC_AGENT_BORROW */
+static size_t	after_slice = AFTER_SLICE;	/* DMARC_AGENT_SLICE */
 
 static void	fault_point(int);
 
@@ -156,8 +167,15 @@ static void	list_add(struct poll_list *, uint32_t, enum sink_status);
 static int	is_good(enum sink_status);
 static int	after_move(struct imap_session *, struct poll_ctx *,
 		    const struct poll_list *, int, const char *, char **);
+static int	after_imap(struct imap_session *, struct poll_ctx *,
+		    const struct poll_list *, char **);
+static int	after_mark(struct poll_ctx *, const struct poll_list *,
+		    char **);
 static int	after_actions(struct imap_session *, struct poll_ctx *,
 		    const struct poll_list *, char **);
+static void	list_append(struct poll_list *, const struct poll_list *);
+static int	poll_fetch_all(struct poll_ctx *, struct imap_session *,
+		    const uint32_t *, size_t, char **);
 static int	poll_fetch_cb(uint32_t, const char *, size_t, uint64_t, void *,
 		    char **);
 static int	poll_plan(struct poll_ctx *, const uint32_t *, size_t,
@@ -219,6 +237,9 @@ fault_init(void)
 	if ((b = getenv("DMARC_AGENT_BORROW")) != NULL &&
 	    strtol(b, NULL, 10) > 0)
 		borrow_bytes = (size_t)strtol(b, NULL, 10);
+	if ((b = getenv("DMARC_AGENT_SLICE")) != NULL &&
+	    strtol(b, NULL, 10) > 0)
+		after_slice = (size_t)strtol(b, NULL, 10);
 	if (f == NULL)
 		return;
 	if (strncmp(f, "kill-after-commit:", 18) == 0)
@@ -378,6 +399,16 @@ list_add(struct poll_list *l, uint32_t uid, enum sink_status st)
 	l->n++;
 }
 
+/* Add every item of from to l. */
+static void
+list_append(struct poll_list *l, const struct poll_list *from)
+{
+	size_t	i;
+
+	for (i = 0; i < from->n; i++)
+		list_add(l, from->v[i].uid, from->v[i].status);
+}
+
 static int
 is_good(enum sink_status st)
 {
@@ -410,12 +441,13 @@ after_move(struct imap_session *is, struct poll_ctx *pc,
 }
 
 /*
- * Do the after-actions for list, then mark them done in the ledger.  With
- * "seen" everything is flagged and bad mail also goes to invalid_folder
- * when set; with "move" and "delete" nothing examined stays behind.
+ * The after-actions of list on the server.  With "seen" everything is
+ * flagged and bad mail also goes to invalid_folder when set; with "move"
+ * and "delete" nothing examined stays behind.  Flags and moves are
+ * idempotent: a UID already gone is no error.
  */
 static int
-after_actions(struct imap_session *is, struct poll_ctx *pc,
+after_imap(struct imap_session *is, struct poll_ctx *pc,
     const struct poll_list *l, char **cause)
 {
 	const struct conf_mailbox	*mb = pc->mb;
@@ -426,14 +458,15 @@ after_actions(struct imap_session *is, struct poll_ctx *pc,
 
 	if (l->n == 0)
 		return (0);
-	all = xcalloc(l->n, sizeof *all);
-	for (i = 0; i < l->n; i++)
-		all[i] = l->v[i].uid;
 	bad = mb->invalid_folder != NULL ? mb->invalid_folder :
 	    mb->archive_folder;
 	switch (mb->after) {
 	case CONF_AFTER_SEEN:
+		all = xcalloc(l->n, sizeof *all);
+		for (i = 0; i < l->n; i++)
+			all[i] = l->v[i].uid;
 		rc = imap_flag_seen(is, all, l->n, cause);
+		free(all);
 		if (rc == 0 && mb->invalid_folder != NULL)
 			rc = after_move(is, pc, l, 0, mb->invalid_folder,
 			    cause);
@@ -449,13 +482,38 @@ after_actions(struct imap_session *is, struct poll_ctx *pc,
 			rc = after_move(is, pc, l, 0, bad, cause);
 		break;
 	}
-	if (rc == 0 && sink_after_done(pc->sink, mb->name, pc->uidvalidity,
-	    all, l->n, cause) != 0) {
-		xasprintf(&pc->dbcause, "%s", *cause);
-		rc = -1;
-	}
-	free(all);
 	return (rc);
+}
+
+/* Mark list's after-actions done in the ledger (pc->sink). */
+static int
+after_mark(struct poll_ctx *pc, const struct poll_list *l, char **cause)
+{
+	uint32_t	*all;
+	size_t		 i;
+	int		 rc;
+
+	if (l->n == 0)
+		return (0);
+	all = xcalloc(l->n, sizeof *all);
+	for (i = 0; i < l->n; i++)
+		all[i] = l->v[i].uid;
+	rc = sink_after_done(pc->sink, pc->mb->name, pc->uidvalidity, all,
+	    l->n, cause);
+	free(all);
+	if (rc != 0)
+		xasprintf(&pc->dbcause, "%s", *cause);
+	return (rc);
+}
+
+/* Do the after-actions for list, then mark them done in the ledger. */
+static int
+after_actions(struct imap_session *is, struct poll_ctx *pc,
+    const struct poll_list *l, char **cause)
+{
+	if (after_imap(is, pc, l, cause) != 0)
+		return (-1);
+	return (after_mark(pc, l, cause));
 }
 
 /* Record the first database failure of the poll; returns -1. */
@@ -1008,6 +1066,47 @@ poll_plan(struct poll_ctx *pc, const uint32_t *uids, size_t n,
 	return (0);
 }
 
+/*
+ * Fetch uids.  With writers, in slices of AFTER_SLICE, doing between two
+ * the server side of the after-actions of what they committed by then
+ * (into pc->acted).  The ledger marks wait for the end, when the poll's
+ * first connection is no writer's any more; a crash before them only
+ * repeats the flags and moves on the next poll.  Not when a test kills
+ * the agent before the after-actions (fault kill-before-after).
+ */
+static int
+poll_fetch_all(struct poll_ctx *pc, struct imap_session *is,
+    const uint32_t *uids, size_t n, char **cause)
+{
+	struct poll_list	 now;
+	size_t			 off, k, step;
+	int			 rc;
+
+	step = pc->nw > 1 && !fault_before_after ? after_slice : n;
+	for (off = 0; off < n; off += k) {
+		k = n - off < step ? n - off : step;
+		if (imap_fetch(is, uids + off, k, poll_fetch_cb, pc,
+		    cause) != 0)
+			return (-1);
+		if (off + k >= n)
+			break;
+		pthread_mutex_lock(&pc->mtx);
+		now = pc->done;
+		memset(&pc->done, 0, sizeof pc->done);
+		pthread_mutex_unlock(&pc->mtx);
+		if (now.n != 0)
+			log_debug("%s: after-actions of %zu committed messages"
+			    " while fetching", pc->mb->name, now.n);
+		rc = after_imap(is, pc, &now, cause);
+		if (rc == 0)
+			list_append(&pc->acted, &now);
+		free(now.v);
+		if (rc != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 static int
 poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 {
@@ -1042,8 +1141,8 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	}
 	fetch_start = time(NULL);
 	poll_workers_start(pc, nfetch);
-	fetch_rc = nfetch != 0 ? imap_fetch(is, fetch, nfetch, poll_fetch_cb,
-	    pc, cause) : 0;
+	fetch_rc = nfetch != 0 ? poll_fetch_all(pc, is, fetch, nfetch,
+	    cause) : 0;
 	if (fetch_rc != 0) {
 		/* Keep what was processed, then act on what was committed. */
 		char *c2 = NULL;
@@ -1052,8 +1151,11 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 			free(c2);
 			goto out;
 		}
-		if (pc->done.n != 0 && after_actions(is, pc, &pc->done,
-		    &c2) != 0)
+		if (after_imap(is, pc, &pc->done, &c2) == 0)
+			list_append(&pc->acted, &pc->done);
+		free(c2);
+		c2 = NULL;
+		if (after_mark(pc, &pc->acted, &c2) != 0)
 			free(c2);
 		goto out;
 	}
@@ -1064,7 +1166,16 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	if (time(NULL) - fetch_start > KEEPALIVE_SECS &&
 	    imap_noop(is, cause) != 0)
 		goto out;
-	rc = after_actions(is, pc, &pc->done, cause);
+	if (after_imap(is, pc, &pc->done, cause) != 0) {
+		/* What was acted on before is still marked. */
+		char *c2 = NULL;
+
+		if (after_mark(pc, &pc->acted, &c2) != 0)
+			free(c2);
+		goto out;
+	}
+	list_append(&pc->acted, &pc->done);
+	rc = after_mark(pc, &pc->acted, cause);
 out:
 	poll_workers_free(pc);
 	free(pending.v);
@@ -1211,6 +1322,7 @@ out:
 	res->failed = (rc != 0);
 	res->end = time(NULL);
 	free(pc.done.v);
+	free(pc.acted.v);
 	free(pc.dbcause);
 	pthread_cond_destroy(&pc.more);
 	pthread_cond_destroy(&pc.room);
