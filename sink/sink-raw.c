@@ -489,7 +489,6 @@ sink_reparse_commit(struct sink *s, const char *error, char **cause)
 	}
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
-	sink_defer_free(s);
 	return (0);
 }
 
@@ -505,5 +504,4 @@ sink_reparse_rollback(struct sink *s)
 	free(c);
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';
-	sink_defer_free(s);
 }

@@ -159,52 +159,64 @@ static const char sink_sql_dup[] =
 	" SELECT rp.id, $6, EXISTS (SELECT 1 FROM upd) FROM rp"
 	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
 
-static const char sink_sql_records[] =
-	"WITH r AS ("
-	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin,"
-	" source_ip, source_ip_raw, message_count, count_raw, disposition,"
-	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned,"
-	" spf_aligned_raw, header_from, envelope_from, envelope_to,"
-	" identifiers_tag, parse_warnings)"
-	" SELECT rp.id, t.ord, rp.policy_domain, rp.date_begin, t.ip, t.ip_raw,"
-	" t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf,"
-	" t.spf_raw, t.hfrom, t.efrom, t.eto,"
-	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')"
-	" FROM dmarc.report rp, unnest($2::integer[], $3::inet[], $4::text[],"
-	" $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],"
-	" $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
-	" $15::text[], $16::text[], $17::text[])"
-	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf,"
-	" spf_raw, hfrom, efrom, eto, tag, warn)"
-	" WHERE rp.id = $1 RETURNING id, ord),"
-	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain,"
-	" selector, result, result_raw, human_result, human_result_lang)"
-	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human,"
-	" t.lang FROM unnest($18::integer[], $19::integer[], $20::text[],"
-	" $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])"
-	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)"
-	" JOIN r ON r.ord = t.rec),"
-	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope,"
-	" scope_raw, result, result_raw, human_result, human_result_lang)"
-	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res,"
-	" t.res_raw, t.human, t.lang FROM unnest($26::integer[],"
-	" $27::integer[], $28::text[], $29::text[], $30::text[], $31::text[],"
-	" $32::text[], $33::text[], $34::text[])"
-	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)"
-	" JOIN r ON r.ord = t.rec),"
-	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type,"
-	" type_raw, comment, comment_lang)"
-	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang"
-	" FROM unnest($35::integer[], $36::integer[], $37::text[],"
-	" $38::text[], $39::text[], $40::text[])"
-	" AS t(rec, ord, type, type_raw, comment, lang)"
-	" JOIN r ON r.ord = t.rec),"
-	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri,"
-	" local_name, xml)"
-	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')"
-	" FROM unnest($41::integer[], $42::integer[], $43::text[],"
-	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)"
+/*
+ * The records of one batch and their DKIM, SPF, reason and extension rows,
+ * as CTEs after a CTE "ins" that gives the report (id, policy_domain,
+ * date_begin): $2-$45 are the parallel arrays of sink_records_lits, the
+ * children joined to the new record ids through the record's ord.
+ * Shared by sink_sql_records and sink_sql_whole.
+ */
+#define SINK_SQL_RECORDS \
+	"r AS (" \
+	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
+	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
+	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
+	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
+	" identifiers_tag, parse_warnings)" \
+	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip," \
+	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf," \
+	" t.spf_raw, t.hfrom, t.efrom, t.eto," \
+	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')" \
+	" FROM ins, unnest($2::integer[], $3::inet[], $4::text[]," \
+	" $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]," \
+	" $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]," \
+	" $15::text[], $16::text[], $17::text[])" \
+	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf," \
+	" spf_raw, hfrom, efrom, eto, tag, warn)" \
+	" RETURNING id, ord)," \
+	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain," \
+	" selector, result, result_raw, human_result, human_result_lang)" \
+	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human," \
+	" t.lang FROM unnest($18::integer[], $19::integer[], $20::text[]," \
+	" $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])" \
+	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope," \
+	" scope_raw, result, result_raw, human_result, human_result_lang)" \
+	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res," \
+	" t.res_raw, t.human, t.lang FROM unnest($26::integer[]," \
+	" $27::integer[], $28::text[], $29::text[], $30::text[], $31::text[]," \
+	" $32::text[], $33::text[], $34::text[])" \
+	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type," \
+	" type_raw, comment, comment_lang)" \
+	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang" \
+	" FROM unnest($35::integer[], $36::integer[], $37::text[]," \
+	" $38::text[], $39::text[], $40::text[])" \
+	" AS t(rec, ord, type, type_raw, comment, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri," \
+	" local_name, xml)" \
+	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')" \
+	" FROM unnest($41::integer[], $42::integer[], $43::text[]," \
+	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)" \
 	" JOIN r ON r.ord = t.rec)"
+
+/* $1 the report, $2-$45 the batch. */
+static const char sink_sql_records[] =
+	"WITH ins AS (SELECT id, policy_domain, date_begin FROM dmarc.report"
+	" WHERE id = $1), " SINK_SQL_RECORDS
 	" SELECT count(*) FROM r";
 
 /*
@@ -235,12 +247,12 @@ static const char sink_sql_end[] =
 	" SELECT count(*) FROM u";
 
 /*
- * A whole report in one statement (sink_set_defer): the head's 40
- * parameters as in sink_sql_head (the lists from the end header), $41
- * records skipped, $42 record count, $43 message total, then one batch of
- * records as in sink_sql_records, renumbered from $44.  Answers the new
- * report's id (NULL when the report is a duplicate: then nothing was
- * written) and the number of records stored.
+ * A whole report in one statement (sink_set_defer): $1 the payload row,
+ * $2-$45 one batch of records (SINK_SQL_RECORDS), $46-$84 the rest of
+ * sink_head_params's 40 (the lists from the end header), $85 records
+ * skipped, $86 record count, $87 message total.  Answers the new report's
+ * id (NULL when the report is a duplicate: then nothing was written) and
+ * the number of records stored.
  */
 #define SINK_SQL_WHOLE \
 	"ins AS (" \
@@ -254,69 +266,25 @@ static const char sink_sql_end[] =
 	" policy_fo, policy_testing, policy_testing_raw," \
 	" discovery_method, discovery_method_raw, policy_published_count," \
 	" parse_warnings, records_skipped, record_count, message_total)" \
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10," \
-	" to_timestamp($11::double precision)," \
-	" to_timestamp($12::double precision), $13, $14, $15, $16," \
-	" $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28," \
-	" $29, $30, $31, $32, $33, $34, $35::text[], $41, $42, $43)" \
+	" VALUES ($1, $46, $47, $48, $49, $50, $51, $52, $53, $54," \
+	" to_timestamp($55::double precision)," \
+	" to_timestamp($56::double precision), $57, $58, $59, $60," \
+	" $61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72," \
+	" $73, $74, $75, $76, $77, $78, $79::text[], $85, $86, $87)" \
 	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)" \
 	" DO NOTHING RETURNING id, policy_domain, date_begin)," \
 	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message," \
 	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang" \
-	" FROM ins, unnest($36::text[], $37::text[]) WITH ORDINALITY" \
+	" FROM ins, unnest($80::text[], $81::text[]) WITH ORDINALITY" \
 	" AS e(message, lang, ord))," \
 	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri," \
 	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri," \
 	" coalesce(x.local_name, ''), coalesce(x.xml, '')" \
-	" FROM ins, unnest($38::text[], $39::text[], $40::text[])" \
+	" FROM ins, unnest($82::text[], $83::text[], $84::text[])" \
 	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))," \
 	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk," \
 	" counted) SELECT ins.id, $1, true FROM ins)," \
-	" r AS (" \
-	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
-	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
-	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
-	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
-	" identifiers_tag, parse_warnings)" \
-	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip," \
-	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw," \
-	" t.spf, t.spf_raw, t.hfrom, t.efrom, t.eto," \
-	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')" \
-	" FROM ins, unnest($44::integer[], $45::inet[], $46::text[]," \
-	" $47::bigint[], $48::text[], $49::text[], $50::text[], $51::text[]," \
-	" $52::text[], $53::text[], $54::text[], $55::text[], $56::text[]," \
-	" $57::text[], $58::text[], $59::text[])" \
-	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf," \
-	" spf_raw, hfrom, efrom, eto, tag, warn)" \
-	" RETURNING id, ord)," \
-	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain," \
-	" selector, result, result_raw, human_result, human_result_lang)" \
-	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human," \
-	" t.lang FROM unnest($60::integer[], $61::integer[], $62::text[]," \
-	" $63::text[], $64::text[], $65::text[], $66::text[], $67::text[])" \
-	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
-	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope," \
-	" scope_raw, result, result_raw, human_result, human_result_lang)" \
-	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res," \
-	" t.res_raw, t.human, t.lang FROM unnest($68::integer[]," \
-	" $69::integer[], $70::text[], $71::text[], $72::text[], $73::text[]," \
-	" $74::text[], $75::text[], $76::text[])" \
-	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
-	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type," \
-	" type_raw, comment, comment_lang)" \
-	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang" \
-	" FROM unnest($77::integer[], $78::integer[], $79::text[]," \
-	" $80::text[], $81::text[], $82::text[])" \
-	" AS t(rec, ord, type, type_raw, comment, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
-	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri," \
-	" local_name, xml)" \
-	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')" \
-	" FROM unnest($83::integer[], $84::integer[], $85::text[]," \
-	" $86::text[], $87::text[]) AS t(rec, ord, ns, name, xml)" \
-	" JOIN r ON r.ord = t.rec)" \
+	SINK_SQL_RECORDS \
 	" SELECT (SELECT id FROM ins), (SELECT count(*) FROM r)"
 
 static const char sink_sql_whole[] = "WITH " SINK_SQL_WHOLE;
@@ -355,7 +323,6 @@ struct sink_defer {
 	char			*lit[SINK_NCOLS];	/* a batch, or NULLs */
 	size_t			 n;		/* records in it */
 	long long		 total;		/* their message_count sum */
-	int			 held;		/* lit holds a batch */
 	int			 ended;		/* sink_report_end came: */
 	struct sink_params	 end;		/* sink_sql_whole's 87, owned */
 };
@@ -429,6 +396,7 @@ static int	 sink_report_dup(struct sink *, const struct sink_params *,
 		    char **);
 static void	 sink_params_keep(struct sink_params *);
 static void	 sink_report_drop(struct sink *);
+static void	 sink_file_drop(struct sink *);
 static int	 sink_records_lits(const struct report_record *, size_t,
 		    char **, long long *, char **);
 static int	 sink_records_send(struct sink *, char **, size_t, char **);
@@ -570,8 +538,7 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 		fatalx("%s: no message transaction", __func__);
 	if (s->reparse)
 		fatalx("%s: inside a reparse", __func__);
-	if (s->defer != NULL || s->file_held != NULL)
-		fatalx("%s: the payload before was never ended", __func__);
+	sink_payload_closed(s, __func__);
 	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	if (sink_pool_take(s, id, sizeof id, cause) != 0)
@@ -630,9 +597,7 @@ sink_file_flush(struct sink *s, char **cause)
 		return (0);
 	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
 	    s->file_held, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
-	sink_params_free(s->file_held);
-	free(s->file_held);
-	s->file_held = NULL;
+	sink_file_drop(s);
 	return (rc);
 }
 
@@ -878,15 +843,30 @@ sink_report_drop(struct sink *s)
 	s->defer = NULL;
 }
 
+/* Held rows of a payload never ended would be lost: a bug in fn's caller. */
+void
+sink_payload_closed(struct sink *s, const char *fn)
+{
+	if (s->defer != NULL || s->file_held != NULL)
+		fatalx("%s: a payload was never ended", fn);
+}
+
+/* Drop the report_file row held back, if any. */
+static void
+sink_file_drop(struct sink *s)
+{
+	if (s->file_held == NULL)
+		return;
+	sink_params_free(s->file_held);
+	free(s->file_held);
+	s->file_held = NULL;
+}
+
 void
 sink_defer_free(struct sink *s)
 {
 	sink_report_drop(s);
-	if (s->file_held != NULL) {
-		sink_params_free(s->file_held);
-		free(s->file_held);
-		s->file_held = NULL;
-	}
+	sink_file_drop(s);
 }
 
 /*
@@ -1180,7 +1160,7 @@ sink_defer_flush(struct sink *s, char **cause)
 	else if (rc == 0)
 		rc = sink_report_dup(s, &d->head, cause) == 0 ? 1 : -1;
 	PQclear(res);
-	if (rc == 0 && d->held)
+	if (rc == 0 && d->lit[0] != NULL)
 		rc = sink_records_send(s, d->lit, d->n, cause);
 	sink_report_drop(s);
 	return (rc);
@@ -1208,11 +1188,10 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 		sink_fail_data(s);
 		return (-1);
 	}
-	if (s->defer != NULL && !s->defer->held) {
+	if (s->defer != NULL && s->defer->lit[0] == NULL) {
 		memcpy(s->defer->lit, lit, sizeof lit);
 		s->defer->n = n;
 		s->defer->total = total;
-		s->defer->held = 1;
 		return (0);
 	}
 	if (s->defer != NULL && (rc = sink_defer_flush(s, cause)) != 0) {
@@ -1225,28 +1204,39 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 
 /*
  * A report held back has ended: the 87 parameters of sink_sql_whole (the
- * head from the end header, the totals, the batch held) into d->end.
+ * head from the end header, the batch held, the totals) into d->end.
  */
 static int
 sink_defer_end(struct sink *s, const struct report_head *h, char **cause)
 {
 	struct sink_defer	*d = s->defer;
-	int			 j;
+	struct sink_params	 hp;
+	int			 i, j;
 
-	if (!d->held && sink_records_lits(NULL, 0, d->lit, &d->total,
-	    cause) != 0)
+	if (d->lit[0] == NULL && sink_records_lits(NULL, 0, d->lit,
+	    &d->total, cause) != 0)
 		return (-1);
-	d->held = 1;
+	sink_params_init(&hp);
+	if (sink_head_params(&hp, s->file_pk, h, cause) != 0) {
+		sink_params_free(&hp);
+		return (-1);
+	}
 	sink_params_init(&d->end);
-	if (sink_head_params(&d->end, s->file_pk, h, cause) != 0)
-		return (-1);
+	for (i = 0; i < hp.n; i++) {
+		if (hp.own[i] != NULL) {
+			sink_param_own(&d->end, hp.own[i]);
+			hp.own[i] = NULL;
+		} else
+			sink_param_str(&d->end, hp.val[i]);
+		for (j = 0; i == 0 && j < SINK_NCOLS; j++) {
+			sink_param_own(&d->end, d->lit[j]);
+			d->lit[j] = NULL;
+		}
+	}
+	sink_params_free(&hp);
 	sink_param_int(&d->end, h->records_skipped);
 	sink_param_int(&d->end, (long long)d->n);
 	sink_param_int(&d->end, d->total);
-	for (j = 0; j < SINK_NCOLS; j++) {
-		sink_param_own(&d->end, d->lit[j]);
-		d->lit[j] = NULL;
-	}
 	sink_params_keep(&d->end);
 	d->ended = 1;
 	return (0);
@@ -1291,7 +1281,7 @@ sink_report_send(struct sink *s, const struct sink_params *tail,
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	if (rc == 0 && PQgetisnull(res, 0, 0))
-		rc = sink_report_dup(s, &d->end, cause) == 0 ? 1 : -1;
+		rc = sink_report_dup(s, &d->head, cause) == 0 ? 1 : -1;
 	else if (rc == 0 && (got = strtoll(PQgetvalue(res, 0, 1), NULL,
 	    10)) != (long long)d->n) {
 		xasprintf(cause, "insert records: %lld rows stored, not %zu",

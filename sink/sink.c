@@ -1053,9 +1053,7 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 	if (!s->in_msg || s->reparse || st == SINK_NONE ||
 	    (size_t)st >= SINK_NSTATUS)
 		fatalx("%s: no message or bad status %d", __func__, (int)st);
-	/* Held rows of a payload never ended would be lost. */
-	if (s->defer != NULL || s->file_held != NULL)
-		fatalx("%s: a payload was never ended", __func__);
+	sink_payload_closed(s, __func__);
 	if (s->in_batch && s->batch_cause != NULL) {
 		sink_msg_clear(s);
 		return (sink_batch_failed(s, cause));
@@ -1241,8 +1239,7 @@ sink_payload_savepoint(struct sink *s, char **cause)
 {
 	if (!s->in_msg)
 		fatalx("%s: no message transaction", __func__);
-	if (s->defer != NULL || s->file_held != NULL)
-		fatalx("%s: the payload before was never ended", __func__);
+	sink_payload_closed(s, __func__);
 	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	if (s->npend > 0 && sink_sync(s, cause) != 0)

@@ -231,6 +231,8 @@ void	sink_fail_data(struct sink *);
  */
 int	sink_file_flush(struct sink *, char **);
 void	sink_defer_free(struct sink *);
+/* fatalx (naming fn) when a payload's rows are still held back. */
+void	sink_payload_closed(struct sink *, const char *);
 
 /* The raw payload writer (sink-raw.c). */
 int	sink_rawout_finish(struct sink *, char **);
