@@ -174,6 +174,9 @@ static int	after_mark(struct poll_ctx *, const struct poll_list *,
 static int	after_actions(struct imap_session *, struct poll_ctx *,
 		    const struct poll_list *, char **);
 static void	list_append(struct poll_list *, const struct poll_list *);
+static uint32_t	*list_uids(const struct poll_list *);
+static int	poll_after_end(struct imap_session *, struct poll_ctx *,
+		    char **);
 static int	poll_fetch_all(struct poll_ctx *, struct imap_session *,
 		    const uint32_t *, size_t, char **);
 static int	poll_fetch_cb(uint32_t, const char *, size_t, uint64_t, void *,
@@ -399,6 +402,19 @@ list_add(struct poll_list *l, uint32_t uid, enum sink_status st)
 	l->n++;
 }
 
+/* The UIDs of l, malloc'd. */
+static uint32_t *
+list_uids(const struct poll_list *l)
+{
+	uint32_t	*all;
+	size_t		 i;
+
+	all = xcalloc(l->n == 0 ? 1 : l->n, sizeof *all);
+	for (i = 0; i < l->n; i++)
+		all[i] = l->v[i].uid;
+	return (all);
+}
+
 /* Add every item of from to l. */
 static void
 list_append(struct poll_list *l, const struct poll_list *from)
@@ -453,7 +469,6 @@ after_imap(struct imap_session *is, struct poll_ctx *pc,
 	const struct conf_mailbox	*mb = pc->mb;
 	const char			*bad;
 	uint32_t			*all;
-	size_t				 i;
 	int				 rc = 0;
 
 	if (l->n == 0)
@@ -462,9 +477,7 @@ after_imap(struct imap_session *is, struct poll_ctx *pc,
 	    mb->archive_folder;
 	switch (mb->after) {
 	case CONF_AFTER_SEEN:
-		all = xcalloc(l->n, sizeof *all);
-		for (i = 0; i < l->n; i++)
-			all[i] = l->v[i].uid;
+		all = list_uids(l);
 		rc = imap_flag_seen(is, all, l->n, cause);
 		free(all);
 		if (rc == 0 && mb->invalid_folder != NULL)
@@ -490,14 +503,11 @@ static int
 after_mark(struct poll_ctx *pc, const struct poll_list *l, char **cause)
 {
 	uint32_t	*all;
-	size_t		 i;
 	int		 rc;
 
 	if (l->n == 0)
 		return (0);
-	all = xcalloc(l->n, sizeof *all);
-	for (i = 0; i < l->n; i++)
-		all[i] = l->v[i].uid;
+	all = list_uids(l);
 	rc = sink_after_done(pc->sink, pc->mb->name, pc->uidvalidity, all,
 	    l->n, cause);
 	free(all);
@@ -827,13 +837,12 @@ queue_put(struct poll_ctx *pc, uint32_t uid, const char *data, size_t len,
 		pc->head = m;
 	pc->tail = m;
 	pthread_cond_signal(&pc->more);
-	if (borrow)
-		log_debug("%s: uid %u: %zu bytes handed to a writer without a"
-		    " copy", pc->mb->name, uid, len);
 	if (!borrow) {
 		pthread_mutex_unlock(&pc->mtx);
 		return (0);
 	}
+	log_debug("%s: uid %u: %zu bytes handed to a writer without a copy",
+	    pc->mb->name, uid, len);
 	while (!m->done)
 		pthread_cond_wait(&pc->room, &pc->mtx);
 	pthread_mutex_unlock(&pc->mtx);
@@ -1107,6 +1116,26 @@ poll_fetch_all(struct poll_ctx *pc, struct imap_session *is,
 	return (0);
 }
 
+/*
+ * After the fetch: the after-actions of pc->done on the server, then the
+ * ledger marks of all that was acted on in this poll (pc->acted, and
+ * pc->done when that worked).  0, or -1 with *cause from the first
+ * failure.
+ */
+static int
+poll_after_end(struct imap_session *is, struct poll_ctx *pc, char **cause)
+{
+	char	*c2 = NULL;
+	int	 rc;
+
+	if ((rc = after_imap(is, pc, &pc->done, cause)) == 0)
+		list_append(&pc->acted, &pc->done);
+	if (after_mark(pc, &pc->acted, rc == 0 ? cause : &c2) != 0)
+		rc = -1;
+	free(c2);
+	return (rc);
+}
+
 static int
 poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 {
@@ -1151,11 +1180,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 			free(c2);
 			goto out;
 		}
-		if (after_imap(is, pc, &pc->done, &c2) == 0)
-			list_append(&pc->acted, &pc->done);
-		free(c2);
-		c2 = NULL;
-		if (after_mark(pc, &pc->acted, &c2) != 0)
+		if (poll_after_end(is, pc, &c2) != 0)
 			free(c2);
 		goto out;
 	}
@@ -1166,16 +1191,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	if (time(NULL) - fetch_start > KEEPALIVE_SECS &&
 	    imap_noop(is, cause) != 0)
 		goto out;
-	if (after_imap(is, pc, &pc->done, cause) != 0) {
-		/* What was acted on before is still marked. */
-		char *c2 = NULL;
-
-		if (after_mark(pc, &pc->acted, &c2) != 0)
-			free(c2);
-		goto out;
-	}
-	list_append(&pc->acted, &pc->done);
-	rc = after_mark(pc, &pc->acted, cause);
+	rc = poll_after_end(is, pc, cause);
 out:
 	poll_workers_free(pc);
 	free(pending.v);
