@@ -113,6 +113,7 @@ static char	*gz(const void *, size_t, size_t *);
 static char	*deflate_mem(const void *, size_t, int, size_t *);
 static char	*zip_build(const char **, const char **, const size_t *, int,
 		    size_t *);
+static char	*mail_gz(const char *, const char *, const char *, size_t *);
 static char	*mail_single(const char *, const char *, const void *, size_t,
 		    size_t *);
 static char	*b64(const void *, size_t);
@@ -717,6 +718,19 @@ mail_single(const char *type, const char *name, const void *data,
 	return (m);
 }
 
+/* A mail with text gzip'd as its one attachment (type, file name). */
+static char *
+mail_gz(const char *type, const char *name, const char *text, size_t *len)
+{
+	char	*z, *m;
+	size_t	 zl;
+
+	z = gz(text, strlen(text), &zl);
+	m = mail_single(type, name, z, zl, len);
+	free(z);
+	return (m);
+}
+
 /* --- fixtures ------------------------------------------------------- */
 
 static char *
@@ -908,14 +922,8 @@ fx_zlib(size_t *len)
 static char *
 fx_unused(size_t *len)
 {
-	char	*z, *m;
-	size_t	 zl;
-
-	z = gz("unused", 6, &zl);
-	m = mail_single("application/gzip", "yahoo.com!example.com!1!2.xml"
-	    ".gz", z, zl, len);
-	free(z);
-	return (m);
+	return (mail_gz("application/gzip", "yahoo.com!example.com!1!2.xml.gz",
+	    "unused", len));
 }
 
 static char *
@@ -988,15 +996,9 @@ fx_arf(size_t *len)
 static char *
 fx_json_gz(size_t *len)
 {
-	const char *j = "{\"organization-name\":\"Example\",\"policies\":[]}";
-	char	*z, *m;
-	size_t	 zl;
-
-	z = gz(j, strlen(j), &zl);
-	m = mail_single("application/tlsrpt+gzip", "example.org!example.com"
-	    "!1!2.json.gz", z, zl, len);
-	free(z);
-	return (m);
+	return (mail_gz("application/tlsrpt+gzip",
+	    "example.org!example.com!1!2.json.gz",
+	    "{\"organization-name\":\"Example\",\"policies\":[]}", len));
 }
 
 static char *
@@ -1325,14 +1327,9 @@ fx_dtd_gzip(size_t *len)
 	    "  <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
 	    "<feedback><report_metadata><org_name>&xxe;</org_name>"
 	    "</report_metadata></feedback>\n";
-	char		*z, *m;
-	size_t		 zl;
 
-	z = gz(x, strlen(x), &zl);
-	m = mail_single("application/gzip", "evil.example!example.com!1!2"
-	    ".xml.gz", z, zl, len);
-	free(z);
-	return (m);
+	return (mail_gz("application/gzip", "evil.example!example.com!1!2"
+	    ".xml.gz", x, len));
 }
 
 static void
