@@ -7,7 +7,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tst_failures;
 static int tst_checks;
@@ -42,6 +44,33 @@ static int tst_checks;
 		    __FILE__, __LINE__, #got, g_, w_);			\
 	}								\
 } while (0)
+
+/*
+ * dir when it holds the corpus (a CATALOG.tsv), else NULL: the caller
+ * skips its corpus part, as the integration tests do, except with
+ * CI=true, where a missing corpus is a failure (counted here).  what
+ * names the part in the message.
+ */
+static inline const char *
+tst_corpus(const char *dir, const char *what)
+{
+	char	path[4096];
+	int	ci;
+
+	snprintf(path, sizeof path, "%s/CATALOG.tsv",
+	    dir != NULL ? dir : "(none)");
+	if (dir != NULL && access(path, R_OK) == 0)
+		return (dir);
+	ci = getenv("CI") != NULL && strcmp(getenv("CI"), "true") == 0;
+	if (ci) {
+		tst_checks++;
+		tst_failures++;
+	}
+	fprintf(ci ? stderr : stdout, "%s: %s: no corpus at %s%s\n",
+	    __FILE__, what, path, ci ? " (CI=true: a failure)" :
+	    ", skipped");
+	return (NULL);
+}
 
 /* Print the plain closing line and return the exit code. */
 #define TST_DONE() (printf("%s: %d checks, %d passed, %d failed\n",	\

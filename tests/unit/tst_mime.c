@@ -2324,9 +2324,12 @@ test_corpus(void)
 
 	if ((dir = getenv("DMARC_CORPUS")) == NULL)
 		dir = "../shared/corpus";
+	if ((dir = tst_corpus(dir, "corpus part")) == NULL)
+		return;
 	xasprintf(&cat, "%s/CATALOG.tsv", dir);
 	if ((catalog = read_file(cat, &len)) == NULL) {
-		printf("corpus: %s not found, corpus part skipped\n", cat);
+		fprintf(stderr, "corpus: cannot read %s\n", cat);
+		tst_failures++;
 		free(cat);
 		return;
 	}

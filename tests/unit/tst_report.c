@@ -114,6 +114,7 @@ static int	st_end(const struct report_head *, void *, char **);
 static void	test_stream(void);
 static char	*slurp(const char *, size_t *);
 static const char *corpus_dir(void);
+static const char *corpus_found(void);
 static enum report_status parse_retry(const char *, size_t, struct coll *,
 		    int *, char **);
 static void	test_corpus(void);
@@ -2125,6 +2126,20 @@ corpus_dir(void)
 	return (NULL);
 }
 
+/* The corpus, checked once (tst_corpus): NULL skips the corpus parts. */
+static const char *
+corpus_found(void)
+{
+	static const char	*dir;
+	static int		 done;
+
+	if (!done) {
+		dir = tst_corpus(corpus_dir(), "golden reports and sweep");
+		done = 1;
+	}
+	return (dir);
+}
+
 /* Parse as the agent will: strict, then windows-1252, then recover. */
 static enum report_status
 parse_retry(const char *data, size_t len, struct coll *c, int *mode,
@@ -2258,10 +2273,8 @@ test_golden(void)
 	size_t			 i, j, k, len, xlen, npre;
 	int			 mode, before, found;
 
-	if ((dir = corpus_dir()) == NULL) {
-		printf("tst_report: golden reports skipped (no corpus)\n");
+	if ((dir = corpus_found()) == NULL)
 		return;
-	}
 	for (i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
 		g = &goldens[i];
 		before = tst_failures;
@@ -2351,11 +2364,8 @@ test_corpus(void)
 	int			 ninvalid = 0, nnot = 0;
 	int			 nexc = 0, nother = 0, nrecords = 0;
 
-	if ((dir = corpus_dir()) == NULL) {
-		printf("tst_report: corpus sweep skipped (DMARC_CORPUS "
-		    "unset and ../shared/corpus absent)\n");
+	if ((dir = corpus_found()) == NULL)
 		return;
-	}
 	snprintf(path, sizeof path, "%s/CATALOG.tsv", dir);
 	cat = slurp(path, &len);
 	CHECK(cat != NULL);

@@ -913,12 +913,16 @@ main(void)
 	log_init(LOG_TO_STDERR, 0);
 	if ((corpus = getenv("DMARC_CORPUS")) == NULL)
 		corpus = "../shared/corpus";
-	test_golden();
+	corpus = tst_corpus(corpus, "golden, corpus and ARF parts");
+	if (corpus != NULL)
+		test_golden();
 	test_quirks();
 	test_hostile();
-	test_corpus();
-	test_arf();
-	test_arf_plain();
+	if (corpus != NULL) {
+		test_corpus();
+		test_arf();
+		test_arf_plain();
+	}
 	test_arf_hostile();
 	return (TST_DONE());
 }
