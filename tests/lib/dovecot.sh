@@ -42,6 +42,22 @@
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
+# True when something listens on TCP port $1 of 127.0.0.1 (or of any
+# address).  Reads /proc/net/tcp, so it needs no ss (iproute2 is not in
+# every minimal Debian); falls back to ss elsewhere.
+dovecot_listening()
+{
+	if [ -r /proc/net/tcp ]; then
+		_dl_hex=$(printf '%04X' "$1")
+		awk -v p=":$_dl_hex" '$4 == "0A" && substr($2, length($2) - 4) == p &&
+		    ($2 ~ /^0100007F:/ || $2 ~ /^00000000:/) { f = 1 }
+		    END { exit !f }' /proc/net/tcp
+		return
+	fi
+	command -v ss >/dev/null 2>&1 || return 1
+	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
 # Print a TCP port on 127.0.0.1 that nothing listens on, other than $1.
 dovecot_free_port()
 {
@@ -51,10 +67,7 @@ dovecot_free_port()
 		_dfp_p=$((20000 + _dfp_p % 40000))
 		_dfp_i=$((_dfp_i + 1))
 		[ "$_dfp_p" = "${1:-}" ] && continue
-		if command -v ss >/dev/null 2>&1; then
-			ss -Hltn "sport = :$_dfp_p" 2>/dev/null | grep -q . &&
-			    continue
-		fi
+		dovecot_listening "$_dfp_p" && continue
 		echo "$_dfp_p"
 		return 0
 	done
@@ -191,23 +204,29 @@ dovecot_pick_users()
 	fi
 }
 
-# Wait (bounded, about 5 s) until both ports accept connections.
+# Wait (bounded, about 20 s: a loaded machine running tests side by side
+# can be slow) until the master runs, its auth service is up and both
+# ports listen.  Returns 1 early when the master has died; DOVECOT_WHY
+# says what was seen.  The master writes its pid file by truncating it
+# and then writing the pid, so an empty file means "not yet", not "dead".
 dovecot_wait()
 {
 	_dw_i=0
-	while [ $_dw_i -lt 100 ]; do
-		if [ -f "$1/run/master.pid" ] &&
-		    ! dovecot_alive "$(cat "$1/run/master.pid")"; then
-			return 1
-		fi
-		if command -v ss >/dev/null 2>&1; then
-			if ss -Hltn "sport = :$IMAP_PORT" | grep -q . &&
-			    ss -Hltn "sport = :$IMAPS_PORT" | grep -q . &&
-			    [ -S "$1/run/auth-userdb" ]; then
-				return 0
-			fi
-		elif [ -S "$1/run/auth-userdb" ] &&
-		    grep -q 'starting up' "$1/dovecot.log" 2>/dev/null; then
+	DOVECOT_WHY="not ready after 20 s"
+	while [ $_dw_i -lt 400 ]; do
+		_dw_pid=$(cat "$1/run/master.pid" 2>/dev/null)
+		case $_dw_pid in
+		''|*[!0-9]*)
+			;;
+		*)
+			if ! dovecot_alive "$_dw_pid"; then
+				DOVECOT_WHY="the master (pid $_dw_pid) exited"
+				return 1
+			fi;;
+		esac
+		if [ -n "$_dw_pid" ] && [ -S "$1/run/auth-userdb" ] &&
+		    dovecot_listening "$IMAP_PORT" &&
+		    dovecot_listening "$IMAPS_PORT"; then
 			return 0
 		fi
 		sleep 0.05
@@ -263,6 +282,11 @@ dovecot_start()
 			return 1
 		fi
 	fi
+	# Up to three tries, on new ports each time: a port taken between
+	# the choice and the bind, or a start that went wrong on a loaded
+	# machine, does not fail the test.  Every try's log is kept in
+	# DIR/dovecot.tries.log and shown when all of them failed.
+	: >"$_ds_d/dovecot.tries.log"
 	_ds_try=0
 	while [ $_ds_try -lt 3 ]; do
 		_ds_try=$((_ds_try + 1))
@@ -270,24 +294,22 @@ dovecot_start()
 		IMAP_PORT=$(dovecot_free_port "$IMAPS_PORT") || return 1
 		export IMAPS_PORT IMAP_PORT
 		dovecot_write_conf "$_ds_d"
+		rm -f "$_ds_d/run/master.pid"
 		: >"$_ds_d/dovecot.log"
-		if ! dovecot -c "$DOVECOT_CONF" >>"$_ds_d/dovecot.log" 2>&1
-		then
-			# A port taken meanwhile: try others.
-			grep -q 'Address already in use' "$_ds_d/dovecot.log" &&
-			    continue
-			break
-		fi
-		if dovecot_wait "$_ds_d"; then
-			return 0
+		if dovecot -c "$DOVECOT_CONF" >>"$_ds_d/dovecot.log" 2>&1; then
+			dovecot_wait "$_ds_d" && return 0
+		else
+			DOVECOT_WHY="dovecot exited with status $?"
 		fi
 		dovecot_stop "$_ds_d"
-		grep -q 'Address already in use' "$_ds_d/dovecot.log" ||
-		    break
+		{
+			echo "--- try $_ds_try (ports $IMAPS_PORT, $IMAP_PORT): $DOVECOT_WHY"
+			cat "$_ds_d/dovecot.log"
+		} >>"$_ds_d/dovecot.tries.log"
+		echo "dovecot_start: try $_ds_try failed: $DOVECOT_WHY" >&2
 	done
-	echo "dovecot_start: dovecot did not start; its log:" >&2
-	tail -n 20 "$_ds_d/dovecot.log" >&2
-	dovecot_stop "$_ds_d"
+	echo "dovecot_start: dovecot did not start; its logs:" >&2
+	tail -n 40 "$_ds_d/dovecot.tries.log" >&2
 	return 1
 }
 
@@ -309,6 +331,7 @@ dovecot_stop()
 {
 	_dst_d=${1:?usage: dovecot_stop DIR}
 	[ -f "$_dst_d/run/master.pid" ] || return 0
+	_dst_d=$(cd "$_dst_d" && pwd) || return 0
 	_dst_pid=$(cat "$_dst_d/run/master.pid" 2>/dev/null)
 	case $_dst_pid in
 	''|*[!0-9]*)
@@ -318,9 +341,12 @@ dovecot_stop()
 		rm -f "$_dst_d/run/master.pid"
 		return 0
 	fi
-	# Only signal the pid when it is a dovecot master.
-	if [ -r "/proc/$_dst_pid/comm" ] &&
-	    ! grep -q dovecot "/proc/$_dst_pid/comm"; then
+	# Only signal the pid when it is the master started on this DIR's
+	# config: a pid file left by a master that died may name a process
+	# that reused the pid, even another test's Dovecot.
+	if [ -r "/proc/$_dst_pid/cmdline" ] &&
+	    ! tr '\0' ' ' <"/proc/$_dst_pid/cmdline" |
+	    grep -qF -- "-c $_dst_d/dovecot.conf"; then
 		rm -f "$_dst_d/run/master.pid"
 		return 0
 	fi
