@@ -1479,10 +1479,9 @@ read_file(const char *path, uint64_t cap, char **buf, size_t *len,
     uint64_t *size, unsigned char *sha, char **cause)
 {
 	struct buf	 b;
-	GChecksum	*ck;
+	struct mime_sha	*ck;
 	char		 chunk[65536];
 	ssize_t		 r;
-	gsize		 dlen = 32;
 	int		 fd, over = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -1490,10 +1489,10 @@ read_file(const char *path, uint64_t cap, char **buf, size_t *len,
 		return (-1);
 	}
 	buf_init(&b, (size_t)cap);
-	ck = g_checksum_new(G_CHECKSUM_SHA256);
+	ck = mime_sha_new();
 	*size = 0;
 	while ((r = read(fd, chunk, sizeof chunk)) > 0) {
-		g_checksum_update(ck, (const guchar *)chunk, r);
+		mime_sha_add(ck, chunk, (size_t)r);
 		*size += r;
 		if (!over && buf_add(&b, chunk, r) != 0) {
 			over = 1;
@@ -1503,8 +1502,7 @@ read_file(const char *path, uint64_t cap, char **buf, size_t *len,
 	if (r == -1)
 		xasprintf(cause, "read error: %s", strerror(errno));
 	close(fd);
-	g_checksum_get_digest(ck, sha, &dlen);
-	g_checksum_free(ck);
+	mime_sha_end(ck, sha);
 	if (r == -1) {
 		buf_free(&b);
 		return (-1);

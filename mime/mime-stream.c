@@ -80,7 +80,7 @@ mime_stream_new(const unsigned char *mem, size_t memlen,
 	}
 	s->max_payload = lim->max_payload;
 	s->max_ratio = lim->max_ratio;
-	s->sha = g_checksum_new(G_CHECKSUM_SHA256);
+	s->sha = mime_sha_new();
 	if (stream_open(s, cause) == -1) {
 		mime_stream_free(s);
 		return (NULL);
@@ -94,7 +94,7 @@ mime_stream_free(struct mime_stream *s)
 	if (s == NULL)
 		return;
 	stream_close(s);
-	g_checksum_free(s->sha);
+	mime_sha_free(s->sha);
 	free(s->layers);
 	free(s->error);
 	free(s);
@@ -451,7 +451,7 @@ mime_stream_read(void *arg, char *buf, size_t len, char **cause)
 		return (stream_fail(s, msg, cause));
 	}
 	s->bytes += (uint64_t)n;
-	g_checksum_update(s->sha, (const guchar *)buf, (gssize)n);
+	mime_sha_add(s->sha, buf, (size_t)n);
 	return (n);
 }
 
@@ -460,16 +460,10 @@ void
 mime_stream_stats(struct mime_stream *s, uint64_t *bytes,
     unsigned char sha256[32])
 {
-	GChecksum	*c;
-	gsize		 len = 32;
-
 	if (bytes != NULL)
 		*bytes = s->bytes;
-	if (sha256 != NULL) {
-		c = g_checksum_copy(s->sha);
-		g_checksum_get_digest(c, sha256, &len);
-		g_checksum_free(c);
-	}
+	if (sha256 != NULL)
+		mime_sha_peek(s->sha, sha256);
 }
 
 /* Start again from the first byte, with fresh decompressors. */
@@ -481,7 +475,7 @@ mime_stream_rewind(struct mime_stream *s, char **cause)
 	s->error = NULL;
 	s->peeklen = s->peekoff = 0;
 	s->bytes = 0;
-	g_checksum_reset(s->sha);
+	mime_sha_reset(s->sha);
 	if (stream_open(s, cause) == -1) {
 		s->error = xstrdup(*cause);
 		return (-1);

@@ -252,25 +252,6 @@ mime_info_free(struct mime_info *info)
 	info->auth_results = NULL;
 }
 
-/* SHA-256 of a buffer. */
-void
-mime_sha256(const void *data, size_t len, unsigned char out[32])
-{
-	GChecksum	*c;
-	gsize		 olen = 32;
-
-	c = g_checksum_new(G_CHECKSUM_SHA256);
-	while (len > 0) {
-		size_t	 n = len > G_MAXSSIZE ? G_MAXSSIZE : len;
-
-		g_checksum_update(c, data, (gssize)n);
-		data = (const char *)data + n;
-		len -= n;
-	}
-	g_checksum_get_digest(c, out, &olen);
-	g_checksum_free(c);
-}
-
 /*
  * Read only the header block of a mail (for the ledger, before the scan):
  * the bytes up to the first empty line are parsed on their own, up to the

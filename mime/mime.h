@@ -195,7 +195,15 @@ enum mime_status mime_scan_all(const char *buf, size_t len,
 		    const struct mime_limits *, struct mime_info *info,
 		    mime_payload_fn, mime_bad_fn, void *, char **cause);
 
-/* SHA-256 of a buffer, for ledger identities. */
+/*
+ * SHA-256 (mime-sha.c, libcrypto's), for ledger and payload identities:
+ * of a buffer, or in steps.  mime_sha_end writes the digest and frees the
+ * state; mime_sha_free drops one unfinished.
+ */
 void	mime_sha256(const void *, size_t, unsigned char out[32]);
+struct mime_sha	*mime_sha_new(void);
+void	mime_sha_add(struct mime_sha *, const void *, size_t);
+void	mime_sha_end(struct mime_sha *, unsigned char out[32]);
+void	mime_sha_free(struct mime_sha *);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * mime_p.h: internals shared by mime.c (the tree walk and the sniffing) and
- * mime-stream.c (the pull stream that decompresses on demand).
+ * mime_p.h: internals shared by mime.c (the tree walk and the sniffing),
+ * mime-stream.c (the pull stream that decompresses on demand) and
+ * mime-sha.c (SHA-256).
  *
  * A payload stream is a stack of stages.  Stage 0 reads a buffer held in
  * memory (the decoded part, or a zip that had to be unpacked from an outer
@@ -71,7 +72,7 @@ struct mime_stream {
 	size_t			 peeklen;
 	size_t			 peekoff;
 
-	GChecksum		*sha;
+	struct mime_sha		*sha;
 	uint64_t		 bytes;		/* handed out since (re)start */
 	char			*error;		/* sticky after a failure */
 };
@@ -84,5 +85,9 @@ void		 mime_stream_free(struct mime_stream *);
 ssize_t		 mime_stream_peek(struct mime_stream *, const unsigned char **,
 		    char **);
 const char	*mime_layer_name(const struct mime_layer *);
+
+/* mime-sha.c */
+void		 mime_sha_peek(const struct mime_sha *, unsigned char out[32]);
+void		 mime_sha_reset(struct mime_sha *);
 
 #endif
