@@ -39,6 +39,7 @@ static const char *sink_status_names[] = {
 #define SINK_NSTATUS (sizeof sink_status_names / sizeof sink_status_names[0])
 
 static char	*sink_clean_message(const char *);
+static char	*sink_utf8(const char *);
 static int	 sink_status_parse(const char *, enum sink_status *);
 static int	 sink_uids_param(struct sink_params *, const uint32_t *,
 		    size_t, char **);
@@ -221,6 +222,63 @@ sink_clean_message(const char *msg)
 		free(out);
 		return (xstrdup("unknown error"));
 	}
+	return (out);
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+sink_utf8_len(const unsigned char *p)
+{
+	unsigned int	 c, min;
+	size_t		 n, i;
+
+	if (p[0] < 0x80)
+		return (1);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2; c = p[0] & 0x1f; min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3; c = p[0] & 0x0f; min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4; c = p[0] & 0x07; min = 0x10000;
+	} else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* the NUL too */
+			return (0);
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return (0);
+	return (n);
+}
+
+/*
+ * A copy of s that the database takes as text: every byte that does not
+ * start a valid UTF-8 sequence becomes '?'.  For the texts dmarc-agent
+ * writes itself (a message's status detail quotes parser errors, which
+ * may quote the report), so that they can never fail a statement.
+ */
+static char *
+sink_utf8(const char *s)
+{
+	const unsigned char	*p;
+	char			*out, *o;
+	size_t			 n;
+
+	if (s == NULL)
+		return (NULL);
+	out = o = xmalloc(strlen(s) + 1);
+	for (p = (const unsigned char *)s; *p != '\0'; ) {
+		if ((n = sink_utf8_len(p)) == 0) {
+			*o++ = '?';
+			p++;
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
 	return (out);
 }
 
@@ -1061,7 +1119,7 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 	sink_params_init(&p);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, sink_status_name(st));
-	sink_param_str(&p, detail);
+	sink_param_own(&p, sink_utf8(detail));
 	rc = sink_send(s, SINK_ST_MSG_STATUS, "write message status",
 	    "UPDATE dmarc.mail_message SET status = $2, status_detail = $3,"
 	    " status_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK,

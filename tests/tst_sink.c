@@ -1805,35 +1805,57 @@ test_batch_data_error(void)
 }
 
 /*
- * A failure that shows after sink_msg_commit returned (its status is
- * written without waiting) fails the whole batch: nothing of it stays.
+ * A message's status detail that is not UTF-8 is stored cleaned, never
+ * refused (it quotes parser errors, which may quote the report).  A
+ * failure that shows after sink_msg_commit returned (its status is written
+ * without waiting; here a trigger of this test's refuses it) fails the
+ * whole batch: nothing of it stays, and the connection works again.
  */
 static void
 test_batch_poisoned(void)
 {
 	struct sink_msg_info	 mi;
-	struct report_head	 h;
-	struct report_record	 r[3];
 	enum sink_status	 prior;
 	unsigned char		 sha[32];
 	struct sink		*s;
-	char			*cause = NULL;
+	char			*cause = NULL, *v;
 
 	if ((s = open_sink()) == NULL)
 		return;
-	build_report(&h, r);
 	CHECK_INT(sink_batch_begin(s, &cause), 0);
 	sha_fill(sha, 0xc1);
 	msg_info(&mi, 703, 1, "<p1@example.net>", sha);
 	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
-	/* Not UTF-8: the server refuses the detail text. */
-	CHECK_INT(sink_msg_commit(s, SINK_INVALID, "bad \xff byte", &cause),
-	    0);
-	sha_fill(sha, 0xc2);
-	msg_info(&mi, 703, 2, "<p2@example.net>", sha);
+	CHECK_INT(sink_msg_commit(s, SINK_INVALID,
+	    "bad \xff byte, \xc3\xa9 kept, \xe2\x82 cut, \xed\xa0\x80 surrogate",
+	    &cause), 0);
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	if (cause != NULL)
+		fprintf(stderr, "batch commit: %s\n", cause);
+	CHECK_INT(count_uv("invalid", 703), 1);
+	v = q1("SELECT status_detail FROM dmarc.mail_message WHERE"
+	    " uidvalidity = 703 AND uid = 1", NULL, NULL);
+	CHECK_STR(v, "bad ? byte, \xc3\xa9 kept, ?? cut, ??? surrogate");
+	free(v);
+
+	PQclear(PQexec(db, "CREATE FUNCTION dmarc.tst_poison() RETURNS trigger"
+	    " LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'poisoned';"
+	    " END$$"));
+	PQclear(PQexec(db, "CREATE TRIGGER tst_poison BEFORE UPDATE ON"
+	    " dmarc.mail_message FOR EACH ROW WHEN"
+	    " (NEW.status_detail = 'poison') EXECUTE FUNCTION"
+	    " dmarc.tst_poison()"));
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	sha_fill(sha, 0xc4);
+	msg_info(&mi, 704, 1, "<p4@example.net>", sha);
+	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
+	CHECK_INT(sink_msg_commit(s, SINK_IGNORED, "poison", &cause), 0);
+	sha_fill(sha, 0xc5);
+	msg_info(&mi, 704, 2, "<p5@example.net>", sha);
 	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), -1);
 	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
-	CHECK(cause != NULL && strstr(cause, "write message status") != NULL);
+	CHECK(cause != NULL && strstr(cause, "write message status") != NULL
+	    && strstr(cause, "poisoned") != NULL);
 	free(cause);
 	cause = NULL;
 	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), -1);
@@ -1843,8 +1865,12 @@ test_batch_poisoned(void)
 	CHECK_INT(sink_batch_commit(s, &cause), -1);
 	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
 	CHECK_INT(sink_is_broken(s), 0);
-	CHECK_INT(count_uv("", 703), 0);
+	CHECK_INT(count_uv("", 704), 0);
+	PQclear(PQexec(db, "DROP TRIGGER tst_poison ON dmarc.mail_message"));
+	PQclear(PQexec(db, "DROP FUNCTION dmarc.tst_poison()"));
 	/* The connection works again. */
+	free(cause);
+	cause = NULL;
 	CHECK_INT(sink_schema_check(s, &cause), 0);
 	free(cause);
 	sink_close(s);
