@@ -35,13 +35,6 @@ sha_fetch(void)
 		sha_md = EVP_sha256();
 }
 
-static void
-sha_init(struct mime_sha *h)
-{
-	if (EVP_DigestInit_ex(h->ctx, sha_md, NULL) != 1)
-		fatalx("%s: EVP_DigestInit_ex failed", __func__);
-}
-
 struct mime_sha *
 mime_sha_new(void)
 {
@@ -51,7 +44,7 @@ mime_sha_new(void)
 	h = xcalloc(1, sizeof *h);
 	if ((h->ctx = EVP_MD_CTX_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
-	sha_init(h);
+	mime_sha_reset(h);
 	return (h);
 }
 
@@ -76,10 +69,12 @@ mime_sha_peek(const struct mime_sha *h, unsigned char out[32])
 	EVP_MD_CTX_free(c);
 }
 
+/* Start again, as if new. */
 void
 mime_sha_reset(struct mime_sha *h)
 {
-	sha_init(h);
+	if (EVP_DigestInit_ex(h->ctx, sha_md, NULL) != 1)
+		fatalx("%s: EVP_DigestInit_ex failed", __func__);
 }
 
 void
