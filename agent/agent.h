@@ -2,7 +2,8 @@
  * agent.h: the small common header every module may include.
  *
  * It holds logging, allocation that never fails (x* functions call fatal on
- * out-of-memory), a capped growable buffer and a few string helpers.  It
+ * out-of-memory), a capped growable buffer, a UTF-8 decoder and a few
+ * string helpers.  It
  * holds no domain structures: those live in report/report.h and in each
  * module's public header.
  */
@@ -64,5 +65,11 @@ void	buf_reset(struct buf *);		/* len = 0, keeps memory */
 void	buf_free(struct buf *);
 /* Take ownership of the data; the buffer is left empty. */
 char	*buf_steal(struct buf *, size_t *);
+
+/*
+ * utf8.c: decode one UTF-8 sequence of at most len bytes; its length
+ * with the code point in *cp, or 0 when invalid (see utf8.c).
+ */
+size_t	utf8_decode(const unsigned char *, size_t, uint32_t *);
 
 #endif

@@ -267,7 +267,7 @@ arf_clean(const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out, *o;
-	size_t			 i, k, need;
+	size_t			 i, n;
 	uint32_t		 cp;
 
 	out = o = xmalloc(len * 3 + 1);
@@ -277,31 +277,16 @@ arf_clean(const char *s, size_t len)
 			i += (i + 1 < len && p[i + 1] == '\n') ? 2 : 1;
 			continue;
 		}
-		if (p[i] != 0 && p[i] < 0x80) {
-			*o++ = (char)p[i++];
-			continue;
-		}
-		need = p[i] >= 0xf0 && p[i] <= 0xf4 ? 3 :
-		    p[i] >= 0xe0 && p[i] <= 0xef ? 2 :
-		    p[i] >= 0xc2 && p[i] <= 0xdf ? 1 : 0;
-		cp = need == 3 ? p[i] & 0x07 : need == 2 ? p[i] & 0x0f :
-		    p[i] & 0x1f;
-		for (k = 1; need != 0 && k <= need; k++) {
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				break;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (need == 0 || k <= need || (need == 2 && cp < 0x800) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff)) {
+		n = utf8_decode(p + i, len - i, &cp);
+		if (n == 0 || cp == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
 			i++;
 			continue;
 		}
-		memcpy(o, p + i, need + 1);
-		o += need + 1;
-		i += need + 1;
+		memcpy(o, p + i, n);
+		o += n;
+		i += n;
 	}
 	*o = '\0';
 	return (out);

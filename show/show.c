@@ -249,7 +249,6 @@ static int	 show_read(struct show *, const struct show_opts *,
 		    struct show_data *, char **);
 static void	 show_data_free(struct show_data *);
 static int	 show_int_arg(const char *, int *);
-static size_t	 show_utf8_next(const unsigned char *, uint32_t *);
 static int	 show_cp_bad(uint32_t);
 
 /* Strict YYYY-MM-DD to days since 1970-01-01; -1 when not a real date. */
@@ -907,43 +906,6 @@ show_bar_split(long long pass, long long fail, long long max, size_t width,
 	*nf = (size_t)(cells - p);
 }
 
-/*
- * Decode one UTF-8 sequence; its length, or 0 when invalid (overlong,
- * surrogate, beyond U+10FFFF, truncated).
- */
-static size_t
-show_utf8_next(const unsigned char *p, uint32_t *cp)
-{
-	size_t		n, i;
-	uint32_t	c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return (1);
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return (0);
-	*cp = c;
-	return (n);
-}
-
 /* Control characters, C1 controls and bidirectional overrides. */
 static int
 show_cp_bad(uint32_t c)
@@ -981,7 +943,7 @@ show_term_clean(const char *s, size_t width)
 
 	out = q = xmalloc(strlen(s) + 2);
 	while (*p != '\0') {
-		n = show_utf8_next(p, &c);
+		n = utf8_decode(p, 4, &c);
 		if (width > 0 && cols == width - 1)
 			keep = (size_t)(q - out);
 		if (width > 0 && cols == width) {
@@ -1020,7 +982,7 @@ show_html_esc(const char *s)
 
 	buf_init(&b, SIZE_MAX);
 	while (*p != '\0') {
-		n = show_utf8_next(p, &c);
+		n = utf8_decode(p, 4, &c);
 		rep = NULL;
 		if (n == 0)
 			rep = "&#xFFFD;";
@@ -1063,7 +1025,7 @@ show_json_esc(const char *s)
 
 	buf_init(&b, SIZE_MAX);
 	while (*p != '\0') {
-		n = show_utf8_next(p, &c);
+		n = utf8_decode(p, 4, &c);
 		if (n == 0) {
 			buf_add(&b, "\\ufffd", 6);
 			p++;

@@ -225,33 +225,6 @@ sink_clean_message(const char *msg)
 	return (out);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-sink_utf8_len(const unsigned char *p)
-{
-	unsigned int	 c, min;
-	size_t		 n, i;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2; c = p[0] & 0x1f; min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3; c = p[0] & 0x0f; min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4; c = p[0] & 0x07; min = 0x10000;
-	} else
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* the NUL too */
-			return (0);
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return (0);
-	return (n);
-}
-
 /*
  * A copy of s that the database takes as text: every byte that does not
  * start a valid UTF-8 sequence becomes '?'.  For the texts dmarc-agent
@@ -264,12 +237,13 @@ sink_utf8(const char *s)
 	const unsigned char	*p;
 	char			*out, *o;
 	size_t			 n;
+	uint32_t		 cp;
 
 	if (s == NULL)
 		return (NULL);
 	out = o = xmalloc(strlen(s) + 1);
 	for (p = (const unsigned char *)s; *p != '\0'; ) {
-		if ((n = sink_utf8_len(p)) == 0) {
+		if ((n = utf8_decode(p, 4, &cp)) == 0) {
 			*o++ = '?';
 			p++;
 			continue;

@@ -131,6 +131,16 @@ test_term(void)
 		{ "bidi\xe2\x80\xae" "x", 0, "bidi?x" },
 		{ "bad\xff\xfe", 0, "bad??" },
 		{ "caf\xc3\xa9", 0, "caf\xc3\xa9" },
+		/* utf8_decode's edges: overlong forms, a surrogate, past
+		   U+10FFFF, cut short; then the largest valid sequences. */
+		{ "o\xc0\xaf" "x", 0, "o??x" },
+		{ "o\xe0\x80\xaf" "x", 0, "o???x" },
+		{ "o\xf0\x80\x80\xaf" "x", 0, "o????x" },
+		{ "s\xed\xa0\x80" "x", 0, "s???x" },
+		{ "h\xf4\x90\x80\x80" "x", 0, "h????x" },
+		{ "cut\xe2\x82", 0, "cut??" },
+		{ "\xf4\x8f\xbf\xbd" "\xef\xbf\xbd", 0,
+		  "\xf4\x8f\xbf\xbd" "\xef\xbf\xbd" },
 		{ "abcdefghij", 5, "abcd~" },
 		{ "abcde", 5, "abcde" },
 		{ "abcdef", 5, "abcd~" },
