@@ -1,6 +1,7 @@
 /*
  * utf8.c: the one UTF-8 decoder, for every module that cleans or measures
- * text (the sink's own texts, the ARF parser, the report command).
+ * text (the sink's own texts, the ARF parser, enrichment's DNS and MMDB
+ * texts, the report command).
  */
 #include "config.h"
 

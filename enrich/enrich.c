@@ -113,7 +113,6 @@ static int	enrich_report(struct enrich *, struct enrich_slot *,
 static void	enrich_geo_lookup(struct enrich *, const char *,
 		    struct enrich_geo *);
 static int	enrich_wait(struct enrich *, char **);
-static size_t	enrich_utf8_len(const unsigned char *, size_t);
 static int	enrich_upper(char);
 
 static const char *const enrich_status_names[] = {
@@ -296,39 +295,6 @@ enrich_clean_name(const char *name)
 	return (buf_steal(&b, NULL));
 }
 
-/* Bytes of the valid UTF-8 character at p (1..4), or 0. */
-static size_t
-enrich_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t		 len, i;
-	uint32_t	 cp;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else
-		return (0);
-	if (n < len)
-		return (0);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-	return (len);
-}
-
 /* Database text made valid UTF-8 without control characters. */
 char *
 enrich_clean_text(const char *s, size_t n, size_t max)
@@ -336,10 +302,11 @@ enrich_clean_text(const char *s, size_t n, size_t max)
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out;
 	size_t			 i = 0, o = 0, len;
+	uint32_t		 cp;
 
 	out = xmalloc(max + 1);
 	while (i < n) {
-		len = enrich_utf8_len(p + i, n - i);
+		len = utf8_decode(p + i, n - i, &cp);
 		if (len == 0 || (len == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
 			if (o + 1 > max)
 				break;
