@@ -1,7 +1,7 @@
 /*
- * utf8.c: the one UTF-8 decoder, for every module that cleans or measures
- * text (the sink's own texts, the ARF parser, enrichment's DNS and MMDB
- * texts, the report command).
+ * utf8.c: the one UTF-8 decoder, for every module that cleans, measures
+ * or converts text (the sink's own texts, the ARF parser, enrichment's DNS
+ * and MMDB texts, the report command, IMAP mailbox names).
  */
 #include "config.h"
 

@@ -49,8 +49,6 @@ static int	 fetch_item(struct imap_lex *, const struct imap_tok *,
 static int	 fetch_flags(struct imap_lex *, struct imap_fetch *, char **);
 static int	 fetch_body(struct imap_lex *, struct imap_fetch *, char **);
 static int	 uid_cmp(const void *, const void *);
-static int	 utf8_next(const unsigned char **, const unsigned char *,
-		     uint32_t *);
 static void	 utf7_flush(struct buf *, const uint16_t *, size_t);
 static int	 utf7_valid(const char *);
 static char	*tok_string(const struct imap_lex *, const struct imap_tok *);
@@ -895,46 +893,6 @@ imap_unquote(const char *s, size_t len)
 	return (out);
 }
 
-/* Decode one UTF-8 character; -1 when invalid (overlong, surrogate). */
-static int
-utf8_next(const unsigned char **pp, const unsigned char *end, uint32_t *cp)
-{
-	const unsigned char	*p = *pp;
-	uint32_t		 c, min;
-	int			 n, i;
-
-	c = *p;
-	if (c < 0x80) {
-		n = 0;
-		min = 0;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 1;
-		c &= 0x1f;
-		min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 2;
-		c &= 0x0f;
-		min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 3;
-		c &= 0x07;
-		min = 0x10000;
-	} else
-		return (-1);
-	if (end - p <= n)
-		return (-1);
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (-1);
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return (-1);
-	*cp = c;
-	*pp = p + n + 1;
-	return (0);
-}
-
 /* Write UTF-16 units in modified BASE64 between & and -. */
 static void
 utf7_flush(struct buf *b, const uint16_t *u, size_t n)
@@ -993,7 +951,7 @@ imap_mailbox_encode(const char *name, char **cause)
 	struct buf		 b;
 	uint16_t		*u;
 	uint32_t		 cp;
-	size_t			 nu = 0;
+	size_t			 nu = 0, n;
 	char			 c;
 
 	end = (const unsigned char *)name + strlen(name);
@@ -1015,12 +973,13 @@ imap_mailbox_encode(const char *name, char **cause)
 	u = xreallocarray(NULL, (size_t)(end - p) + 1, sizeof *u);
 	buf_init(&b, SIZE_MAX - 1);
 	for (p = (const unsigned char *)name; p < end; ) {
-		if (utf8_next(&p, end, &cp) == -1) {
+		if ((n = utf8_decode(p, (size_t)(end - p), &cp)) == 0) {
 			buf_free(&b);
 			free(u);
 			xasprintf(cause, "mailbox name is not valid UTF-8");
 			return (NULL);
 		}
+		p += n;
 		if (cp >= 0x80) {
 			if (cp >= 0x10000) {
 				cp -= 0x10000;
