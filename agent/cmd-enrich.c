@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/common.h"
 #include "agent/agent.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
@@ -91,12 +92,12 @@ store_cb(const struct enrich_result *r, void *arg)
 	c->counts[r->status]++;
 	if (c->n == ENRICH_FLUSH && store_flush(c) != 0)
 		return (-1);
-	return (cmd_quitting() ? -1 : 0);
+	return (agent_quitting() ? -1 : 0);
 }
 
 /* The resolver from the configuration.  NULL (logged) on failure. */
 struct enrich *
-enrich_from_conf(const struct conf *conf)
+ipinfo_resolver(const struct conf *conf)
 {
 	struct enrich_opts	 o;
 	struct enrich		*e;
@@ -121,7 +122,7 @@ enrich_from_conf(const struct conf *conf)
  * the database failed (logged).  summary (may be NULL) gets a line.
  */
 int
-enrich_pass(const struct conf *conf, struct sink *sink, struct enrich *e,
+ipinfo_pass(const struct conf *conf, struct sink *sink, struct enrich *e,
     char *summary, size_t size)
 {
 	struct store_ctx	 c;
@@ -139,7 +140,7 @@ enrich_pass(const struct conf *conf, struct sink *sink, struct enrich *e,
 		free(cause);
 		return (-1);
 	}
-	while (!cmd_quitting()) {
+	while (!agent_quitting()) {
 		if (sink_enrich_due(sink, start, conf->enrich.ttl,
 		    conf->enrich.retry, ENRICH_BATCH, &ips, &n, &cause) != 0) {
 			log_warnx("enrichment: %s", cause);
@@ -152,7 +153,7 @@ enrich_pass(const struct conf *conf, struct sink *sink, struct enrich *e,
 		}
 		total += n;
 		if (enrich_lookup(e, (const char *const *)ips, n, store_cb, &c,
-		    &cause) != 0 && c.cause == NULL && !cmd_quitting()) {
+		    &cause) != 0 && c.cause == NULL && !agent_quitting()) {
 			log_warnx("enrichment: %s", cause);
 			rc = -1;
 		}
@@ -196,14 +197,14 @@ cmd_enrich(struct cmd_env *env, int argc, char **argv)
 		log_warnx("usage: dmarc-agent enrich");
 		return (EXIT_USAGE);
 	}
-	if ((e = enrich_from_conf(env->conf)) == NULL)
+	if ((e = ipinfo_resolver(env->conf)) == NULL)
 		return (EXIT_USAGE);
-	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
+	if ((sink = agent_sink_connect(env->conf, env->conf->auto_migrate)) ==
 	    NULL) {
 		enrich_free(e);
 		return (EXIT_OPFAIL);
 	}
-	rc = enrich_pass(env->conf, sink, e, line, sizeof line);
+	rc = ipinfo_pass(env->conf, sink, e, line, sizeof line);
 	printf("enrich: %s\n", line);
 	sink_close(sink);
 	enrich_free(e);

@@ -21,7 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "agent/conf.h"
 
 enum conf_type {
@@ -801,20 +801,6 @@ conf_msgs_free(struct conf_msgs *m)
 	free(m->errors);
 	free(m->warnings);
 	memset(m, 0, sizeof *m);
-}
-
-const char *
-conf_after_name(enum conf_after a)
-{
-	switch (a) {
-	case CONF_AFTER_SEEN:
-		return ("seen");
-	case CONF_AFTER_MOVE:
-		return ("move");
-	case CONF_AFTER_DELETE:
-		return ("delete");
-	}
-	return ("?");
 }
 
 const struct conf_mailbox *

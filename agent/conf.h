@@ -74,7 +74,7 @@ struct conf_limits {
 	uint64_t	 timeout;		/* network seconds; 60 */
 };
 
-/* The enrichment group (issue 8: resolver, mmdb_file, ttl, concurrency). */
+/* The enrichment group (resolver, mmdb_file, ttl, concurrency ...). */
 struct conf_enrich {
 	int		 enabled;	/* background passes in run; 1 */
 	char		*resolver;	/* "IP[:PORT]"; NULL: the system's */
@@ -118,7 +118,6 @@ struct conf	*conf_load(const char *file, struct conf_msgs *msgs);
 struct conf	*conf_load_logged(const char *file, const char *prefix);
 void		 conf_free(struct conf *);
 void		 conf_msgs_free(struct conf_msgs *);
-const char	*conf_after_name(enum conf_after);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *,
 		    const char *);
 /*

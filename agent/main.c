@@ -3,6 +3,8 @@
  *
  *   dmarc-agent [-c FILE] [-d] [-v] COMMAND [ARG...]
  *
+ * Every command is named once, in the table below: dispatch, the usage
+ * text and whether it needs a loaded configuration are all read from it.
  * Exit codes: 0 success, 1 operational failure, 2 usage or configuration
  * error.
  */
@@ -15,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
 #include "show/show.h"
@@ -24,48 +26,66 @@
 #define SYSCONFFILE "/etc/dmarc-agent.conf"
 #endif
 
-static dead void	usage(void);
-static int		check_config(const char *);
-static struct conf	*load(const char *, int);
+struct command {
+	const char	*name;
+	const char	*usage;		/* NULL: the usage is usage_text */
+	const char	*usage_text;	/* for a usage of several lines */
+	int		 needs_conf;	/* loaded before the call */
+	int		(*fn)(struct cmd_env *, int, char **);
+};
+
+static const struct command commands[] = {
+	{ "poll", "poll [MAILBOX...]   one pass over the configured mailboxes",
+	    NULL, 1, cmd_poll },
+	{ "run", "run                 poll every interval until SIGTERM",
+	    NULL, 1, cmd_run },
+	{ "ingest", "ingest PATH...      read report files or mail from disk",
+	    NULL, 1, cmd_ingest },
+	{ "check-config", "check-config        check the configuration file",
+	    NULL, 0, cmd_check_config },
+	{ "migrate",
+	    "migrate             create or upgrade the database schema",
+	    NULL, 1, cmd_migrate },
+	{ "enrich",
+	    "enrich              look up the source addresses (DNS, ASN)",
+	    NULL, 1, cmd_enrich },
+	{ "reparse", "reparse --all | --since YYYY-MM-DD | REPORT_ID...\n"
+	    "                      re-derive reports from the stored payloads",
+	    NULL, 1, cmd_reparse },
+	{ "report", NULL, show_usage, 1, cmd_report },
+};
+#define NCOMMANDS	(sizeof commands / sizeof commands[0])
+
+static dead void		 usage(void);
+static const struct command	*find(const char *);
+static struct conf		*load(const char *, int);
 
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: dmarc-agent [-c FILE] [-d] [-v] COMMAND [ARG...]\n"
-	    "commands:\n"
-	    "  poll [MAILBOX...]   one pass over the configured mailboxes\n"
-	    "  run                 poll every interval until SIGTERM\n"
-	    "  ingest PATH...      read report files or mail from disk\n"
-	    "  check-config        check the configuration file\n"
-	    "  migrate             create or upgrade the database schema\n"
-	    "  enrich              look up the source addresses (DNS, ASN)\n"
-	    "  reparse --all | --since YYYY-MM-DD | REPORT_ID...\n"
-	    "                      re-derive reports from the stored payloads\n"
-	    "%s"
-	    "default configuration: %s\n", show_usage, SYSCONFFILE);
+	size_t	i;
+
+	fprintf(stderr, "usage: dmarc-agent [-c FILE] [-d] [-v] COMMAND "
+	    "[ARG...]\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].usage != NULL)
+			fprintf(stderr, "  %s\n", commands[i].usage);
+		else
+			fputs(commands[i].usage_text, stderr);
+	}
+	fprintf(stderr, "default configuration: %s\n", SYSCONFFILE);
 	exit(EXIT_USAGE);
 }
 
-/* Print every error (stderr) and warning; "configuration OK" on stdout. */
-static int
-check_config(const char *file)
+static const struct command *
+find(const char *name)
 {
-	struct conf_msgs	 m;
-	struct conf		*c;
-	size_t			 i;
+	size_t	i;
 
-	c = conf_load(file, &m);
-	for (i = 0; i < m.nerrors; i++)
-		fprintf(stderr, "%s\n", m.errors[i]);
-	for (i = 0; i < m.nwarnings; i++)
-		fprintf(stderr, "%s (warning)\n", m.warnings[i]);
-	conf_msgs_free(&m);
-	if (c == NULL)
-		return (EXIT_USAGE);
-	conf_free(c);
-	printf("configuration OK\n");
-	return (0);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return (&commands[i]);
+	return (NULL);
 }
 
 /* Load the configuration or exit 2 with every error logged. */
@@ -84,9 +104,9 @@ load(const char *file, int debug)
 int
 main(int argc, char **argv)
 {
-	struct cmd_env	 env;
-	const char	*cmd;
-	int		 ch, verbose = 0, rc;
+	const struct command	*cmd;
+	struct cmd_env		 env;
+	int			 ch, verbose = 0, rc;
 
 	memset(&env, 0, sizeof env);
 	env.conf_file = SYSCONFFILE;
@@ -113,40 +133,20 @@ main(int argc, char **argv)
 	if (argc < 1)
 		usage();
 	log_init(LOG_TO_STDERR, verbose);
-	cmd = argv[0];
-	argc--;
-	argv++;
-	if (strcmp(cmd, "check-config") == 0) {
-		if (argc != 0)
-			usage();
-		return (check_config(env.conf_file));
-	}
-	if (strcmp(cmd, "poll") != 0 && strcmp(cmd, "run") != 0 &&
-	    strcmp(cmd, "ingest") != 0 && strcmp(cmd, "migrate") != 0 &&
-	    strcmp(cmd, "reparse") != 0 && strcmp(cmd, "report") != 0 &&
-	    strcmp(cmd, "enrich") != 0) {
-		log_warnx("unknown command \"%s\"", cmd);
+	if ((cmd = find(argv[0])) == NULL) {
+		log_warnx("unknown command \"%s\"", argv[0]);
 		usage();
 	}
+	argc--;
+	argv++;
+	if (!cmd->needs_conf)
+		return (cmd->fn(&env, argc, argv));
 	env.conf = load(env.conf_file, env.debug);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatalx("curl_global_init failed");
 	xmlInitParser();
 	log_debug("%s, libxml2 %s", curl_version(), xmlParserVersion);
-	if (strcmp(cmd, "poll") == 0)
-		rc = cmd_poll(&env, argc, argv);
-	else if (strcmp(cmd, "run") == 0)
-		rc = cmd_run(&env, argc, argv);
-	else if (strcmp(cmd, "ingest") == 0)
-		rc = cmd_ingest(&env, argc, argv);
-	else if (strcmp(cmd, "reparse") == 0)
-		rc = cmd_reparse(&env, argc, argv);
-	else if (strcmp(cmd, "enrich") == 0)
-		rc = cmd_enrich(&env, argc, argv);
-	else if (strcmp(cmd, "report") == 0)
-		rc = show_main(env.conf->conninfo, argc, argv);
-	else
-		rc = cmd_migrate(&env, argc, argv);
+	rc = cmd->fn(&env, argc, argv);
 	conf_free(env.conf);
 	xmlCleanupParser();
 	curl_global_cleanup();

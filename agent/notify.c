@@ -16,7 +16,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "agent/notify.h"
 
 void

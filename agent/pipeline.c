@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "agent/conf.h"
 #include "agent/pipeline.h"
 #include "mime/mime.h"
@@ -51,7 +51,13 @@ struct pipe_tee;
 static void	pipe_drain(struct pipe_tee *);
 static ssize_t	pipe_tee_read(void *, char *, size_t, char **);
 static int	pipe_file_end(struct pipe_tee *, const char *, char **);
-static int	pipe_after_parse(struct pipe_msg *, struct pipe_tee *,
+/* What pipe_after_parse found. */
+enum pipe_parse {
+	PARSE_FAILED = -1,	/* the database failed: *cause */
+	PARSE_DONE,		/* stored, duplicate or not a report */
+	PARSE_BAD		/* the attempt failed, rolled back: *pcause */
+};
+static enum pipe_parse pipe_after_parse(struct pipe_msg *, struct pipe_tee *,
 		    enum report_status, char **, char **);
 static int	pipe_parsed(struct pipe_msg *, struct pipe_tee *,
 		    struct mime_payload *, enum report_status, const char *,
@@ -236,11 +242,11 @@ pipe_file_end(struct pipe_tee *t, const char *error, char **cause)
 }
 
 /*
- * After a parse: -1 when the database failed (*cause set, *pcause freed),
- * 1 when the attempt failed and its savepoint was rolled back (*pcause
- * says why), 0 when the payload parsed (stored, duplicate or not a report).
+ * After a parse: PARSE_FAILED when the database failed (*cause set,
+ * *pcause freed), PARSE_BAD when the attempt failed and its savepoint was
+ * rolled back (*pcause says why), PARSE_DONE when the payload parsed.
  */
-static int
+static enum pipe_parse
 pipe_after_parse(struct pipe_msg *pm, struct pipe_tee *t,
     enum report_status st, char **pcause, char **cause)
 {
@@ -251,20 +257,20 @@ pipe_after_parse(struct pipe_msg *pm, struct pipe_tee *t,
 		*pcause = NULL;
 		*cause = t->dbcause;
 		t->dbcause = NULL;
-		return (-1);
+		return (PARSE_FAILED);
 	}
 	if (st == REPORT_ABORTED &&
 	    sink_last_error(pm->sink) != SINK_ERR_DATA) {
 		*cause = *pcause;
 		*pcause = NULL;
-		return (-1);
+		return (PARSE_FAILED);
 	}
 	if (st != REPORT_ABORTED && st != REPORT_INVALID)
-		return (0);
+		return (PARSE_DONE);
 	if (sink_payload_rollback(pm->sink, cause) != 0) {
 		free(*pcause);
 		*pcause = NULL;
-		return (-1);
+		return (PARSE_FAILED);
 	}
 	if (st == REPORT_ABORTED) {
 		xasprintf(&why, "the database refused the report: %s",
@@ -272,7 +278,7 @@ pipe_after_parse(struct pipe_msg *pm, struct pipe_tee *t,
 		free(*pcause);
 		*pcause = why;
 	}
-	return (1);
+	return (PARSE_BAD);
 }
 
 /*
@@ -368,11 +374,18 @@ pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 		st = report_parse_arf(pipe_tee_read, &t, &in, &rl,
 		    &pipe_arf_callbacks, pm, &pcause);
 	}
-	if ((rc = pipe_after_parse(pm, &t, st, &pcause, cause)) == 1)
+	switch (pipe_after_parse(pm, &t, st, &pcause, cause)) {
+	case PARSE_BAD:
 		rc = pipe_record_failed(pm, p, pcause != NULL ? pcause :
 		    "unreadable report", cause);
-	else if (rc == 0)
+		break;
+	case PARSE_DONE:
 		rc = pipe_parsed(pm, &t, p, st, pcause, cause);
+		break;
+	default:
+		rc = -1;
+		break;
+	}
 	free(pcause);
 	return (rc);
 }
@@ -414,12 +427,15 @@ pipe_xml(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 		retry = 0;
 		st = report_parse_xml(pipe_tee_read, &t, &rl, &pipe_callbacks,
 		    pm, &retry, &pcause);
-		if ((rc = pipe_after_parse(pm, &t, st, &pcause, cause)) == -1)
+		switch (pipe_after_parse(pm, &t, st, &pcause, cause)) {
+		case PARSE_FAILED:
 			return (-1);
-		if (rc == 0) {
+		case PARSE_DONE:
 			rc = pipe_parsed(pm, &t, p, st, pcause, cause);
 			free(pcause);
 			return (rc);
+		case PARSE_BAD:
+			break;
 		}
 		if (st != REPORT_INVALID || !retry)
 			break;
@@ -478,10 +494,10 @@ pipe_bad_part(const struct mime_payload *p, const char *why, void *arg)
 		pm->dbcause = cause;
 }
 
-int
+enum pipeline_outcome
 pipeline_message(struct sink *sink, const struct conf *conf,
     struct sink_msg_info *info, const char *buf, size_t len,
-    struct pipeline_counts *counts, char **detail, char **cause)
+    struct pipeline_counts *counts, char **cause)
 {
 	struct pipe_msg		 pm;
 	struct mime_limits	 ml;
@@ -489,9 +505,10 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	enum mime_status	 ms;
 	enum sink_status	 prior, status;
 	char			*mcause = NULL;
-	int			 outcome, rc;
+	enum pipeline_outcome	 outcome;
+	int			 rc;
 
-	*detail = NULL;
+	*cause = NULL;
 	memset(&pm, 0, sizeof pm);
 	pm.sink = sink;
 	pm.conf = conf;
@@ -519,7 +536,7 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	}
 	if (rc != 0) {
 		free(pm.detail);
-		return (-1);
+		return (PIPE_FAILED);
 	}
 	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
 		mime_subject_free(&pm.subj);
@@ -539,7 +556,7 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 			*cause = pm.dbcause;
 		} else
 			*cause = mcause;
-		return (-1);
+		return (PIPE_FAILED);
 	}
 	if (ms == MIME_NONE || ms == MIME_INVALID) {
 		pipe_note(&pm, NULL, mcause != NULL ? mcause : "no report");
@@ -567,7 +584,7 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	}
 	if (sink_msg_commit(sink, status, pm.detail, cause) != 0) {
 		free(pm.detail);
-		return (-1);
+		return (PIPE_FAILED);
 	}
 	counts->fetched++;
 	switch (outcome) {
@@ -584,11 +601,11 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 		counts->ignored++;
 		break;
 	}
-	*detail = pm.detail;
+	*cause = pm.detail;
 	return (outcome);
 }
 
-int
+enum pipeline_outcome
 pipeline_too_large(struct sink *sink, struct sink_msg_info *info,
     uint64_t size, uint64_t cap, struct pipeline_counts *counts,
     char **cause)
@@ -598,7 +615,7 @@ pipeline_too_large(struct sink *sink, struct sink_msg_info *info,
 	int			 rc;
 
 	if (sink_msg_begin(sink, info, &prior, cause) != 0)
-		return (-1);
+		return (PIPE_FAILED);
 	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
 		sink_msg_rollback(sink);
 		return (PIPE_ALREADY);
@@ -610,7 +627,7 @@ pipeline_too_large(struct sink *sink, struct sink_msg_info *info,
 	free(detail);
 	if (rc != 0) {
 		sink_msg_rollback(sink);
-		return (-1);
+		return (PIPE_FAILED);
 	}
 	counts->fetched++;
 	counts->invalid++;
@@ -626,4 +643,69 @@ pipeline_counts_format(const struct pipeline_counts *c, char *line,
 	if (c->ignored != 0)
 		snprintf(line + strlen(line), size - strlen(line),
 		    ", %u ignored", c->ignored);
+}
+
+static const char *
+outcome_name(enum pipeline_outcome o)
+{
+	switch (o) {
+	case PIPE_STORED:
+		return ("stored");
+	case PIPE_DUPLICATE:
+		return ("duplicate");
+	case PIPE_IGNORED:
+		return ("ignored");
+	case PIPE_INVALID:
+		return ("invalid");
+	case PIPE_TOO_LARGE:
+		return ("too large");
+	case PIPE_ALREADY:
+		return ("already in the ledger");
+	case PIPE_FAILED:
+		return ("not processed");
+	}
+	return ("?");
+}
+
+enum sink_status
+pipeline_status(enum pipeline_outcome o)
+{
+	switch (o) {
+	case PIPE_STORED:
+		return (SINK_STORED);
+	case PIPE_DUPLICATE:
+	case PIPE_ALREADY:
+		return (SINK_DUPLICATE);
+	case PIPE_IGNORED:
+		return (SINK_IGNORED);
+	case PIPE_TOO_LARGE:
+		return (SINK_TOO_LARGE);
+	case PIPE_INVALID:
+	case PIPE_FAILED:
+		break;
+	}
+	return (SINK_INVALID);
+}
+
+void
+pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
+    enum pipeline_outcome o, const char *detail)
+{
+	char	*esc = NULL, *id;
+
+	if (path != NULL)
+		id = log_escape(path, strlen(path), 512);
+	else
+		xasprintf(&id, "uid %u", uid);
+	if (detail != NULL)
+		esc = log_escape(detail, strlen(detail), 400);
+	if (o == PIPE_INVALID || o == PIPE_TOO_LARGE || o == PIPE_IGNORED)
+		log_warnx("%s: %s: %s: %s", where, id, outcome_name(o),
+		    esc != NULL ? esc : "-");
+	else if (esc != NULL)
+		log_info("%s: %s: %s (%s)", where, id, outcome_name(o), esc);
+	else
+		log_info("%s: %s: %s", where, id, outcome_name(o));
+	free(esc);
+	free(id);
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sink/sink.h"
+
 struct sink;
 struct sink_msg_info;
 struct conf_limits;
@@ -25,8 +27,13 @@ struct pipeline_counts {
 	uint64_t	bytes;		/* of the messages fetched */
 };
 
-/* Returned by pipeline_message; mirrors the final ledger status. */
+/*
+ * What became of a message; but for PIPE_FAILED it mirrors the final
+ * ledger status.
+ */
 enum pipeline_outcome {
+	PIPE_FAILED = -1,	/* the database failed: nothing of the message
+				   was committed; retry later */
 	PIPE_STORED = 1,
 	PIPE_DUPLICATE,
 	PIPE_IGNORED,
@@ -46,18 +53,32 @@ void	pipeline_shutdown(void);
 /*
  * Process one message held in buf.  info carries the ledger key and the
  * message SHA-256 (the pipeline fills the header facts).  Returns the
- * outcome, with *detail (malloc'd, may be NULL) saying why for anything but
- * a clean store, or -1 with *cause when the database failed (nothing of the
- * message was committed; retry later).  Counts are added to counts.
+ * outcome with *cause (malloc'd, may be NULL): for PIPE_FAILED why the
+ * database failed, for the others why the message is not a clean store.
+ * Counts are added to counts.
  */
 struct conf;
-int	pipeline_message(struct sink *, const struct conf *,
+enum pipeline_outcome pipeline_message(struct sink *, const struct conf *,
 	    struct sink_msg_info *, const char *buf, size_t len,
-	    struct pipeline_counts *, char **detail, char **cause);
+	    struct pipeline_counts *, char **cause);
 
-/* Record a message that was not fetched because it is over the size cap. */
-int	pipeline_too_large(struct sink *, struct sink_msg_info *,
-	    uint64_t size, uint64_t cap, struct pipeline_counts *, char **);
+/*
+ * Record a message that was not fetched because it is over the size cap
+ * (PIPE_TOO_LARGE, or PIPE_ALREADY, or PIPE_FAILED with *cause).
+ */
+enum pipeline_outcome pipeline_too_large(struct sink *,
+	    struct sink_msg_info *, uint64_t size, uint64_t cap,
+	    struct pipeline_counts *, char **);
+
+/* The ledger status for an outcome. */
+enum sink_status pipeline_status(enum pipeline_outcome);
+
+/*
+ * Log what became of a message (the uid, or path for a file): problems are
+ * warnings, the rest info; detail (untrusted text) is escaped.
+ */
+void	pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
+	    enum pipeline_outcome, const char *detail);
 
 /* "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf. */
 void	pipeline_counts_format(const struct pipeline_counts *, char *, size_t);

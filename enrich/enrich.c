@@ -42,7 +42,7 @@
 #include <libpsl.h>
 #include <maxminddb.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "enrich/enrich.h"
 #include "enrich/enrich_p.h"
 
@@ -127,14 +127,6 @@ enrich_status_name(enum enrich_status st)
 	    sizeof enrich_status_names[0])
 		return ("error");
 	return (enrich_status_names[st]);
-}
-
-/* An answer (1) or a failure to retry (0). */
-int
-enrich_status_definitive(enum enrich_status st)
-{
-	return (st == ENRICH_OK || st == ENRICH_NXDOMAIN ||
-	    st == ENRICH_NO_PTR);
 }
 
 /* Our status for a c-ares one. */

@@ -52,8 +52,6 @@ enum enrich_status {
 
 /* The word stored in ip_info.status: "ok", "nxdomain", "no_ptr" ... */
 const char *enrich_status_name(enum enrich_status);
-/* 1 for ok, nxdomain and no_ptr; 0 for failures worth a retry. */
-int	enrich_status_definitive(enum enrich_status);
 
 /* One address's result; everything is borrowed for the callback. */
 struct enrich_result {

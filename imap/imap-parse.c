@@ -28,7 +28,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "imap/imap_p.h"
 
 #define IMAP_MAX_DIGITS	20	/* 18446744073709551615 */

@@ -37,7 +37,7 @@
 
 #include <curl/curl.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "imap/imap.h"
 #include "imap/imap_p.h"
 
@@ -126,7 +126,7 @@ static int	 imap_send(struct imap_session *, const char *, size_t,
 static int	 imap_read(struct imap_session *, long, char **);
 static int	 imap_cmd(struct imap_session *, imap_resp_fn, void *, char **,
 		     const char *, ...) printflike(5, 6);
-static int	 imap_untagged(struct imap_session *, const struct imap_resp *,
+static int	 imap_untagged(struct imap_session *,
 		     const struct imap_status *, char **);
 static char	*imap_resp_text(const struct imap_status *);
 static size_t	 imap_verb_len(const char *);
@@ -644,8 +644,8 @@ imap_resp_text(const struct imap_status *st)
 
 /* Untagged responses that matter whatever the command. */
 static int
-imap_untagged(struct imap_session *is, const struct imap_resp *resp,
-    const struct imap_status *st, char **cause)
+imap_untagged(struct imap_session *is, const struct imap_status *st,
+    char **cause)
 {
 	const char	*arg;
 	size_t		 len;
@@ -722,7 +722,7 @@ imap_cmd(struct imap_session *is, imap_resp_fn fn, void *arg, char **cause,
 			is->broken = 1;
 			goto out;
 		}
-		if (imap_untagged(is, &is->rd.resp, &st, cause) == -1)
+		if (imap_untagged(is, &st, cause) == -1)
 			goto out;
 		if (fn != NULL && fncause == NULL &&
 		    fn(is, &is->rd.resp, &st, arg, &fncause) == -1 &&
@@ -850,14 +850,6 @@ imap_search_run(struct imap_session *is, const char *criteria,
 	*uids = s.uids;
 	*n = s.n;
 	return (0);
-}
-
-/* UID SEARCH ALL: every UID, ascending; the caller frees *uids. */
-int
-imap_search_all(struct imap_session *is, uint32_t **uids, size_t *n,
-    char **cause)
-{
-	return (imap_search_run(is, "ALL", uids, n, cause));
 }
 
 /* UID SEARCH [UNSEEN] UNDELETED [SINCE date]; see imap.h. */

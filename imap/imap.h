@@ -113,11 +113,6 @@ int	imap_has_capability(struct imap_session *, const char *);
 int	imap_select(struct imap_session *, const char *, uint32_t *uidvalidity,
 	    char **);
 
-/* UID SEARCH ALL: every UID in the selected mailbox, ascending; caller
-   frees *uids. */
-int	imap_search_all(struct imap_session *, uint32_t **uids, size_t *n,
-	    char **);
-
 /*
  * UID SEARCH [UNSEEN] UNDELETED [SINCE d-Mon-yyyy]: the UIDs of the
  * selected mailbox, ascending (the caller frees *uids and takes the first

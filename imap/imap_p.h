@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 
 /*
  * One complete server response.  line holds its text with each CRLF that

@@ -4,9 +4,9 @@
  * RFC 7489 section 7.2.1.1 names an aggregate report file
  * "receiver!policy-domain!begin!end[!unique-id].ext" and section 7.2.1.2
  * suggests a Subject "Report Domain: D Submitter: S Report-ID: <I>".
- * These used to be regular expressions in SQL (one statement a payload,
- * four regexp_match calls: about 5 % of the database's CPU in a poll);
- * they are the same patterns written out by hand, with the same results:
+ * They are read here rather than with regular expressions in SQL (which
+ * cost the database more than it was worth: bench/README.md), with the
+ * same patterns written out by hand and the same results:
  *
  *   file name  ^([^!]+)!([^!]+)!([0-9]+)!([0-9]+)(?:!([^!.]+))?\.[^!]*$
  *   subject    Report\s+Domain:\s*([^\s]+)          case-insensitive,
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime.h"
 
 static size_t	name_field(const char *, int);

@@ -1,9 +1,9 @@
 /*
  * mime-sha.c: SHA-256 for the ledger and payload identities.
  *
- * libcrypto's SHA-256 uses the CPU's SHA instructions where it has them;
- * on the bench machine it hashes 1.7 GB/s against GLib's 0.36, and every
- * message and every decompressed payload is hashed once.  The digest is
+ * libcrypto's SHA-256 uses the CPU's SHA instructions where it has them
+ * (bench/README.md has what that gained), and every message and every
+ * decompressed payload is hashed once.  The digest is
  * fetched once per process.  A libcrypto failure here can only be a lack
  * of memory, so it is fatal like any other.
  */
@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime_p.h"
 
 struct mime_sha {

@@ -11,7 +11,7 @@
  *
  * Gzip is inflated with zlib's automatic header detection; at Z_STREAM_END
  * the stage looks at what is left: another gzip member is inflated too,
- * anything else is trailing garbage and ignored (Mimecast, Q12).
+ * anything else is trailing garbage (Mimecast adds a CRLF) and ignored.
  *
  * The first bytes are peeked for sniffing and kept for the first read.
  * The SHA-256 and the byte count cover exactly what was handed out.
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime_p.h"
 
 static int	 stream_open(struct mime_stream *, char **);

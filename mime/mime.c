@@ -4,12 +4,15 @@
  * The input is either a bare payload, recognised by its first bytes (XML,
  * JSON, gzip, zlib or zip), or a mail, which GMime parses over the caller's
  * buffer.  The walk visits every part, numbering them as IMAP does ("1",
- * "2.1"), descends into multipart and message/rfc822 (Q9) but not into the
- * returned message of a multipart/report, and looks at every leaf except
- * text/html and label-less text/plain (which must look like an XML document
- * to count).  A leaf is decoded into memory (capped), then sniffed by its
- * bytes only (Q2-Q7): gzip and zlib are inflated, zip members are listed
- * and opened one by one (Q14), nested containers are followed up to
+ * "2.1"), descends into multipart and message/rfc822 (a report forwarded
+ * as an attachment) but not into the returned message of a
+ * multipart/report, and looks at every leaf except text/html and
+ * label-less text/plain (which must look like an XML document to count).
+ * A leaf is decoded into memory (capped), then sniffed by its bytes only,
+ * since senders label them every way (octet-stream, x-gzip,
+ * x-zip-compressed, zip around gzip, plain text/xml): gzip and zlib are
+ * inflated, zip members are listed and opened one by one
+ * (directories and extra members included), nested containers are followed up to
  * max_depth, and what is inside must start like XML or JSON.  A
  * message/feedback-report part is a failure report (ARF), handed out as is,
  * with the parts next to it (the returned message or its headers, the
@@ -38,7 +41,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime_p.h"
 
 #define MIME_MAX_LAYERS	8		/* hard ceiling on max_depth */

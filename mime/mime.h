@@ -153,7 +153,8 @@ enum mime_status {
  * Callback per bad part: a part that looked like a report (a container, a
  * report-like type or file name, or a member of a container) but could not
  * be decoded: corrupt gzip or zip, encrypted member, over a cap, content
- * that is neither XML nor JSON (Yahoo's "unused", Q13), too deeply nested.
+ * that is neither XML nor JSON (Yahoo's 38-byte gzip of "unused"), too
+ * deeply nested.
  * The payload carries the provenance known so far: stream is NULL, kind is
  * MIME_KIND_UNKNOWN, container is the chain opened so far ("gzip",
  * "zip>gzip") or NULL, zip_member is set for a member.

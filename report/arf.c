@@ -31,7 +31,7 @@
 
 #include <json-c/json.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "report/report.h"
 #include "report/report_p.h"
 

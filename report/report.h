@@ -3,7 +3,7 @@
  * (report/) and the PostgreSQL sink (sink/).  It is the one header two
  * modules share; agent/ moves the structures between them.
  *
- * Normalisation rules (binding, see issue 2 and standards.md §3.3):
+ * Normalisation rules (every parser and the sink rely on them):
  *  - every string is NUL-terminated UTF-8, owned by the structure that holds
  *    it, freed by report_head_free / report_record_free;
  *  - enumerated values: the typed field holds the canonical lower-case word
@@ -184,10 +184,13 @@ struct report_callbacks {
 
 enum report_mode {
 	REPORT_STRICT = 0,	/* well-formed XML as declared */
-	REPORT_WIN1252,		/* retry: bytes that are not UTF-8 read as
-				   windows-1252 (Q27) */
-	REPORT_RECOVER		/* retry: libxml2 recovery (Q26, Q28); the
-				   report gets a "recovered: ..." warning */
+	REPORT_WIN1252,		/* retry: bytes that are not UTF-8 (a
+				   windows-1252 quote in a document declared
+				   UTF-8) read as windows-1252 */
+	REPORT_RECOVER		/* retry: libxml2 recovery (unescaped < in a
+				   value, a stray unclosed wrapper element,
+				   C0 controls XML 1.0 forbids); the report
+				   gets a "recovered: ..." warning */
 };
 
 /*
@@ -254,7 +257,7 @@ enum report_status report_parse_xml(report_read_fn, void *,
 		    char **);
 
 /*
- * SMTP TLS reports (RFC 8460, standards.md §4.1).  The same normalisation
+ * SMTP TLS reports (RFC 8460).  The same normalisation
  * rules as above: strings are NUL-terminated UTF-8 owned by the structure
  * (tlsrpt_report_free frees them all); an enumerated value is the
  * canonical lower-case word or NULL, with the original text in *_raw when
@@ -354,7 +357,7 @@ enum report_status report_parse_tlsrpt(report_read_fn, void *,
 		    const struct tlsrpt_callbacks *, void *, char **);
 
 /*
- * Failure reports (RFC 6591 ARF, updated by RFC 9991; standards.md §4.2).
+ * Failure reports (RFC 6591 ARF, updated by RFC 9991).
  * One report describes one failed message.  The typed fields come from
  * the message/feedback-report part (fields in header syntax, unfolded);
  * raw_fields keeps every field verbatim, in order, repeats included, as a

@@ -8,7 +8,7 @@
  * from growing its stack.  The tree is then walked into a struct
  * tlsrpt_report that the callback receives whole.
  *
- * Tolerance (standards.md §4.1 and the corpus): mx-host and policy-string
+ * Tolerance (what real reporters send): mx-host and policy-string
  * as a string instead of a list, counts as strings, unknown policy and
  * result types (kept raw), start and end times without a time zone (read
  * as UTC, with a warning), a policies object instead of a list.  Members
@@ -27,7 +27,7 @@
 
 #include <json-c/json.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "report/report.h"
 #include "report/report_p.h"
 

@@ -27,7 +27,7 @@
 
 #include <libpq-fe.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "show/show.h"
 #include "show/show_p.h"
 

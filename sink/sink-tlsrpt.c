@@ -26,7 +26,7 @@
 
 #include <libpq-fe.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "report/report.h"
 #include "sink/sink.h"
 #include "sink/sink_p.h"

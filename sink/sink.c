@@ -28,7 +28,7 @@
 
 #include <libpq-fe.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "sink/sink.h"
 #include "sink/sink_p.h"
 

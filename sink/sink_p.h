@@ -1,6 +1,6 @@
 /*
  * sink_p.h: what the sink's files share (sink.c, sink-report.c,
- * sink-schema.c and the generated sink-migrations.c), and tests/tst_sink.c.
+ * sink-schema.c and the generated sink-migrations.c), and tests/server/tst_sink.c.
  *
  * Every statement goes through sink_exec (PQexecParams, for one-off and
  * administrative statements), sink_exec_prep (prepared once per
@@ -22,7 +22,7 @@
 
 #include <libpq-fe.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "sink/sink.h"
 
 /* The ledger's mailbox for files given to the ingest command. */

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The test command: install what is needed, build from scratch, run every
 # test (make check), then make distcheck; then the robustness stages of
-# issue 9, each with a banner and its time:
+# each with a banner and its time:
 #   robustness  the table of tests/robustness, from make check's run of
-#               tests/crash.test, faults.test and hostile.test
+#               tests/server/crash.test, faults.test and hostile.test
 #   asan        a second build with --enable-asan (AddressSanitizer and
 #               UndefinedBehaviorSanitizer) and make check in it, with the
 #               slow loops shortened (ROBUST_SHORT=1; memory caps are

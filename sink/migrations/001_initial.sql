@@ -7,8 +7,8 @@
 --   psql -1 -f 001_initial.sql
 -- and INSERT INTO dmarc.schema_version (version, name) VALUES (1, '001_initial').
 --
--- Based on standards.md section 6.2 (DDL) and 6.3 (views).  Departures from
--- that proposal are explained in the COMMENT ON of the object concerned.
+-- Where a column departs from what RFC 7489 and RFC 9990 name, the COMMENT
+-- ON of the object concerned says why.
 -- Rule for enumerated values taken from a report: the typed column holds the
 -- canonical word or NULL (with a CHECK), the matching *_raw column holds the
 -- original text when it was not canonical, and is NULL otherwise.

@@ -1,6 +1,6 @@
 -- 004_enrichment.sql: the dmarc schema, version 4.
 --
--- Source enrichment (issue 8): what is known about each sending address
+-- Source enrichment: what is known about each sending address
 -- (ip_info: reverse DNS, its forward confirmation, the base domain, ASN and
 -- country), a user-editable map from base domains to the senders people
 -- know (source_map, seeded with well-known senders), and views that name

@@ -3,9 +3,9 @@
 -- SMTP TLS reports (RFC 8460) and DMARC failure reports (RFC 6591 ARF,
 -- updated by RFC 9991): tables tlsrpt_report, tlsrpt_policy,
 -- tlsrpt_failure, tlsrpt_delivery, failure_report, failure_delivery and
--- views v_tlsrpt_daily, v_tlsrpt_failures, v_failure_reports (issue 11,
--- standards.md sections 4 and 6.2).  Run by "dmarc-agent migrate" in one
--- transaction; by hand: psql -1 -f 005_tlsrpt_failure.sql, then
+-- views v_tlsrpt_daily, v_tlsrpt_failures, v_failure_reports.  Run by
+-- "dmarc-agent migrate" in one transaction; by hand:
+-- psql -1 -f 005_tlsrpt_failure.sql, then
 -- INSERT INTO dmarc.schema_version (version, name) VALUES (5, '005_tlsrpt_failure').
 -- Released versions are never edited: add a new file instead.
 

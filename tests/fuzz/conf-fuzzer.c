@@ -20,7 +20,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "agent/conf.h"
 
 int		LLVMFuzzerInitialize(int *, char ***);
@@ -108,7 +108,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_touch(msgs.warnings, msgs.nwarnings);
 	if (c != NULL) {
 		for (i = 0; i < c->nmailboxes; i++) {
-			(void)conf_after_name(c->mailboxes[i].after);
 			if (conf_find_mailbox(c, c->mailboxes[i].name) == NULL)
 				abort();
 		}

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "imap/imap_p.h"
 
 int		LLVMFuzzerInitialize(int *, char ***);

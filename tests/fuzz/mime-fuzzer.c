@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# fakeimap.py: a small scripted IMAP server for tests/imap-fake.test.
+# fakeimap.py: a small scripted IMAP server for tests/server/imap-fake.test.
 #
 #   fakeimap.py --port-file F --log F [options]
 #
@@ -28,7 +28,7 @@
 #                                    mailbox as "NAME: UIDflags ..." (flags
 #                                    as letters: d deleted, s seen)
 #
-# Scenarios for tests/hostile.test and tests/faults.test:
+# Scenarios for tests/server/hostile.test and tests/server/faults.test:
 #   --msg-file PATH                  one more message in INBOX, PATH's bytes
 #   --huge-literal UID:SIZE          the body literal of UID announces SIZE
 #                                    bytes (RFC822.SIZE stays honest) and

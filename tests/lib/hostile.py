@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile input for tests/hostile.test: every kind of mail an attacker (or
+"""Hostile input for tests/server/hostile.test: every kind of mail an attacker (or
 a broken reporter) may send, written as mails that go through `ingest` and
 through IMAP alike.
 

@@ -1,5 +1,5 @@
 # tests/lib/robust.sh: helpers shared by the robustness tests
-# (tests/crash.test, tests/faults.test, tests/hostile.test).  Source it
+# (tests/server/crash.test, tests/server/faults.test, tests/server/hostile.test).  Source it
 # after pg.sh; the caller defines err, note and tmp.
 #
 # robust_asan

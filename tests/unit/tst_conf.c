@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "agent/conf.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 /* A valid mailbox, open for one more setting. */
 #define MB "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; " \

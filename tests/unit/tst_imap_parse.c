@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "imap/imap_p.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 #define MAXLINE_DEFAULT	1024
 #define MAXLIT_DEFAULT	64

@@ -26,9 +26,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 #define HEAD_MAX	65536		/* bytes of each payload kept */
 
@@ -214,7 +214,7 @@ static const struct fixture fixtures[] = {
 	{ "bare zlib", fx_zlib, NULL, READ_FULL, MIME_OK, NULL, 1,
 	  MIME_KIND_XML, "", "zlib>xml", NULL, NULL, 0, NULL, NULL, NULL,
 	  NULL },
-	{ "Yahoo \"unused\" gzip (Q13)", fx_unused, NULL, READ_FULL,
+	{ "Yahoo \"unused\" gzip", fx_unused, NULL, READ_FULL,
 	  MIME_INVALID, "neither XML nor JSON", 0, 0, NULL, NULL, NULL, NULL,
 	  1, "gzip content is neither XML nor JSON (starts \"unused\")", NULL,
 	  NULL,
@@ -246,11 +246,11 @@ static const struct fixture fixtures[] = {
 	{ "text/plain XML body", fx_text_xml, NULL, READ_FULL, MIME_OK, NULL,
 	  1, MIME_KIND_XML, "1", "inline", NULL, NULL, 0, NULL, NULL, NULL,
 	  NULL },
-	{ "HTML-only body (Q11)", fx_text_html_only, NULL, READ_FULL,
+	{ "HTML-only body", fx_text_html_only, NULL, READ_FULL,
 	  MIME_NONE, "no report attachment (parts: text/plain, text/html)",
 	  0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,
 	  NULL },
-	{ "ContentType: typo with a file name (Q8)", fx_contenttype_typo,
+	{ "ContentType: typo with a file name", fx_contenttype_typo,
 	  NULL, READ_FULL, MIME_OK, NULL, 1, MIME_KIND_XML, "1", "gzip>xml",
 	  NULL, NULL, 0, NULL, NULL, NULL,
 	  NULL },

@@ -26,10 +26,10 @@
 
 #include <zlib.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "report/report.h"
 #include "report/report_p.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(HAVE_ASAN) || \
     defined(HAVE_FUZZING)
@@ -1041,7 +1041,7 @@ static const struct xcase cases[] = {
 	  KV("h.nwarn=1", "h.warn0~recovered: line 2: ",
 	    "r1.reason0.type=other", "r1.reason0.comment~arc=pass") },
 
-	/* Real-world breakage (standards.md §3.1), written as fixtures. */
+	/* Real-world breakage seen from real reporters, written as fixtures. */
 	{ "UTF-8 BOM",
 	  "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	  "<feedback>" MD PP REC("1.2.3.4", "1") "</feedback>\n",

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "show/show.h"
 #include "show/show_p.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 static void	test_count(void);
 static void	test_pct(void);

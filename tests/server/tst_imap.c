@@ -1,5 +1,5 @@
 /*
- * tst_imap.c: drive imap/ against a real server for tests/imap.test.
+ * tst_imap.c: drive imap/ against a real server for tests/server/imap.test.
  *
  *   tst_imap [-v] [-A mech] [-T tls] [-c cafile] [-m max_message]
  *       [-t timeout] -u user URL COMMAND [ARG...]
@@ -13,7 +13,7 @@
  *   open              print "caps MOVE=0|1 UIDPLUS=0|1 mailbox NAME"
  *   folder NAME...    print "folder SERVER-NAME" for each configured NAME
  *   select            print "uidvalidity N"
- *   search            print "uids N: u1 u2 ..." (UID SEARCH ALL)
+ *   search            print "uids N: u1 u2 ..." (UID SEARCH UNDELETED)
  *   find all|unseen [DAYS]
  *                     imap_search, since DAYS days ago (may be negative);
  *                     print "uids N: u1 u2 ..."
@@ -41,7 +41,7 @@
 
 #include <curl/curl.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "imap/imap.h"
 
 struct fetch_state {
@@ -228,7 +228,8 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 		return (0);
 	}
 	if (strcmp(argv[0], "search") == 0) {
-		if (imap_search_all(is, &uids, &n, cause) == -1)
+		if (imap_search(is, IMAP_SEARCH_ALL, 0, &uids, &n,
+		    cause) == -1)
 			return (-1);
 		print_uids(uids, n);
 		free(uids);
@@ -243,7 +244,8 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 		return (0);
 	}
 	if (strcmp(argv[0], "fetch") == 0 && argc == 2) {
-		if (imap_search_all(is, &uids, &n, cause) == -1)
+		if (imap_search(is, IMAP_SEARCH_ALL, 0, &uids, &n,
+		    cause) == -1)
 			return (-1);
 		memset(&fs, 0, sizeof fs);
 		fs.dir = argv[1];

@@ -1,5 +1,5 @@
 /*
- * reparse.c: `dmarc-agent reparse [--all | --since DATE | REPORT_ID...]`.
+ * cmd-reparse.c: `dmarc-agent reparse [--all | --since DATE | REPORT_ID...]`.
  *
  * Re-derives report rows from the raw payloads the sink kept (gzip'd),
  * after a parser upgrade.  Each payload is done in a transaction of its
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/common.h"
 #include "agent/agent.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
@@ -162,7 +163,7 @@ cmd_reparse(struct cmd_env *env, int argc, char **argv)
 
 	if (rp_args(argc, argv, &f) != 0)
 		return (EXIT_USAGE);
-	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
+	if ((sink = agent_sink_connect(env->conf, env->conf->auto_migrate)) ==
 	    NULL)
 		return (EXIT_OPFAIL);
 	pipeline_init();
@@ -171,7 +172,7 @@ cmd_reparse(struct cmd_env *env, int argc, char **argv)
 		log_warnx("reparse: %s", cause);
 		rc = EXIT_OPFAIL;
 	}
-	for (i = 0; i < n && rc == 0 && !cmd_quitting(); i++) {
+	for (i = 0; i < n && rc == 0 && !agent_quitting(); i++) {
 		c.payloads++;
 		if (rp_one(sink, env->conf, ids[i], &c, &cause) != 0) {
 			log_warnx("reparse: payload %lld: %s",

@@ -1,5 +1,5 @@
 /*
- * tst_enrich_live.c: drives the enrich module alone for tests/enrich.test,
+ * tst_enrich_live.c: drives the enrich module alone for tests/server/enrich.test,
  * against a real DNS server: the addresses given are looked up and printed
  * one line each, in input order:
  *	ip status ptr confirmed base_domain asn as_org country detail
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "enrich/enrich.h"
 
 #define MAX_MMDB	4

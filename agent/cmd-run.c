@@ -1,9 +1,10 @@
 /*
- * sched.c: the `run` command's scheduler.
+ * cmd-run.c: `dmarc-agent run`, the service: a scheduler that polls every
+ * mailbox every interval until SIGTERM.
  *
- * One worker thread per mailbox, each with its own IMAP and PostgreSQL
+ * One poller thread per mailbox, each with its own IMAP and PostgreSQL
  * connections, so a slow or failing mailbox never delays the others.  A
- * worker polls, then sleeps until its next due time: the mailbox's
+ * poller polls, then sleeps until its next due time: the mailbox's
  * interval plus a little jitter, or after a failure an exponential backoff
  * (30 s doubling up to an hour; a refused login waits at least 15
  * minutes).
@@ -26,11 +27,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/common.h"
 #include "agent/agent.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
 #include "agent/notify.h"
 #include "agent/pipeline.h"
+#include "agent/poll.h"
 #include "enrich/enrich.h"
 #include "sink/sink.h"
 
@@ -38,7 +41,7 @@
 #define BACKOFF_MAX	3600
 #define BACKOFF_AUTH	900
 
-struct worker {
+struct poller {
 	const struct conf		*conf;
 	const struct conf_mailbox	*mb;
 	pthread_t			 thread;
@@ -66,11 +69,11 @@ static pthread_mutex_t	sched_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	sched_cond = PTHREAD_COND_INITIALIZER;
 static int		sched_stop;
 
-static void	*worker_main(void *);
-static void	 worker_done(struct worker *, const struct poll_result *);
-static int	 workers_start(struct worker *, size_t, const struct conf *);
-static void	 workers_stop(struct worker *, size_t);
-static void	 workers_status(struct worker *, size_t);
+static void	*poller_main(void *);
+static void	 poller_done(struct poller *, const struct poll_result *);
+static int	 pollers_start(struct poller *, size_t, const struct conf *);
+static void	 pollers_stop(struct poller *, size_t);
+static void	 pollers_status(struct poller *, size_t);
 static struct conf *sched_reload(const char *);
 static void	*enricher_main(void *);
 static void	 enricher_start(struct enricher *, const struct conf *);
@@ -78,58 +81,58 @@ static void	 enricher_stop(struct enricher *);
 
 /* After a poll: the next due time, from the interval or the backoff. */
 static void
-worker_done(struct worker *w, const struct poll_result *r)
+poller_done(struct poller *p, const struct poll_result *r)
 {
 	char	 line[160];
 	int	 delay;
 
-	w->last = *r;
-	w->polls++;
+	p->last = *r;
+	p->polls++;
 	if (!r->failed) {
-		w->backoff = 0;
-		w->failures_in_row = 0;
-		w->last_ok = r->end;
-		delay = w->mb->interval +
-		    (int)(rand_r(&w->seed) % (unsigned)(w->mb->interval / 10 + 1));
+		p->backoff = 0;
+		p->failures_in_row = 0;
+		p->last_ok = r->end;
+		delay = p->mb->interval + (int)(rand_r(&p->seed) %
+		    (unsigned)(p->mb->interval / 10 + 1));
 	} else {
-		w->failures_in_row++;
-		w->backoff = w->backoff == 0 ? BACKOFF_FIRST : w->backoff * 2;
-		if (w->backoff > BACKOFF_MAX)
-			w->backoff = BACKOFF_MAX;
-		if (r->auth && w->backoff < BACKOFF_AUTH)
-			w->backoff = BACKOFF_AUTH;
-		delay = w->backoff;
+		p->failures_in_row++;
+		p->backoff = p->backoff == 0 ? BACKOFF_FIRST : p->backoff * 2;
+		if (p->backoff > BACKOFF_MAX)
+			p->backoff = BACKOFF_MAX;
+		if (r->auth && p->backoff < BACKOFF_AUTH)
+			p->backoff = BACKOFF_AUTH;
+		delay = p->backoff;
 		log_info("%s: poll failed %u time(s) in a row, next try in "
-		    "%d s", w->mb->name, w->failures_in_row, delay);
+		    "%d s", p->mb->name, p->failures_in_row, delay);
 	}
-	w->next_due = time(NULL) + delay;
+	p->next_due = time(NULL) + delay;
 	pipeline_counts_format(&r->counts, line, sizeof line);
-	notify_status("%s: %s %s; next poll in %d s", w->mb->name,
+	notify_status("%s: %s %s; next poll in %d s", p->mb->name,
 	    r->failed ? "poll failed" : "polled:", r->failed ? "" : line,
 	    delay);
 }
 
 static void *
-worker_main(void *arg)
+poller_main(void *arg)
 {
-	struct worker		*w = arg;
+	struct poller		*p = arg;
 	struct poll_result	 r;
 	struct timespec		 ts;
 
 	pthread_mutex_lock(&sched_lock);
 	while (!sched_stop) {
-		if (time(NULL) < w->next_due) {
-			ts.tv_sec = w->next_due;
+		if (time(NULL) < p->next_due) {
+			ts.tv_sec = p->next_due;
 			ts.tv_nsec = 0;
 			pthread_cond_timedwait(&sched_cond, &sched_lock, &ts);
 			continue;
 		}
-		w->busy = 1;
+		p->busy = 1;
 		pthread_mutex_unlock(&sched_lock);
-		poll_one(w->conf, w->mb, &r);
+		poll_mailbox(p->conf, p->mb, NULL, &r);
 		pthread_mutex_lock(&sched_lock);
-		w->busy = 0;
-		worker_done(w, &r);
+		p->busy = 0;
+		poller_done(p, &r);
 	}
 	pthread_mutex_unlock(&sched_lock);
 	return (NULL);
@@ -144,13 +147,13 @@ enricher_main(void *arg)
 	struct timespec	 ts;
 	char		 line[256];
 
-	if ((e = enrich_from_conf(en->conf)) == NULL)
+	if ((e = ipinfo_resolver(en->conf)) == NULL)
 		return (NULL);
 	pthread_mutex_lock(&sched_lock);
 	while (!sched_stop) {
 		pthread_mutex_unlock(&sched_lock);
-		if ((sink = cmd_sink_connect(en->conf, 0)) != NULL) {
-			if (enrich_pass(en->conf, sink, e, line,
+		if ((sink = agent_sink_connect(en->conf, 0)) != NULL) {
+			if (ipinfo_pass(en->conf, sink, e, line,
 			    sizeof line) == 0)
 				log_info("enrichment: %s", line);
 			sink_close(sink);
@@ -179,7 +182,7 @@ enricher_start(struct enricher *en, const struct conf *conf)
 	en->running = 1;
 }
 
-/* After workers_stop (sched_stop is set and broadcast). */
+/* After pollers_stop (sched_stop is set and broadcast). */
 static void
 enricher_stop(struct enricher *en)
 {
@@ -188,27 +191,27 @@ enricher_stop(struct enricher *en)
 	en->running = 0;
 }
 
-/* Start one worker per mailbox; each polls at once. */
+/* Start one poller per mailbox; each polls at once. */
 static int
-workers_start(struct worker *ws, size_t n, const struct conf *conf)
+pollers_start(struct poller *ps, size_t n, const struct conf *conf)
 {
 	size_t	i;
 
 	sched_stop = 0;
 	for (i = 0; i < n; i++) {
-		ws[i].conf = conf;
-		ws[i].mb = &conf->mailboxes[i];
-		ws[i].seed = (unsigned)time(NULL) ^ (unsigned)(i * 7919);
-		if (pthread_create(&ws[i].thread, NULL, worker_main,
-		    &ws[i]) != 0)
+		ps[i].conf = conf;
+		ps[i].mb = &conf->mailboxes[i];
+		ps[i].seed = (unsigned)time(NULL) ^ (unsigned)(i * 7919);
+		if (pthread_create(&ps[i].thread, NULL, poller_main,
+		    &ps[i]) != 0)
 			fatalx("pthread_create failed");
 	}
 	return (0);
 }
 
-/* Ask every worker to stop after the message in hand, and wait. */
+/* Ask every poller to stop after the message in hand, and wait. */
 static void
-workers_stop(struct worker *ws, size_t n)
+pollers_stop(struct poller *ps, size_t n)
 {
 	size_t	i;
 
@@ -216,13 +219,13 @@ workers_stop(struct worker *ws, size_t n)
 	sched_stop = 1;
 	pthread_cond_broadcast(&sched_cond);
 	pthread_mutex_unlock(&sched_lock);
-	cmd_request_quit();
+	agent_quit_request();
 	for (i = 0; i < n; i++)
-		pthread_join(ws[i].thread, NULL);
+		pthread_join(ps[i].thread, NULL);
 }
 
 static void
-workers_status(struct worker *ws, size_t n)
+pollers_status(struct poller *ps, size_t n)
 {
 	char	 line[160], when[32];
 	size_t	 i;
@@ -230,16 +233,16 @@ workers_status(struct worker *ws, size_t n)
 
 	pthread_mutex_lock(&sched_lock);
 	for (i = 0; i < n; i++) {
-		pipeline_counts_format(&ws[i].last.counts, line, sizeof line);
-		if (ws[i].last_ok != 0)
+		pipeline_counts_format(&ps[i].last.counts, line, sizeof line);
+		if (ps[i].last_ok != 0)
 			snprintf(when, sizeof when, "%lds ago",
-			    (long)(now - ws[i].last_ok));
+			    (long)(now - ps[i].last_ok));
 		else
 			snprintf(when, sizeof when, "never");
 		log_warnx("status: %s: %s; %u polls, last success %s, "
-		    "%u failures in a row; last poll: %s", ws[i].mb->name,
-		    ws[i].busy ? "polling" : "waiting", ws[i].polls, when,
-		    ws[i].failures_in_row, ws[i].polls != 0 ? line : "-");
+		    "%u failures in a row; last poll: %s", ps[i].mb->name,
+		    ps[i].busy ? "polling" : "waiting", ps[i].polls, when,
+		    ps[i].failures_in_row, ps[i].polls != 0 ? line : "-");
 	}
 	pthread_mutex_unlock(&sched_lock);
 }
@@ -263,7 +266,7 @@ sched_reload(const char *file)
 int
 cmd_run(struct cmd_env *env, int argc, char **argv)
 {
-	struct worker	*ws;
+	struct poller	*ps;
 	struct enricher	 en;
 	struct sink	*sink;
 	struct conf	*nc;
@@ -278,7 +281,7 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 		    "run: no mailboxes in %s", env->conf_file);
 		return (EXIT_USAGE);
 	}
-	if ((sink = cmd_sink_connect(env->conf, env->conf->auto_migrate)) ==
+	if ((sink = agent_sink_connect(env->conf, env->conf->auto_migrate)) ==
 	    NULL)
 		return (EXIT_OPFAIL);
 	sink_close(sink);
@@ -288,11 +291,11 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	fault_init();
+	poll_fault_init();
 	pipeline_init();
 	n = env->conf->nmailboxes;
-	ws = xcalloc(n, sizeof *ws);
-	workers_start(ws, n, env->conf);
+	ps = xcalloc(n, sizeof *ps);
+	pollers_start(ps, n, env->conf);
 	enricher_start(&en, env->conf);
 	log_info("run: polling %zu mailbox(es)", n);
 	notify_ready();
@@ -307,7 +310,7 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGUSR1) {
-			workers_status(ws, n);
+			pollers_status(ps, n);
 			continue;
 		}
 		if (sig != SIGHUP)
@@ -315,24 +318,24 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 		if ((nc = sched_reload(env->conf_file)) == NULL)
 			continue;
 		notify_status("reloading %s", env->conf_file);
-		workers_stop(ws, n);
+		pollers_stop(ps, n);
 		enricher_stop(&en);
 		conf_free(env->conf);
 		env->conf = nc;
-		free(ws);
+		free(ps);
 		n = nc->nmailboxes;
-		ws = n != 0 ? xcalloc(n, sizeof *ws) : NULL;
-		cmd_clear_quit();
-		workers_start(ws, n, nc);
+		ps = n != 0 ? xcalloc(n, sizeof *ps) : NULL;
+		agent_quit_clear();
+		pollers_start(ps, n, nc);
 		enricher_start(&en, nc);
 		log_warnx("reload: %s applied, %zu mailbox(es)",
 		    env->conf_file, n);
 	}
 	log_info("run: signal %d received, finishing", sig);
 	notify_stopping();
-	workers_stop(ws, n);
+	pollers_stop(ps, n);
 	enricher_stop(&en);
-	free(ws);
+	free(ps);
 	pipeline_shutdown();
 	return (0);
 }

@@ -13,7 +13,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 
 static int	log_dest = LOG_TO_STDERR;
 static int	log_verbose;
@@ -27,12 +27,6 @@ log_init(int dest, int verbose)
 	log_verbose = verbose;
 	if (dest == LOG_TO_SYSLOG)
 		openlog("dmarc-agent", LOG_PID | LOG_NDELAY, LOG_MAIL);
-}
-
-void
-log_setverbose(int v)
-{
-	log_verbose = v;
 }
 
 int

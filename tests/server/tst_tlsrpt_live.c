@@ -1,10 +1,10 @@
 /*
  * tst_tlsrpt_live.c: SMTP TLS reports and failure reports end to end,
- * mime/ -> report/ -> sink/, against a real PostgreSQL (tests/tlsrpt.test
- * starts one and sets DMARC_CONNINFO).
+ * mime/ -> report/ -> sink/, against a real PostgreSQL
+ * (tests/server/tlsrpt.test starts one and sets DMARC_CONNINFO).
  *
- * store_payload() below is the branch agent/pipeline.c is meant to take
- * for payloads of kind json and arf (see the issue 11 notes): every TLS
+ * store_payload() below does what agent/pipeline.c does with payloads of
+ * kind json and arf, without the rest of the agent: every TLS
  * and failure report of the corpus goes through it, and the rows are
  * checked against CATALOG.tsv (one delivery per file, policies per TLS
  * report), the seen_count rule, the views and the privacy switch.  It
@@ -21,11 +21,11 @@
 
 #include <libpq-fe.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime.h"
 #include "report/report.h"
 #include "sink/sink.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 /* One message on its way. */
 struct msg {

@@ -1,5 +1,5 @@
 /*
- * tst_sink.c: the PostgreSQL sink against a real server.  tests/sink.test
+ * tst_sink.c: the PostgreSQL sink against a real server.  tests/server/sink.test
  * starts a throwaway cluster and runs this with DMARC_CONNINFO set.
  *
  * Every step is checked by reading the rows back with a second libpq
@@ -17,12 +17,12 @@
 
 #include <libpq-fe.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 #include "mime/mime.h"
 #include "report/report.h"
 #include "sink/sink.h"
 #include "sink/sink_p.h"
-#include "tests/unit/tst.h"
+#include "tests/tst.h"
 
 #define S(x)	((char *)(x))
 #define NCOLS	48
@@ -2233,7 +2233,7 @@ upgrade_store(struct sink *s)
 
 /*
  * Upgrade path: for every earlier version v, a database migrated to v
- * only, given data, then migrated to the latest.  tests/sink.test then
+ * only, given data, then migrated to the latest.  tests/server/sink.test then
  * compares each schema (pg_dump --schema-only) with dmarc_fresh, migrated
  * from scratch.
  */
@@ -2277,7 +2277,7 @@ test_upgrade(void)
 	free(cause);
 }
 
-/* Print the upgrade databases for tests/sink.test. */
+/* Print the upgrade databases for tests/server/sink.test. */
 static void
 list_upgrade_dbs(void)
 {

@@ -1,5 +1,5 @@
 /*
- * xmalloc.c: allocation that never fails, and the capped buffer.
+ * xmalloc.c: allocation that never fails.
  *
  * Every x* function calls fatalx on out-of-memory or overflow, so callers
  * never check for NULL.
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 
 void *
 xmalloc(size_t size)
@@ -102,64 +102,4 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 	if (i < 0 || *ret == NULL)
 		fatalx("xvasprintf: out of memory");
 	return (i);
-}
-
-void
-buf_init(struct buf *b, size_t cap)
-{
-	memset(b, 0, sizeof *b);
-	b->cap = cap;
-}
-
-int
-buf_add(struct buf *b, const void *data, size_t len)
-{
-	size_t	 need, nsize;
-
-	if (len > b->cap || b->len > b->cap - len)
-		return (-1);
-	need = b->len + len + 1;
-	if (need > b->size) {
-		nsize = b->size == 0 ? 4096 : b->size;
-		while (nsize < need)
-			nsize = nsize > SIZE_MAX / 2 ? need : nsize * 2;
-		b->data = xrealloc(b->data, nsize);
-		b->size = nsize;
-	}
-	if (len != 0)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return (0);
-}
-
-void
-buf_reset(struct buf *b)
-{
-	b->len = 0;
-	if (b->data != NULL)
-		b->data[0] = '\0';
-}
-
-void
-buf_free(struct buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->size = 0;
-}
-
-char *
-buf_steal(struct buf *b, size_t *len)
-{
-	char	*p;
-
-	if (b->data == NULL)
-		buf_add(b, "", 0);
-	p = b->data;
-	if (len != NULL)
-		*len = b->len;
-	b->data = NULL;
-	b->len = b->size = 0;
-	return (p);
 }

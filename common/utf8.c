@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/agent.h"
+#include "common/common.h"
 
 /*
  * Decode the sequence at p, reading at most len bytes: its length, with

@@ -1,0 +1,36 @@
+/*
+ * cmd-check-config.c: `dmarc-agent check-config`, every error of the
+ * configuration file (stderr, as FILE:LINE: message) and every warning;
+ * "configuration OK" on stdout when it is valid.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "common/common.h"
+#include "agent/cmd.h"
+#include "agent/conf.h"
+
+int
+cmd_check_config(struct cmd_env *env, int argc, char **argv)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	size_t			 i;
+
+	if (argc != 0) {
+		log_warnx("usage: dmarc-agent check-config");
+		return (EXIT_USAGE);
+	}
+	c = conf_load(env->conf_file, &m);
+	for (i = 0; i < m.nerrors; i++)
+		fprintf(stderr, "%s\n", m.errors[i]);
+	for (i = 0; i < m.nwarnings; i++)
+		fprintf(stderr, "%s (warning)\n", m.warnings[i]);
+	conf_msgs_free(&m);
+	if (c == NULL)
+		return (EXIT_USAGE);
+	conf_free(c);
+	printf("configuration OK\n");
+	return (0);
+}

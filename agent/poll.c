@@ -1,0 +1,331 @@
+/*
+ * poll.c: one poll of one mailbox, in the order the ledger requires.
+ *
+ *   1. SELECT (UIDVALIDITY), UID SEARCH (UNSEEN by default, ALL with
+ *      search = "all"), and the ledger rows of (mailbox, uidvalidity);
+ *   2. plan (poll-plan.c): complete the after-actions still pending for
+ *      messages that reached a final status (a crash may have come between
+ *      commit and move);
+ *   3. claim the new UIDs (committed before any fetch);
+ *   4. fetch claimed-but-unfinished and new messages with BODY.PEEK[] and
+ *      run each through the pipeline: while the IMAP connection fetches,
+ *      the mailbox's workers (poll-workers.c: threads, each on a database
+ *      connection of its own) decode, parse and store them, several
+ *      messages a transaction, each message all or nothing inside it;
+ *   5. flag, move or delete them (poll-after.c) in as few IMAP commands as
+ *      possible, then mark the after-actions done.
+ * Nothing is flagged or moved before its rows are committed, so a crash at
+ * any point loses nothing and counts nothing twice.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/common.h"
+#include "agent/agent.h"
+#include "agent/conf.h"
+#include "agent/pipeline.h"
+#include "agent/poll.h"
+#include "agent/poll_p.h"
+#include "imap/imap.h"
+#include "sink/sink.h"
+
+#define KEEPALIVE_SECS	60	/* NOOP before acting after a longer fetch */
+
+static int	poll_fetch_all(struct poll_ctx *, struct imap_session *,
+		    const uint32_t *, size_t, char **);
+static int	poll_session(struct poll_ctx *, struct imap_session *,
+		    char **);
+static void	poll_opts(const struct conf *, const struct conf_mailbox *,
+		    struct imap_opts *, const char *);
+static struct imap_session *poll_connect(const struct conf *,
+		    const struct conf_mailbox *, enum imap_class *, char **);
+static void	poll_ctx_init(struct poll_ctx *);
+static void	poll_run_end(struct poll_ctx *, int64_t, const char *);
+
+/*
+ * Fetch uids.  With writers, in slices of AFTER_SLICE, doing between two
+ * the server side of the after-actions of what they committed by then
+ * (into pc->acted).  The ledger marks wait for the end, when the poll's
+ * first connection is no writer's any more; a crash before them only
+ * repeats the flags and moves on the next poll.  Not when a test kills
+ * the agent before the after-actions (fault kill-before-after).
+ */
+static int
+poll_fetch_all(struct poll_ctx *pc, struct imap_session *is,
+    const uint32_t *uids, size_t n, char **cause)
+{
+	struct poll_list	 now;
+	size_t			 off, k, step;
+	int			 rc;
+
+	step = pc->nw > 1 && !poll_tuning.kill_before_after ?
+	    poll_tuning.after_slice : n;
+	for (off = 0; off < n; off += k) {
+		k = n - off < step ? n - off : step;
+		if (imap_fetch(is, uids + off, k, poll_fetch_cb, pc,
+		    cause) != 0)
+			return (-1);
+		if (off + k >= n)
+			break;
+		pthread_mutex_lock(&pc->mtx);
+		now = pc->done;
+		memset(&pc->done, 0, sizeof pc->done);
+		pthread_mutex_unlock(&pc->mtx);
+		if (now.n != 0)
+			log_debug("%s: after-actions of %zu committed messages"
+			    " while fetching", pc->mb->name, now.n);
+		rc = poll_after_imap(is, pc, &now, cause);
+		if (rc == 0)
+			poll_list_append(&pc->acted, &now);
+		free(now.v);
+		if (rc != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
+{
+	struct sink_ledger_entry	*led = NULL;
+	struct poll_plan	 plan;
+	uint32_t		*uids = NULL;
+	size_t			 n = 0, nled = 0;
+	time_t			 since = 0, fetch_start;
+	int			 rc = -1, fetch_rc;
+
+	memset(&plan, 0, sizeof plan);
+	if (pc->mb->since_days > 0)
+		since = time(NULL) - (time_t)pc->mb->since_days * 86400;
+	if (imap_select(is, imap_url_mailbox(is), &pc->uidvalidity,
+	    cause) != 0 || imap_search(is, pc->mb->search_all ?
+	    IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN, since, &uids, &n,
+	    cause) != 0)
+		return (-1);
+	if (sink_ledger_list(pc->sink, pc->mb->name, pc->uidvalidity, &led,
+	    &nled, cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		goto out;
+	}
+	poll_plan(led, nled, uids, n, pc->mb->batch_size > 0 ?
+	    (size_t)pc->mb->batch_size : 0, &plan);
+	free(led);
+	if (plan.pending.n != 0) {
+		log_info("%s: completing %zu pending after-actions",
+		    pc->mb->name, plan.pending.n);
+		if (poll_after_actions(is, pc, &plan.pending, cause) != 0)
+			goto out;
+	}
+	if (plan.nfresh != 0 && sink_claim(pc->sink, pc->mb->name,
+	    pc->uidvalidity, plan.fresh, plan.nfresh, cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		goto out;
+	}
+	fetch_start = time(NULL);
+	poll_workers_start(pc, plan.nfetch);
+	fetch_rc = plan.nfetch != 0 ? poll_fetch_all(pc, is, plan.fetch,
+	    plan.nfetch, cause) : 0;
+	if (fetch_rc != 0) {
+		/* Keep what was processed, then act on what was committed. */
+		char *c2 = NULL;
+
+		if (poll_workers_finish(pc, &c2) != 0) {
+			free(c2);
+			goto out;
+		}
+		if (poll_after_end(is, pc, &c2) != 0)
+			free(c2);
+		goto out;
+	}
+	if (poll_workers_finish(pc, cause) != 0)
+		goto out;
+	poll_fault_point(FAULT_BEFORE_AFTER);
+	/* A long fetch (a huge report): wake the session up before acting. */
+	if (time(NULL) - fetch_start > KEEPALIVE_SECS &&
+	    imap_noop(is, cause) != 0)
+		goto out;
+	rc = poll_after_end(is, pc, cause);
+out:
+	poll_workers_free(pc);
+	poll_plan_free(&plan);
+	free(uids);
+	return (rc);
+}
+
+/* The IMAP options of a mailbox; *token is the caller's to free. */
+static void
+poll_opts(const struct conf *conf, const struct conf_mailbox *mb,
+    struct imap_opts *o, const char *token)
+{
+	memset(o, 0, sizeof *o);
+	o->url = mb->url;
+	o->username = mb->username;
+	o->password = mb->password;
+	o->bearer_token = token;
+	o->tls = (enum imap_tls)mb->tls;	/* same order, see conf.h */
+	o->mech = (enum imap_mech)mb->auth;
+	o->ca_file = mb->tls_ca_file;
+	o->timeout = (long)conf->limits.timeout;
+	o->max_message = conf->limits.max_message_size;
+	o->max_line = conf->limits.max_header_line > (1 << 20) ?
+	    conf->limits.max_header_line : (1 << 20);
+	o->verbose = log_getverbose() >= 3;
+}
+
+/*
+ * Log in, reading the OAuth 2.0 token afresh; when the server refuses the
+ * token, get a new one and try once more.  NULL (logged) on failure.
+ */
+static struct imap_session *
+poll_connect(const struct conf *conf, const struct conf_mailbox *mb,
+    enum imap_class *cls, char **why)
+{
+	struct imap_session	*is = NULL;
+	struct imap_opts	 o;
+	char			*token, *cause = NULL;
+	int			 attempt;
+
+	for (attempt = 0; attempt < 2 && is == NULL; attempt++) {
+		free(cause);
+		cause = NULL;
+		token = conf_oauth2_token(mb, &cause);
+		if (token == NULL && cause != NULL) {
+			*cls = IMAP_AUTH;
+			break;
+		}
+		poll_opts(conf, mb, &o, token);
+		is = imap_open(&o, cls, &cause);
+		if (token != NULL) {
+			explicit_bzero(token, strlen(token));
+			free(token);
+		}
+		if (is == NULL && (*cls != IMAP_AUTH || cause == NULL ||
+		    strncmp(cause, "token refused", 13) != 0))
+			break;
+	}
+	if (is == NULL) {
+		log_warnx("%s: could not connect to %s: %s", mb->name, mb->url,
+		    cause != NULL ? cause : "unknown error");
+		xasprintf(why, "could not connect: %s", cause != NULL ? cause :
+		    "unknown error");
+	}
+	free(cause);
+	return (is);
+}
+
+/*
+ * Poll one mailbox on connections of its own (IMAP and PostgreSQL), so
+ * mailboxes can be polled in parallel: on sink when it is not NULL (a
+ * connection the caller opened and checked the schema on; this function
+ * closes it), else on a new one.  Returns 0, or -1 when the poll did not
+ * complete (logged here).
+ */
+int
+poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
+    struct sink *sink, struct poll_result *res)
+{
+	struct poll_ctx		 pc;
+	struct imap_session	*is;
+	enum imap_class		 cls = IMAP_OK;
+	char			*cause = NULL, *why = NULL;
+	int64_t			 run = -1;
+	int			 rc = -1, locked;
+
+	memset(res, 0, sizeof *res);
+	res->start = time(NULL);
+	memset(&pc, 0, sizeof pc);
+	pc.conf = conf;
+	pc.mb = mb;
+	poll_ctx_init(&pc);
+	if ((pc.sink = sink) == NULL &&
+	    (pc.sink = agent_sink_connect(conf, 0)) == NULL)
+		goto out;
+	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) != 1) {
+		if (locked == 0) {
+			log_info("%s: another agent is polling it; skipped",
+			    mb->name);
+			res->skipped = 1;
+			rc = 0;
+		} else
+			log_warnx("%s: %s", mb->name, cause);
+		goto out;
+	}
+	if (sink_run_begin(pc.sink, mb->name, &run, &cause) != 0) {
+		log_warnx("%s: %s", mb->name, cause);
+		free(cause);
+		cause = NULL;
+	}
+	if ((is = poll_connect(conf, mb, &cls, &why)) == NULL) {
+		res->auth = (cls == IMAP_AUTH);
+		goto done;
+	}
+	rc = poll_session(&pc, is, &cause);
+	if (rc != 0) {
+		log_warnx("%s: poll failed: %s", mb->name, cause != NULL ?
+		    cause : "unknown error");
+		res->auth = (imap_error_class(is) == IMAP_AUTH);
+		xasprintf(&why, "poll failed: %s", cause != NULL ? cause :
+		    "unknown error");
+	}
+	imap_close(is);
+done:
+	if (run != -1)
+		poll_run_end(&pc, run, rc == 0 ? NULL : why);
+out:
+	free(why);
+	free(cause);
+	if (pc.sink != NULL)
+		sink_close(pc.sink);
+	res->counts = pc.counts;
+	res->failed = (rc != 0);
+	res->end = time(NULL);
+	free(pc.done.v);
+	free(pc.acted.v);
+	free(pc.dbcause);
+	pthread_cond_destroy(&pc.more);
+	pthread_cond_destroy(&pc.room);
+	pthread_mutex_destroy(&pc.mtx);
+	return (rc);
+}
+
+/* The workers' lock and conditions; a batch's age is monotonic time. */
+static void
+poll_ctx_init(struct poll_ctx *pc)
+{
+	pthread_condattr_t	ca;
+
+	if (pthread_mutex_init(&pc->mtx, NULL) != 0 ||
+	    pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&pc->more, &ca) != 0 ||
+	    pthread_cond_init(&pc->room, NULL) != 0)
+		fatalx("cannot set up the poll's lock");
+	pthread_condattr_destroy(&ca);
+}
+
+/* Fill the poll's ingest_run row; a failure here is only logged. */
+static void
+poll_run_end(struct poll_ctx *pc, int64_t run, const char *error)
+{
+	struct sink_run_stats	 st;
+	char			*cause = NULL;
+
+	if (sink_is_broken(pc->sink))
+		return;		/* the row stays unfinished */
+	memset(&st, 0, sizeof st);
+	st.fetched = pc->counts.fetched;
+	st.stored = pc->counts.stored;
+	st.duplicates = pc->counts.duplicate;
+	st.invalid = pc->counts.invalid;
+	st.ignored = pc->counts.ignored;
+	st.bytes = pc->counts.bytes;
+	if (sink_run_end(pc->sink, run, &st, error, &cause) != 0) {
+		log_warnx("%s: %s", pc->mb->name, cause);
+		free(cause);
+	}
+}

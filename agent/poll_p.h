@@ -1,0 +1,159 @@
+/*
+ * poll_p.h: the poll engine's internals, shared by agent/poll*.c and
+ * tests/unit/tst_poll.c.
+ */
+#ifndef POLL_P_H
+#define POLL_P_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "agent/pipeline.h"
+#include "sink/sink.h"
+
+struct conf;
+struct conf_mailbox;
+struct imap_session;
+
+/*
+ * Workers: copies of queued messages, and of those in a worker's open
+ * batch (kept so that a batch that lost a deadlock can be replayed), are
+ * held to QUEUE_BYTES in all; a message over BORROW_BYTES, too large for
+ * that budget, is not copied but handed over, and the fetcher waits until
+ * it is committed (which idles the other workers meanwhile, so the
+ * threshold is high).  Polls of fewer than WORKERS_FROM messages stay on
+ * one connection.  A batch that lost a deadlock is replayed up to REPLAYS
+ * times.
+ */
+#define QUEUE_BYTES	(8U << 20)
+#define BORROW_BYTES	(QUEUE_BYTES / 2)
+#define WORKERS_FROM	16
+#define REPLAYS		3
+
+/*
+ * Group commit: a batch is committed after BATCH_MAX messages or
+ * BATCH_MSEC milliseconds.  With workers, the fetch goes in slices of
+ * AFTER_SLICE UIDs, and between two the server side of the after-actions
+ * of what was committed by then is done, so that little is left for the
+ * end.
+ */
+#define BATCH_MAX	100
+#define BATCH_MSEC	250
+#define AFTER_SLICE	500
+
+/* The sizes above as a run uses them, and the faults a test asked for. */
+struct poll_tuning {
+	long	kill_after_commit;	/* -1: no kill */
+	int	kill_before_after;
+	size_t	batch_max;
+	size_t	borrow_bytes;
+	size_t	after_slice;
+};
+extern struct poll_tuning poll_tuning;
+
+enum poll_fault {
+	FAULT_AFTER_COMMIT,	/* a message committed */
+	FAULT_BEFORE_AFTER	/* the fetch is over, no after-action yet */
+};
+
+/* A UID and what became of it. */
+struct poll_item {
+	uint32_t	 uid;
+	enum sink_status status;
+};
+
+struct poll_list {
+	struct poll_item	*v;
+	size_t			 n;
+	size_t			 size;	/* allocated */
+};
+
+/* A fetched message on its way to a worker. */
+struct poll_msg {
+	struct poll_msg	*next;
+	uint32_t	 uid;
+	uint64_t	 size;		/* RFC822.SIZE, or the length */
+	const char	*data;		/* NULL: over the size cap */
+	size_t		 len;
+	char		*copy;		/* data when the queue owns it */
+	int		 done;		/* borrowed: the worker is through */
+};
+
+/* A worker: a database writer, its connection and the batch open on it. */
+struct poll_worker {
+	struct poll_ctx		*pc;
+	struct sink		*sink;
+	pthread_t		 thread;
+	int			 failed;	/* stopped by a database failure */
+	int			 in_batch;
+	struct timespec		 batch_start;
+	struct pipeline_counts	 batch_counts;
+	struct poll_list	 batch;		/* processed, not committed */
+	struct poll_msg		*kept;		/* their copies, for a replay */
+};
+
+/*
+ * One mailbox poll.  With one worker, the fetch callback runs every
+ * message through the pipeline itself, on the poll's connection.  With
+ * more, it queues copies and the workers' threads take them, each on its
+ * own connection with its own batch; mtx guards the queue, done, counts
+ * and dbcause.
+ */
+struct poll_ctx {
+	const struct conf		*conf;
+	const struct conf_mailbox	*mb;
+	struct sink			*sink;
+	uint32_t			 uidvalidity;
+	struct pipeline_counts		 counts;
+	struct poll_list		 done;	/* after-actions to do */
+	struct poll_list		 acted;	/* done on the server, not yet
+					   marked in the ledger */
+	char				*dbcause; /* set: database failed */
+	struct poll_worker		*w;
+	size_t				 nw;
+	pthread_mutex_t			 mtx;
+	pthread_cond_t			 more;	/* queued, end or stop */
+	pthread_cond_t			 room;	/* taken, committed or done */
+	struct poll_msg			*head, *tail;
+	size_t				 qbytes; /* copies queued or kept */
+	int				 starved; /* the fetcher waits */
+	int				 eof, stop;
+};
+
+/* What poll_plan decided; poll_plan_free frees it. */
+struct poll_plan {
+	struct poll_list	 pending;	/* after-actions to complete */
+	uint32_t		*fetch;		/* every UID to fetch */
+	size_t			 nfetch;
+	uint32_t		*fresh;		/* new: to claim first */
+	size_t			 nfresh;
+};
+
+/* poll-fault.c */
+void	poll_fault_point(enum poll_fault);
+
+/* poll-plan.c */
+void	 poll_list_add(struct poll_list *, uint32_t, enum sink_status);
+void	 poll_list_append(struct poll_list *, const struct poll_list *);
+uint32_t *poll_list_uids(const struct poll_list *);	/* malloc'd */
+void	 poll_plan(const struct sink_ledger_entry *, size_t,
+	    const uint32_t *, size_t, size_t, struct poll_plan *);
+void	 poll_plan_free(struct poll_plan *);
+
+/* poll-workers.c */
+void	poll_workers_start(struct poll_ctx *, size_t);
+int	poll_workers_finish(struct poll_ctx *, char **);
+void	poll_workers_free(struct poll_ctx *);
+int	poll_fetch_cb(uint32_t, const char *, size_t, uint64_t, void *,
+	    char **);
+
+/* poll-after.c */
+int	poll_after_imap(struct imap_session *, struct poll_ctx *,
+	    const struct poll_list *, char **);
+int	poll_after_actions(struct imap_session *, struct poll_ctx *,
+	    const struct poll_list *, char **);
+int	poll_after_end(struct imap_session *, struct poll_ctx *, char **);
+
+#endif
