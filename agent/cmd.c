@@ -347,15 +347,15 @@ cmd_sink_connect(const struct conf *conf, int may_migrate)
 	}
 	sink_set_store_raw(sink, conf->store_raw);
 	sink_set_defer(sink, 1);
-	if ((rc = sink_schema_check(sink, &cause)) == 0)
+	if ((rc = sink_schema_check(sink, &cause)) == SINK_SCHEMA_CURRENT)
 		return (sink);
-	if (rc == 1 && may_migrate) {
+	if (rc == SINK_SCHEMA_OLD && may_migrate) {
 		if (sink_migrate(sink, &cause) == 0)
 			return (sink);
 		log_warnx("database: could not create or upgrade the schema: "
 		    "%s; run `dmarc-agent migrate` as the database owner",
 		    cause);
-	} else if (rc == 1)
+	} else if (rc == SINK_SCHEMA_OLD)
 		log_warnx("database: the schema is missing or old; run "
 		    "`dmarc-agent migrate`");
 	else
@@ -1298,8 +1298,9 @@ poll_one_on(const struct conf *conf, const struct conf_mailbox *mb,
 	if ((pc.sink = sink) == NULL && (pc.sink = cmd_sink_connect(conf, 0)) ==
 	    NULL)
 		goto out;
-	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) != 1) {
-		if (locked == 0) {
+	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) !=
+	    SINK_LOCK_TAKEN) {
+		if (locked == SINK_LOCK_BUSY) {
 			log_info("%s: another agent is polling it; skipped",
 			    mb->name);
 			res->skipped = 1;

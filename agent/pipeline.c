@@ -289,7 +289,7 @@ pipe_parsed(struct pipe_msg *pm, struct pipe_tee *t, struct mime_payload *p,
 
 	pipe_drain(t);
 	rc = pipe_file_end(t, st == REPORT_NOT_DMARC ? pcause : NULL, cause);
-	if (rc == 2) {
+	if (rc == SINK_REFUSED) {
 		xasprintf(&why, "the database refused the report: %s", *cause);
 		free(*cause);
 		*cause = NULL;
@@ -299,7 +299,7 @@ pipe_parsed(struct pipe_msg *pm, struct pipe_tee *t, struct mime_payload *p,
 		free(why);
 		return (rc);
 	}
-	if (rc == 1) {
+	if (rc == SINK_DUP) {
 		pm->duplicate++;
 		rc = 0;
 	} else if (rc == 0 && st == REPORT_NOT_DMARC) {

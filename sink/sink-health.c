@@ -78,14 +78,13 @@ sink_run_end(struct sink *s, int64_t run_id, const struct sink_run_stats *st,
 	return (rc);
 }
 
-/* 1 when this connection now holds the mailbox's lock, 0 when another
-   session does, -1 on error. */
-int
+/* Try the mailbox's lock, without waiting (enum sink_lock). */
+enum sink_lock
 sink_mailbox_lock(struct sink *s, const char *mailbox, char **cause)
 {
 	struct sink_params	 p;
 	PGresult		*res;
-	int			 rc;
+	int			 rc, taken;
 
 	sink_params_init(&p);
 	sink_param_str(&p, mailbox);
@@ -94,10 +93,10 @@ sink_mailbox_lock(struct sink *s, const char *mailbox, char **cause)
 	    &p, PGRES_TUPLES_OK, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
-	rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		return (SINK_LOCK_ERROR);
+	taken = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	return (rc);
+	return (taken ? SINK_LOCK_TAKEN : SINK_LOCK_BUSY);
 }
 
 void

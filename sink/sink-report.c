@@ -306,6 +306,14 @@ static const char sink_sql_whole_payload_raw[] =
 	SINK_SQL_WHOLE_FILE "w AS (INSERT INTO dmarc.report_raw (file_pk, seq,"
 	" data) VALUES ($97, $109, $110::bytea)), " SINK_SQL_WHOLE;
 
+/* What sink_reparse_head found. */
+enum sink_reparse {
+	SINK_REPARSE_ERROR = -1,
+	SINK_REPARSE_UPDATED,	/* the payload's report, updated in place */
+	SINK_REPARSE_DUP,	/* the payload only delivered a duplicate */
+	SINK_REPARSE_NONE	/* it stored no report: store it as new */
+};
+
 /* Where sink_head_params puts the natural key. */
 #define HP_REPORTER	5
 #define HP_REPORT_ID	9
@@ -400,15 +408,16 @@ static void	 sink_file_drop(struct sink *);
 static int	 sink_records_lits(const struct report_record *, size_t,
 		    char **, long long *, char **);
 static int	 sink_records_send(struct sink *, char **, size_t, char **);
-static int	 sink_defer_flush(struct sink *, char **);
+static enum sink_result sink_defer_flush(struct sink *, char **);
 static int	 sink_defer_end(struct sink *, const struct report_head *,
 		    char **);
 static void	 sink_params_append(struct sink_params *,
 		    const struct sink_params *);
-static int	 sink_report_send(struct sink *, const struct sink_params *,
-		    enum sink_stmt, const char *, char **);
-static int	 sink_reparse_head(struct sink *, const struct report_head *,
+static enum sink_result sink_report_send(struct sink *,
+		    const struct sink_params *, enum sink_stmt, const char *,
 		    char **);
+static enum sink_reparse sink_reparse_head(struct sink *,
+		    const struct report_head *, char **);
 static int	 sink_reparse_link(struct sink *, const struct report_head *,
 		    char **);
 static void	 sink_batch_record(struct sink_array *,
@@ -605,10 +614,10 @@ sink_file_flush(struct sink *s, char **cause)
  * Close the payload: its size, digest and error text, with the last chunk
  * of its raw copy (not waiting).  A row still held back is inserted whole,
  * and a report held back that has ended is stored with it, in one
- * statement (waiting for it: 1 when it was a duplicate, 2 when the
- * database refused it).
+ * statement (waiting for it: SINK_DUP when it was a duplicate,
+ * SINK_REFUSED when the database refused it).
  */
-int
+enum sink_result
 sink_file_end(struct sink *s, uint64_t payload_bytes,
     const unsigned char sha256[32], const char *error, char **cause)
 {
@@ -616,14 +625,16 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 	const unsigned char	*chunk;
 	size_t			 len;
 	long long		 seq;
-	int			 once, raw, rc, rep = 0;
+	enum sink_result	 rc = SINK_OK, rep = SINK_OK;
+	int			 once, raw;
 
 	if (s->file_pk[0] == '\0' || s->reparse)
 		fatalx("%s: no payload open", __func__);
 	if (s->defer != NULL && !s->defer->ended)
 		fatalx("%s: a report held back was never ended", __func__);
-	rc = sink_rawout_finish(s, cause);
-	once = rc == 0 && s->file_held != NULL;
+	if (sink_rawout_finish(s, cause) != 0)
+		rc = SINK_FAILED;
+	once = rc == SINK_OK && s->file_held != NULL;
 	sink_params_init(&p);
 	if (once)
 		sink_params_append(&p, s->file_held);
@@ -638,29 +649,32 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 		sink_param_int(&p, seq);
 		sink_param_bin(&p, chunk, len);
 	}
-	if (rc == 0 && once && s->defer != NULL)
+	if (rc == SINK_OK && once && s->defer != NULL)
 		rc = rep = sink_report_send(s, &p, raw ?
 		    SINK_ST_WHOLE_PAYLOAD_RAW : SINK_ST_WHOLE_PAYLOAD, raw ?
 		    sink_sql_whole_payload_raw : sink_sql_whole_payload, cause);
-	else if (rc == 0 && once)
-		rc = sink_send(s, raw ? SINK_ST_FILE_ONCE_RAW :
+	else if (rc == SINK_OK && once) {
+		if (sink_send(s, raw ? SINK_ST_FILE_ONCE_RAW :
 		    SINK_ST_FILE_ONCE, "insert report_file", raw ?
 		    sink_sql_file_once_raw : sink_sql_file_once, &p,
-		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause);
-	else if (rc == 0) {
+		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause) != 0)
+			rc = SINK_FAILED;
+	} else if (rc == SINK_OK) {
 		/* The row went out early (a raw chunk referred to it). */
 		if (s->defer != NULL)
 			rc = rep = sink_report_send(s, NULL, SINK_ST_WHOLE,
 			    sink_sql_whole, cause);
-		if (rc >= 0 && sink_send(s, raw ? SINK_ST_FILE_END_RAW :
-		    SINK_ST_FILE_END, "update report_file", raw ?
-		    sink_sql_file_end_raw : sink_sql_file_end, &p,
-		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause) != 0)
-			rc = -1;
+		if (rc != SINK_FAILED && sink_send(s, raw ?
+		    SINK_ST_FILE_END_RAW : SINK_ST_FILE_END,
+		    "update report_file", raw ? sink_sql_file_end_raw :
+		    sink_sql_file_end, &p, PGRES_COMMAND_OK, SINK_CHK_NONE, 0,
+		    NULL, cause) != 0)
+			rc = SINK_FAILED;
 	}
-	if (rc == -1 && s->defer != NULL && rep == -1 &&
+	/* The database refused the report held back (see sink.h). */
+	if (rc == SINK_FAILED && s->defer != NULL && rep == SINK_FAILED &&
 	    s->err == SINK_ERR_DATA)
-		rc = 2;
+		rc = SINK_REFUSED;
 	sink_params_free(&p);
 	sink_rawout_discard(s);
 	sink_defer_free(s);
@@ -750,16 +764,17 @@ sink_head_lists(struct sink_params *p, const struct report_head *h,
 }
 
 /*
- * Store a report's header.  0: new, its records follow; 1: a duplicate
- * (see sink_report_dup); -1 on error.  With sink_set_defer (and not in a
- * reparse) nothing is sent yet: 0, and sink_report_records or
- * sink_report_end tell a duplicate later.
+ * Store a report's header.  SINK_OK: new, its records follow; SINK_DUP: a
+ * duplicate (see sink_report_dup); SINK_FAILED on error.  With
+ * sink_set_defer (and not in a reparse) nothing is sent yet: SINK_OK, and
+ * sink_report_records or sink_report_end tell a duplicate later.
  */
-int
+enum sink_result
 sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 {
 	struct sink_params	 p;
 	PGresult		*res = NULL;
+	enum sink_reparse	 found;
 	int			 rc;
 
 	if (s->file_pk[0] == '\0')
@@ -767,21 +782,25 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	s->report_pk[0] = '\0';
 	sink_report_drop(s);
 	if (s->reparse) {
-		rc = sink_reparse_head(s, h, cause);
-		if (rc != 2)
-			return (rc);
+		found = sink_reparse_head(s, h, cause);
+		if (found == SINK_REPARSE_ERROR)
+			return (SINK_FAILED);
+		if (found == SINK_REPARSE_UPDATED)
+			return (SINK_OK);
+		if (found == SINK_REPARSE_DUP)
+			return (SINK_DUP);
 	}
 	sink_params_init(&p);
 	if (sink_head_params(&p, s->file_pk, h, cause) != 0) {
 		sink_fail_data(s);
 		sink_params_free(&p);
-		return (-1);
+		return (SINK_FAILED);
 	}
 	if (s->defer_on && !s->reparse) {
 		sink_params_keep(&p);
 		s->defer = xcalloc(1, sizeof *s->defer);
 		s->defer->head = p;
-		return (0);
+		return (SINK_OK);
 	}
 	rc = sink_file_flush(s, cause);
 	if (rc == 0)
@@ -793,14 +812,14 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	if (rc != 0) {
 		sink_params_free(&p);
 		PQclear(res);
-		return (-1);
+		return (SINK_FAILED);
 	}
 	if (PQntuples(res) == 1) {
 		snprintf(s->report_pk, sizeof s->report_pk, "%s",
 		    PQgetvalue(res, 0, 0));
 		sink_params_free(&p);
 		PQclear(res);
-		return (0);
+		return (SINK_OK);
 	}
 	PQclear(res);
 	if (s->reparse)
@@ -808,7 +827,7 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	else
 		rc = sink_report_dup(s, &p, cause);
 	sink_params_free(&p);
-	return (rc == 0 ? 1 : -1);
+	return (rc == 0 ? SINK_DUP : SINK_FAILED);
 }
 
 /* Make every text value of p its own copy (binary ones are not kept). */
@@ -869,12 +888,8 @@ sink_defer_free(struct sink *s)
 	sink_file_drop(s);
 }
 
-/*
- * The head of a reparse: 0 when the payload's report was updated in place
- * (records follow), 1 when the payload only delivered a duplicate, 2 when
- * it stored no report (insert it as new), -1 on error.
- */
-static int
+/* The head of a reparse (enum sink_reparse). */
+static enum sink_reparse
 sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 {
 	struct sink_params	 p;
@@ -888,7 +903,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 	    sink_sql_reparse_lock, &p, PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_REPARSE_ERROR);
 	found = PQntuples(res) == 1;
 	if (found)
 		snprintf(report_pk, sizeof report_pk, "%s",
@@ -903,10 +918,10 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 		    PGRES_TUPLES_OK, &res, cause);
 		sink_params_free(&p);
 		if (rc != 0)
-			return (-1);
+			return (SINK_REPARSE_ERROR);
 		deliveries = atoi(PQgetvalue(res, 0, 0));
 		PQclear(res);
-		return (deliveries > 0 ? 1 : 2);
+		return (deliveries > 0 ? SINK_REPARSE_DUP : SINK_REPARSE_NONE);
 	}
 
 	sink_params_init(&p);
@@ -915,7 +930,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 	    sink_sql_reparse_clear, &p, PGRES_COMMAND_OK, 0, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_REPARSE_ERROR);
 
 	sink_params_init(&p);
 	rc = sink_head_params(&p, report_pk, h, cause);
@@ -927,16 +942,16 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 		    PGRES_TUPLES_OK, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_REPARSE_ERROR);
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
 		xasprintf(cause, "update reparsed report: report vanished");
 		sink_fail_data(s);
 		PQclear(res);
-		return (-1);
+		return (SINK_REPARSE_ERROR);
 	}
 	PQclear(res);
 	snprintf(s->report_pk, sizeof s->report_pk, "%s", report_pk);
-	return (0);
+	return (SINK_REPARSE_UPDATED);
 }
 
 /* Reparse: the report came from another payload; link this one to it. */
@@ -1137,14 +1152,16 @@ sink_records_send(struct sink *s, char **lit, size_t n, char **cause)
 
 /*
  * A second batch came for a report held back: send its head (one round
- * trip) and the batch held.  0 when the report is new, 1 when it is a
- * duplicate (counted as such, nothing more to send), -1 on error.
+ * trip) and the batch held.  SINK_OK when the report is new, SINK_DUP when
+ * it is a duplicate (counted as such, nothing more to send), SINK_FAILED
+ * on error.
  */
-static int
+static enum sink_result
 sink_defer_flush(struct sink *s, char **cause)
 {
 	struct sink_defer	*d = s->defer;
 	PGresult		*res = NULL;
+	enum sink_result	 r = SINK_OK;
 	int			 rc;
 
 	rc = sink_file_flush(s, cause);
@@ -1154,16 +1171,21 @@ sink_defer_flush(struct sink *s, char **cause)
 		    &res, cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
-	if (rc == 0 && PQntuples(res) == 1)
+	if (rc != 0)
+		r = SINK_FAILED;
+	else if (PQntuples(res) == 1)
 		snprintf(s->report_pk, sizeof s->report_pk, "%s",
 		    PQgetvalue(res, 0, 0));
-	else if (rc == 0)
-		rc = sink_report_dup(s, &d->head, cause) == 0 ? 1 : -1;
+	else if (sink_report_dup(s, &d->head, cause) == 0)
+		r = SINK_DUP;
+	else
+		r = SINK_FAILED;
 	PQclear(res);
-	if (rc == 0 && d->lit[0] != NULL)
-		rc = sink_records_send(s, d->lit, d->n, cause);
+	if (r == SINK_OK && d->lit[0] != NULL &&
+	    sink_records_send(s, d->lit, d->n, cause) != 0)
+		r = SINK_FAILED;
 	sink_report_drop(s);
-	return (rc);
+	return (r);
 }
 
 /*
@@ -1172,34 +1194,36 @@ sink_defer_flush(struct sink *s, char **cause)
  * sent, or by sink_report_end.  A report held back keeps its first batch;
  * the second sends the head and both.
  */
-int
+enum sink_result
 sink_report_records(struct sink *s, const struct report_record *recs,
     size_t n, char **cause)
 {
-	char		*lit[SINK_NCOLS];
-	long long	 total;
-	int		 rc;
+	char			*lit[SINK_NCOLS];
+	long long		 total;
+	enum sink_result	 rc;
 
 	if (s->report_pk[0] == '\0' && s->defer == NULL)
 		fatalx("%s: no new report open", __func__);
 	if (n == 0)
-		return (0);
+		return (SINK_OK);
 	if (sink_records_lits(recs, n, lit, &total, cause) != 0) {
 		sink_fail_data(s);
-		return (-1);
+		return (SINK_FAILED);
 	}
 	if (s->defer != NULL && s->defer->lit[0] == NULL) {
 		memcpy(s->defer->lit, lit, sizeof lit);
 		s->defer->n = n;
 		s->defer->total = total;
-		return (0);
+		return (SINK_OK);
 	}
-	if (s->defer != NULL && (rc = sink_defer_flush(s, cause)) != 0) {
+	if (s->defer != NULL && (rc = sink_defer_flush(s, cause)) != SINK_OK) {
 		for (n = 0; n < SINK_NCOLS; n++)
 			free(lit[n]);
 		return (rc);
 	}
-	return (sink_records_send(s, lit, n, cause));
+	if (sink_records_send(s, lit, n, cause) != 0)
+		return (SINK_FAILED);
+	return (SINK_OK);
 }
 
 /*
@@ -1259,9 +1283,9 @@ sink_params_append(struct sink_params *dst, const struct sink_params *src)
 /*
  * Store the ended report held back: statement st (sink_sql_whole, or a
  * variant that also writes the payload row from tail's parameters), one
- * round trip.  0 stored, 1 a duplicate, -1 on error.
+ * round trip.  SINK_OK stored, SINK_DUP a duplicate, SINK_FAILED on error.
  */
-static int
+static enum sink_result
 sink_report_send(struct sink *s, const struct sink_params *tail,
     enum sink_stmt st, const char *sql, char **cause)
 {
@@ -1269,6 +1293,7 @@ sink_report_send(struct sink *s, const struct sink_params *tail,
 	struct sink_params	 p;
 	PGresult		*res = NULL;
 	long long		 got;
+	enum sink_result	 r = SINK_OK;
 	int			 rc;
 
 	sink_params_init(&p);
@@ -1280,17 +1305,20 @@ sink_report_send(struct sink *s, const struct sink_params *tail,
 	sink_params_free(&p);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
-	if (rc == 0 && PQgetisnull(res, 0, 0))
-		rc = sink_report_dup(s, &d->head, cause) == 0 ? 1 : -1;
-	else if (rc == 0 && (got = strtoll(PQgetvalue(res, 0, 1), NULL,
-	    10)) != (long long)d->n) {
+	if (rc != 0)
+		r = SINK_FAILED;
+	else if (PQgetisnull(res, 0, 0))
+		r = sink_report_dup(s, &d->head, cause) == 0 ? SINK_DUP :
+		    SINK_FAILED;
+	else if ((got = strtoll(PQgetvalue(res, 0, 1), NULL, 10)) !=
+	    (long long)d->n) {
 		xasprintf(cause, "insert records: %lld rows stored, not %zu",
 		    got, d->n);
 		sink_fail_data(s);
-		rc = -1;
+		r = SINK_FAILED;
 	}
 	PQclear(res);
-	return (rc);
+	return (r);
 }
 
 /*
@@ -1298,27 +1326,29 @@ sink_report_send(struct sink *s, const struct sink_params *tail,
  * warnings, errors and extensions of the end header (a superset of the
  * head's).  Waits for every pending statement, so that a record batch the
  * server refused is reported here, for this payload, at the latest.  A
- * report still held back is stored whole here: 1 when it is a duplicate.
+ * report still held back is stored whole here: SINK_DUP when it is a
+ * duplicate.
  */
-int
+enum sink_result
 sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 {
 	struct sink_params	 p;
+	enum sink_result	 r;
 	int			 rc;
 
 	if (s->defer != NULL) {
 		if (sink_defer_end(s, h, cause) != 0) {
 			sink_fail_data(s);
 			sink_report_drop(s);
-			return (-1);
+			return (SINK_FAILED);
 		}
 		/* With its payload row, at the payload's end. */
 		if (s->file_held != NULL)
-			return (0);
-		rc = sink_report_send(s, NULL, SINK_ST_WHOLE, sink_sql_whole,
+			return (SINK_OK);
+		r = sink_report_send(s, NULL, SINK_ST_WHOLE, sink_sql_whole,
 		    cause);
 		sink_report_drop(s);
-		return (rc);
+		return (r);
 	}
 	if (s->report_pk[0] == '\0')
 		fatalx("%s: no new report open", __func__);
@@ -1336,7 +1366,7 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	s->report_pk[0] = '\0';
 	if (rc == 0)
 		rc = sink_sync(s, cause);
-	return (rc);
+	return (rc == 0 ? SINK_OK : SINK_FAILED);
 }
 
 /* Hold reports back and store each whole (contract in sink.h). */

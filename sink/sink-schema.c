@@ -24,7 +24,7 @@
 #include "sink/sink_p.h"
 
 static int	sink_db_version(struct sink *, int *, char **);
-static int	sink_too_new(int, char **);
+static void	sink_too_new(int, char **);
 static int	sink_migrate_step(struct sink *,
 		    const struct sink_migration *, char **);
 static int	sink_migrate_all(struct sink *, int, char **);
@@ -68,25 +68,28 @@ sink_db_version(struct sink *s, int *v, char **cause)
 	return (0);
 }
 
-static int
+static void
 sink_too_new(int v, char **cause)
 {
 	xasprintf(cause, "database schema version %d is newer than this"
 	    " program's (%d): upgrade dmarc-agent", v, sink_schema_version());
-	return (-1);
 }
 
-/* 0 current, 1 missing or old, -1 error or newer than the program. */
-int
+/* Compare the database's schema version with ours (enum sink_schema). */
+enum sink_schema
 sink_schema_check(struct sink *s, char **cause)
 {
 	int	v;
 
 	if (sink_db_version(s, &v, cause) != 0)
-		return (-1);
-	if (v > sink_schema_version())
-		return (sink_too_new(v, cause));
-	return (v < sink_schema_version() ? 1 : 0);
+		return (SINK_SCHEMA_ERROR);
+	if (v > sink_schema_version()) {
+		sink_too_new(v, cause);
+		return (SINK_SCHEMA_ERROR);
+	}
+	if (v < sink_schema_version())
+		return (SINK_SCHEMA_OLD);
+	return (SINK_SCHEMA_CURRENT);
 }
 
 /* Apply one migration in its own transaction, unless already there. */

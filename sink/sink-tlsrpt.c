@@ -167,10 +167,8 @@ sink_open_payload(struct sink *s, const char *fn)
 		fatalx("%s: inside a reparse", fn);
 }
 
-/*
- * Store a TLS report (contract in sink.h): 0 new, 1 duplicate, -1 error.
- */
-int
+/* Store a TLS report (contract in sink.h). */
+enum sink_result
 sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
     char **cause)
 {
@@ -181,7 +179,7 @@ sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
 
 	sink_open_payload(s, __func__);
 	if (sink_file_flush(s, cause) != 0)
-		return (-1);
+		return (SINK_FAILED);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, r->organization_name);
@@ -203,16 +201,19 @@ sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
 		sink_fail_data(s);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_FAILED);
 	isnew = PQntuples(res) == 1;
 	if (isnew)
 		snprintf(pk, sizeof pk, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (isnew)
-		return (sink_tls_body(s, pk, r, cause) == 0 ? 0 : -1);
-	return (sink_dup(s, sink_sql_tls_lock, sink_sql_tls_dup,
-	    r->organization_name, r->report_id, "TLS report", cause) == 0 ?
-	    1 : -1);
+		rc = sink_tls_body(s, pk, r, cause);
+	else
+		rc = sink_dup(s, sink_sql_tls_lock, sink_sql_tls_dup,
+		    r->organization_name, r->report_id, "TLS report", cause);
+	if (rc != 0)
+		return (SINK_FAILED);
+	return (isnew ? SINK_OK : SINK_DUP);
 }
 
 /*
@@ -413,11 +414,8 @@ sink_param_time(struct sink_params *p, int64_t t)
 		sink_param_int(p, t);
 }
 
-/*
- * Store a failure report (contract in sink.h): 0 new, 1 duplicate, -1
- * error.
- */
-int
+/* Store a failure report (contract in sink.h). */
+enum sink_result
 sink_failure_store(struct sink *s, const struct failure_report *r,
     char **cause)
 {
@@ -427,7 +425,7 @@ sink_failure_store(struct sink *s, const struct failure_report *r,
 
 	sink_open_payload(s, __func__);
 	if (sink_file_flush(s, cause) != 0)
-		return (-1);
+		return (SINK_FAILED);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, s->message_pk);
@@ -484,11 +482,13 @@ sink_failure_store(struct sink *s, const struct failure_report *r,
 		sink_fail_data(s);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_FAILED);
 	isnew = PQntuples(res) == 1;
 	PQclear(res);
 	if (isnew)
-		return (0);
-	return (sink_dup(s, sink_sql_failure_lock, sink_sql_failure_dup,
-	    r->feedback, NULL, "failure report", cause) == 0 ? 1 : -1);
+		return (SINK_OK);
+	if (sink_dup(s, sink_sql_failure_lock, sink_sql_failure_dup,
+	    r->feedback, NULL, "failure report", cause) != 0)
+		return (SINK_FAILED);
+	return (SINK_DUP);
 }
