@@ -15,7 +15,8 @@
  * functions; only the head differs: it updates the report stored from the
  * payload in place instead of inserting one (sink_reparse_head).
  *
- * Every statement here is prepared once per connection.  Records arrive in
+ * The statements are in the table of sink.c, with their texts; those of
+ * the message path are prepared once per connection.  Records arrive in
  * batches and each batch is one statement, whatever its size: the record
  * rows and all their DKIM, SPF, reason and extension rows are passed as
  * parallel arrays and unnested by data-modifying CTEs, the children joined
@@ -60,252 +61,6 @@ enum {
 	SINK_NCOLS
 };
 
-#define SINK_FILE_COLS \
-	"id, message_pk, mime_path, filename, content_type,"		\
-	" transfer_encoding, container, zip_member, kind, encoded_bytes,"	\
-	" fn_receiver, fn_policy_domain, fn_begin, fn_end, fn_unique_id,"	\
-	" subj_domain, subj_submitter, subj_report_id"
-
-/* The 18 parameters of sink_file_begin, in SINK_FILE_COLS order. */
-static const char sink_sql_file[] =
-	"INSERT INTO dmarc.report_file (" SINK_FILE_COLS ")"
-	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $14,"
-	" $15, $16, $17, $18) RETURNING id";
-
-/*
- * A payload's end: $1 the row, $2 size, $3 SHA-256, $4 error; with the
- * last raw chunk, $5 $6 its number and bytes.
- */
-#define SINK_SQL_FILE_END \
-	"UPDATE dmarc.report_file SET payload_bytes = $2,"		\
-	" payload_sha256 = $3::bytea, error = $4 WHERE id = $1"
-static const char sink_sql_file_end[] = SINK_SQL_FILE_END;
-static const char sink_sql_file_end_raw[] =
-	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
-	" VALUES ($1, $5, $6::bytea)) " SINK_SQL_FILE_END;
-
-/*
- * A payload held back to its end (sink_set_defer) that nothing referred
- * to: its row inserted whole.  sink_file_begin's 18 parameters, then $19
- * size, $20 SHA-256, $21 error; with the last raw chunk, $22 $23.
- */
-#define SINK_SQL_FILE_ONCE \
-	"INSERT INTO dmarc.report_file (" SINK_FILE_COLS ", payload_bytes,"	\
-	" payload_sha256, error)"						\
-	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13,"	\
-	" $14, $15, $16, $17, $18, $19, $20::bytea, $21)"
-static const char sink_sql_file_once[] = SINK_SQL_FILE_ONCE;
-static const char sink_sql_file_once_raw[] =
-	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
-	" VALUES ($10, $22, $23::bytea)) " SINK_SQL_FILE_ONCE;
-
-static const char sink_sql_head[] =
-	"WITH ins AS ("
-	"INSERT INTO dmarc.report (file_pk, format, xml_namespace,"
-	" xml_version, org_name, reporter_key, org_email, extra_contact_info,"
-	" extra_contact_info_lang, report_id, date_begin, date_end,"
-	" begin_raw, end_raw, generator, policy_domain,"
-	" policy_p, policy_p_raw, policy_sp, policy_sp_raw,"
-	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw,"
-	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
-	" policy_fo, policy_testing, policy_testing_raw,"
-	" discovery_method, discovery_method_raw, policy_published_count,"
-	" parse_warnings)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-	" to_timestamp($11::double precision),"
-	" to_timestamp($12::double precision), $13, $14, $15, $16,"
-	" $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,"
-	" $29, $30, $31, $32, $33, $34, $35::text[])"
-	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)"
-	" DO NOTHING RETURNING id),"
-	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
-	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang"
-	" FROM ins, unnest($36::text[], $37::text[]) WITH ORDINALITY"
-	" AS e(message, lang, ord)),"
-	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
-	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri,"
-	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
-	" FROM ins, unnest($38::text[], $39::text[], $40::text[])"
-	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)),"
-	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk,"
-	" counted) SELECT ins.id, $1, true FROM ins)"
-	" SELECT id FROM ins";
-
-static const char sink_sql_dup_lock[] =
-	"SELECT id FROM dmarc.report WHERE reporter_key = $1"
-	" AND report_id = $2 AND policy_domain = $3"
-	" AND date_begin = to_timestamp($4::double precision) FOR UPDATE";
-
-/*
- * $1-$4 the report's natural key, $5 current message, $6 current payload.
- * Sent after sink_sql_dup_lock, in its own statement, so its snapshot
- * sees every delivery committed before the lock was granted.
- */
-static const char sink_sql_dup[] =
-	"WITH rp AS (SELECT id FROM dmarc.report WHERE reporter_key = $1"
-	" AND report_id = $2 AND policy_domain = $3"
-	" AND date_begin = to_timestamp($4::double precision)),"
-	" same AS (SELECT EXISTS (SELECT 1 FROM dmarc.report_delivery d"
-	" JOIN dmarc.report_file f ON f.id = d.file_pk"
-	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
-	" JOIN dmarc.mail_message c ON c.id = $5"
-	" WHERE d.report_pk = (SELECT id FROM rp) AND (m.id = c.id"
-	" OR m.sha256 = c.sha256"
-	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
-	" upd AS (UPDATE dmarc.report SET seen_count = seen_count + 1,"
-	" last_seen = now() WHERE id = (SELECT id FROM rp)"
-	" AND NOT (SELECT v FROM same) RETURNING id)"
-	" INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
-	" SELECT rp.id, $6, EXISTS (SELECT 1 FROM upd) FROM rp"
-	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
-
-/*
- * The records of one batch and their DKIM, SPF, reason and extension rows,
- * as CTEs after a CTE "ins" that gives the report (id, policy_domain,
- * date_begin): $2-$45 are the parallel arrays of sink_records_lits, the
- * children joined to the new record ids through the record's ord.
- * Shared by sink_sql_records and sink_sql_whole.
- */
-#define SINK_SQL_RECORDS \
-	"r AS (" \
-	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
-	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
-	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
-	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
-	" identifiers_tag, parse_warnings)" \
-	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip," \
-	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf," \
-	" t.spf_raw, t.hfrom, t.efrom, t.eto," \
-	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')" \
-	" FROM ins, unnest($2::integer[], $3::inet[], $4::text[]," \
-	" $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]," \
-	" $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]," \
-	" $15::text[], $16::text[], $17::text[])" \
-	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf," \
-	" spf_raw, hfrom, efrom, eto, tag, warn)" \
-	" RETURNING id, ord)," \
-	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain," \
-	" selector, result, result_raw, human_result, human_result_lang)" \
-	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human," \
-	" t.lang FROM unnest($18::integer[], $19::integer[], $20::text[]," \
-	" $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])" \
-	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
-	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope," \
-	" scope_raw, result, result_raw, human_result, human_result_lang)" \
-	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res," \
-	" t.res_raw, t.human, t.lang FROM unnest($26::integer[]," \
-	" $27::integer[], $28::text[], $29::text[], $30::text[], $31::text[]," \
-	" $32::text[], $33::text[], $34::text[])" \
-	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
-	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type," \
-	" type_raw, comment, comment_lang)" \
-	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang" \
-	" FROM unnest($35::integer[], $36::integer[], $37::text[]," \
-	" $38::text[], $39::text[], $40::text[])" \
-	" AS t(rec, ord, type, type_raw, comment, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
-	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri," \
-	" local_name, xml)" \
-	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')" \
-	" FROM unnest($41::integer[], $42::integer[], $43::text[]," \
-	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)" \
-	" JOIN r ON r.ord = t.rec)"
-
-/* $1 the report, $2-$45 the batch. */
-static const char sink_sql_records[] =
-	"WITH ins AS (SELECT id, policy_domain, date_begin FROM dmarc.report"
-	" WHERE id = $1), " SINK_SQL_RECORDS
-	" SELECT count(*) FROM r";
-
-/*
- * $1 report, $2 records skipped, $3 warnings, $4 $5 errors, $6 $7 $8
- * extensions: the end header may hold more of them than the head had.
- */
-static const char sink_sql_end[] =
-	"WITH c AS (SELECT count(*) AS n,"
-	" coalesce(sum(message_count), 0) AS total"
-	" FROM dmarc.record WHERE report_pk = $1),"
-	" u AS (UPDATE dmarc.report r SET record_count = c.n,"
-	" message_total = c.total, records_skipped = $2,"
-	" parse_warnings = $3::text[] FROM c WHERE r.id = $1 RETURNING r.id),"
-	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
-	" lang) SELECT $1, e.ord, coalesce(e.message, ''), e.lang"
-	" FROM unnest($4::text[], $5::text[]) WITH ORDINALITY"
-	" AS e(message, lang, ord)"
-	" ON CONFLICT (report_pk, ord) DO UPDATE SET"
-	" message = EXCLUDED.message, lang = EXCLUDED.lang),"
-	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
-	" local_name, xml) SELECT $1, x.ord, x.ns_uri,"
-	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
-	" FROM unnest($6::text[], $7::text[], $8::text[])"
-	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)"
-	" ON CONFLICT (report_pk, ord) DO UPDATE SET"
-	" ns_uri = EXCLUDED.ns_uri, local_name = EXCLUDED.local_name,"
-	" xml = EXCLUDED.xml)"
-	" SELECT count(*) FROM u";
-
-/*
- * A whole report in one statement (sink_set_defer): $1 the payload row,
- * $2-$45 one batch of records (SINK_SQL_RECORDS), $46-$84 the rest of
- * sink_head_params's 40 (the lists from the end header), $85 records
- * skipped, $86 record count, $87 message total.  Answers the new report's
- * id (NULL when the report is a duplicate: then nothing was written) and
- * the number of records stored.
- */
-#define SINK_SQL_WHOLE \
-	"ins AS (" \
-	"INSERT INTO dmarc.report (file_pk, format, xml_namespace," \
-	" xml_version, org_name, reporter_key, org_email, extra_contact_info," \
-	" extra_contact_info_lang, report_id, date_begin, date_end," \
-	" begin_raw, end_raw, generator, policy_domain," \
-	" policy_p, policy_p_raw, policy_sp, policy_sp_raw," \
-	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw," \
-	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw," \
-	" policy_fo, policy_testing, policy_testing_raw," \
-	" discovery_method, discovery_method_raw, policy_published_count," \
-	" parse_warnings, records_skipped, record_count, message_total)" \
-	" VALUES ($1, $46, $47, $48, $49, $50, $51, $52, $53, $54," \
-	" to_timestamp($55::double precision)," \
-	" to_timestamp($56::double precision), $57, $58, $59, $60," \
-	" $61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72," \
-	" $73, $74, $75, $76, $77, $78, $79::text[], $85, $86, $87)" \
-	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)" \
-	" DO NOTHING RETURNING id, policy_domain, date_begin)," \
-	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message," \
-	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang" \
-	" FROM ins, unnest($80::text[], $81::text[]) WITH ORDINALITY" \
-	" AS e(message, lang, ord))," \
-	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri," \
-	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri," \
-	" coalesce(x.local_name, ''), coalesce(x.xml, '')" \
-	" FROM ins, unnest($82::text[], $83::text[], $84::text[])" \
-	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))," \
-	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk," \
-	" counted) SELECT ins.id, $1, true FROM ins)," \
-	SINK_SQL_RECORDS \
-	" SELECT (SELECT id FROM ins), (SELECT count(*) FROM r)"
-
-static const char sink_sql_whole[] = "WITH " SINK_SQL_WHOLE;
-
-/*
- * The same with the whole payload row first: sink_file_begin's 18
- * parameters ($88-$105), size, SHA-256 and error ($106-$108), and in the
- * second variant the last raw chunk ($109 $110).
- */
-#define SINK_SQL_WHOLE_FILE \
-	"WITH f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ","	\
-	" payload_bytes, payload_sha256, error)"				\
-	" VALUES ($97, $88, $89, $90, $91, $92, $93, $94, $95, $96, $98,"	\
-	" $99, $100, $101, $102, $103, $104, $105, $106, $107::bytea,"	\
-	" $108)), "
-static const char sink_sql_whole_payload[] =
-	SINK_SQL_WHOLE_FILE SINK_SQL_WHOLE;
-static const char sink_sql_whole_payload_raw[] =
-	SINK_SQL_WHOLE_FILE "w AS (INSERT INTO dmarc.report_raw (file_pk, seq,"
-	" data) VALUES ($97, $109, $110::bytea)), " SINK_SQL_WHOLE;
-
 /* What sink_reparse_head found. */
 enum sink_reparse {
 	SINK_REPARSE_ERROR = -1,
@@ -335,65 +90,6 @@ struct sink_defer {
 	struct sink_params	 end;		/* sink_sql_whole's 87, owned */
 };
 
-/*
- * Reparse: the report stored from payload $1, locked.  A payload stores at
- * most one report, but be safe: the first.
- */
-static const char sink_sql_reparse_lock[] =
-	"SELECT id FROM dmarc.report WHERE file_pk = $1"
-	" ORDER BY id LIMIT 1 FOR UPDATE";
-
-/* Reparse: forget what was derived from report $1. */
-static const char sink_sql_reparse_clear[] =
-	"WITH a AS (DELETE FROM dmarc.record WHERE report_pk = $1),"
-	" b AS (DELETE FROM dmarc.report_error WHERE report_pk = $1)"
-	" DELETE FROM dmarc.report_extension WHERE report_pk = $1";
-
-/*
- * Reparse: the head's columns into report $1, in the parameter order of
- * sink_sql_head; the natural key ($6 $10 $11 $16), id, first_seen,
- * last_seen and seen_count are kept (k only gives the unused parameters
- * their types).
- */
-static const char sink_sql_reparse_head[] =
-	"WITH k AS (SELECT $6::text, $10::text, $11::double precision,"
-	" $16::text),"
-	" upd AS (UPDATE dmarc.report SET format = $2, xml_namespace = $3,"
-	" xml_version = $4, org_name = $5, org_email = $7,"
-	" extra_contact_info = $8, extra_contact_info_lang = $9,"
-	" date_end = to_timestamp($12::double precision),"
-	" begin_raw = $13, end_raw = $14, generator = $15,"
-	" policy_p = $17, policy_p_raw = $18, policy_sp = $19,"
-	" policy_sp_raw = $20, policy_np = $21, policy_np_raw = $22,"
-	" policy_adkim = $23, policy_adkim_raw = $24, policy_aspf = $25,"
-	" policy_aspf_raw = $26, policy_pct = $27, policy_pct_raw = $28,"
-	" policy_fo = $29, policy_testing = $30, policy_testing_raw = $31,"
-	" discovery_method = $32, discovery_method_raw = $33,"
-	" policy_published_count = $34, parse_warnings = $35::text[],"
-	" record_count = 0, message_total = 0, records_skipped = 0"
-	" WHERE id = $1 RETURNING id),"
-	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
-	" lang) SELECT upd.id, e.ord, coalesce(e.message, ''), e.lang"
-	" FROM upd, unnest($36::text[], $37::text[]) WITH ORDINALITY"
-	" AS e(message, lang, ord)),"
-	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
-	" local_name, xml) SELECT upd.id, x.ord, x.ns_uri,"
-	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
-	" FROM upd, unnest($38::text[], $39::text[], $40::text[])"
-	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))"
-	" SELECT count(*) FROM upd";
-
-/*
- * Reparse of a payload that stored nothing, whose report another payload
- * stored: link it, uncounted ($1 report key, $5 payload).
- */
-static const char sink_sql_reparse_link[] =
-	"INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
-	" SELECT id, $5, false FROM dmarc.report WHERE reporter_key = $1"
-	" AND report_id = $2 AND policy_domain = $3"
-	" AND date_begin = to_timestamp($4::double precision)"
-	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
-
 static const char *sink_format_word(enum report_format);
 static char	*sink_strings(char **, size_t, char **);
 static int	 sink_head_params(struct sink_params *, const char *,
@@ -414,8 +110,7 @@ static int	 sink_defer_end(struct sink *, const struct report_head *,
 static void	 sink_params_append(struct sink_params *,
 		    const struct sink_params *);
 static enum sink_result sink_report_send(struct sink *,
-		    const struct sink_params *, enum sink_stmt, const char *,
-		    char **);
+		    const struct sink_params *, enum sink_stmt, char **);
 static enum sink_reparse sink_reparse_head(struct sink *,
 		    const struct report_head *, char **);
 static int	 sink_reparse_link(struct sink *, const struct report_head *,
@@ -587,8 +282,7 @@ sink_file_begin(struct sink *s, const struct sink_file_info *fi,
 		snprintf(s->file_pk, sizeof s->file_pk, "%s", id);
 		return (0);
 	}
-	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
-	    &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
+	rc = sink_send(s, SINK_ST_FILE, &p, SINK_CHK_ROW, 0, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -604,8 +298,8 @@ sink_file_flush(struct sink *s, char **cause)
 
 	if (s->file_held == NULL)
 		return (0);
-	rc = sink_send(s, SINK_ST_FILE, "insert report_file", sink_sql_file,
-	    s->file_held, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL, cause);
+	rc = sink_send(s, SINK_ST_FILE, s->file_held, SINK_CHK_ROW, 0, NULL,
+	    cause);
 	sink_file_drop(s);
 	return (rc);
 }
@@ -651,24 +345,19 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 	}
 	if (rc == SINK_OK && once && s->defer != NULL)
 		rc = rep = sink_report_send(s, &p, raw ?
-		    SINK_ST_WHOLE_PAYLOAD_RAW : SINK_ST_WHOLE_PAYLOAD, raw ?
-		    sink_sql_whole_payload_raw : sink_sql_whole_payload, cause);
+		    SINK_ST_WHOLE_PAYLOAD_RAW : SINK_ST_WHOLE_PAYLOAD, cause);
 	else if (rc == SINK_OK && once) {
 		if (sink_send(s, raw ? SINK_ST_FILE_ONCE_RAW :
-		    SINK_ST_FILE_ONCE, "insert report_file", raw ?
-		    sink_sql_file_once_raw : sink_sql_file_once, &p,
-		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause) != 0)
+		    SINK_ST_FILE_ONCE, &p, SINK_CHK_NONE, 0, NULL, cause) != 0)
 			rc = SINK_FAILED;
 	} else if (rc == SINK_OK) {
 		/* The row went out early (a raw chunk referred to it). */
 		if (s->defer != NULL)
 			rc = rep = sink_report_send(s, NULL, SINK_ST_WHOLE,
-			    sink_sql_whole, cause);
+			    cause);
 		if (rc != SINK_FAILED && sink_send(s, raw ?
-		    SINK_ST_FILE_END_RAW : SINK_ST_FILE_END,
-		    "update report_file", raw ? sink_sql_file_end_raw :
-		    sink_sql_file_end, &p, PGRES_COMMAND_OK, SINK_CHK_NONE, 0,
-		    NULL, cause) != 0)
+		    SINK_ST_FILE_END_RAW : SINK_ST_FILE_END, &p, SINK_CHK_NONE,
+		    0, NULL, cause) != 0)
 			rc = SINK_FAILED;
 	}
 	/* The database refused the report held back (see sink.h). */
@@ -804,8 +493,7 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	}
 	rc = sink_file_flush(s, cause);
 	if (rc == 0)
-		rc = sink_send(s, SINK_ST_HEAD, "insert report",
-		    sink_sql_head, &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, &res,
+		rc = sink_send(s, SINK_ST_HEAD, &p, SINK_CHK_NONE, 0, &res,
 		    cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
@@ -899,8 +587,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
-	rc = sink_exec_prep(s, SINK_ST_REPARSE_LOCK, "lock reparsed report",
-	    sink_sql_reparse_lock, &p, PGRES_TUPLES_OK, 0, &res, cause);
+	rc = sink_exec(s, SINK_ST_REPARSE_LOCK, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (SINK_REPARSE_ERROR);
@@ -913,9 +600,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 		/* No report of its own: a duplicate, or nothing stored. */
 		sink_params_init(&p);
 		sink_param_str(&p, s->file_pk);
-		rc = sink_exec(s, "look for deliveries", "SELECT count(*)"
-		    " FROM dmarc.report_delivery WHERE file_pk = $1", &p,
-		    PGRES_TUPLES_OK, &res, cause);
+		rc = sink_exec(s, SINK_ST_REPARSE_DELIVERIES, &p, &res, cause);
 		sink_params_free(&p);
 		if (rc != 0)
 			return (SINK_REPARSE_ERROR);
@@ -926,8 +611,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 
 	sink_params_init(&p);
 	sink_param_str(&p, report_pk);
-	rc = sink_exec_prep(s, SINK_ST_REPARSE_CLEAR, "clear reparsed report",
-	    sink_sql_reparse_clear, &p, PGRES_COMMAND_OK, 0, NULL, cause);
+	rc = sink_exec(s, SINK_ST_REPARSE_CLEAR, &p, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (SINK_REPARSE_ERROR);
@@ -937,9 +621,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_exec_prep(s, SINK_ST_REPARSE_HEAD,
-		    "update reparsed report", sink_sql_reparse_head, &p,
-		    PGRES_TUPLES_OK, 0, &res, cause);
+		rc = sink_exec(s, SINK_ST_REPARSE_HEAD, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (SINK_REPARSE_ERROR);
@@ -967,8 +649,7 @@ sink_reparse_link(struct sink *s, const struct report_head *h, char **cause)
 	sink_param_str(&p, h->policy_domain);
 	sink_param_int(&p, h->date_begin);
 	sink_param_str(&p, s->file_pk);
-	rc = sink_exec_prep(s, SINK_ST_REPARSE_LINK, "link reparsed payload",
-	    sink_sql_reparse_link, &p, PGRES_COMMAND_OK, 0, NULL, cause);
+	rc = sink_exec(s, SINK_ST_REPARSE_LINK, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -989,14 +670,11 @@ sink_report_dup(struct sink *s, const struct sink_params *hp, char **cause)
 	sink_param_str(&p, hp->val[HP_REPORT_ID]);
 	sink_param_str(&p, hp->val[HP_DOMAIN]);
 	sink_param_str(&p, hp->val[HP_BEGIN]);
-	rc = sink_send(s, SINK_ST_DUP_LOCK, "lock duplicate report",
-	    sink_sql_dup_lock, &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, NULL,
-	    cause);
+	rc = sink_send(s, SINK_ST_DUP_LOCK, &p, SINK_CHK_ROW, 0, NULL, cause);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, s->file_pk);
 	if (rc == 0)
-		rc = sink_send(s, SINK_ST_DUP, "count duplicate report",
-		    sink_sql_dup, &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, NULL,
+		rc = sink_send(s, SINK_ST_DUP, &p, SINK_CHK_NONE, 0, NULL,
 		    cause);
 	sink_params_free(&p);
 	if (rc == 0)
@@ -1139,8 +817,8 @@ sink_records_send(struct sink *s, char **lit, size_t n, char **cause)
 		lit[j] = NULL;
 	}
 	prev = s->last_records;
-	rc = sink_send(s, SINK_ST_RECORDS, "insert records", sink_sql_records,
-	    &p, PGRES_TUPLES_OK, SINK_CHK_COUNT, (long long)n, NULL, cause);
+	rc = sink_send(s, SINK_ST_RECORDS, &p, SINK_CHK_COUNT, (long long)n,
+	    NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -1166,8 +844,7 @@ sink_defer_flush(struct sink *s, char **cause)
 
 	rc = sink_file_flush(s, cause);
 	if (rc == 0)
-		rc = sink_send(s, SINK_ST_HEAD, "insert report",
-		    sink_sql_head, &d->head, PGRES_TUPLES_OK, SINK_CHK_NONE, 0,
+		rc = sink_send(s, SINK_ST_HEAD, &d->head, SINK_CHK_NONE, 0,
 		    &res, cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
@@ -1281,13 +958,13 @@ sink_params_append(struct sink_params *dst, const struct sink_params *src)
 }
 
 /*
- * Store the ended report held back: statement st (sink_sql_whole, or a
+ * Store the ended report held back: statement st (SINK_ST_WHOLE, or a
  * variant that also writes the payload row from tail's parameters), one
  * round trip.  SINK_OK stored, SINK_DUP a duplicate, SINK_FAILED on error.
  */
 static enum sink_result
 sink_report_send(struct sink *s, const struct sink_params *tail,
-    enum sink_stmt st, const char *sql, char **cause)
+    enum sink_stmt st, char **cause)
 {
 	struct sink_defer	*d = s->defer;
 	struct sink_params	 p;
@@ -1300,8 +977,7 @@ sink_report_send(struct sink *s, const struct sink_params *tail,
 	sink_params_append(&p, &d->end);
 	if (tail != NULL)
 		sink_params_append(&p, tail);
-	rc = sink_send(s, st, "insert report", sql, &p, PGRES_TUPLES_OK,
-	    SINK_CHK_ROW, 0, &res, cause);
+	rc = sink_send(s, st, &p, SINK_CHK_ROW, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
@@ -1345,8 +1021,7 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 		/* With its payload row, at the payload's end. */
 		if (s->file_held != NULL)
 			return (SINK_OK);
-		r = sink_report_send(s, NULL, SINK_ST_WHOLE, sink_sql_whole,
-		    cause);
+		r = sink_report_send(s, NULL, SINK_ST_WHOLE, cause);
 		sink_report_drop(s);
 		return (r);
 	}
@@ -1359,8 +1034,7 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_send(s, SINK_ST_END, "update report totals",
-		    sink_sql_end, &p, PGRES_TUPLES_OK, SINK_CHK_COUNT, 1, NULL,
+		rc = sink_send(s, SINK_ST_END, &p, SINK_CHK_COUNT, 1, NULL,
 		    cause);
 	sink_params_free(&p);
 	s->report_pk[0] = '\0';
