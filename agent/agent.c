@@ -17,8 +17,8 @@ struct sink *
 agent_sink_connect(const struct conf *conf, int may_migrate)
 {
 	struct sink	*sink;
+	enum sink_schema rc;
 	char		*cause = NULL;
-	int		 rc;
 
 	if ((sink = sink_open(conf->conninfo, &cause)) == NULL) {
 		log_warnx("database: %s", cause);
@@ -27,15 +27,15 @@ agent_sink_connect(const struct conf *conf, int may_migrate)
 	}
 	sink_set_store_raw(sink, conf->store_raw);
 	sink_set_defer(sink, 1);
-	if ((rc = sink_schema_check(sink, &cause)) == 0)
+	if ((rc = sink_schema_check(sink, &cause)) == SINK_SCHEMA_CURRENT)
 		return (sink);
-	if (rc == 1 && may_migrate) {
+	if (rc == SINK_SCHEMA_OLD && may_migrate) {
 		if (sink_migrate(sink, &cause) == 0)
 			return (sink);
 		log_warnx("database: could not create or upgrade the schema: "
 		    "%s; run `dmarc-agent migrate` as the database owner",
 		    cause);
-	} else if (rc == 1)
+	} else if (rc == SINK_SCHEMA_OLD)
 		log_warnx("database: the schema is missing or old; run "
 		    "`dmarc-agent migrate`");
 	else

@@ -50,7 +50,8 @@ static void	pipe_file_info(struct pipe_msg *, const struct mime_payload *,
 struct pipe_tee;
 static void	pipe_drain(struct pipe_tee *);
 static ssize_t	pipe_tee_read(void *, char *, size_t, char **);
-static int	pipe_file_end(struct pipe_tee *, const char *, char **);
+static enum sink_result pipe_file_end(struct pipe_tee *, const char *,
+		    char **);
 /* What pipe_after_parse found. */
 enum pipe_parse {
 	PARSE_FAILED = -1,	/* the database failed: *cause */
@@ -226,7 +227,7 @@ pipe_payload(struct mime_payload *p, void *arg, char **cause)
 }
 
 /* Close a payload's report_file row: size, SHA-256, error (or NULL). */
-static int
+static enum sink_result
 pipe_file_end(struct pipe_tee *t, const char *error, char **cause)
 {
 	uint64_t	bytes;
@@ -235,7 +236,7 @@ pipe_file_end(struct pipe_tee *t, const char *error, char **cause)
 	if (t->dbcause != NULL) {
 		*cause = t->dbcause;
 		t->dbcause = NULL;
-		return (-1);
+		return (SINK_FAILED);
 	}
 	mime_stream_stats(t->stream, &bytes, sha);
 	return (sink_file_end(t->pm->sink, bytes, sha, error, cause));
@@ -295,7 +296,7 @@ pipe_parsed(struct pipe_msg *pm, struct pipe_tee *t, struct mime_payload *p,
 
 	pipe_drain(t);
 	rc = pipe_file_end(t, st == REPORT_NOT_DMARC ? pcause : NULL, cause);
-	if (rc == 2) {
+	if (rc == SINK_REFUSED) {
 		xasprintf(&why, "the database refused the report: %s", *cause);
 		free(*cause);
 		*cause = NULL;
@@ -305,7 +306,7 @@ pipe_parsed(struct pipe_msg *pm, struct pipe_tee *t, struct mime_payload *p,
 		free(why);
 		return (rc);
 	}
-	if (rc == 1) {
+	if (rc == SINK_DUP) {
 		pm->duplicate++;
 		rc = 0;
 	} else if (rc == 0 && st == REPORT_NOT_DMARC) {

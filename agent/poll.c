@@ -234,7 +234,8 @@ poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
 	enum imap_class		 cls = IMAP_OK;
 	char			*cause = NULL, *why = NULL;
 	int64_t			 run = -1;
-	int			 rc = -1, locked;
+	enum sink_lock		 locked;
+	int			 rc = -1;
 
 	memset(res, 0, sizeof *res);
 	res->start = time(NULL);
@@ -245,8 +246,9 @@ poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
 	if ((pc.sink = sink) == NULL &&
 	    (pc.sink = agent_sink_connect(conf, 0)) == NULL)
 		goto out;
-	if ((locked = sink_mailbox_lock(pc.sink, mb->name, &cause)) != 1) {
-		if (locked == 0) {
+	locked = sink_mailbox_lock(pc.sink, mb->name, &cause);
+	if (locked != SINK_LOCK_TAKEN) {
+		if (locked == SINK_LOCK_BUSY) {
 			log_info("%s: another agent is polling it; skipped",
 			    mb->name);
 			res->skipped = 1;

@@ -34,75 +34,6 @@ enum {
 	E_DETAIL, E_NCOLS
 };
 
-static const char sink_sql_discover[] =
-	"WITH st AS (SELECT safe_watermark AS safe,"
-	" candidate_watermark AS cand,"
-	" coalesce(candidate_at < now() - interval '1 hour', true) AS ripe"
-	" FROM dmarc.enrich_state),"
-	" hi AS (SELECT coalesce(max(id), 0) AS m FROM dmarc.record),"
-	" ins AS (INSERT INTO dmarc.ip_info (ip)"
-	" SELECT DISTINCT r.source_ip FROM dmarc.record r, st"
-	" WHERE r.id > st.safe AND r.source_ip IS NOT NULL"
-	" ORDER BY 1 ON CONFLICT (ip) DO NOTHING RETURNING 1),"
-	" upd AS (UPDATE dmarc.enrich_state e SET"
-	" safe_watermark = CASE WHEN st.ripe AND st.cand IS NOT NULL"
-	" THEN greatest(e.safe_watermark, st.cand) ELSE e.safe_watermark END,"
-	" candidate_watermark = CASE WHEN st.ripe THEN hi.m"
-	" ELSE e.candidate_watermark END,"
-	" candidate_at = CASE WHEN st.ripe THEN now() ELSE e.candidate_at END,"
-	" discovered_at = now() FROM st, hi RETURNING 1)"
-	" SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd),"
-	" (extract(epoch FROM now()) * 1000000)::bigint";
-
-/*
- * $1 pass start (microseconds since the epoch, compared exactly), $2 ttl
- * and $3 retry (seconds), $4 limit.  The backoff after n failures is
- * retry * 2^(n-1), at most ttl.
- */
-static const char sink_sql_due[] =
-	"SELECT host(ip) FROM dmarc.ip_info"
-	" WHERE (looked_up_at IS NULL"
-	" OR looked_up_at < to_timestamp(0)"
-	" + $1::bigint * interval '1 microsecond')"
-	" AND (status = 'pending' OR looked_up_at IS NULL"
-	" OR (status IN ('ok', 'nxdomain', 'no_ptr')"
-	" AND looked_up_at <= now() - make_interval(secs => $2::bigint))"
-	" OR (status NOT IN ('pending', 'ok', 'nxdomain', 'no_ptr')"
-	" AND looked_up_at <= now() - make_interval(secs =>"
-	" least($2::double precision, $3::double precision"
-	" * power(2, least(greatest(attempts, 1), 40) - 1)))))"
-	" ORDER BY looked_up_at NULLS FIRST, ip LIMIT $4";
-
-static const char sink_sql_store[] =
-	"WITH d AS (SELECT t.*, t.status IN ('ok', 'nxdomain', 'no_ptr') AS def"
-	" FROM unnest($1::inet[], $2::text[], $3::text[], $4::boolean[],"
-	" $5::text[], $6::boolean[], $7::bigint[], $8::text[], $9::text[],"
-	" $10::text[])"
-	" AS t(ip, status, ptr, conf, base, geo, asn, org, cc, detail)),"
-	" upd AS (UPDATE dmarc.ip_info i SET status = d.status,"
-	" ptr = CASE WHEN d.def OR d.ptr IS NOT NULL THEN d.ptr ELSE i.ptr END,"
-	" ptr_confirmed = CASE WHEN d.def OR (d.ptr IS NOT NULL"
-	" AND d.ptr IS DISTINCT FROM i.ptr) THEN d.conf"
-	" ELSE coalesce(d.conf, i.ptr_confirmed) END,"
-	" base_domain = CASE WHEN d.def OR d.ptr IS NOT NULL THEN d.base"
-	" ELSE i.base_domain END,"
-	" asn = CASE WHEN d.geo THEN d.asn ELSE i.asn END,"
-	" as_org = CASE WHEN d.geo THEN d.org ELSE i.as_org END,"
-	" country = CASE WHEN d.geo THEN d.cc ELSE i.country END,"
-	" detail = d.detail, looked_up_at = now(),"
-	" resolved_at = CASE WHEN d.def THEN now() ELSE i.resolved_at END,"
-	" attempts = CASE WHEN d.def THEN 0 ELSE i.attempts + 1 END"
-	" FROM d WHERE i.ip = d.ip RETURNING i.ip),"
-	" ins AS (INSERT INTO dmarc.ip_info (ip, status, ptr, ptr_confirmed,"
-	" base_domain, asn, as_org, country, detail, looked_up_at,"
-	" resolved_at, attempts)"
-	" SELECT d.ip, d.status, d.ptr, d.conf, d.base, d.asn, d.org, d.cc,"
-	" d.detail, now(), CASE WHEN d.def THEN now() END,"
-	" CASE WHEN d.def THEN 0 ELSE 1 END"
-	" FROM d WHERE d.ip NOT IN (SELECT ip FROM upd)"
-	" ON CONFLICT (ip) DO NOTHING RETURNING ip)"
-	" SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)";
-
 static void	sink_enrich_row(struct sink_array *,
 		    const struct sink_ip_info *);
 
@@ -117,8 +48,7 @@ sink_enrich_discover(struct sink *s, size_t *added, int64_t *pass_start,
 
 	if (s->in_msg)
 		fatalx("%s: inside a message transaction", __func__);
-	if (sink_exec(s, "discover source addresses", sink_sql_discover, NULL,
-	    PGRES_TUPLES_OK, &res, cause) != 0)
+	if (sink_exec(s, SINK_ST_ENRICH_DISCOVER, NULL, &res, cause) != 0)
 		return (-1);
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "1") != 0) {
 		xasprintf(cause, "discover source addresses: no enrich_state"
@@ -156,8 +86,7 @@ sink_enrich_due(struct sink *s, int64_t pass_start, long ttl, long retry,
 	sink_param_int(&p, ttl < 0 ? 0 : ttl);
 	sink_param_int(&p, retry < 0 ? 0 : retry);
 	sink_param_int(&p, limit > INT32_MAX ? INT32_MAX : (long long)limit);
-	rc = sink_exec(s, "list addresses to look up", sink_sql_due, &p,
-	    PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(s, SINK_ST_ENRICH_DUE, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -241,8 +170,7 @@ sink_enrich_store(struct sink *s, const struct sink_ip_info *r, size_t n,
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_exec(s, "store address information", sink_sql_store,
-		    &p, PGRES_TUPLES_OK, NULL, cause);
+		rc = sink_exec(s, SINK_ST_ENRICH_STORE, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }

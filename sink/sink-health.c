@@ -22,9 +22,6 @@
 #include "sink/sink.h"
 #include "sink/sink_p.h"
 
-/* The advisory lock space of mailbox locks: "DMRC". */
-#define SINK_LOCK_CLASS	"1145918019"
-
 int
 sink_run_begin(struct sink *s, const char *mailbox, int64_t *run_id,
     char **cause)
@@ -41,10 +38,7 @@ sink_run_begin(struct sink *s, const char *mailbox, int64_t *run_id,
 	sink_param_str(&p, mailbox);
 	sink_param_str(&p, host);
 	sink_param_int(&p, (long long)getpid());
-	rc = sink_exec(s, "start poll record",
-	    "INSERT INTO dmarc.ingest_run (mailbox, host, pid)"
-	    " VALUES ($1, $2, $3) RETURNING id", &p, PGRES_TUPLES_OK, &res,
-	    cause);
+	rc = sink_exec(s, SINK_ST_RUN_BEGIN, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -69,48 +63,26 @@ sink_run_end(struct sink *s, int64_t run_id, const struct sink_run_stats *st,
 	sink_param_int(&p, st->ignored);
 	sink_param_int(&p, (long long)st->bytes);
 	sink_param_str(&p, error);
-	rc = sink_exec(s, "finish poll record",
-	    "UPDATE dmarc.ingest_run SET ended_at = now(), fetched = $2,"
-	    " stored = $3, duplicates = $4, invalid = $5, ignored = $6,"
-	    " bytes = $7, ok = ($8::text IS NULL), error = $8 WHERE id = $1",
-	    &p, PGRES_COMMAND_OK, NULL, cause);
+	rc = sink_exec(s, SINK_ST_RUN_END, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
 
-/* 1 when this connection now holds the mailbox's lock, 0 when another
-   session does, -1 on error. */
-int
+/* Try the mailbox's lock, without waiting (enum sink_lock). */
+enum sink_lock
 sink_mailbox_lock(struct sink *s, const char *mailbox, char **cause)
 {
 	struct sink_params	 p;
 	PGresult		*res;
-	int			 rc;
+	int			 rc, taken;
 
 	sink_params_init(&p);
 	sink_param_str(&p, mailbox);
-	rc = sink_exec(s, "lock mailbox",
-	    "SELECT pg_try_advisory_lock(" SINK_LOCK_CLASS ", hashtext($1))",
-	    &p, PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(s, SINK_ST_MAILBOX_LOCK, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
-	rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		return (SINK_LOCK_ERROR);
+	taken = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	return (rc);
-}
-
-void
-sink_mailbox_unlock(struct sink *s, const char *mailbox)
-{
-	struct sink_params	 p;
-	char			*cause = NULL;
-
-	sink_params_init(&p);
-	sink_param_str(&p, mailbox);
-	if (sink_exec(s, "unlock mailbox",
-	    "SELECT pg_advisory_unlock(" SINK_LOCK_CLASS ", hashtext($1))",
-	    &p, PGRES_TUPLES_OK, NULL, &cause) != 0)
-		free(cause);	/* the lock goes with the connection anyway */
-	sink_params_free(&p);
+	return (taken ? SINK_LOCK_TAKEN : SINK_LOCK_BUSY);
 }

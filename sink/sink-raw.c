@@ -53,32 +53,6 @@ struct sink_raw {
 	int		 eof;
 };
 
-static const char sink_sql_raw_chunk[] =
-	"INSERT INTO dmarc.report_raw (file_pk, seq, data)"
-	" VALUES ($1, $2, $3::bytea)";
-
-static const char sink_sql_raw_read[] =
-	"SELECT data FROM dmarc.report_raw WHERE file_pk = $1 AND seq = $2";
-
-/*
- * The payloads to reparse ($1 all, $2 since as epoch or NULL, $3 report
- * ids or NULL): see sink_raw_list in sink.h.
- */
-static const char sink_sql_raw_list[] =
-	"SELECT f.id FROM dmarc.report_file f"
-	" WHERE EXISTS (SELECT 1 FROM dmarc.report_raw w"
-	" WHERE w.file_pk = f.id AND w.seq = 0)"
-	" AND coalesce(f.kind, 'xml') = 'xml'"
-	" AND CASE WHEN $1::boolean THEN NOT EXISTS (SELECT 1"
-	" FROM dmarc.report_delivery d JOIN dmarc.report r"
-	" ON r.id = d.report_pk WHERE d.file_pk = f.id"
-	" AND r.file_pk IS DISTINCT FROM f.id)"
-	" ELSE EXISTS (SELECT 1 FROM dmarc.report r WHERE r.file_pk = f.id"
-	" AND ($2::double precision IS NULL"
-	" OR r.date_begin >= to_timestamp($2::double precision))"
-	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[]))) END"
-	" ORDER BY f.id";
-
 static int	sink_rawout_flush(struct sink *, char **);
 static int	sink_rawout_deflate(struct sink *, int, char **);
 static int	sink_raw_fetch(struct sink_raw *, char **);
@@ -124,9 +98,7 @@ sink_rawout_flush(struct sink *s, char **cause)
 	sink_param_str(&p, s->file_pk);
 	sink_param_int(&p, ro->seq);
 	sink_param_bin(&p, ro->out, ro->used);
-	rc = sink_send(s, SINK_ST_RAW_CHUNK, "store raw payload",
-	    sink_sql_raw_chunk, &p, PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL,
-	    cause);
+	rc = sink_send(s, SINK_ST_RAW_CHUNK, &p, SINK_CHK_NONE, 0, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -263,8 +235,7 @@ sink_raw_list(struct sink *s, const struct sink_raw_filter *f, int64_t **ids,
 		}
 		sink_param_own(&p, lit);
 	}
-	rc = sink_exec(s, "list raw payloads", sink_sql_raw_list, &p,
-	    PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(s, SINK_ST_RAW_LIST, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -288,11 +259,7 @@ sink_raw_check(struct sink_raw *r, char **cause)
 
 	sink_params_init(&p);
 	sink_param_str(&p, r->file_pk);
-	rc = sink_exec(r->s, "open raw payload", "SELECT count(w.seq),"
-	    " coalesce(max(w.seq), -1), (SELECT payload_bytes"
-	    " FROM dmarc.report_file WHERE id = $1)"
-	    " FROM dmarc.report_raw w WHERE w.file_pk = $1", &p,
-	    PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(r->s, SINK_ST_RAW_CHECK, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -342,8 +309,7 @@ sink_raw_fetch(struct sink_raw *r, char **cause)
 	sink_params_init(&p);
 	sink_param_str(&p, r->file_pk);
 	sink_param_int(&p, r->seq);
-	rc = sink_exec_prep(r->s, SINK_ST_RAW_READ, "read raw payload",
-	    sink_sql_raw_read, &p, PGRES_TUPLES_OK, 1, &r->chunk, cause);
+	rc = sink_exec(r->s, SINK_ST_RAW_READ, &p, &r->chunk, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -425,14 +391,12 @@ sink_reparse_begin(struct sink *s, int64_t file_pk, char **cause)
 
 	if (s->in_msg || s->in_batch)
 		fatalx("%s: inside a transaction or a batch", __func__);
-	if (sink_cmd(s, "BEGIN", cause) != 0)
+	if (sink_cmd(s, SINK_ST_BEGIN, cause) != 0)
 		return (-1);
 	s->in_msg = s->reparse = 1;
 	sink_params_init(&p);
 	sink_param_int(&p, file_pk);
-	rc = sink_exec(s, "lock reparsed payload", "SELECT id,"
-	    " coalesce(message_pk::text, '') FROM dmarc.report_file"
-	    " WHERE id = $1 FOR UPDATE", &p, PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(s, SINK_ST_REPARSE_FILE, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc == 0 && PQntuples(res) != 1) {
 		xasprintf(cause, "lock reparsed payload: no payload %" PRId64,
@@ -466,13 +430,10 @@ sink_reparse_commit(struct sink *s, const char *error, char **cause)
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, error);
-	rc = sink_exec(s, "write payload error", "UPDATE dmarc.report_file"
-	    " SET error = $2 WHERE id = $1", &p, PGRES_COMMAND_OK, NULL,
-	    cause);
+	rc = sink_exec(s, SINK_ST_FILE_ERROR, &p, NULL, cause);
 	sink_params_free(&p);
 	if (rc == 0)
-		rc = sink_exec(s, "commit", "COMMIT", NULL, PGRES_COMMAND_OK,
-		    &res, cause);
+		rc = sink_exec(s, SINK_ST_COMMIT, NULL, &res, cause);
 	if (rc == 0) {
 		if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 			xasprintf(cause, "commit: transaction was rolled"
@@ -500,7 +461,7 @@ sink_reparse_rollback(struct sink *s)
 
 	if (!s->reparse)
 		return;
-	sink_rollback(s, NULL, &c);
+	sink_rollback(s, SINK_ST_ROLLBACK, &c);
 	free(c);
 	s->in_msg = s->reparse = 0;
 	s->message_pk[0] = s->file_pk[0] = s->report_pk[0] = '\0';

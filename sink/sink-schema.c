@@ -24,7 +24,7 @@
 #include "sink/sink_p.h"
 
 static int	sink_db_version(struct sink *, int *, char **);
-static int	sink_too_new(int, char **);
+static void	sink_too_new(int, char **);
 static int	sink_migrate_step(struct sink *,
 		    const struct sink_migration *, char **);
 static int	sink_migrate_all(struct sink *, int, char **);
@@ -49,18 +49,14 @@ sink_db_version(struct sink *s, int *v, char **cause)
 	PGresult	*res;
 	int		 exists;
 
-	if (sink_exec(s, "look for schema_version",
-	    "SELECT pg_catalog.to_regclass('dmarc.schema_version') IS NOT NULL",
-	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
+	if (sink_exec(s, SINK_ST_SCHEMA_EXISTS, NULL, &res, cause) != 0)
 		return (-1);
 	exists = PQntuples(res) == 1 && *PQgetvalue(res, 0, 0) == 't';
 	PQclear(res);
 	*v = 0;
 	if (!exists)
 		return (0);
-	if (sink_exec(s, "read schema version",
-	    "SELECT coalesce(max(version), 0) FROM dmarc.schema_version",
-	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
+	if (sink_exec(s, SINK_ST_SCHEMA_VERSION, NULL, &res, cause) != 0)
 		return (-1);
 	if (PQntuples(res) == 1)
 		*v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
@@ -68,25 +64,28 @@ sink_db_version(struct sink *s, int *v, char **cause)
 	return (0);
 }
 
-static int
+static void
 sink_too_new(int v, char **cause)
 {
 	xasprintf(cause, "database schema version %d is newer than this"
 	    " program's (%d): upgrade dmarc-agent", v, sink_schema_version());
-	return (-1);
 }
 
-/* 0 current, 1 missing or old, -1 error or newer than the program. */
-int
+/* Compare the database's schema version with ours (enum sink_schema). */
+enum sink_schema
 sink_schema_check(struct sink *s, char **cause)
 {
 	int	v;
 
 	if (sink_db_version(s, &v, cause) != 0)
-		return (-1);
-	if (v > sink_schema_version())
-		return (sink_too_new(v, cause));
-	return (v < sink_schema_version() ? 1 : 0);
+		return (SINK_SCHEMA_ERROR);
+	if (v > sink_schema_version()) {
+		sink_too_new(v, cause);
+		return (SINK_SCHEMA_ERROR);
+	}
+	if (v < sink_schema_version())
+		return (SINK_SCHEMA_OLD);
+	return (SINK_SCHEMA_CURRENT);
 }
 
 /* Apply one migration in its own transaction, unless already there. */
@@ -98,7 +97,7 @@ sink_migrate_step(struct sink *s, const struct sink_migration *m,
 	PGresult		*res;
 	int			 v, rc;
 
-	if (sink_cmd(s, "BEGIN", cause) != 0)
+	if (sink_cmd(s, SINK_ST_BEGIN, cause) != 0)
 		return (-1);
 	if (sink_db_version(s, &v, cause) != 0)
 		goto fail;
@@ -107,10 +106,13 @@ sink_migrate_step(struct sink *s, const struct sink_migration *m,
 		goto fail;
 	}
 	if (v >= m->version) {
-		PQclear(PQexec(s->conn, "ROLLBACK"));
+		sink_cmd_quiet(s, SINK_ST_ROLLBACK);
 		return (0);
 	}
-	/* Fixed SQL from the source tree, several statements: PQexec. */
+	/*
+	 * Fixed SQL from the source tree, several statements: PQexec, not
+	 * the statement table.
+	 */
 	res = PQexec(s->conn, m->sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -123,17 +125,15 @@ sink_migrate_step(struct sink *s, const struct sink_migration *m,
 	sink_param_int(&p, m->version);
 	sink_param_str(&p, m->name);
 	sink_param_str(&p, PACKAGE_NAME " " PACKAGE_VERSION);
-	rc = sink_exec(s, "record schema version",
-	    "INSERT INTO dmarc.schema_version (version, name, applied_by)"
-	    " VALUES ($1, $2, $3)", &p, PGRES_COMMAND_OK, NULL, cause);
+	rc = sink_exec(s, SINK_ST_SCHEMA_RECORD, &p, NULL, cause);
 	sink_params_free(&p);
-	if (rc != 0 || sink_cmd(s, "COMMIT", cause) != 0)
+	if (rc != 0 || sink_cmd(s, SINK_ST_COMMIT, cause) != 0)
 		goto fail;
 	log_info("database schema migrated to version %d (%s)", m->version,
 	    m->name);
 	return (0);
 fail:
-	PQclear(PQexec(s->conn, "ROLLBACK"));
+	sink_cmd_quiet(s, SINK_ST_ROLLBACK);
 	return (-1);
 }
 
@@ -173,13 +173,10 @@ sink_migrate_to(struct sink *s, int version, char **cause)
 		fatalx("%s: inside a message transaction", __func__);
 	if (version < 1 || version > sink_schema_version())
 		fatalx("%s: no schema version %d", __func__, version);
-	if (sink_exec(s, "take migration lock",
-	    "SELECT pg_catalog.pg_advisory_lock(" SINK_MIGRATE_LOCK ")",
-	    NULL, PGRES_TUPLES_OK, &res, cause) != 0)
+	if (sink_exec(s, SINK_ST_MIGRATE_LOCK, NULL, &res, cause) != 0)
 		return (-1);
 	PQclear(res);
 	rc = sink_migrate_all(s, version, cause);
-	PQclear(PQexec(s->conn,
-	    "SELECT pg_catalog.pg_advisory_unlock(" SINK_MIGRATE_LOCK ")"));
+	sink_cmd_quiet(s, SINK_ST_MIGRATE_UNLOCK);
 	return (rc);
 }

@@ -14,8 +14,8 @@
  * from every message that delivered the report before (another ledger
  * row, Message-ID and SHA-256).
  *
- * These reports come a few a day, so the statements are not prepared:
- * they go through sink_exec and take no slot of the prepared set.
+ * These reports come a few a day, so their statements are not prepared
+ * (see the table in sink.c): each is sent with its text.
  */
 #include "config.h"
 
@@ -40,109 +40,6 @@ enum {
 	TLS_NCOLS
 };
 
-static const char sink_sql_tls_head[] =
-	"WITH ins AS (INSERT INTO dmarc.tlsrpt_report (file_pk,"
-	" organization_name, contact_info, report_id, date_begin, date_end,"
-	" begin_raw, end_raw, policy_count, successful_total, failed_total,"
-	" extra, parse_warnings)"
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::double precision),"
-	" to_timestamp($6::double precision), $7, $8, $9, $10, $11,"
-	" $12::jsonb, $13::text[])"
-	" ON CONFLICT (organization_name, report_id) DO NOTHING"
-	" RETURNING id),"
-	" dlv AS (INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk,"
-	" counted) SELECT id, $1, true FROM ins)"
-	" SELECT id FROM ins";
-
-static const char sink_sql_tls_body[] =
-	"WITH p AS (INSERT INTO dmarc.tlsrpt_policy (report_pk, ord,"
-	" policy_type, policy_type_raw, policy_domain, policy_string, mx_host,"
-	" mx_host_was_string, successful_sessions, successful_raw,"
-	" failed_sessions, failed_raw, extra)"
-	" SELECT $1, t.ord, t.type, t.type_raw, t.domain, t.strings::text[],"
-	" t.mx::text[], t.mxs, t.ok, t.ok_raw, t.fail, t.fail_raw,"
-	" t.extra::jsonb"
-	" FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[],"
-	" $6::text[], $7::text[], $8::boolean[], $9::bigint[], $10::text[],"
-	" $11::bigint[], $12::text[], $13::text[])"
-	" AS t(ord, type, type_raw, domain, strings, mx, mxs, ok, ok_raw, fail,"
-	" fail_raw, extra) RETURNING id, ord),"
-	" f AS (INSERT INTO dmarc.tlsrpt_failure (policy_pk, ord, result_type,"
-	" result_type_raw, sending_mta_ip, sending_mta_ip_raw,"
-	" receiving_mx_hostname, receiving_mx_helo, receiving_ip,"
-	" receiving_ip_raw, failed_session_count, failed_session_count_raw,"
-	" additional_information, failure_reason_code, extra)"
-	" SELECT p.id, t.ord, t.type, t.type_raw, t.mta, t.mta_raw, t.mx,"
-	" t.helo, t.ip, t.ip_raw, t.n, t.n_raw, t.info, t.code, t.extra::jsonb"
-	" FROM unnest($14::integer[], $15::integer[], $16::text[], $17::text[],"
-	" $18::inet[], $19::text[], $20::text[], $21::text[], $22::inet[],"
-	" $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[],"
-	" $28::text[])"
-	" AS t(pol, ord, type, type_raw, mta, mta_raw, mx, helo, ip, ip_raw, n,"
-	" n_raw, info, code, extra) JOIN p ON p.ord = t.pol RETURNING 1)"
-	" SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM f)";
-
-static const char sink_sql_tls_lock[] =
-	"SELECT id FROM dmarc.tlsrpt_report WHERE organization_name = $1"
-	" AND report_id = $2 FOR UPDATE";
-
-/* $1 report, $2 current message, $3 current payload (see sink_sql_dup). */
-static const char sink_sql_tls_dup[] =
-	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d"
-	" JOIN dmarc.report_file f ON f.id = d.file_pk"
-	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
-	" JOIN dmarc.mail_message c ON c.id = $2"
-	" WHERE d.report_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
-	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
-	" upd AS (UPDATE dmarc.tlsrpt_report SET seen_count = seen_count + 1,"
-	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
-	" RETURNING id)"
-	" INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk, counted)"
-	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
-	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
-
-static const char sink_sql_failure[] =
-	"WITH ins AS (INSERT INTO dmarc.failure_report (file_pk, message_pk,"
-	" feedback_sha256, format, reason, feedback_type, feedback_type_raw,"
-	" version, user_agent, auth_failure, auth_failure_raw,"
-	" identity_alignment, identity_alignment_raw, delivery_result,"
-	" delivery_result_raw, arrival_date, arrival_date_raw, source_ip,"
-	" source_ip_raw, source_port, reported_domain, reported_uri,"
-	" original_mail_from, original_rcpt_to, original_envelope_id,"
-	" authentication_results, dkim_domain, dkim_identity, dkim_selector,"
-	" dkim_canonicalized_header, dkim_canonicalized_body, spf_dns,"
-	" incidents, raw_fields, feedback_raw, sample_headers,"
-	" sample_is_headers_only, sample_body, original_from,"
-	" original_subject, original_message_id, parse_warnings)"
-	" VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), $4, $5, $6, $7, $8,"
-	" $9, $10::text[], $11, $12::text[], $13, $14, $15,"
-	" to_timestamp($16::double precision), $17, $18::inet, $19,"
-	" $20::integer, $21::text[], $22::text[], $23, $24::text[], $25, $26,"
-	" $27, $28, $29, $30, $31, $32, $33, $34::jsonb, $3, $35,"
-	" $36::boolean, $37, $38, $39, $40, $41::text[])"
-	" ON CONFLICT (feedback_sha256) DO NOTHING RETURNING id),"
-	" dlv AS (INSERT INTO dmarc.failure_delivery (failure_pk, file_pk,"
-	" counted) SELECT id, $1, true FROM ins)"
-	" SELECT id FROM ins";
-
-static const char sink_sql_failure_lock[] =
-	"SELECT id FROM dmarc.failure_report"
-	" WHERE feedback_sha256 = sha256(convert_to($1, 'UTF8')) FOR UPDATE";
-
-static const char sink_sql_failure_dup[] =
-	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.failure_delivery d"
-	" JOIN dmarc.report_file f ON f.id = d.file_pk"
-	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
-	" JOIN dmarc.mail_message c ON c.id = $2"
-	" WHERE d.failure_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
-	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
-	" upd AS (UPDATE dmarc.failure_report SET seen_count = seen_count + 1,"
-	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
-	" RETURNING id)"
-	" INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
-	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
-	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
-
 static int	 sink_tls_body(struct sink *, const char *,
 		    const struct tlsrpt_report *, char **);
 static void	 sink_tls_policy(struct sink_array *, size_t,
@@ -152,7 +49,7 @@ static void	 sink_tls_failures(struct sink_array *, size_t,
 static char	*sink_tls_list(char **, size_t);
 static int	 sink_list_param(struct sink_params *, char **, size_t,
 		    char **);
-static int	 sink_dup(struct sink *, const char *, const char *,
+static int	 sink_dup(struct sink *, enum sink_stmt, enum sink_stmt,
 		    const char *, const char *, const char *, char **);
 static void	 sink_param_time(struct sink_params *, int64_t);
 static void	 sink_open_payload(struct sink *, const char *);
@@ -167,10 +64,8 @@ sink_open_payload(struct sink *s, const char *fn)
 		fatalx("%s: inside a reparse", fn);
 }
 
-/*
- * Store a TLS report (contract in sink.h): 0 new, 1 duplicate, -1 error.
- */
-int
+/* Store a TLS report (contract in sink.h). */
+enum sink_result
 sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
     char **cause)
 {
@@ -181,7 +76,7 @@ sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
 
 	sink_open_payload(s, __func__);
 	if (sink_file_flush(s, cause) != 0)
-		return (-1);
+		return (SINK_FAILED);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, r->organization_name);
@@ -197,30 +92,33 @@ sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
 	sink_param_str(&p, r->extra);
 	rc = sink_list_param(&p, r->warnings, r->nwarnings, cause);
 	if (rc == 0)
-		rc = sink_exec(s, "insert tlsrpt_report", sink_sql_tls_head,
-		    &p, PGRES_TUPLES_OK, &res, cause);
+		rc = sink_exec(s, SINK_ST_TLS_HEAD, &p, &res, cause);
 	else
 		sink_fail_data(s);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_FAILED);
 	isnew = PQntuples(res) == 1;
 	if (isnew)
 		snprintf(pk, sizeof pk, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (isnew)
-		return (sink_tls_body(s, pk, r, cause) == 0 ? 0 : -1);
-	return (sink_dup(s, sink_sql_tls_lock, sink_sql_tls_dup,
-	    r->organization_name, r->report_id, "TLS report", cause) == 0 ?
-	    1 : -1);
+		rc = sink_tls_body(s, pk, r, cause);
+	else
+		rc = sink_dup(s, SINK_ST_TLS_LOCK, SINK_ST_TLS_DUP,
+		    r->organization_name, r->report_id, "TLS report", cause);
+	if (rc != 0)
+		return (SINK_FAILED);
+	return (isnew ? SINK_OK : SINK_DUP);
 }
 
 /*
- * Lock the stored report (lock_sql with k1, k2), link this payload to it
- * and count the delivery when the message is a new one.
+ * Lock the stored report (statement lock with k1, k2), link this payload
+ * to it and count the delivery when the message is a new one (statement
+ * dup).
  */
 static int
-sink_dup(struct sink *s, const char *lock_sql, const char *dup_sql,
+sink_dup(struct sink *s, enum sink_stmt lock, enum sink_stmt dup,
     const char *k1, const char *k2, const char *what, char **cause)
 {
 	struct sink_params	 p;
@@ -232,8 +130,7 @@ sink_dup(struct sink *s, const char *lock_sql, const char *dup_sql,
 	sink_param_str(&p, k1);
 	if (k2 != NULL)
 		sink_param_str(&p, k2);
-	rc = sink_exec(s, "lock duplicate report", lock_sql, &p,
-	    PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(s, lock, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -249,8 +146,7 @@ sink_dup(struct sink *s, const char *lock_sql, const char *dup_sql,
 	sink_param_str(&p, pk);
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, s->file_pk);
-	rc = sink_exec(s, "count duplicate report", dup_sql, &p,
-	    PGRES_COMMAND_OK, NULL, cause);
+	rc = sink_exec(s, dup, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -383,8 +279,7 @@ sink_tls_body(struct sink *s, const char *pk, const struct tlsrpt_report *r,
 	if (rc != 0)
 		sink_fail_data(s);
 	else
-		rc = sink_exec(s, "insert TLS policies", sink_sql_tls_body, &p,
-		    PGRES_TUPLES_OK, &res, cause);
+		rc = sink_exec(s, SINK_ST_TLS_BODY, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -413,11 +308,8 @@ sink_param_time(struct sink_params *p, int64_t t)
 		sink_param_int(p, t);
 }
 
-/*
- * Store a failure report (contract in sink.h): 0 new, 1 duplicate, -1
- * error.
- */
-int
+/* Store a failure report (contract in sink.h). */
+enum sink_result
 sink_failure_store(struct sink *s, const struct failure_report *r,
     char **cause)
 {
@@ -427,7 +319,7 @@ sink_failure_store(struct sink *s, const struct failure_report *r,
 
 	sink_open_payload(s, __func__);
 	if (sink_file_flush(s, cause) != 0)
-		return (-1);
+		return (SINK_FAILED);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, s->message_pk);
@@ -478,17 +370,18 @@ sink_failure_store(struct sink *s, const struct failure_report *r,
 	sink_param_str(&p, r->original_message_id);
 	rc = sink_list_param(&p, r->warnings, r->nwarnings, cause);
 	if (rc == 0)
-		rc = sink_exec(s, "insert failure_report", sink_sql_failure,
-		    &p, PGRES_TUPLES_OK, &res, cause);
+		rc = sink_exec(s, SINK_ST_FAILURE, &p, &res, cause);
 	else
 		sink_fail_data(s);
 	sink_params_free(&p);
 	if (rc != 0)
-		return (-1);
+		return (SINK_FAILED);
 	isnew = PQntuples(res) == 1;
 	PQclear(res);
 	if (isnew)
-		return (0);
-	return (sink_dup(s, sink_sql_failure_lock, sink_sql_failure_dup,
-	    r->feedback, NULL, "failure report", cause) == 0 ? 1 : -1);
+		return (SINK_OK);
+	if (sink_dup(s, SINK_ST_FAILURE_LOCK, SINK_ST_FAILURE_DUP,
+	    r->feedback, NULL, "failure report", cause) != 0)
+		return (SINK_FAILED);
+	return (SINK_DUP);
 }

@@ -14,9 +14,11 @@
  *
  * Every statement is sent with parameters (PQexecParams, or a statement
  * prepared once per connection and run with PQexecPrepared); nothing read
- * from a message or a report is ever pasted into SQL text.  The search
- * path is emptied at connect time, so every name is schema-qualified.
- * Failures are classified by SQLSTATE (sink_classify, enum sink_error).
+ * from a message or a report is ever pasted into SQL text.  All of them,
+ * with their texts, are in one table at the end of this file (sink_stmts).
+ * The search path is emptied at connect time, so every name is
+ * schema-qualified.  Failures are classified by SQLSTATE (sink_classify,
+ * enum sink_error).
  */
 #include "config.h"
 
@@ -60,10 +62,12 @@ static int	 sink_read_one(struct sink *, int *, char **);
 static int	 sink_check_result(struct sink *, const struct sink_pending *,
 		    PGresult *, char **);
 static enum sink_error sink_classify(struct sink *, PGresult *);
-static int	 sink_prepare(struct sink *, enum sink_stmt, const char *,
-		    const char *, char **);
-static PGresult	*sink_send_sync(struct sink *, int, const char *,
-		    const struct sink_params *, int);
+static const struct sink_stmt_def *sink_stmt_get(enum sink_stmt,
+		    const struct sink_params *);
+static void	 sink_stmt_name(enum sink_stmt, char *, size_t);
+static int	 sink_prepare(struct sink *, enum sink_stmt, char **);
+static PGresult	*sink_send_sync(struct sink *, enum sink_stmt,
+		    const struct sink_params *);
 static void	 sink_notice(void *, const char *);
 
 /* Connect with a libpq conninfo string or URI. */
@@ -92,9 +96,7 @@ sink_open(const char *conninfo, char **cause)
 	PQsetNoticeProcessor(conn, sink_notice, NULL);
 
 	/* Pin the search path, as PostgreSQL's own client tools do. */
-	if (sink_exec(s, "set search_path",
-	    "SELECT pg_catalog.set_config('search_path', '', false)", NULL,
-	    PGRES_TUPLES_OK, &res, cause) != 0) {
+	if (sink_exec(s, SINK_ST_SEARCH_PATH, NULL, &res, cause) != 0) {
 		sink_close(s);
 		return (NULL);
 	}
@@ -289,19 +291,48 @@ sink_error(struct sink *s, PGresult *res, const char *what, char **cause)
 	free(msg);
 }
 
-/* Run one parameterised statement (contract in sink_p.h). */
-int
-sink_exec(struct sink *s, const char *what, const char *sql,
-    const struct sink_params *p, ExecStatusType want, PGresult **out,
-    char **cause)
+/*
+ * Statement st's entry in sink_stmts.  A statement missing from the table
+ * or given the wrong number of parameters is a bug.
+ */
+static const struct sink_stmt_def *
+sink_stmt_get(enum sink_stmt st, const struct sink_params *p)
 {
-	PGresult	*res;
+	const struct sink_stmt_def	*d;
+	int				 n = p != NULL ? p->n : 0;
 
+	if ((unsigned)st >= SINK_NSTMT || sink_stmts[st].sql == NULL)
+		fatalx("%s: bad statement %d", __func__, (int)st);
+	d = &sink_stmts[st];
+	if (n != d->nparams)
+		fatalx("%s: %s: %d parameters, not %d", __func__, d->what, n,
+		    d->nparams);
+	return (d);
+}
+
+/* The server's name of a prepared statement. */
+static void
+sink_stmt_name(enum sink_stmt st, char *name, size_t len)
+{
+	snprintf(name, len, "dmarc_%d", (int)st);
+}
+
+/* Run one statement and wait for its result (contract in sink_p.h). */
+int
+sink_exec(struct sink *s, enum sink_stmt st, const struct sink_params *p,
+    PGresult **out, char **cause)
+{
+	const struct sink_stmt_def	*d;
+	PGresult			*res;
+
+	d = sink_stmt_get(st, p);
 	if (sink_pipe_leave(s, cause) != 0)
 		return (-1);
-	res = sink_send_sync(s, -1, sql, p, 0);
-	if (res == NULL || PQresultStatus(res) != want) {
-		sink_error(s, res, what, cause);
+	if ((d->flags & SINK_PREP) && sink_prepare(s, st, cause) != 0)
+		return (-1);
+	res = sink_send_sync(s, st, p);
+	if (res == NULL || PQresultStatus(res) != d->want) {
+		sink_error(s, res, d->what, cause);
 		PQclear(res);
 		return (-1);
 	}
@@ -312,26 +343,25 @@ sink_exec(struct sink *s, const char *what, const char *sql,
 	return (0);
 }
 
-/*
- * Send a statement: sql itself when st is -1, else the prepared statement
- * st.
- */
+/* Send statement st and wait: its text, or its prepared name. */
 static PGresult *
-sink_send_sync(struct sink *s, int st, const char *sql,
-    const struct sink_params *p, int resfmt)
+sink_send_sync(struct sink *s, enum sink_stmt st, const struct sink_params *p)
 {
-	const int	*len = NULL, *fmt = NULL;
-	char		 name[32];
+	const struct sink_stmt_def	*d = &sink_stmts[st];
+	const int			*len = NULL, *fmt = NULL;
+	int				 resfmt;
+	char				 name[32];
 
 	if (p != NULL && p->binary) {
 		len = p->len;
 		fmt = p->fmt;
 	}
+	resfmt = (d->flags & SINK_BINARY) ? 1 : 0;
 	s->waits++;
-	if (st < 0)
-		return (PQexecParams(s->conn, sql, p ? p->n : 0, NULL,
+	if (!(d->flags & SINK_PREP))
+		return (PQexecParams(s->conn, d->sql, p ? p->n : 0, NULL,
 		    p ? p->val : NULL, len, fmt, resfmt));
-	snprintf(name, sizeof name, "dmarc_%d", st);
+	sink_stmt_name(st, name, sizeof name);
 	return (PQexecPrepared(s->conn, name, p ? p->n : 0,
 	    p ? p->val : NULL, len, fmt, resfmt));
 }
@@ -341,58 +371,42 @@ sink_send_sync(struct sink *s, int st, const char *sql,
  * statements belong to the session: a ROLLBACK does not undo them.
  */
 static int
-sink_prepare(struct sink *s, enum sink_stmt st, const char *what,
-    const char *sql, char **cause)
+sink_prepare(struct sink *s, enum sink_stmt st, char **cause)
 {
-	PGresult	*res;
-	char		 name[32];
+	const struct sink_stmt_def	*d = &sink_stmts[st];
+	PGresult			*res;
+	char				 name[32];
 
-	if ((unsigned)st >= SINK_NSTMT || SINK_NSTMT > 32)
-		fatalx("%s: bad statement %d", __func__, (int)st);
-	if (s->prepared & (1U << st))
+	if (s->prepared[st])
 		return (0);
-	snprintf(name, sizeof name, "dmarc_%d", (int)st);
+	sink_stmt_name(st, name, sizeof name);
 	s->waits++;
-	res = PQprepare(s->conn, name, sql, 0, NULL);
+	res = PQprepare(s->conn, name, d->sql, 0, NULL);
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		sink_error(s, res, what, cause);
+		sink_error(s, res, d->what, cause);
 		PQclear(res);
 		return (-1);
 	}
 	PQclear(res);
-	s->prepared |= 1U << st;
+	s->prepared[st] = 1;
 	return (0);
 }
 
-/* Run a prepared statement (contract in sink_p.h). */
+/* Run a command such as BEGIN. */
 int
-sink_exec_prep(struct sink *s, enum sink_stmt st, const char *what,
-    const char *sql, const struct sink_params *p, ExecStatusType want,
-    int resfmt, PGresult **out, char **cause)
+sink_cmd(struct sink *s, enum sink_stmt st, char **cause)
 {
-	PGresult	*res;
-
-	if (sink_pipe_leave(s, cause) != 0 ||
-	    sink_prepare(s, st, what, sql, cause) != 0)
-		return (-1);
-	res = sink_send_sync(s, (int)st, sql, p, resfmt);
-	if (res == NULL || PQresultStatus(res) != want) {
-		sink_error(s, res, what, cause);
-		PQclear(res);
-		return (-1);
-	}
-	if (out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return (0);
+	return (sink_exec(s, st, NULL, NULL, cause));
 }
 
-/* Run a fixed command such as BEGIN. */
-int
-sink_cmd(struct sink *s, const char *sql, char **cause)
+/* Run a command and ignore what comes of it (contract in sink_p.h). */
+void
+sink_cmd_quiet(struct sink *s, enum sink_stmt st)
 {
-	return (sink_exec(s, sql, sql, NULL, PGRES_COMMAND_OK, NULL, cause));
+	const struct sink_stmt_def	*d;
+
+	d = sink_stmt_get(st, NULL);
+	PQclear(PQexec(s->conn, d->sql));
 }
 
 /*
@@ -454,17 +468,16 @@ sink_pend_add(struct sink *s, const char *what, ExecStatusType want)
 
 /* Send a statement without waiting for its result. */
 int
-sink_send(struct sink *s, enum sink_stmt st, const char *what,
-    const char *sql, const struct sink_params *p, ExecStatusType want,
+sink_send(struct sink *s, enum sink_stmt st, const struct sink_params *p,
     enum sink_check check, long long expect, PGresult **out, char **cause)
 {
-	struct sink_pending	*e;
-	const int		*len = NULL, *fmt = NULL;
-	char			 name[32];
-	int			 ok;
+	const struct sink_stmt_def	*d;
+	struct sink_pending		*e;
+	const int			*len = NULL, *fmt = NULL;
+	char				 name[32];
+	int				 ok, resfmt;
 
-	if ((int)st >= (int)SINK_NSTMT || SINK_NSTMT > 32)
-		fatalx("%s: bad statement %d", __func__, (int)st);
+	d = sink_stmt_get(st, p);
 	if (out != NULL)
 		*out = NULL;
 	if (s->npend + 2 > SINK_PIPE_MAX && sink_sync(s, cause) != 0)
@@ -475,40 +488,41 @@ sink_send(struct sink *s, enum sink_stmt st, const char *what,
 		len = p->len;
 		fmt = p->fmt;
 	}
-	if ((int)st < 0)
-		ok = PQsendQueryParams(s->conn, sql, p ? p->n : 0, NULL,
-		    p ? p->val : NULL, len, fmt, 0);
+	resfmt = (d->flags & SINK_BINARY) ? 1 : 0;
+	if (!(d->flags & SINK_PREP))
+		ok = PQsendQueryParams(s->conn, d->sql, p ? p->n : 0, NULL,
+		    p ? p->val : NULL, len, fmt, resfmt);
 	else {
-		snprintf(name, sizeof name, "dmarc_%d", (int)st);
-		if (!(s->prepared & (1U << st))) {
-			if (PQsendPrepare(s->conn, name, sql, 0, NULL) != 1) {
-				sink_error(s, NULL, what, cause);
+		sink_stmt_name(st, name, sizeof name);
+		if (!s->prepared[st]) {
+			ok = PQsendPrepare(s->conn, name, d->sql, 0, NULL);
+			if (ok != 1) {
+				sink_error(s, NULL, d->what, cause);
 				return (-1);
 			}
-			e = sink_pend_add(s, what, PGRES_COMMAND_OK);
+			e = sink_pend_add(s, d->what, PGRES_COMMAND_OK);
 			e->prep = (int)st;
-			s->prepared |= 1U << st;
+			s->prepared[st] = 1;
 		}
 		ok = PQsendQueryPrepared(s->conn, name, p ? p->n : 0,
-		    p ? p->val : NULL, len, fmt, 0);
+		    p ? p->val : NULL, len, fmt, resfmt);
 	}
 	if (ok != 1) {
-		sink_error(s, NULL, what, cause);
+		sink_error(s, NULL, d->what, cause);
 		return (-1);
 	}
-	e = sink_pend_add(s, what, want);
+	e = sink_pend_add(s, d->what, d->want);
 	e->check = check;
 	e->expect = expect;
 	e->out = out;
 	return (0);
 }
 
-/* Send a fixed command without waiting. */
+/* Send a command without waiting. */
 int
-sink_send_cmd(struct sink *s, const char *sql, char **cause)
+sink_send_cmd(struct sink *s, enum sink_stmt st, char **cause)
 {
-	return (sink_send(s, (enum sink_stmt)-1, sql, sql, NULL,
-	    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, NULL, cause));
+	return (sink_send(s, st, NULL, SINK_CHK_NONE, 0, NULL, cause));
 }
 
 /* Mark the statements pending now: their failure fails the batch. */
@@ -575,7 +589,7 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 	rs = PQresultStatus(res);
 	if (rs != e->want) {
 		if (e->prep >= 0)
-			s->prepared &= ~(1U << e->prep);
+			s->prepared[e->prep] = 0;
 		if (rs != PGRES_PIPELINE_ABORTED) {
 			sink_error(s, res, e->what, &c);
 			bad = 1;
@@ -791,11 +805,7 @@ sink_ledger_list(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	sink_params_init(&p);
 	sink_param_str(&p, mailbox);
 	sink_param_int(&p, uidvalidity);
-	rc = sink_exec(s, "list ledger",
-	    "SELECT uid, status, after_action = 'done'"
-	    " FROM dmarc.mail_message"
-	    " WHERE mailbox = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
-	    " ORDER BY uid", &p, PGRES_TUPLES_OK, &res, cause);
+	rc = sink_exec(s, SINK_ST_LEDGER_LIST, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (-1);
@@ -836,11 +846,7 @@ sink_claim(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	sink_param_str(&p, mailbox);
 	sink_param_int(&p, uidvalidity);
 	if (sink_uids_param(&p, uids, n, cause) == 0)
-		rc = sink_exec(s, "claim messages",
-		    "INSERT INTO dmarc.mail_message (mailbox, uidvalidity, uid)"
-		    " SELECT $1, $2, u FROM unnest($3::bigint[]) AS u"
-		    " ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING", &p,
-		    PGRES_COMMAND_OK, NULL, cause);
+		rc = sink_exec(s, SINK_ST_CLAIM, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -861,56 +867,10 @@ sink_after_done(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	sink_param_str(&p, mailbox);
 	sink_param_int(&p, uidvalidity);
 	if (sink_uids_param(&p, uids, n, cause) == 0)
-		rc = sink_exec(s, "mark after-action done",
-		    "UPDATE dmarc.mail_message SET after_action = 'done'"
-		    " WHERE mailbox = $1 AND uidvalidity = $2"
-		    " AND uid = ANY ($3::bigint[])", &p, PGRES_COMMAND_OK,
-		    NULL, cause);
+		rc = sink_exec(s, SINK_ST_AFTER_DONE, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
-
-/*
- * The ledger row in one statement: insert it with the message's facts, or
- * (ON CONFLICT DO UPDATE, which locks the row) write the facts into the
- * existing one.  RETURNING gives the id, the status and whether the row is
- * new: a row version made by INSERT has no xmax, while DO UPDATE carries
- * the lock it took over to the new version (xmax set).  Parameters: the
- * key ($1-$3, IMAP only), then the facts.
- */
-static const char sink_sql_ledger[] =
-	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
-	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
-	" auth_results, fetched_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7,"
-	" to_timestamp($8::double precision), $9, $10::bytea, $11, now())"
-	" ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET"
-	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
-	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
-	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
-	" sha256 = coalesce(EXCLUDED.sha256, m.sha256),"
-	" auth_results = EXCLUDED.auth_results, fetched_at = now()"
-	" RETURNING id, status, xmax = 0";
-
-static const char sink_sql_ledger_file[] =
-	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
-	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
-	" auth_results, fetched_at)"
-	" VALUES ('" SINK_FILE_MAILBOX "', 0, NULL, $1, $2, $3, $4,"
-	" to_timestamp($5::double precision), $6, $7::bytea, $8, now())"
-	" ON CONFLICT (sha256)"
-	" WHERE mailbox = '" SINK_FILE_MAILBOX "' AND uid IS NULL"
-	" DO UPDATE SET"
-	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
-	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
-	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
-	" auth_results = EXCLUDED.auth_results, fetched_at = now()"
-	" RETURNING id, status, xmax = 0";
-
-/* report_file ids for the pool ($1 of them). */
-static const char sink_sql_pool[] =
-	"SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence("
-	"'dmarc.report_file', 'id')) FROM pg_catalog.generate_series(1, $1)";
 
 /* Send the ledger statement for the message (see sink_sql_ledger). */
 static int
@@ -941,9 +901,8 @@ sink_ledger_send(struct sink *s, const struct sink_msg_info *mi,
 	    (long long)mi->size);
 	sink_param_sha(&p, mi->sha256);
 	sink_param_str(&p, mi->auth_results);
-	rc = sink_send(s, file ? SINK_ST_LEDGER_FILE : SINK_ST_LEDGER,
-	    "write ledger row", file ? sink_sql_ledger_file : sink_sql_ledger,
-	    &p, PGRES_TUPLES_OK, SINK_CHK_ROW, 0, res, cause);
+	rc = sink_send(s, file ? SINK_ST_LEDGER_FILE : SINK_ST_LEDGER, &p,
+	    SINK_CHK_ROW, 0, res, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -975,8 +934,7 @@ sink_pool_send(struct sink *s, PGresult **res, char **cause)
 
 	sink_params_init(&p);
 	sink_param_int(&p, SINK_POOL);
-	rc = sink_send(s, SINK_ST_POOL, "reserve report_file ids",
-	    sink_sql_pool, &p, PGRES_TUPLES_OK, SINK_CHK_NONE, 0, res, cause);
+	rc = sink_send(s, SINK_ST_POOL, &p, SINK_CHK_NONE, 0, res, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -1039,7 +997,8 @@ sink_msg_begin(struct sink *s, const struct sink_msg_info *mi,
 	*prior = SINK_NONE;
 	if (s->in_batch && s->batch_cause != NULL)
 		return (sink_batch_failed(s, cause));
-	rc = sink_send_cmd(s, s->in_batch ? "SAVEPOINT msg" : "BEGIN", cause);
+	rc = sink_send_cmd(s, s->in_batch ? SINK_ST_SAVEPOINT_MSG :
+	    SINK_ST_BEGIN, cause);
 	if (rc == 0 && s->npool < SINK_POOL / 4)
 		rc = sink_pool_send(s, &pool, cause);
 	if (rc == 0)
@@ -1094,13 +1053,11 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 	sink_param_str(&p, s->message_pk);
 	sink_param_str(&p, sink_status_name(st));
 	sink_param_own(&p, sink_utf8(detail));
-	rc = sink_send(s, SINK_ST_MSG_STATUS, "write message status",
-	    "UPDATE dmarc.mail_message SET status = $2, status_detail = $3,"
-	    " status_at = now() WHERE id = $1", &p, PGRES_COMMAND_OK,
-	    SINK_CHK_NONE, 0, NULL, cause);
+	rc = sink_send(s, SINK_ST_MSG_STATUS, &p, SINK_CHK_NONE, 0, NULL,
+	    cause);
 	sink_params_free(&p);
 	if (rc == 0 && s->in_batch) {
-		rc = sink_send_cmd(s, "RELEASE SAVEPOINT msg", cause);
+		rc = sink_send_cmd(s, SINK_ST_RELEASE_MSG, cause);
 		if (rc == 0) {
 			sink_batch_mark(s);
 			sink_msg_clear(s);
@@ -1108,8 +1065,8 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 		}
 	}
 	if (rc == 0)
-		rc = sink_send(s, (enum sink_stmt)-1, "commit", "COMMIT", NULL,
-		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, &res, cause);
+		rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE, 0, &res,
+		    cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
@@ -1129,26 +1086,22 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 }
 
 /*
- * Roll back what was sent since savepoint (NULL: the whole transaction).
- * Results still pending are read first and their failures ignored: they
- * were skipped by the server, the command must not be.
+ * Roll back what was sent since a savepoint, or the whole transaction (st
+ * is the ROLLBACK statement).  Results still pending are read first and
+ * their failures ignored: they were skipped by the server, the command
+ * must not be.
  */
 int
-sink_rollback(struct sink *s, const char *savepoint, char **cause)
+sink_rollback(struct sink *s, enum sink_stmt st, char **cause)
 {
-	char	*c = NULL, sql[64];
+	char	*c = NULL;
 	int	 rc;
 
 	if (s->npend > 0) {
 		sink_sync(s, &c);
 		free(c);
 	}
-	if (savepoint == NULL)
-		snprintf(sql, sizeof sql, "ROLLBACK");
-	else
-		snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT %s",
-		    savepoint);
-	rc = sink_send_cmd(s, sql, cause);
+	rc = sink_send_cmd(s, st, cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	return (rc);
@@ -1169,15 +1122,15 @@ sink_msg_rollback(struct sink *s)
 		return;
 	sink_msg_clear(s);
 	if (!s->in_batch)
-		sink_rollback(s, NULL, &c);
+		sink_rollback(s, SINK_ST_ROLLBACK, &c);
 	else if (s->batch_cause == NULL && !sink_is_broken(s)) {
 		if (s->npend > 0)
 			sink_sync(s, &c);
 		free(c);
 		c = NULL;
 		if (s->batch_cause == NULL &&
-		    sink_send_cmd(s, "ROLLBACK TO SAVEPOINT msg", &c) == 0 &&
-		    sink_send_cmd(s, "RELEASE SAVEPOINT msg", &c) == 0)
+		    sink_send_cmd(s, SINK_ST_ROLLBACK_MSG, &c) == 0 &&
+		    sink_send_cmd(s, SINK_ST_RELEASE_MSG, &c) == 0)
 			sink_batch_mark(s);
 	}
 	free(c);
@@ -1201,7 +1154,7 @@ sink_batch_begin(struct sink *s, char **cause)
 		fatalx("%s: inside a batch or a transaction", __func__);
 	if (s->npend > 0 && sink_sync(s, cause) != 0)
 		return (-1);
-	if (sink_send_cmd(s, "BEGIN", cause) != 0)
+	if (sink_send_cmd(s, SINK_ST_BEGIN, cause) != 0)
 		return (-1);
 	s->in_batch = 1;
 	free(s->batch_cause);
@@ -1220,8 +1173,8 @@ sink_batch_commit(struct sink *s, char **cause)
 	if (!s->in_batch || s->in_msg)
 		fatalx("%s: no batch, or a message is open", __func__);
 	if (s->batch_cause == NULL) {
-		rc = sink_send(s, (enum sink_stmt)-1, "commit", "COMMIT", NULL,
-		    PGRES_COMMAND_OK, SINK_CHK_NONE, 0, &res, cause);
+		rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE, 0, &res,
+		    cause);
 		if (rc == 0)
 			rc = sink_sync(s, cause);
 		if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
@@ -1255,7 +1208,7 @@ sink_batch_rollback(struct sink *s)
 		sink_msg_clear(s);
 	s->in_batch = 0;
 	if (!sink_is_broken(s))
-		sink_rollback(s, NULL, &c);
+		sink_rollback(s, SINK_ST_ROLLBACK, &c);
 	free(c);
 	free(s->batch_cause);
 	s->batch_cause = NULL;
@@ -1276,7 +1229,7 @@ sink_payload_savepoint(struct sink *s, char **cause)
 	s->file_pk[0] = s->report_pk[0] = '\0';
 	if (s->npend > 0 && sink_sync(s, cause) != 0)
 		return (-1);
-	return (sink_send_cmd(s, "SAVEPOINT payload", cause));
+	return (sink_send_cmd(s, SINK_ST_SAVEPOINT_PAYLOAD, cause));
 }
 
 /* Forget everything written since the last sink_payload_savepoint. */
@@ -1288,5 +1241,783 @@ sink_payload_rollback(struct sink *s, char **cause)
 	sink_rawout_discard(s);
 	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
-	return (sink_rollback(s, "payload", cause));
+	return (sink_rollback(s, SINK_ST_ROLLBACK_PAYLOAD, cause));
 }
+
+/*
+ * The statements (enum sink_stmt in sink_p.h).  Every SQL text the sink
+ * sends is here, in one table with the name a failure's cause gives it,
+ * the status its result must have, its number of parameters and whether
+ * it is prepared, so that a caller names one statement and nothing else.
+ * Texts that share a part are put together from macros at compile time;
+ * none is built at run time.  The only SQL elsewhere is the migrations:
+ * whole files of sink/migrations, embedded at build time
+ * (sink-migrations.c) and run as they are by sink_migrate_step.
+ */
+
+/* --- The connection and the ledger (sink.c) --- */
+
+static const char sink_sql_search_path[] =
+	"SELECT pg_catalog.set_config('search_path', '', false)";
+
+static const char sink_sql_ledger_list[] =
+	"SELECT uid, status, after_action = 'done'"
+	" FROM dmarc.mail_message"
+	" WHERE mailbox = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
+	" ORDER BY uid";
+
+static const char sink_sql_claim[] =
+	"INSERT INTO dmarc.mail_message (mailbox, uidvalidity, uid)"
+	" SELECT $1, $2, u FROM unnest($3::bigint[]) AS u"
+	" ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING";
+
+static const char sink_sql_after_done[] =
+	"UPDATE dmarc.mail_message SET after_action = 'done'"
+	" WHERE mailbox = $1 AND uidvalidity = $2"
+	" AND uid = ANY ($3::bigint[])";
+
+/*
+ * The ledger row in one statement: insert it with the message's facts, or
+ * (ON CONFLICT DO UPDATE, which locks the row) write the facts into the
+ * existing one.  RETURNING gives the id, the status and whether the row is
+ * new: a row version made by INSERT has no xmax, while DO UPDATE carries
+ * the lock it took over to the new version (xmax set).  Parameters: the
+ * key ($1-$3, IMAP only), then the facts.
+ */
+static const char sink_sql_ledger[] =
+	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
+	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
+	" auth_results, fetched_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7,"
+	" to_timestamp($8::double precision), $9, $10::bytea, $11, now())"
+	" ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET"
+	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
+	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
+	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
+	" sha256 = coalesce(EXCLUDED.sha256, m.sha256),"
+	" auth_results = EXCLUDED.auth_results, fetched_at = now()"
+	" RETURNING id, status, xmax = 0";
+
+static const char sink_sql_ledger_file[] =
+	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
+	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
+	" auth_results, fetched_at)"
+	" VALUES ('" SINK_FILE_MAILBOX "', 0, NULL, $1, $2, $3, $4,"
+	" to_timestamp($5::double precision), $6, $7::bytea, $8, now())"
+	" ON CONFLICT (sha256)"
+	" WHERE mailbox = '" SINK_FILE_MAILBOX "' AND uid IS NULL"
+	" DO UPDATE SET"
+	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
+	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
+	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
+	" auth_results = EXCLUDED.auth_results, fetched_at = now()"
+	" RETURNING id, status, xmax = 0";
+
+/* report_file ids for the pool ($1 of them). */
+static const char sink_sql_pool[] =
+	"SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence("
+	"'dmarc.report_file', 'id')) FROM pg_catalog.generate_series(1, $1)";
+
+static const char sink_sql_msg_status[] =
+	"UPDATE dmarc.mail_message SET status = $2, status_detail = $3,"
+	" status_at = now() WHERE id = $1";
+
+/* --- The schema (sink-schema.c) --- */
+
+static const char sink_sql_schema_exists[] =
+	"SELECT pg_catalog.to_regclass('dmarc.schema_version') IS NOT NULL";
+
+static const char sink_sql_schema_version[] =
+	"SELECT coalesce(max(version), 0) FROM dmarc.schema_version";
+
+static const char sink_sql_schema_record[] =
+	"INSERT INTO dmarc.schema_version (version, name, applied_by)"
+	" VALUES ($1, $2, $3)";
+
+static const char sink_sql_migrate_lock[] =
+	"SELECT pg_catalog.pg_advisory_lock(" SINK_MIGRATE_LOCK ")";
+
+static const char sink_sql_migrate_unlock[] =
+	"SELECT pg_catalog.pg_advisory_unlock(" SINK_MIGRATE_LOCK ")";
+
+/* --- Payloads and aggregate reports (sink-report.c) --- */
+
+#define SINK_FILE_COLS \
+	"id, message_pk, mime_path, filename, content_type,"		\
+	" transfer_encoding, container, zip_member, kind, encoded_bytes,"	\
+	" fn_receiver, fn_policy_domain, fn_begin, fn_end, fn_unique_id,"	\
+	" subj_domain, subj_submitter, subj_report_id"
+
+/* The 18 parameters of sink_file_begin, in SINK_FILE_COLS order. */
+static const char sink_sql_file[] =
+	"INSERT INTO dmarc.report_file (" SINK_FILE_COLS ")"
+	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $14,"
+	" $15, $16, $17, $18) RETURNING id";
+
+/*
+ * A payload's end: $1 the row, $2 size, $3 SHA-256, $4 error; with the
+ * last raw chunk, $5 $6 its number and bytes.
+ */
+#define SINK_SQL_FILE_END \
+	"UPDATE dmarc.report_file SET payload_bytes = $2,"		\
+	" payload_sha256 = $3::bytea, error = $4 WHERE id = $1"
+static const char sink_sql_file_end[] = SINK_SQL_FILE_END;
+static const char sink_sql_file_end_raw[] =
+	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" VALUES ($1, $5, $6::bytea)) " SINK_SQL_FILE_END;
+
+/*
+ * A payload held back to its end (sink_set_defer) that nothing referred
+ * to: its row inserted whole.  sink_file_begin's 18 parameters, then $19
+ * size, $20 SHA-256, $21 error; with the last raw chunk, $22 $23.
+ */
+#define SINK_SQL_FILE_ONCE \
+	"INSERT INTO dmarc.report_file (" SINK_FILE_COLS ", payload_bytes,"	\
+	" payload_sha256, error)"						\
+	" VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13,"	\
+	" $14, $15, $16, $17, $18, $19, $20::bytea, $21)"
+static const char sink_sql_file_once[] = SINK_SQL_FILE_ONCE;
+static const char sink_sql_file_once_raw[] =
+	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" VALUES ($10, $22, $23::bytea)) " SINK_SQL_FILE_ONCE;
+
+static const char sink_sql_head[] =
+	"WITH ins AS ("
+	"INSERT INTO dmarc.report (file_pk, format, xml_namespace,"
+	" xml_version, org_name, reporter_key, org_email, extra_contact_info,"
+	" extra_contact_info_lang, report_id, date_begin, date_end,"
+	" begin_raw, end_raw, generator, policy_domain,"
+	" policy_p, policy_p_raw, policy_sp, policy_sp_raw,"
+	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw,"
+	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
+	" policy_fo, policy_testing, policy_testing_raw,"
+	" discovery_method, discovery_method_raw, policy_published_count,"
+	" parse_warnings)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+	" to_timestamp($11::double precision),"
+	" to_timestamp($12::double precision), $13, $14, $15, $16,"
+	" $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,"
+	" $29, $30, $31, $32, $33, $34, $35::text[])"
+	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)"
+	" DO NOTHING RETURNING id),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang"
+	" FROM ins, unnest($36::text[], $37::text[]) WITH ORDINALITY"
+	" AS e(message, lang, ord)),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	" FROM ins, unnest($38::text[], $39::text[], $40::text[])"
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)),"
+	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk,"
+	" counted) SELECT ins.id, $1, true FROM ins)"
+	" SELECT id FROM ins";
+
+static const char sink_sql_dup_lock[] =
+	"SELECT id FROM dmarc.report WHERE reporter_key = $1"
+	" AND report_id = $2 AND policy_domain = $3"
+	" AND date_begin = to_timestamp($4::double precision) FOR UPDATE";
+
+/*
+ * $1-$4 the report's natural key, $5 current message, $6 current payload.
+ * Sent after sink_sql_dup_lock, in its own statement, so its snapshot
+ * sees every delivery committed before the lock was granted.
+ */
+static const char sink_sql_dup[] =
+	"WITH rp AS (SELECT id FROM dmarc.report WHERE reporter_key = $1"
+	" AND report_id = $2 AND policy_domain = $3"
+	" AND date_begin = to_timestamp($4::double precision)),"
+	" same AS (SELECT EXISTS (SELECT 1 FROM dmarc.report_delivery d"
+	" JOIN dmarc.report_file f ON f.id = d.file_pk"
+	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
+	" JOIN dmarc.mail_message c ON c.id = $5"
+	" WHERE d.report_pk = (SELECT id FROM rp) AND (m.id = c.id"
+	" OR m.sha256 = c.sha256"
+	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
+	" upd AS (UPDATE dmarc.report SET seen_count = seen_count + 1,"
+	" last_seen = now() WHERE id = (SELECT id FROM rp)"
+	" AND NOT (SELECT v FROM same) RETURNING id)"
+	" INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
+	" SELECT rp.id, $6, EXISTS (SELECT 1 FROM upd) FROM rp"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
+
+/*
+ * The records of one batch and their DKIM, SPF, reason and extension rows,
+ * as CTEs after a CTE "ins" that gives the report (id, policy_domain,
+ * date_begin): $2-$45 are the parallel arrays of sink_records_lits, the
+ * children joined to the new record ids through the record's ord.
+ * Shared by sink_sql_records and sink_sql_whole.
+ */
+#define SINK_SQL_RECORDS \
+	"r AS (" \
+	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
+	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
+	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
+	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
+	" identifiers_tag, parse_warnings)" \
+	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip," \
+	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf," \
+	" t.spf_raw, t.hfrom, t.efrom, t.eto," \
+	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')" \
+	" FROM ins, unnest($2::integer[], $3::inet[], $4::text[]," \
+	" $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]," \
+	" $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]," \
+	" $15::text[], $16::text[], $17::text[])" \
+	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf," \
+	" spf_raw, hfrom, efrom, eto, tag, warn)" \
+	" RETURNING id, ord)," \
+	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain," \
+	" selector, result, result_raw, human_result, human_result_lang)" \
+	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human," \
+	" t.lang FROM unnest($18::integer[], $19::integer[], $20::text[]," \
+	" $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])" \
+	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope," \
+	" scope_raw, result, result_raw, human_result, human_result_lang)" \
+	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res," \
+	" t.res_raw, t.human, t.lang FROM unnest($26::integer[]," \
+	" $27::integer[], $28::text[], $29::text[], $30::text[], $31::text[]," \
+	" $32::text[], $33::text[], $34::text[])" \
+	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type," \
+	" type_raw, comment, comment_lang)" \
+	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang" \
+	" FROM unnest($35::integer[], $36::integer[], $37::text[]," \
+	" $38::text[], $39::text[], $40::text[])" \
+	" AS t(rec, ord, type, type_raw, comment, lang)" \
+	" JOIN r ON r.ord = t.rec)," \
+	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri," \
+	" local_name, xml)" \
+	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')" \
+	" FROM unnest($41::integer[], $42::integer[], $43::text[]," \
+	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)" \
+	" JOIN r ON r.ord = t.rec)"
+
+/* $1 the report, $2-$45 the batch. */
+static const char sink_sql_records[] =
+	"WITH ins AS (SELECT id, policy_domain, date_begin FROM dmarc.report"
+	" WHERE id = $1), " SINK_SQL_RECORDS
+	" SELECT count(*) FROM r";
+
+/*
+ * $1 report, $2 records skipped, $3 warnings, $4 $5 errors, $6 $7 $8
+ * extensions: the end header may hold more of them than the head had.
+ */
+static const char sink_sql_end[] =
+	"WITH c AS (SELECT count(*) AS n,"
+	" coalesce(sum(message_count), 0) AS total"
+	" FROM dmarc.record WHERE report_pk = $1),"
+	" u AS (UPDATE dmarc.report r SET record_count = c.n,"
+	" message_total = c.total, records_skipped = $2,"
+	" parse_warnings = $3::text[] FROM c WHERE r.id = $1 RETURNING r.id),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT $1, e.ord, coalesce(e.message, ''), e.lang"
+	" FROM unnest($4::text[], $5::text[]) WITH ORDINALITY"
+	" AS e(message, lang, ord)"
+	" ON CONFLICT (report_pk, ord) DO UPDATE SET"
+	" message = EXCLUDED.message, lang = EXCLUDED.lang),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT $1, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	" FROM unnest($6::text[], $7::text[], $8::text[])"
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)"
+	" ON CONFLICT (report_pk, ord) DO UPDATE SET"
+	" ns_uri = EXCLUDED.ns_uri, local_name = EXCLUDED.local_name,"
+	" xml = EXCLUDED.xml)"
+	" SELECT count(*) FROM u";
+
+/*
+ * A whole report in one statement (sink_set_defer): $1 the payload row,
+ * $2-$45 one batch of records (SINK_SQL_RECORDS), $46-$84 the rest of
+ * sink_head_params's 40 (the lists from the end header), $85 records
+ * skipped, $86 record count, $87 message total.  Answers the new report's
+ * id (NULL when the report is a duplicate: then nothing was written) and
+ * the number of records stored.
+ */
+#define SINK_SQL_WHOLE \
+	"ins AS (" \
+	"INSERT INTO dmarc.report (file_pk, format, xml_namespace," \
+	" xml_version, org_name, reporter_key, org_email, extra_contact_info," \
+	" extra_contact_info_lang, report_id, date_begin, date_end," \
+	" begin_raw, end_raw, generator, policy_domain," \
+	" policy_p, policy_p_raw, policy_sp, policy_sp_raw," \
+	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw," \
+	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw," \
+	" policy_fo, policy_testing, policy_testing_raw," \
+	" discovery_method, discovery_method_raw, policy_published_count," \
+	" parse_warnings, records_skipped, record_count, message_total)" \
+	" VALUES ($1, $46, $47, $48, $49, $50, $51, $52, $53, $54," \
+	" to_timestamp($55::double precision)," \
+	" to_timestamp($56::double precision), $57, $58, $59, $60," \
+	" $61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72," \
+	" $73, $74, $75, $76, $77, $78, $79::text[], $85, $86, $87)" \
+	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)" \
+	" DO NOTHING RETURNING id, policy_domain, date_begin)," \
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message," \
+	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang" \
+	" FROM ins, unnest($80::text[], $81::text[]) WITH ORDINALITY" \
+	" AS e(message, lang, ord))," \
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri," \
+	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri," \
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')" \
+	" FROM ins, unnest($82::text[], $83::text[], $84::text[])" \
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))," \
+	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk," \
+	" counted) SELECT ins.id, $1, true FROM ins)," \
+	SINK_SQL_RECORDS \
+	" SELECT (SELECT id FROM ins), (SELECT count(*) FROM r)"
+
+static const char sink_sql_whole[] = "WITH " SINK_SQL_WHOLE;
+
+/*
+ * The same with the whole payload row first: sink_file_begin's 18
+ * parameters ($88-$105), size, SHA-256 and error ($106-$108), and in the
+ * second variant the last raw chunk ($109 $110).
+ */
+#define SINK_SQL_WHOLE_FILE \
+	"WITH f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ","	\
+	" payload_bytes, payload_sha256, error)"				\
+	" VALUES ($97, $88, $89, $90, $91, $92, $93, $94, $95, $96, $98,"	\
+	" $99, $100, $101, $102, $103, $104, $105, $106, $107::bytea,"	\
+	" $108)), "
+static const char sink_sql_whole_payload[] =
+	SINK_SQL_WHOLE_FILE SINK_SQL_WHOLE;
+static const char sink_sql_whole_payload_raw[] =
+	SINK_SQL_WHOLE_FILE "w AS (INSERT INTO dmarc.report_raw (file_pk, seq,"
+	" data) VALUES ($97, $109, $110::bytea)), " SINK_SQL_WHOLE;
+
+/*
+ * Reparse: the report stored from payload $1, locked.  A payload stores at
+ * most one report, but be safe: the first.
+ */
+static const char sink_sql_reparse_lock[] =
+	"SELECT id FROM dmarc.report WHERE file_pk = $1"
+	" ORDER BY id LIMIT 1 FOR UPDATE";
+
+/* Reparse: forget what was derived from report $1. */
+static const char sink_sql_reparse_clear[] =
+	"WITH a AS (DELETE FROM dmarc.record WHERE report_pk = $1),"
+	" b AS (DELETE FROM dmarc.report_error WHERE report_pk = $1)"
+	" DELETE FROM dmarc.report_extension WHERE report_pk = $1";
+
+/*
+ * Reparse: the head's columns into report $1, in the parameter order of
+ * sink_sql_head; the natural key ($6 $10 $11 $16), id, first_seen,
+ * last_seen and seen_count are kept (k only gives the unused parameters
+ * their types).
+ */
+static const char sink_sql_reparse_head[] =
+	"WITH k AS (SELECT $6::text, $10::text, $11::double precision,"
+	" $16::text),"
+	" upd AS (UPDATE dmarc.report SET format = $2, xml_namespace = $3,"
+	" xml_version = $4, org_name = $5, org_email = $7,"
+	" extra_contact_info = $8, extra_contact_info_lang = $9,"
+	" date_end = to_timestamp($12::double precision),"
+	" begin_raw = $13, end_raw = $14, generator = $15,"
+	" policy_p = $17, policy_p_raw = $18, policy_sp = $19,"
+	" policy_sp_raw = $20, policy_np = $21, policy_np_raw = $22,"
+	" policy_adkim = $23, policy_adkim_raw = $24, policy_aspf = $25,"
+	" policy_aspf_raw = $26, policy_pct = $27, policy_pct_raw = $28,"
+	" policy_fo = $29, policy_testing = $30, policy_testing_raw = $31,"
+	" discovery_method = $32, discovery_method_raw = $33,"
+	" policy_published_count = $34, parse_warnings = $35::text[],"
+	" record_count = 0, message_total = 0, records_skipped = 0"
+	" WHERE id = $1 RETURNING id),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT upd.id, e.ord, coalesce(e.message, ''), e.lang"
+	" FROM upd, unnest($36::text[], $37::text[]) WITH ORDINALITY"
+	" AS e(message, lang, ord)),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT upd.id, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	" FROM upd, unnest($38::text[], $39::text[], $40::text[])"
+	" WITH ORDINALITY AS x(ns_uri, local_name, xml, ord))"
+	" SELECT count(*) FROM upd";
+
+/*
+ * Reparse of a payload that stored nothing, whose report another payload
+ * stored: link it, uncounted ($1 report key, $5 payload).
+ */
+static const char sink_sql_reparse_link[] =
+	"INSERT INTO dmarc.report_delivery (report_pk, file_pk, counted)"
+	" SELECT id, $5, false FROM dmarc.report WHERE reporter_key = $1"
+	" AND report_id = $2 AND policy_domain = $3"
+	" AND date_begin = to_timestamp($4::double precision)"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
+/* Reparse: whether payload $1 delivered a report it did not store. */
+static const char sink_sql_reparse_deliveries[] =
+	"SELECT count(*) FROM dmarc.report_delivery WHERE file_pk = $1";
+
+/* --- Raw payloads and reparse transactions (sink-raw.c) --- */
+
+static const char sink_sql_raw_chunk[] =
+	"INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" VALUES ($1, $2, $3::bytea)";
+
+static const char sink_sql_raw_read[] =
+	"SELECT data FROM dmarc.report_raw WHERE file_pk = $1 AND seq = $2";
+
+/*
+ * The payloads to reparse ($1 all, $2 since as epoch or NULL, $3 report
+ * ids or NULL): see sink_raw_list in sink.h.
+ */
+static const char sink_sql_raw_list[] =
+	"SELECT f.id FROM dmarc.report_file f"
+	" WHERE EXISTS (SELECT 1 FROM dmarc.report_raw w"
+	" WHERE w.file_pk = f.id AND w.seq = 0)"
+	" AND coalesce(f.kind, 'xml') = 'xml'"
+	" AND CASE WHEN $1::boolean THEN NOT EXISTS (SELECT 1"
+	" FROM dmarc.report_delivery d JOIN dmarc.report r"
+	" ON r.id = d.report_pk WHERE d.file_pk = f.id"
+	" AND r.file_pk IS DISTINCT FROM f.id)"
+	" ELSE EXISTS (SELECT 1 FROM dmarc.report r WHERE r.file_pk = f.id"
+	" AND ($2::double precision IS NULL"
+	" OR r.date_begin >= to_timestamp($2::double precision))"
+	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[]))) END"
+	" ORDER BY f.id";
+
+/* How many chunks payload $1 has, the last one's seq and its size. */
+static const char sink_sql_raw_check[] =
+	"SELECT count(w.seq), coalesce(max(w.seq), -1),"
+	" (SELECT payload_bytes FROM dmarc.report_file WHERE id = $1)"
+	" FROM dmarc.report_raw w WHERE w.file_pk = $1";
+
+/* Reparse: payload $1, locked, and its message. */
+static const char sink_sql_reparse_file[] =
+	"SELECT id, coalesce(message_pk::text, '') FROM dmarc.report_file"
+	" WHERE id = $1 FOR UPDATE";
+
+/* Reparse: payload $1's error text ($2, NULL when it parsed). */
+static const char sink_sql_file_error[] =
+	"UPDATE dmarc.report_file SET error = $2 WHERE id = $1";
+
+/* --- TLS and failure reports (sink-tlsrpt.c) --- */
+
+static const char sink_sql_tls_head[] =
+	"WITH ins AS (INSERT INTO dmarc.tlsrpt_report (file_pk,"
+	" organization_name, contact_info, report_id, date_begin, date_end,"
+	" begin_raw, end_raw, policy_count, successful_total, failed_total,"
+	" extra, parse_warnings)"
+	" VALUES ($1, $2, $3, $4, to_timestamp($5::double precision),"
+	" to_timestamp($6::double precision), $7, $8, $9, $10, $11,"
+	" $12::jsonb, $13::text[])"
+	" ON CONFLICT (organization_name, report_id) DO NOTHING"
+	" RETURNING id),"
+	" dlv AS (INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk,"
+	" counted) SELECT id, $1, true FROM ins)"
+	" SELECT id FROM ins";
+
+static const char sink_sql_tls_body[] =
+	"WITH p AS (INSERT INTO dmarc.tlsrpt_policy (report_pk, ord,"
+	" policy_type, policy_type_raw, policy_domain, policy_string, mx_host,"
+	" mx_host_was_string, successful_sessions, successful_raw,"
+	" failed_sessions, failed_raw, extra)"
+	" SELECT $1, t.ord, t.type, t.type_raw, t.domain, t.strings::text[],"
+	" t.mx::text[], t.mxs, t.ok, t.ok_raw, t.fail, t.fail_raw,"
+	" t.extra::jsonb"
+	" FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[],"
+	" $6::text[], $7::text[], $8::boolean[], $9::bigint[], $10::text[],"
+	" $11::bigint[], $12::text[], $13::text[])"
+	" AS t(ord, type, type_raw, domain, strings, mx, mxs, ok, ok_raw, fail,"
+	" fail_raw, extra) RETURNING id, ord),"
+	" f AS (INSERT INTO dmarc.tlsrpt_failure (policy_pk, ord, result_type,"
+	" result_type_raw, sending_mta_ip, sending_mta_ip_raw,"
+	" receiving_mx_hostname, receiving_mx_helo, receiving_ip,"
+	" receiving_ip_raw, failed_session_count, failed_session_count_raw,"
+	" additional_information, failure_reason_code, extra)"
+	" SELECT p.id, t.ord, t.type, t.type_raw, t.mta, t.mta_raw, t.mx,"
+	" t.helo, t.ip, t.ip_raw, t.n, t.n_raw, t.info, t.code, t.extra::jsonb"
+	" FROM unnest($14::integer[], $15::integer[], $16::text[], $17::text[],"
+	" $18::inet[], $19::text[], $20::text[], $21::text[], $22::inet[],"
+	" $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[],"
+	" $28::text[])"
+	" AS t(pol, ord, type, type_raw, mta, mta_raw, mx, helo, ip, ip_raw, n,"
+	" n_raw, info, code, extra) JOIN p ON p.ord = t.pol RETURNING 1)"
+	" SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM f)";
+
+static const char sink_sql_tls_lock[] =
+	"SELECT id FROM dmarc.tlsrpt_report WHERE organization_name = $1"
+	" AND report_id = $2 FOR UPDATE";
+
+/* $1 report, $2 current message, $3 current payload (see sink_sql_dup). */
+static const char sink_sql_tls_dup[] =
+	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d"
+	" JOIN dmarc.report_file f ON f.id = d.file_pk"
+	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
+	" JOIN dmarc.mail_message c ON c.id = $2"
+	" WHERE d.report_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
+	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
+	" upd AS (UPDATE dmarc.tlsrpt_report SET seen_count = seen_count + 1,"
+	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
+	" RETURNING id)"
+	" INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk, counted)"
+	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
+static const char sink_sql_failure[] =
+	"WITH ins AS (INSERT INTO dmarc.failure_report (file_pk, message_pk,"
+	" feedback_sha256, format, reason, feedback_type, feedback_type_raw,"
+	" version, user_agent, auth_failure, auth_failure_raw,"
+	" identity_alignment, identity_alignment_raw, delivery_result,"
+	" delivery_result_raw, arrival_date, arrival_date_raw, source_ip,"
+	" source_ip_raw, source_port, reported_domain, reported_uri,"
+	" original_mail_from, original_rcpt_to, original_envelope_id,"
+	" authentication_results, dkim_domain, dkim_identity, dkim_selector,"
+	" dkim_canonicalized_header, dkim_canonicalized_body, spf_dns,"
+	" incidents, raw_fields, feedback_raw, sample_headers,"
+	" sample_is_headers_only, sample_body, original_from,"
+	" original_subject, original_message_id, parse_warnings)"
+	" VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), $4, $5, $6, $7, $8,"
+	" $9, $10::text[], $11, $12::text[], $13, $14, $15,"
+	" to_timestamp($16::double precision), $17, $18::inet, $19,"
+	" $20::integer, $21::text[], $22::text[], $23, $24::text[], $25, $26,"
+	" $27, $28, $29, $30, $31, $32, $33, $34::jsonb, $3, $35,"
+	" $36::boolean, $37, $38, $39, $40, $41::text[])"
+	" ON CONFLICT (feedback_sha256) DO NOTHING RETURNING id),"
+	" dlv AS (INSERT INTO dmarc.failure_delivery (failure_pk, file_pk,"
+	" counted) SELECT id, $1, true FROM ins)"
+	" SELECT id FROM ins";
+
+static const char sink_sql_failure_lock[] =
+	"SELECT id FROM dmarc.failure_report"
+	" WHERE feedback_sha256 = sha256(convert_to($1, 'UTF8')) FOR UPDATE";
+
+static const char sink_sql_failure_dup[] =
+	"WITH same AS (SELECT EXISTS (SELECT 1 FROM dmarc.failure_delivery d"
+	" JOIN dmarc.report_file f ON f.id = d.file_pk"
+	" JOIN dmarc.mail_message m ON m.id = f.message_pk"
+	" JOIN dmarc.mail_message c ON c.id = $2"
+	" WHERE d.failure_pk = $1 AND (m.id = c.id OR m.sha256 = c.sha256"
+	" OR (m.message_id <> '' AND m.message_id = c.message_id))) AS v),"
+	" upd AS (UPDATE dmarc.failure_report SET seen_count = seen_count + 1,"
+	" last_seen = now() WHERE id = $1 AND NOT (SELECT v FROM same)"
+	" RETURNING id)"
+	" INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
+	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
+
+/* --- Poll runs and mailbox locks (sink-health.c) --- */
+
+static const char sink_sql_run_begin[] =
+	"INSERT INTO dmarc.ingest_run (mailbox, host, pid)"
+	" VALUES ($1, $2, $3) RETURNING id";
+
+static const char sink_sql_run_end[] =
+	"UPDATE dmarc.ingest_run SET ended_at = now(), fetched = $2,"
+	" stored = $3, duplicates = $4, invalid = $5, ignored = $6,"
+	" bytes = $7, ok = ($8::text IS NULL), error = $8 WHERE id = $1";
+
+static const char sink_sql_mailbox_lock[] =
+	"SELECT pg_try_advisory_lock(" SINK_LOCK_CLASS ", hashtext($1))";
+
+/* --- Enrichment (sink-enrich.c) --- */
+
+static const char sink_sql_discover[] =
+	"WITH st AS (SELECT safe_watermark AS safe,"
+	" candidate_watermark AS cand,"
+	" coalesce(candidate_at < now() - interval '1 hour', true) AS ripe"
+	" FROM dmarc.enrich_state),"
+	" hi AS (SELECT coalesce(max(id), 0) AS m FROM dmarc.record),"
+	" ins AS (INSERT INTO dmarc.ip_info (ip)"
+	" SELECT DISTINCT r.source_ip FROM dmarc.record r, st"
+	" WHERE r.id > st.safe AND r.source_ip IS NOT NULL"
+	" ORDER BY 1 ON CONFLICT (ip) DO NOTHING RETURNING 1),"
+	" upd AS (UPDATE dmarc.enrich_state e SET"
+	" safe_watermark = CASE WHEN st.ripe AND st.cand IS NOT NULL"
+	" THEN greatest(e.safe_watermark, st.cand) ELSE e.safe_watermark END,"
+	" candidate_watermark = CASE WHEN st.ripe THEN hi.m"
+	" ELSE e.candidate_watermark END,"
+	" candidate_at = CASE WHEN st.ripe THEN now() ELSE e.candidate_at END,"
+	" discovered_at = now() FROM st, hi RETURNING 1)"
+	" SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd),"
+	" (extract(epoch FROM now()) * 1000000)::bigint";
+
+/*
+ * $1 pass start (microseconds since the epoch, compared exactly), $2 ttl
+ * and $3 retry (seconds), $4 limit.  The backoff after n failures is
+ * retry * 2^(n-1), at most ttl.
+ */
+static const char sink_sql_due[] =
+	"SELECT host(ip) FROM dmarc.ip_info"
+	" WHERE (looked_up_at IS NULL"
+	" OR looked_up_at < to_timestamp(0)"
+	" + $1::bigint * interval '1 microsecond')"
+	" AND (status = 'pending' OR looked_up_at IS NULL"
+	" OR (status IN ('ok', 'nxdomain', 'no_ptr')"
+	" AND looked_up_at <= now() - make_interval(secs => $2::bigint))"
+	" OR (status NOT IN ('pending', 'ok', 'nxdomain', 'no_ptr')"
+	" AND looked_up_at <= now() - make_interval(secs =>"
+	" least($2::double precision, $3::double precision"
+	" * power(2, least(greatest(attempts, 1), 40) - 1)))))"
+	" ORDER BY looked_up_at NULLS FIRST, ip LIMIT $4";
+
+static const char sink_sql_store[] =
+	"WITH d AS (SELECT t.*, t.status IN ('ok', 'nxdomain', 'no_ptr') AS def"
+	" FROM unnest($1::inet[], $2::text[], $3::text[], $4::boolean[],"
+	" $5::text[], $6::boolean[], $7::bigint[], $8::text[], $9::text[],"
+	" $10::text[])"
+	" AS t(ip, status, ptr, conf, base, geo, asn, org, cc, detail)),"
+	" upd AS (UPDATE dmarc.ip_info i SET status = d.status,"
+	" ptr = CASE WHEN d.def OR d.ptr IS NOT NULL THEN d.ptr ELSE i.ptr END,"
+	" ptr_confirmed = CASE WHEN d.def OR (d.ptr IS NOT NULL"
+	" AND d.ptr IS DISTINCT FROM i.ptr) THEN d.conf"
+	" ELSE coalesce(d.conf, i.ptr_confirmed) END,"
+	" base_domain = CASE WHEN d.def OR d.ptr IS NOT NULL THEN d.base"
+	" ELSE i.base_domain END,"
+	" asn = CASE WHEN d.geo THEN d.asn ELSE i.asn END,"
+	" as_org = CASE WHEN d.geo THEN d.org ELSE i.as_org END,"
+	" country = CASE WHEN d.geo THEN d.cc ELSE i.country END,"
+	" detail = d.detail, looked_up_at = now(),"
+	" resolved_at = CASE WHEN d.def THEN now() ELSE i.resolved_at END,"
+	" attempts = CASE WHEN d.def THEN 0 ELSE i.attempts + 1 END"
+	" FROM d WHERE i.ip = d.ip RETURNING i.ip),"
+	" ins AS (INSERT INTO dmarc.ip_info (ip, status, ptr, ptr_confirmed,"
+	" base_domain, asn, as_org, country, detail, looked_up_at,"
+	" resolved_at, attempts)"
+	" SELECT d.ip, d.status, d.ptr, d.conf, d.base, d.asn, d.org, d.cc,"
+	" d.detail, now(), CASE WHEN d.def THEN now() END,"
+	" CASE WHEN d.def THEN 0 ELSE 1 END"
+	" FROM d WHERE d.ip NOT IN (SELECT ip FROM upd)"
+	" ON CONFLICT (ip) DO NOTHING RETURNING ip)"
+	" SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)";
+
+/*
+ * The table: what names a statement in a cause, its text, the status its
+ * result must have, its number of parameters ($1 .. $n) and its flags.
+ */
+const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
+	/* Transactions. */
+	[SINK_ST_BEGIN] = { "BEGIN",
+	    "BEGIN", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_COMMIT] = { "commit",
+	    "COMMIT", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_ROLLBACK] = { "ROLLBACK",
+	    "ROLLBACK", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_SAVEPOINT_MSG] = { "SAVEPOINT msg",
+	    "SAVEPOINT msg", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_RELEASE_MSG] = { "RELEASE SAVEPOINT msg",
+	    "RELEASE SAVEPOINT msg", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_ROLLBACK_MSG] = { "ROLLBACK TO SAVEPOINT msg",
+	    "ROLLBACK TO SAVEPOINT msg", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_SAVEPOINT_PAYLOAD] = { "SAVEPOINT payload",
+	    "SAVEPOINT payload", PGRES_COMMAND_OK, 0, 0 },
+	[SINK_ST_ROLLBACK_PAYLOAD] = { "ROLLBACK TO SAVEPOINT payload",
+	    "ROLLBACK TO SAVEPOINT payload", PGRES_COMMAND_OK, 0, 0 },
+
+	/* The connection and the ledger. */
+	[SINK_ST_SEARCH_PATH] = { "set search_path",
+	    sink_sql_search_path, PGRES_TUPLES_OK, 0, 0 },
+	[SINK_ST_LEDGER_LIST] = { "list ledger",
+	    sink_sql_ledger_list, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_CLAIM] = { "claim messages",
+	    sink_sql_claim, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_AFTER_DONE] = { "mark after-action done",
+	    sink_sql_after_done, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_LEDGER] = { "write ledger row",
+	    sink_sql_ledger, PGRES_TUPLES_OK, 11, SINK_PREP },
+	[SINK_ST_LEDGER_FILE] = { "write ledger row",
+	    sink_sql_ledger_file, PGRES_TUPLES_OK, 8, SINK_PREP },
+	[SINK_ST_POOL] = { "reserve report_file ids",
+	    sink_sql_pool, PGRES_TUPLES_OK, 1, SINK_PREP },
+	[SINK_ST_MSG_STATUS] = { "write message status",
+	    sink_sql_msg_status, PGRES_COMMAND_OK, 3, SINK_PREP },
+
+	/* The schema. */
+	[SINK_ST_SCHEMA_EXISTS] = { "look for schema_version",
+	    sink_sql_schema_exists, PGRES_TUPLES_OK, 0, 0 },
+	[SINK_ST_SCHEMA_VERSION] = { "read schema version",
+	    sink_sql_schema_version, PGRES_TUPLES_OK, 0, 0 },
+	[SINK_ST_SCHEMA_RECORD] = { "record schema version",
+	    sink_sql_schema_record, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_MIGRATE_LOCK] = { "take migration lock",
+	    sink_sql_migrate_lock, PGRES_TUPLES_OK, 0, 0 },
+	[SINK_ST_MIGRATE_UNLOCK] = { "release migration lock",
+	    sink_sql_migrate_unlock, PGRES_TUPLES_OK, 0, 0 },
+
+	/* Payloads and aggregate reports. */
+	[SINK_ST_FILE] = { "insert report_file",
+	    sink_sql_file, PGRES_TUPLES_OK, 18, SINK_PREP },
+	[SINK_ST_FILE_END] = { "update report_file",
+	    sink_sql_file_end, PGRES_COMMAND_OK, 4, SINK_PREP },
+	[SINK_ST_FILE_END_RAW] = { "update report_file",
+	    sink_sql_file_end_raw, PGRES_COMMAND_OK, 6, SINK_PREP },
+	[SINK_ST_FILE_ONCE] = { "insert report_file",
+	    sink_sql_file_once, PGRES_COMMAND_OK, 21, SINK_PREP },
+	[SINK_ST_FILE_ONCE_RAW] = { "insert report_file",
+	    sink_sql_file_once_raw, PGRES_COMMAND_OK, 23, SINK_PREP },
+	[SINK_ST_HEAD] = { "insert report",
+	    sink_sql_head, PGRES_TUPLES_OK, 40, SINK_PREP },
+	[SINK_ST_DUP_LOCK] = { "lock duplicate report",
+	    sink_sql_dup_lock, PGRES_TUPLES_OK, 4, SINK_PREP },
+	[SINK_ST_DUP] = { "count duplicate report",
+	    sink_sql_dup, PGRES_TUPLES_OK, 6, SINK_PREP },
+	[SINK_ST_RECORDS] = { "insert records",
+	    sink_sql_records, PGRES_TUPLES_OK, 45, SINK_PREP },
+	[SINK_ST_END] = { "update report totals",
+	    sink_sql_end, PGRES_TUPLES_OK, 8, SINK_PREP },
+	[SINK_ST_WHOLE] = { "insert report",
+	    sink_sql_whole, PGRES_TUPLES_OK, 87, SINK_PREP },
+	[SINK_ST_WHOLE_PAYLOAD] = { "insert report",
+	    sink_sql_whole_payload, PGRES_TUPLES_OK, 108, SINK_PREP },
+	[SINK_ST_WHOLE_PAYLOAD_RAW] = { "insert report",
+	    sink_sql_whole_payload_raw, PGRES_TUPLES_OK, 110, SINK_PREP },
+	[SINK_ST_REPARSE_LOCK] = { "lock reparsed report",
+	    sink_sql_reparse_lock, PGRES_TUPLES_OK, 1, SINK_PREP },
+	[SINK_ST_REPARSE_DELIVERIES] = { "look for deliveries",
+	    sink_sql_reparse_deliveries, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_REPARSE_CLEAR] = { "clear reparsed report",
+	    sink_sql_reparse_clear, PGRES_COMMAND_OK, 1, SINK_PREP },
+	[SINK_ST_REPARSE_HEAD] = { "update reparsed report",
+	    sink_sql_reparse_head, PGRES_TUPLES_OK, 40, SINK_PREP },
+	[SINK_ST_REPARSE_LINK] = { "link reparsed payload",
+	    sink_sql_reparse_link, PGRES_COMMAND_OK, 5, SINK_PREP },
+
+	/* Raw payloads and reparse transactions. */
+	[SINK_ST_RAW_CHUNK] = { "store raw payload",
+	    sink_sql_raw_chunk, PGRES_COMMAND_OK, 3, SINK_PREP },
+	[SINK_ST_RAW_READ] = { "read raw payload",
+	    sink_sql_raw_read, PGRES_TUPLES_OK, 2, SINK_PREP | SINK_BINARY },
+	[SINK_ST_RAW_LIST] = { "list raw payloads",
+	    sink_sql_raw_list, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_RAW_CHECK] = { "open raw payload",
+	    sink_sql_raw_check, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_REPARSE_FILE] = { "lock reparsed payload",
+	    sink_sql_reparse_file, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_FILE_ERROR] = { "write payload error",
+	    sink_sql_file_error, PGRES_COMMAND_OK, 2, 0 },
+
+	/* TLS and failure reports. */
+	[SINK_ST_TLS_HEAD] = { "insert tlsrpt_report",
+	    sink_sql_tls_head, PGRES_TUPLES_OK, 13, 0 },
+	[SINK_ST_TLS_BODY] = { "insert TLS policies",
+	    sink_sql_tls_body, PGRES_TUPLES_OK, 28, 0 },
+	[SINK_ST_TLS_LOCK] = { "lock duplicate report",
+	    sink_sql_tls_lock, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_TLS_DUP] = { "count duplicate report",
+	    sink_sql_tls_dup, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_FAILURE] = { "insert failure_report",
+	    sink_sql_failure, PGRES_TUPLES_OK, 41, 0 },
+	[SINK_ST_FAILURE_LOCK] = { "lock duplicate report",
+	    sink_sql_failure_lock, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_FAILURE_DUP] = { "count duplicate report",
+	    sink_sql_failure_dup, PGRES_COMMAND_OK, 3, 0 },
+
+	/* Poll runs and mailbox locks. */
+	[SINK_ST_RUN_BEGIN] = { "start poll record",
+	    sink_sql_run_begin, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_RUN_END] = { "finish poll record",
+	    sink_sql_run_end, PGRES_COMMAND_OK, 8, 0 },
+	[SINK_ST_MAILBOX_LOCK] = { "lock mailbox",
+	    sink_sql_mailbox_lock, PGRES_TUPLES_OK, 1, 0 },
+
+	/* Enrichment. */
+	[SINK_ST_ENRICH_DISCOVER] = { "discover source addresses",
+	    sink_sql_discover, PGRES_TUPLES_OK, 0, 0 },
+	[SINK_ST_ENRICH_DUE] = { "list addresses to look up",
+	    sink_sql_due, PGRES_TUPLES_OK, 4, 0 },
+	[SINK_ST_ENRICH_STORE] = { "store address information",
+	    sink_sql_store, PGRES_TUPLES_OK, 10, 0 },
+};

@@ -19,7 +19,9 @@
  * payload (records: sink_report_end at the latest) or message.
  *
  * Errors: 0 or -1 with *cause (malloc'd, one line: what failed and the
- * server's message).  After every -1, sink_last_error tells what to do
+ * server's message).  The calls with more than two outcomes return an
+ * enum that names them (enum sink_schema, sink_lock, sink_result), whose
+ * error is -1 as well.  After every -1, sink_last_error tells what to do
  * (see enum sink_error); sink_is_broken tells whether the connection is
  * gone (reopen it).  Calling a function out of order
  * (records without a new report, a second sink_msg_begin ...) is a bug and
@@ -82,12 +84,17 @@ enum sink_error {
 enum sink_error sink_last_error(struct sink *);
 
 /*
- * Schema version.  sink_schema_check returns 0 when the schema is current,
- * 1 when it is missing or old (run migrate), -1 with *cause on error or
- * when the database is newer than this program.  sink_migrate creates or
- * upgrades it (one transaction per step, under an advisory lock).
+ * Schema version.  sink_schema_check tells whether the database's schema
+ * is the one this program writes; sink_migrate creates or upgrades it (one
+ * transaction per step, under an advisory lock).
  */
-int	sink_schema_check(struct sink *, char **);
+enum sink_schema {
+	SINK_SCHEMA_ERROR = -1,	/* *cause set: the check failed, or the
+				   database is newer than this program */
+	SINK_SCHEMA_CURRENT = 0,
+	SINK_SCHEMA_OLD = 1	/* missing or older: run sink_migrate */
+};
+enum sink_schema sink_schema_check(struct sink *, char **);
 int	sink_migrate(struct sink *, char **);
 int	sink_schema_version(void);		/* what this program wants */
 /*
@@ -185,35 +192,56 @@ struct sink_file_info {
 };
 
 /*
+ * What became of a report: the answer of the calls that store one or close
+ * its payload.  The values are fixed: the report parsers' callbacks hand
+ * them on unchanged (report.h: a callback's 1 means a duplicate).
+ */
+enum sink_result {
+	SINK_FAILED = -1,	/* *cause set (see sink_last_error) */
+	SINK_OK = 0,		/* done: a new report stored, a batch sent
+				   ...; held back (sink_set_defer), its fate
+				   shows later */
+	SINK_DUP = 1,		/* a duplicate: nothing of it stored, the
+				   delivery counted (see sink_report_head) */
+	SINK_REFUSED = 2	/* sink_file_end only, with sink_set_defer:
+				   the database refused the report held back
+				   (SINK_ERR_DATA, *cause set) */
+};
+
+/*
  * Within the message transaction: open a payload (report_file row), then
- * store its report.  sink_report_head returns 0 when the report is new (its
- * records follow), 1 when it is a duplicate (seen_count is bumped when the
- * message differs from the ones that delivered it before; skip the
- * records), -1 on error.  Records go in batches of any size, one statement
- * each; their ord must be unique within the report.  sink_report_end takes
- * the end header: its warnings, errors and extensions replace the head's
- * (they may have grown), record_count and message_total are counted from
- * the stored records.  sink_file_end stores the payload's size and SHA-256
- * (may be NULL) and an optional error text (a payload that failed to
- * parse); it closes the payload (returns 0 or -1, and 1 or 2 only with
- * sink_set_defer, see there).
+ * store its report.  sink_report_head returns SINK_OK when the report is
+ * new (its records follow), SINK_DUP when it is a duplicate (seen_count is
+ * bumped when the message differs from the ones that delivered it before;
+ * skip the records), SINK_FAILED on error.  Records go in batches of any
+ * size, one statement each; their ord must be unique within the report.
+ * sink_report_end takes the end header: its warnings, errors and
+ * extensions replace the head's (they may have grown), record_count and
+ * message_total are counted from the stored records.  sink_report_records
+ * and sink_report_end return SINK_OK or SINK_FAILED (and SINK_DUP only
+ * with sink_set_defer, see there).  sink_file_end stores the payload's
+ * size and SHA-256 (may be NULL) and an optional error text (a payload
+ * that failed to parse); it closes the payload (returns SINK_OK or
+ * SINK_FAILED, and SINK_DUP or SINK_REFUSED only with sink_set_defer).
  *
  * Only sink_report_head and sink_report_end wait for the server.
  * sink_file_begin, sink_report_records, sink_file_end (and
  * sink_raw_append) send their statements and return 0; a failure shows at
  * the next call that waits: a record batch the server refuses makes a
- * later sink_report_records or sink_report_end return -1 with the batch's
- * own cause ("insert records: ...") and SINK_ERR_DATA, so it is still this
- * payload's failure.  What sink_file_end sends is checked by the next
- * sink_payload_savepoint or sink_msg_commit (or, inside a batch, the next
- * sink_msg_begin or sink_batch_commit: then it fails the batch).
+ * later sink_report_records or sink_report_end return SINK_FAILED with the
+ * batch's own cause ("insert records: ...") and SINK_ERR_DATA, so it is
+ * still this payload's failure.  What sink_file_end sends is checked by
+ * the next sink_payload_savepoint or sink_msg_commit (or, inside a batch,
+ * the next sink_msg_begin or sink_batch_commit: then it fails the batch).
  */
 int	sink_file_begin(struct sink *, const struct sink_file_info *, char **);
-int	sink_report_head(struct sink *, const struct report_head *, char **);
-int	sink_report_records(struct sink *, const struct report_record *,
-	    size_t, char **);
-int	sink_report_end(struct sink *, const struct report_head *, char **);
-int	sink_file_end(struct sink *, uint64_t payload_bytes,
+enum sink_result sink_report_head(struct sink *, const struct report_head *,
+	    char **);
+enum sink_result sink_report_records(struct sink *,
+	    const struct report_record *, size_t, char **);
+enum sink_result sink_report_end(struct sink *, const struct report_head *,
+	    char **);
+enum sink_result sink_file_end(struct sink *, uint64_t payload_bytes,
 	    const unsigned char sha256[32], const char *error, char **);
 
 /*
@@ -235,13 +263,14 @@ int	sink_raw_append(struct sink *, const void *, size_t, char **);
  * and goes on batch by batch) waits too, so that the payload row, the
  * report, its records and totals, and the last chunk of the raw copy are
  * one statement at sink_file_end.  Then sink_report_head and
- * sink_report_end return 0 without asking the server, and the report's
- * fate shows later: sink_report_records (second batch), sink_report_end
- * (when a raw chunk already sent the payload row) or sink_file_end return
- * 1 for a duplicate (nothing of the report stored, the delivery counted as
- * sink_report_head's 1 does), and sink_file_end returns 2 when the
- * database refused the report (SINK_ERR_DATA, *cause set: roll the payload
- * back, as after a refused record batch).  Reparse is not held back.
+ * sink_report_end return SINK_OK without asking the server, and the
+ * report's fate shows later: sink_report_records (second batch),
+ * sink_report_end (when a raw chunk already sent the payload row) or
+ * sink_file_end return SINK_DUP for a duplicate (nothing of the report
+ * stored, the delivery counted as after sink_report_head's SINK_DUP), and
+ * sink_file_end returns SINK_REFUSED when the database refused the report
+ * (SINK_ERR_DATA, *cause set: roll the payload back, as after a refused
+ * record batch).  Reparse is not held back.
  */
 void	sink_set_defer(struct sink *, int);
 
@@ -343,11 +372,12 @@ void	sink_raw_close(struct sink_raw *);
  * errors and extensions are deleted and its row is updated, keeping
  * report.id, the stored natural key (reporter_key, report_id,
  * policy_domain, date_begin, whatever the new parse says), first_seen,
- * last_seen and seen_count; it returns 0 and the records follow.  When the
- * payload only delivered a duplicate it returns 1 (nothing to do).  When
- * no report came from it (a payload that failed) the report is stored as
- * new (0), or linked as an uncounted delivery when another payload
- * already stored it (1).  Running it twice gives the same rows.
+ * last_seen and seen_count; it returns SINK_OK and the records follow.
+ * When the payload only delivered a duplicate it returns SINK_DUP (nothing
+ * to do).  When no report came from it (a payload that failed) the report
+ * is stored as new (SINK_OK), or linked as an uncounted delivery when
+ * another payload already stored it (SINK_DUP).  Running it twice gives
+ * the same rows.
  * sink_reparse_commit writes report_file.error (NULL: the payload parsed)
  * and commits; on failure everything is rolled back.
  */
@@ -355,7 +385,7 @@ int	sink_reparse_begin(struct sink *, int64_t file_pk, char **);
 int	sink_reparse_commit(struct sink *, const char *error, char **);
 void	sink_reparse_rollback(struct sink *);
 
-/* --- Health: poll runs and mailbox locks (issue 7) --- */
+/* --- Health: poll runs and mailbox locks --- */
 
 /*
  * A poll's ingest_run row: sink_run_begin inserts it (committed at once,
@@ -370,13 +400,17 @@ int	sink_run_begin(struct sink *, const char *mailbox, int64_t *, char **);
 int	sink_run_end(struct sink *, int64_t, const struct sink_run_stats *,
 	    const char *error, char **);
 /*
- * The mailbox's advisory lock, held by this connection until unlocked or
- * closed: 1 taken, 0 another agent holds it, -1 on error.
+ * The mailbox's advisory lock, held by this connection until it is
+ * closed.
  */
-int	sink_mailbox_lock(struct sink *, const char *mailbox, char **);
-void	sink_mailbox_unlock(struct sink *, const char *mailbox);
+enum sink_lock {
+	SINK_LOCK_ERROR = -1,	/* *cause set */
+	SINK_LOCK_BUSY = 0,	/* another agent holds it */
+	SINK_LOCK_TAKEN = 1	/* this connection holds it now */
+};
+enum sink_lock sink_mailbox_lock(struct sink *, const char *mailbox, char **);
 
-/* --- Enrichment: ip_info and source_map (issue 8) --- */
+/* --- Enrichment: ip_info and source_map --- */
 
 /*
  * Source enrichment (table ip_info, migration 004).  Every call is its own
@@ -435,7 +469,7 @@ struct sink_ip_info {
 int	sink_enrich_store(struct sink *, const struct sink_ip_info *, size_t,
 	    char **);
 
-/* --- SMTP TLS reports and failure reports (issue 11) --- */
+/* --- SMTP TLS reports and failure reports --- */
 
 /*
  * Within the message transaction, while a payload is open
@@ -444,15 +478,17 @@ int	sink_enrich_store(struct sink *, const struct sink_ip_info *, size_t,
  * TLS report with its policies and failure details (tables tlsrpt_*),
  * deduplicated on (organization_name, report_id); sink_failure_store
  * stores a failure report (failure_report), deduplicated on the SHA-256
- * of its feedback part.  Both return 0 when the report is new, 1 when it
- * is a duplicate (the payload is linked to it, and seen_count is bumped
- * when the message differs from the ones that delivered it before), -1
- * with *cause on error (sink_last_error: SINK_ERR_DATA means roll back to
- * the payload savepoint and record the payload as failed).  The report
- * is only read.  Not for a reparse.
+ * of its feedback part.  Both return SINK_OK when the report is new,
+ * SINK_DUP when it is a duplicate (the payload is linked to it, and
+ * seen_count is bumped when the message differs from the ones that
+ * delivered it before), SINK_FAILED with *cause on error
+ * (sink_last_error: SINK_ERR_DATA means roll back to the payload savepoint
+ * and record the payload as failed).  The report is only read.  Not for a
+ * reparse.
  */
-int	sink_tlsrpt_store(struct sink *, const struct tlsrpt_report *, char **);
-int	sink_failure_store(struct sink *, const struct failure_report *,
-	    char **);
+enum sink_result sink_tlsrpt_store(struct sink *,
+	    const struct tlsrpt_report *, char **);
+enum sink_result sink_failure_store(struct sink *,
+	    const struct failure_report *, char **);
 
 #endif

@@ -2,18 +2,19 @@
  * sink_p.h: what the sink's files share (sink.c, sink-report.c,
  * sink-schema.c and the generated sink-migrations.c), and tests/server/tst_sink.c.
  *
- * Every statement goes through sink_exec (PQexecParams, for one-off and
- * administrative statements), sink_exec_prep (prepared once per
- * connection with PQprepare, then PQexecPrepared) or, for the
+ * Every statement is one of enum sink_stmt, whose text, result status
+ * and number of parameters are in the table sink_stmts (sink.c); the
+ * table also says which statements are prepared once per connection
+ * (PQprepare, then PQexecPrepared) and which are sent with PQexecParams.
+ * A statement goes through sink_exec (waits for its result) or, for the
  * per-message statements, sink_send (libpq pipeline mode: sent at once,
- * its result read at the next sink_sync or sink_wait).  All of them check
- * the result status, turn a failure into a malloc'd cause and classify it
- * (struct sink's err, see sink_last_error).  sink_exec and sink_exec_prep
- * first read every result still pending (a failure there is theirs) and
- * leave pipeline mode, so they may be called at any point.  Data never
- * becomes part of an SQL string: arrays travel as text array literals
- * built by sink_array_* (parameter values, not SQL), bytea as binary
- * parameters.
+ * its result read at the next sink_sync or sink_wait).  Both check the
+ * result status, turn a failure into a malloc'd cause and classify it
+ * (struct sink's err, see sink_last_error).  sink_exec first reads every
+ * result still pending (a failure there is its own) and leaves pipeline
+ * mode, so it may be called at any point.  Data never becomes part of an
+ * SQL string: arrays travel as text array literals built by sink_array_*
+ * (parameter values, not SQL), bytea as binary parameters.
  */
 #ifndef SINK_P_H
 #define SINK_P_H
@@ -31,6 +32,9 @@
 /* pg_advisory_lock key that serialises migrations: "dmarc" in ASCII. */
 #define SINK_MIGRATE_LOCK	"431331832419"
 
+/* The advisory lock space of mailbox locks: "DMRC". */
+#define SINK_LOCK_CLASS	"1145918019"
+
 /* Most parameters one statement takes. */
 #define SINK_MAXPARAMS	112
 
@@ -46,33 +50,91 @@
 /* report_file ids reserved at a time (struct sink's pool). */
 #define SINK_POOL	16
 
-/* The prepared statements, one name each ("dmarc_<n>"). */
+/*
+ * The statements, one entry each in sink_stmts (sink.c).  A prepared one
+ * is named "dmarc_<n>" on the server, n its value here.
+ */
 enum sink_stmt {
+	/* Transactions. */
+	SINK_ST_BEGIN,
+	SINK_ST_COMMIT,
+	SINK_ST_ROLLBACK,
+	SINK_ST_SAVEPOINT_MSG,
+	SINK_ST_RELEASE_MSG,
+	SINK_ST_ROLLBACK_MSG,
+	SINK_ST_SAVEPOINT_PAYLOAD,
+	SINK_ST_ROLLBACK_PAYLOAD,
+	/* The connection and the ledger. */
+	SINK_ST_SEARCH_PATH,
+	SINK_ST_LEDGER_LIST,
+	SINK_ST_CLAIM,
+	SINK_ST_AFTER_DONE,
 	SINK_ST_LEDGER,
 	SINK_ST_LEDGER_FILE,
 	SINK_ST_POOL,
 	SINK_ST_MSG_STATUS,
+	/* The schema. */
+	SINK_ST_SCHEMA_EXISTS,
+	SINK_ST_SCHEMA_VERSION,
+	SINK_ST_SCHEMA_RECORD,
+	SINK_ST_MIGRATE_LOCK,
+	SINK_ST_MIGRATE_UNLOCK,
+	/* Payloads and aggregate reports. */
 	SINK_ST_FILE,
 	SINK_ST_FILE_END,
 	SINK_ST_FILE_END_RAW,
+	SINK_ST_FILE_ONCE,
+	SINK_ST_FILE_ONCE_RAW,
 	SINK_ST_HEAD,
 	SINK_ST_DUP_LOCK,
 	SINK_ST_DUP,
 	SINK_ST_RECORDS,
 	SINK_ST_END,
-	SINK_ST_RAW_CHUNK,
-	SINK_ST_RAW_READ,
-	SINK_ST_REPARSE_LOCK,
-	SINK_ST_REPARSE_CLEAR,
-	SINK_ST_REPARSE_HEAD,
-	SINK_ST_REPARSE_LINK,
 	SINK_ST_WHOLE,
 	SINK_ST_WHOLE_PAYLOAD,
 	SINK_ST_WHOLE_PAYLOAD_RAW,
-	SINK_ST_FILE_ONCE,
-	SINK_ST_FILE_ONCE_RAW,
+	SINK_ST_REPARSE_LOCK,
+	SINK_ST_REPARSE_DELIVERIES,
+	SINK_ST_REPARSE_CLEAR,
+	SINK_ST_REPARSE_HEAD,
+	SINK_ST_REPARSE_LINK,
+	/* Raw payloads and reparse transactions. */
+	SINK_ST_RAW_CHUNK,
+	SINK_ST_RAW_READ,
+	SINK_ST_RAW_LIST,
+	SINK_ST_RAW_CHECK,
+	SINK_ST_REPARSE_FILE,
+	SINK_ST_FILE_ERROR,
+	/* TLS and failure reports. */
+	SINK_ST_TLS_HEAD,
+	SINK_ST_TLS_BODY,
+	SINK_ST_TLS_LOCK,
+	SINK_ST_TLS_DUP,
+	SINK_ST_FAILURE,
+	SINK_ST_FAILURE_LOCK,
+	SINK_ST_FAILURE_DUP,
+	/* Poll runs and mailbox locks. */
+	SINK_ST_RUN_BEGIN,
+	SINK_ST_RUN_END,
+	SINK_ST_MAILBOX_LOCK,
+	/* Enrichment. */
+	SINK_ST_ENRICH_DISCOVER,
+	SINK_ST_ENRICH_DUE,
+	SINK_ST_ENRICH_STORE,
 	SINK_NSTMT
 };
+
+/* A statement's entry in the table. */
+struct sink_stmt_def {
+	const char	*what;		/* names it in a cause ("what: ...") */
+	const char	*sql;
+	ExecStatusType	 want;		/* the status of its result */
+	int		 nparams;	/* it takes exactly $1 .. $nparams */
+	int		 flags;
+#define SINK_PREP	0x1		/* prepared once per connection */
+#define SINK_BINARY	0x2		/* results in binary format */
+};
+extern const struct sink_stmt_def sink_stmts[SINK_NSTMT];
 
 struct sink_rawout;
 struct sink_defer;
@@ -110,7 +172,7 @@ struct sink {
 	int		 defer_on;	/* sink_set_defer */
 	struct sink_defer *defer;	/* the report held back, or NULL */
 	struct sink_params *file_held;	/* report_file row not sent yet */
-	uint32_t	 prepared;	/* bit n: statement n is prepared */
+	uint8_t		 prepared[SINK_NSTMT];	/* statement n is prepared */
 
 	int		 in_batch;	/* sink_batch_begin .. commit */
 	char		*batch_cause;	/* the batch failed: why, or NULL */
@@ -168,32 +230,32 @@ char	*sink_array_end(struct sink_array *, char **);
 void	sink_array_free(struct sink_array *);
 
 /*
- * Run sql with the parameters (p may be NULL); want is PGRES_COMMAND_OK or
- * PGRES_TUPLES_OK.  On success returns 0 and the result in *res (the caller
- * PQclears it) or, when res is NULL, clears it.  On failure returns -1 with
- * *cause = "what: server message".
+ * Run statement st with the parameters (p may be NULL; their number must
+ * be the table's, else fatalx) and wait for its result, which must have
+ * the table's status.  A prepared statement is prepared the first time it
+ * is used on this connection.  On success returns 0 and the result in
+ * *res (the caller PQclears it) or, when res is NULL, clears it.  On
+ * failure returns -1 with *cause = "what: server message".
  */
-int	sink_exec(struct sink *, const char *what, const char *sql,
-	    const struct sink_params *p, ExecStatusType want, PGresult **res,
-	    char **);
+int	sink_exec(struct sink *, enum sink_stmt, const struct sink_params *p,
+	    PGresult **res, char **);
+/* Run a statement without parameters and keep no result (BEGIN ...). */
+int	sink_cmd(struct sink *, enum sink_stmt, char **);
 /*
- * The same with a prepared statement: sql is prepared under st's name the
- * first time st is used on this connection.  resfmt 1 asks for binary
- * results.
+ * Run a statement without parameters for its effect alone, whatever comes
+ * of it: no cause, and s->err is left alone (a ROLLBACK or an unlock on
+ * the way out of a failure, which must keep the failure's cause).
  */
-int	sink_exec_prep(struct sink *, enum sink_stmt, const char *what,
-	    const char *sql, const struct sink_params *, ExecStatusType want,
-	    int resfmt, PGresult **, char **);
-/* Run a statement without parameters and without result rows. */
-int	sink_cmd(struct sink *, const char *, char **);
+void	sink_cmd_quiet(struct sink *, enum sink_stmt);
 /*
- * Pipeline mode.  sink_send sends prepared statement st (prepared on the
- * way when needed) without waiting: -1 only when it cannot be sent (or
- * when SINK_PIPE_MAX statements are pending and one of them failed).  Its
- * result is read later: checked against want and check/expect, and kept in
- * *out when out is not NULL (the caller PQclears it after the sync that
- * read it; NULL when the statement failed or was skipped).  sink_send_cmd
- * does the same for a fixed command (BEGIN, SAVEPOINT ...).  sink_sync
+ * Pipeline mode.  sink_send sends statement st (prepared on the way when
+ * the table says so and it is not yet) without waiting: -1 only when it
+ * cannot be sent (or when SINK_PIPE_MAX statements are pending and one of
+ * them failed).  Its result is read later: checked against the table's
+ * status and check/expect, and kept in *out when out is not NULL (the
+ * caller PQclears it after the sync that read it; NULL when the statement
+ * failed or was skipped).  sink_send_cmd does the same for a statement
+ * without parameters whose result is not kept (SAVEPOINT ...).  sink_sync
  * sends a sync point and reads every pending result: 0, or -1 with *cause
  * and s->err from the first failure (later statements were skipped by the
  * server; inside a transaction it is now aborted, as after sink_exec).
@@ -201,19 +263,18 @@ int	sink_cmd(struct sink *, const char *, char **);
  * sync point; on a failure it syncs and returns -1 likewise.  A failure of
  * a statement marked batch (sink_batch_mark) fails the batch.
  */
-int	sink_send(struct sink *, enum sink_stmt, const char *what,
-	    const char *sql, const struct sink_params *, ExecStatusType want,
+int	sink_send(struct sink *, enum sink_stmt, const struct sink_params *,
 	    enum sink_check, long long expect, PGresult **, char **);
-int	sink_send_cmd(struct sink *, const char *, char **);
+int	sink_send_cmd(struct sink *, enum sink_stmt, char **);
 int	sink_sync(struct sink *, char **);
 int	sink_wait(struct sink *, int upto, char **);
 /* Mark the statements pending now: their failure fails the batch. */
 void	sink_batch_mark(struct sink *);
 /*
- * Roll back to savepoint (NULL: ROLLBACK the transaction) after reading
- * what is pending (failures there ignored); one round trip.
+ * Roll back with st (SINK_ST_ROLLBACK, or a ROLLBACK TO SAVEPOINT) after
+ * reading what is pending (failures there ignored); one round trip.
  */
-int	sink_rollback(struct sink *, const char *savepoint, char **);
+int	sink_rollback(struct sink *, enum sink_stmt, char **);
 /* Take a reserved report_file id (reserving more when none is left). */
 int	sink_pool_take(struct sink *, char *, size_t, char **);
 /*

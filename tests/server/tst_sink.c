@@ -340,7 +340,7 @@ build_end(struct report_head *hend, const struct report_head *h)
 /*
  * Store one message holding one payload with report h (records in batches
  * of two, hend the end header or NULL for h): *prior, *head the
- * sink_report_head result.  Returns 0 or -1.
+ * sink_report_head result (enum sink_result).  Returns 0 or -1.
  */
 static int
 store_message(struct sink *s, const struct sink_msg_info *mi,
@@ -377,9 +377,9 @@ store_message(struct sink *s, const struct sink_msg_info *mi,
 	if (sink_payload_savepoint(s, &cause) != 0 ||
 	    sink_file_begin(s, &fi, &cause) != 0)
 		goto fail;
-	if ((*head = sink_report_head(s, h, &cause)) == -1)
+	if ((*head = sink_report_head(s, h, &cause)) == SINK_FAILED)
 		goto fail;
-	if (*head == 0) {
+	if (*head == SINK_OK) {
 		for (i = 0; i < n; i += k) {
 			k = n - i < 2 ? n - i : 2;
 			if (sink_report_records(s, r + i, k, &cause) != 0)
@@ -405,19 +405,19 @@ test_migrate(struct sink *s)
 {
 	char	*cause = NULL, *at1, *at2;
 
-	CHECK_INT(sink_schema_check(s, &cause), 1);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_OLD);
 	CHECK(sink_schema_version() >= 1);
 	CHECK_INT(sink_migrate(s, &cause), 0);
 	if (cause != NULL)
 		fprintf(stderr, "migrate: %s\n", cause);
-	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.schema_version", NULL,
 	    NULL), sink_nmigrations);
 	at1 = q1("SELECT max(applied_at)::text FROM dmarc.schema_version",
 	    NULL, NULL);
 	/* Twice: a no-op. */
 	CHECK_INT(sink_migrate(s, &cause), 0);
-	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.schema_version", NULL,
 	    NULL), sink_nmigrations);
 	at2 = q1("SELECT max(applied_at)::text FROM dmarc.schema_version",
@@ -669,7 +669,7 @@ test_store(struct sink *s)
 	    SINK_STORED) != 0)
 		return;
 	CHECK_INT(prior, SINK_CLAIMED);
-	CHECK_INT(head, 0);
+	CHECK_INT(head, SINK_OK);
 	check_rows("mail_message", "SELECT * FROM dmarc.mail_message"
 	    " WHERE mailbox = $1 AND uidvalidity = 100 AND uid = 1", "INBOX",
 	    NULL, want_msg1, 1, skip_ids);
@@ -754,7 +754,7 @@ test_duplicates(struct sink *s)
 	    SINK_DUPLICATE) != 0)
 		return;
 	CHECK_INT(prior, SINK_CLAIMED);
-	CHECK_INT(head, 1);
+	CHECK_INT(head, SINK_DUP);
 	CHECK_INT(qint("SELECT seen_count FROM dmarc.report WHERE id = $1",
 	    report1_pk, NULL), 2);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.record", NULL, NULL), 3);
@@ -773,7 +773,7 @@ test_duplicates(struct sink *s)
 	    SINK_DUPLICATE) != 0)
 		return;
 	CHECK_INT(prior, SINK_NONE);
-	CHECK_INT(head, 1);
+	CHECK_INT(head, SINK_DUP);
 	CHECK_INT(qint("SELECT seen_count FROM dmarc.report WHERE id = $1",
 	    report1_pk, NULL), 2);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
@@ -822,7 +822,7 @@ test_payload_rollback(struct sink *s)
 	rc |= sink_msg_begin(s, &mi, &prior, &cause);
 	rc |= sink_payload_savepoint(s, &cause);
 	rc |= sink_file_begin(s, &fi, &cause);
-	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	CHECK(sink_report_head(s, &h, &cause) == SINK_OK);
 	rc |= sink_report_records(s, r, 3, &cause);
 	rc |= sink_payload_rollback(s, &cause);
 
@@ -831,7 +831,7 @@ test_payload_rollback(struct sink *s)
 	fi.mime_path = "2";
 	rc |= sink_payload_savepoint(s, &cause);
 	rc |= sink_file_begin(s, &fi, &cause);
-	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	CHECK(sink_report_head(s, &h, &cause) == SINK_OK);
 	rc |= sink_report_records(s, r, 1, &cause);
 	rc |= sink_report_end(s, &h, &cause);
 	rc |= sink_file_end(s, 10, NULL, "partly odd", &cause);
@@ -885,7 +885,7 @@ test_files(struct sink *s)
 	    SINK_STORED) != 0)
 		return;
 	CHECK_INT(prior, SINK_NONE);
-	CHECK_INT(head, 0);
+	CHECK_INT(head, SINK_OK);
 	mi.path = "/tmp/elsewhere/report.xml";
 	CHECK_INT(sink_msg_begin(s, &mi, &prior, NULL), 0);
 	CHECK_INT(prior, SINK_STORED);
@@ -946,11 +946,11 @@ test_data_error(struct sink *s)
 	memset(&fi, 0, sizeof fi);
 	CHECK_INT(sink_msg_begin(s, &mi, &prior, &cause), 0);
 	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
-	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	CHECK(sink_report_head(s, &h, &cause) == SINK_OK);
 	/* Record batches are sent without waiting: the refusal shows at
 	   sink_report_end at the latest, with the batch's own cause. */
-	CHECK_INT(sink_report_records(s, r, 3, &cause), 0);
-	CHECK_INT(sink_report_end(s, &h, &cause), -1);
+	CHECK(sink_report_records(s, r, 3, &cause) == SINK_OK);
+	CHECK(sink_report_end(s, &h, &cause) == SINK_FAILED);
 	CHECK(cause != NULL && strstr(cause, "insert records: invalid input"
 	    " syntax for type inet") != NULL);
 	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
@@ -979,7 +979,7 @@ test_newer_schema(struct sink *s)
 	    " VALUES (999, '999_future')");
 	CHECK(PQresultStatus(res) == PGRES_COMMAND_OK);
 	PQclear(res);
-	CHECK_INT(sink_schema_check(s, &cause), -1);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_ERROR);
 	CHECK(cause != NULL && strstr(cause, "999") != NULL);
 	free(cause);
 	cause = NULL;
@@ -989,7 +989,7 @@ test_newer_schema(struct sink *s)
 	cause = NULL;
 	PQclear(PQexec(db, "DELETE FROM dmarc.schema_version WHERE"
 	    " version = 999"));
-	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
 	free(cause);
 }
 
@@ -1003,7 +1003,7 @@ test_broken(struct sink *s)
 	CHECK_INT(qint("SELECT count(pg_terminate_backend(pid)) FROM"
 	    " pg_stat_activity WHERE application_name = $1 AND pid = $2::int",
 	    "dmarc-agent", pid), 1);
-	CHECK_INT(sink_schema_check(s, &cause), -1);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_ERROR);
 	CHECK(cause != NULL && strchr(cause, '\n') == NULL);
 	CHECK_INT(sink_is_broken(s), 1);
 	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
@@ -1288,7 +1288,7 @@ test_raw(struct sink *s)
 	for (i = 0; i < blen; i += 65536)
 		CHECK_INT(sink_raw_append(s, big + i, blen - i < 65536 ?
 		    blen - i : 65536, &cause), 0);
-	CHECK_INT(sink_file_end(s, blen, NULL, "not a report", &cause), 0);
+	CHECK(sink_file_end(s, blen, NULL, "not a report", &cause) == SINK_OK);
 	CHECK_INT(sink_msg_commit(s, SINK_INVALID, "not a report", &cause),
 	    0);
 	CHECK(qint("SELECT count(*) FROM dmarc.report_raw WHERE file_pk = $1",
@@ -1312,7 +1312,7 @@ test_raw(struct sink *s)
 	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
 	snprintf(pk, sizeof pk, "%s", s->file_pk);
 	CHECK_INT(sink_raw_append(s, big, 1000, &cause), 0);
-	CHECK_INT(sink_file_end(s, 1000, NULL, NULL, &cause), 0);
+	CHECK(sink_file_end(s, 1000, NULL, NULL, &cause) == SINK_OK);
 	CHECK_INT(sink_msg_commit(s, SINK_IGNORED, NULL, &cause), 0);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_raw WHERE file_pk ="
 	    " $1", pk, NULL), 0);
@@ -1558,7 +1558,7 @@ test_error_classes(void)
 	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
 	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
 	CHECK_INT(sink_raw_append(s, "<feedback/>", 11, &cause), 0);
-	CHECK_INT(sink_report_head(s, &h, &cause), -1);
+	CHECK(sink_report_head(s, &h, &cause) == SINK_FAILED);
 	CHECK(sink_last_error(s) == SINK_ERR_DATA);
 	CHECK(cause != NULL && strstr(cause, "out of range") != NULL);
 	free(cause);
@@ -1567,8 +1567,8 @@ test_error_classes(void)
 	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
 	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
 	CHECK_INT(sink_raw_append(s, "<feedback/>", 11, &cause), 0);
-	CHECK_INT(sink_file_end(s, 11, NULL, "timestamp out of range",
-	    &cause), 0);
+	CHECK(sink_file_end(s, 11, NULL, "timestamp out of range",
+	    &cause) == SINK_OK);
 	CHECK_INT(sink_msg_commit(s, SINK_INVALID, "bad date", &cause), 0);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.v_ingest_errors WHERE"
 	    " uidvalidity = 400 AND uid = 1 AND status = 'invalid' AND"
@@ -1583,7 +1583,7 @@ test_error_classes(void)
 	snprintf(pid, sizeof pid, "%d", PQbackendPID(s->conn));
 	CHECK_INT(qint("SELECT count(pg_terminate_backend($1::int))", pid,
 	    NULL), 1);
-	CHECK_INT(sink_report_head(s, &h, &cause), -1);
+	CHECK(sink_report_head(s, &h, &cause) == SINK_FAILED);
 	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
 	CHECK_INT(sink_is_broken(s), 1);
 	free(cause);
@@ -1643,20 +1643,20 @@ test_batch_commit(void)
 	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
 	    SINK_STORED), 0);
 	CHECK_INT(prior, SINK_NONE);
-	CHECK_INT(head, 0);
+	CHECK_INT(head, SINK_OK);
 	h.report_id = S("r-batch-2");
 	sha_fill(sha, 0x92);
 	msg_info(&mi, 700, 2, "<b2@example.net>", sha);
 	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
 	    SINK_STORED), 0);
-	CHECK_INT(head, 0);
+	CHECK_INT(head, SINK_OK);
 	/* The same report again in the batch: a duplicate of an
 	   uncommitted report, counted once. */
 	sha_fill(sha, 0x93);
 	msg_info(&mi, 700, 3, "<b3@example.net>", sha);
 	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
 	    SINK_DUPLICATE), 0);
-	CHECK_INT(head, 1);
+	CHECK_INT(head, SINK_DUP);
 	CHECK_INT(count_uv("", 700), 0);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id"
 	    " LIKE $1", "r-batch-%", NULL), 0);
@@ -1765,11 +1765,11 @@ test_batch_data_error(void)
 	CHECK_INT(sink_payload_savepoint(s, &cause), 0);
 	CHECK_INT(sink_file_begin(s, &fi, &cause), 0);
 	CHECK_INT(sink_raw_append(s, "<feedback/>", 11, &cause), 0);
-	CHECK_INT(sink_report_head(s, &h, &cause), 0);
+	CHECK(sink_report_head(s, &h, &cause) == SINK_OK);
 	rc = sink_report_records(s, r, 3, &cause);
-	if (rc == 0)
+	if (rc == SINK_OK)
 		rc = sink_report_end(s, &h, &cause);
-	CHECK_INT(rc, -1);
+	CHECK_INT(rc, SINK_FAILED);
 	CHECK(sink_last_error(s) == SINK_ERR_DATA);
 	CHECK(cause != NULL && strstr(cause, "insert records:") != NULL);
 	free(cause);
@@ -1871,7 +1871,7 @@ test_batch_poisoned(void)
 	/* The connection works again. */
 	free(cause);
 	cause = NULL;
-	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
 	free(cause);
 	sink_close(s);
 }
@@ -2000,8 +2000,9 @@ test_many_payloads(void)
 /*
  * One payload per message for test_defer: the report (records in batches
  * of bs; none when h is NULL, then error is the payload's error) and raw
- * bytes.  Returns what the sink said of the report: 0 stored, 1 duplicate,
- * -1 failed (the message is then rolled back).
+ * bytes.  Returns what the sink said of the report (enum sink_result):
+ * SINK_OK stored, SINK_DUP duplicate, SINK_FAILED failed or refused (the
+ * message is then rolled back).
  */
 static int
 defer_store(struct sink *s, uint32_t uv, uint32_t uid,
@@ -2015,7 +2016,7 @@ defer_store(struct sink *s, uint32_t uv, uint32_t uid,
 	unsigned char		 sha[32], psha[32];
 	char			*cause = NULL;
 	size_t			 i, k;
-	int			 frc, rc = 0;
+	enum sink_result	 frc, rc = SINK_OK;
 
 	sha_fill(sha, (int)(uid & 0xff));
 	sha[0] = (unsigned char)uv;
@@ -2031,29 +2032,29 @@ defer_store(struct sink *s, uint32_t uv, uint32_t uid,
 	    sink_file_begin(s, &fi, &cause) != 0 ||
 	    sink_raw_append(s, raw, rawlen, &cause) != 0)
 		goto fail;
-	if (h != NULL && (rc = sink_report_head(s, h, &cause)) == 0) {
-		for (i = 0; rc == 0 && i < n; i += k) {
+	if (h != NULL && (rc = sink_report_head(s, h, &cause)) == SINK_OK) {
+		for (i = 0; rc == SINK_OK && i < n; i += k) {
 			k = n - i < bs ? n - i : bs;
 			rc = sink_report_records(s, r + i, k, &cause);
 		}
-		if (rc == 0)
+		if (rc == SINK_OK)
 			rc = sink_report_end(s, hend, &cause);
 	}
-	if (rc == -1)
+	if (rc == SINK_FAILED)
 		goto fail;
-	/* Held back, the report is stored (or refused: 2) only now. */
-	if ((frc = sink_file_end(s, rawlen, psha, error, &cause)) == 1)
-		rc = 1;
-	else if (frc != 0)
+	/* Held back, the report is stored (or refused) only now. */
+	if ((frc = sink_file_end(s, rawlen, psha, error, &cause)) == SINK_DUP)
+		rc = SINK_DUP;
+	else if (frc != SINK_OK)
 		goto fail;
-	if (sink_msg_commit(s, h == NULL ? SINK_INVALID : rc == 1 ?
+	if (sink_msg_commit(s, h == NULL ? SINK_INVALID : rc == SINK_DUP ?
 	    SINK_DUPLICATE : SINK_STORED, NULL, &cause) != 0)
 		goto fail;
 	return (rc);
 fail:
 	free(cause);
 	sink_msg_rollback(s);
-	return (-1);
+	return (SINK_FAILED);
 }
 
 /*
@@ -2138,31 +2139,31 @@ test_defer(void)
 		/* 1: one batch; 2: the same report again (a duplicate). */
 		h.report_id = hend.report_id = (char *)ids[mode][0];
 		CHECK_INT(defer_store(s, uv, 1, &h, &hend, r, 3, 5, "<a/>", 4,
-		    NULL), 0);
+		    NULL), SINK_OK);
 		CHECK_INT(defer_store(s, uv, 2, &h, &hend, r, 3, 5, "<a2/>", 5,
-		    NULL), 1);
+		    NULL), SINK_DUP);
 		/* 3: batches of two; 4: its duplicate, told at once or at
 		   the second batch. */
 		h.report_id = hend.report_id = (char *)ids[mode][1];
 		CHECK_INT(defer_store(s, uv, 3, &h, &hend, r, 3, 2, "<b/>", 4,
-		    NULL), 0);
+		    NULL), SINK_OK);
 		CHECK_INT(defer_store(s, uv, 4, &h, &hend, r, 3, 2, "<b2/>", 5,
-		    NULL), 1);
+		    NULL), SINK_DUP);
 		/* 5: no records; 6: no report at all. */
 		h.report_id = hend.report_id = (char *)ids[mode][2];
 		CHECK_INT(defer_store(s, uv, 5, &h, &h, r, 0, 5, "<c/>", 4,
-		    NULL), 0);
+		    NULL), SINK_OK);
 		CHECK_INT(defer_store(s, uv, 6, NULL, NULL, r, 0, 5, "<d>", 3,
-		    "not well-formed"), 0);
+		    "not well-formed"), SINK_OK);
 		/* 7: a raw copy over one chunk, sent before the report. */
 		h.report_id = hend.report_id = (char *)ids[mode][3];
 		CHECK_INT(defer_store(s, uv, 7, &h, &hend, r, 3, 5, big,
-		    sizeof big, NULL), 0);
+		    sizeof big, NULL), SINK_OK);
 		/* 8: refused by the database: nothing of it stays. */
 		h.report_id = hend.report_id = (char *)ids[mode][4];
 		h.date_begin = hend.date_begin = 400000000000000LL;
 		CHECK_INT(defer_store(s, uv, 8, &h, &hend, r, 3, 5, "<e/>", 4,
-		    NULL), -1);
+		    NULL), SINK_FAILED);
 		CHECK(sink_last_error(s) == SINK_ERR_DATA);
 		h.date_begin = hend.date_begin = 1700000000;
 		/* In a batch: ledger row and whole payload, two waits. */
@@ -2173,7 +2174,7 @@ test_defer(void)
 			h.report_id = hend.report_id = (char *)ids[mode][5];
 			w = s->waits;
 			CHECK_INT(defer_store(s, uv, 9, &h, &hend, r, 3, 5,
-			    "<f/>", 4, NULL), 0);
+			    "<f/>", 4, NULL), SINK_OK);
 			CHECK_INT(s->waits - w, 2);
 			CHECK_INT(sink_batch_commit(s, &cause), 0);
 		}
@@ -2264,11 +2265,11 @@ test_upgrade(void)
 		}
 		if (v > 0) {
 			CHECK_INT(sink_migrate_to(s, v, &cause), 0);
-			CHECK_INT(sink_schema_check(s, &cause), 1);
+			CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_OLD);
 			upgrade_store(s);
 		}
 		CHECK_INT(sink_migrate(s, &cause), 0);
-		CHECK_INT(sink_schema_check(s, &cause), 0);
+		CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
 		if (v > 0)
 			upgrade_store(s);	/* a duplicate now */
 		sink_close(s);
@@ -2320,14 +2321,14 @@ test_roles(const char *mode)
 		free(cause);
 		return (TST_DONE());
 	}
-	CHECK_INT(sink_schema_check(s, &cause), 0);
+	CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
 	build_report(&h, r);
 	sha_fill(sha, 0x81);
 	msg_info(&mi, 600, 1, "<w1@example.net>", sha);
 	CHECK_INT(sink_claim(s, "INBOX", 600, &mi.uid, 1, &cause), 0);
 	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
 	    SINK_STORED), 0);
-	CHECK_INT(head, 0);
+	CHECK_INT(head, SINK_OK);
 	CHECK_INT(sink_after_done(s, "INBOX", 600, &mi.uid, 1, &cause), 0);
 	/* No DDL for the writer; no writing the schema version. */
 	CHECK_INT(sink_migrate(s, &cause), 0);	/* nothing to do */
