@@ -119,6 +119,12 @@ sink_notice(void *arg, const char *msg)
 }
 
 /* Disconnect (an open message transaction is rolled back by the server). */
+int
+sink_server_version(struct sink *s)
+{
+	return (PQserverVersion(s->conn));
+}
+
 void
 sink_close(struct sink *s)
 {

@@ -48,6 +48,8 @@ struct sink;
  */
 struct sink *sink_open(const char *conninfo, char **);
 void	sink_close(struct sink *);
+/* The server's version as PostgreSQL numbers it (150005 for 15.5). */
+int	sink_server_version(struct sink *);
 int	sink_is_broken(struct sink *);
 
 /*
