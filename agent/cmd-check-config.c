@@ -1,11 +1,13 @@
 /*
  * cmd-check-config.c: `dmarc-agent check-config`, every error of the
  * configuration file (stderr, as FILE:LINE: message) and every warning;
- * "configuration OK" on stdout when it is valid.
+ * "configuration OK" on stdout when it is valid; with -v (before or after
+ * the command) the configuration in force first, secrets masked.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "common/common.h"
 #include "agent/cmd.h"
@@ -17,9 +19,12 @@ cmd_check_config(struct cmd_env *env, int argc, char **argv)
 	struct conf_msgs	 m;
 	struct conf		*c;
 	size_t			 i;
+	int			 verbose = log_getverbose() > 0;
 
-	if (argc != 0) {
-		log_warnx("usage: dmarc-agent check-config");
+	if (argc == 1 && strcmp(argv[0], "-v") == 0)
+		verbose = 1;
+	else if (argc != 0) {
+		log_warnx("usage: dmarc-agent check-config [-v]");
 		return (EXIT_USAGE);
 	}
 	c = conf_load(env->conf_file, &m);
@@ -30,6 +35,8 @@ cmd_check_config(struct cmd_env *env, int argc, char **argv)
 	conf_msgs_free(&m);
 	if (c == NULL)
 		return (EXIT_USAGE);
+	if (verbose)
+		conf_print(c, stdout);
 	conf_free(c);
 	printf("configuration OK\n");
 	return (0);

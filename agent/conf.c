@@ -892,3 +892,202 @@ conf_load_logged(const char *file, const char *prefix)
 	conf_msgs_free(&m);
 	return (c);
 }
+
+/*
+ * Printing the effective configuration (check-config -v): every setting
+ * with the value in force, defaults included, in the file's own syntax,
+ * and no secret: a password or a conninfo password shows as ********, an
+ * oauth2_token_command as its first word.
+ */
+#define CONF_MASK	"********"
+
+static void	print_quoted(FILE *, const char *);
+static void	print_str(FILE *, const char *, const char *, const char *);
+static void	print_items(FILE *, const char *, const struct conf_item *,
+		    const void *);
+static char	*mask_conninfo(const char *);
+static void	print_mailbox(FILE *, const struct conf_mailbox *);
+
+/* "v", escaped as libconfig reads it back. */
+static void
+print_quoted(FILE *f, const char *v)
+{
+	const unsigned char	*p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_str(FILE *f, const char *indent, const char *name, const char *v)
+{
+	fprintf(f, "%s%s = ", indent, name);
+	print_quoted(f, v);
+	fprintf(f, ";\n");
+}
+
+/* The items of a table that have a value; CT_OTHER ones are the caller's. */
+static void
+print_items(FILE *f, const char *indent, const struct conf_item *tbl,
+    const void *base)
+{
+	const struct conf_item	*it;
+	const char		*p, *s;
+	uint64_t		 u;
+
+	for (it = tbl; it->name != NULL; it++) {
+		if (strcmp(it->name, "password") == 0 ||
+		    strcmp(it->name, "oauth2_token_command") == 0)
+			continue;	/* secrets: print_mailbox */
+		p = (const char *)base + it->off;
+		switch (it->type) {
+		case CT_STRING:
+			if ((s = *(char *const *)(const void *)p) != NULL)
+				print_str(f, indent, it->name, s);
+			break;
+		case CT_INT:
+			/* Below its range: unset (batch_size 0, no limit). */
+			if (*(const int *)(const void *)p >= it->lo)
+				fprintf(f, "%s%s = %d;\n", indent, it->name,
+				    *(const int *)(const void *)p);
+			break;
+		case CT_INT64:
+			u = *(const uint64_t *)(const void *)p;
+			fprintf(f, "%s%s = %" PRIu64 "%s;\n", indent, it->name,
+			    u, u > INT32_MAX ? "L" : "");
+			break;
+		case CT_BOOL:
+			fprintf(f, "%s%s = %s;\n", indent, it->name,
+			    *(const int *)(const void *)p ? "true" : "false");
+			break;
+		case CT_OTHER:
+			break;
+		}
+	}
+}
+
+/*
+ * conninfo with its password masked, in both forms libpq reads:
+ * "... password=secret ..." (or 'quoted') and
+ * "postgresql://user:secret@host/...?password=secret".  Malloc'd.
+ */
+static char *
+mask_conninfo(const char *ci)
+{
+	struct buf	 b;
+	const char	*p = ci, *v, *e, *at, *slash;
+
+	buf_init(&b, SIZE_MAX);
+	if (strncmp(ci, "postgres://", 11) == 0 ||
+	    strncmp(ci, "postgresql://", 13) == 0) {
+		v = strstr(ci, "://") + 3;
+		slash = v + strcspn(v, "/?");
+		at = memchr(v, '@', (size_t)(slash - v));
+		e = at != NULL ? memchr(v, ':', (size_t)(at - v)) : NULL;
+		if (e != NULL) {
+			buf_add(&b, ci, (size_t)(e + 1 - ci));
+			buf_add(&b, CONF_MASK, strlen(CONF_MASK));
+			p = at;
+		}
+	}
+	while ((v = strstr(p, "password")) != NULL) {
+		e = v + 8;
+		e += strspn(e, " ");
+		if (*e != '=') {
+			buf_add(&b, p, (size_t)(e - p));
+			p = e;
+			continue;
+		}
+		e++;
+		e += strspn(e, " ");
+		buf_add(&b, p, (size_t)(e - p));
+		buf_add(&b, CONF_MASK, strlen(CONF_MASK));
+		if (*e == '\'') {
+			for (e++; *e != '\0' && *e != '\''; e++)
+				if (*e == '\\' && e[1] != '\0')
+					e++;
+			if (*e == '\'')
+				e++;
+		} else
+			e += strcspn(e, " &");
+		p = e;
+	}
+	buf_add(&b, p, strlen(p));
+	return (buf_steal(&b, NULL));
+}
+
+static void
+print_mailbox(FILE *f, const struct conf_mailbox *mb)
+{
+	static const char	*after[] = { "seen", "move", "delete" };
+	const char		*in = "    ";
+	char			*first;
+
+	fprintf(f, "  {\n");
+	print_items(f, in, mailbox_items, mb);
+	/* What came from a file or the environment stays there. */
+	if (mb->password_file == NULL && mb->password_env == NULL &&
+	    mb->password != NULL)
+		fprintf(f, "%spassword = \"%s\";\n", in, CONF_MASK);
+	if (mb->oauth2_token_command != NULL) {
+		first = xstrndup(mb->oauth2_token_command,
+		    strcspn(mb->oauth2_token_command, " \t"));
+		fprintf(f, "%s# oauth2_token_command: %s ... (not shown)\n",
+		    in, first);
+		free(first);
+	}
+	print_str(f, in, "after", after[mb->after]);
+	if (mb->tls != CONF_TLS_DEFAULT)
+		print_str(f, in, "tls", tls_words[mb->tls]);
+	if (mb->auth != CONF_AUTH_ANY)
+		print_str(f, in, "auth", auth_words[mb->auth]);
+	print_str(f, in, "search", search_words[mb->search_all ? 1 : 0]);
+	if (mb->since_days > 0)
+		fprintf(f, "%ssince = \"%dd\";\n", in, mb->since_days);
+	fprintf(f, "  }");
+}
+
+void
+conf_print(const struct conf *c, FILE *f)
+{
+	char	*ci;
+	size_t	 i;
+
+	fprintf(f, "# %s, as in force (defaults included, secrets "
+	    "masked)\n", c->file);
+	ci = mask_conninfo(c->conninfo);
+	fprintf(f, "database = {\n");
+	print_str(f, "  ", "conninfo", ci);
+	fprintf(f, "  auto_migrate = %s;\n  store_raw = %s;\n};\n",
+	    c->auto_migrate ? "true" : "false",
+	    c->store_raw ? "true" : "false");
+	free(ci);
+	print_str(f, "", "log", c->log_syslog ? "syslog" : "stderr");
+	fprintf(f, "failure_reports = { store_body = %s; };\nlimits = {\n",
+	    c->failure_store_body ? "true" : "false");
+	print_items(f, "  ", limit_items, &c->limits);
+	fprintf(f, "};\nenrichment = {\n");
+	print_items(f, "  ", enrich_items, &c->enrich);
+	if (c->enrich.nmmdb != 0) {
+		fprintf(f, "  mmdb_file = [");
+		for (i = 0; i < c->enrich.nmmdb; i++) {
+			fputs(i == 0 ? " " : ", ", f);
+			print_quoted(f, c->enrich.mmdb_files[i]);
+		}
+		fprintf(f, " ];\n");
+	}
+	fprintf(f, "};\nmailboxes = (\n");
+	for (i = 0; i < c->nmailboxes; i++) {
+		print_mailbox(f, &c->mailboxes[i]);
+		fprintf(f, "%s\n", i + 1 < c->nmailboxes ? "," : "");
+	}
+	fprintf(f, ");\n");
+}

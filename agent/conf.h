@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum conf_after {
 	CONF_AFTER_SEEN = 0,
@@ -120,6 +121,12 @@ void		 conf_free(struct conf *);
 void		 conf_msgs_free(struct conf_msgs *);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *,
 		    const char *);
+/*
+ * Print the configuration in force, defaults included, in the file's
+ * syntax, with every secret masked: passwords, the password in conninfo,
+ * and oauth2_token_command (only its first word is shown).
+ */
+void		 conf_print(const struct conf *, FILE *);
 /*
  * The OAuth 2.0 bearer token for a mailbox: the first line of
  * oauth2_token_file, or of what oauth2_token_command prints.  NULL with
