@@ -188,6 +188,7 @@ worker_message(struct poll_worker *w, uint32_t uid, const char *data,
 	if (worker_run(w, uid, data, len, size, cause) != 0 &&
 	    worker_recover(w, NULL, &tries, cause) != 0)
 		return (-1);
+	poll_fault_point(w->pc, FAULT_IN_BATCH, uid);
 	if (w->batch.n >= poll_tuning.batch_max ||
 	    worker_batch_age(w) >= BATCH_MSEC)
 		return (worker_commit(w, NULL, cause));
@@ -200,6 +201,7 @@ poll_fetch_cb(uint32_t uid, const char *data, size_t len, uint64_t size,
 {
 	struct poll_ctx	*pc = arg;
 
+	poll_fault_point(pc, FAULT_AT_FETCH, uid);
 	if (agent_quitting()) {
 		*cause = xstrdup("interrupted by a signal");
 		return (-1);
@@ -267,7 +269,7 @@ worker_commit(struct poll_worker *w, struct poll_msg *borrowed,
 	for (i = 0; i < w->batch.n; i++) {
 		poll_list_add(&pc->done, w->batch.v[i].uid,
 		    w->batch.v[i].status);
-		poll_fault_point(FAULT_AFTER_COMMIT);
+		poll_fault_point(pc, FAULT_AFTER_COMMIT, w->batch.v[i].uid);
 	}
 	pc->counts.fetched += w->batch_counts.fetched;
 	pc->counts.stored += w->batch_counts.stored;
@@ -497,9 +499,9 @@ poll_workers_start(struct poll_ctx *pc, size_t nfetch)
 {
 	size_t	want = (size_t)pc->mb->workers, i;
 
-	if (poll_tuning.kill_after_commit > 0 || nfetch < WORKERS_FROM ||
-	    want < 1)
-		want = 1;	/* kill-after-commit counts one writer's */
+	if (poll_tuning.fault == FAULT_AFTER_COMMIT ||
+	    nfetch < WORKERS_FROM || want < 1)
+		want = 1;	/* after-commit counts one writer's */
 	pc->w = xcalloc(want, sizeof *pc->w);
 	pc->w[0].pc = pc;
 	pc->w[0].sink = pc->sink;

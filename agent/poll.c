@@ -63,7 +63,7 @@ poll_fetch_all(struct poll_ctx *pc, struct imap_session *is,
 	size_t			 off, k, step;
 	int			 rc;
 
-	step = pc->nw > 1 && !poll_tuning.kill_before_after ?
+	step = pc->nw > 1 && poll_tuning.fault != FAULT_BEFORE_AFTER ?
 	    poll_tuning.after_slice : n;
 	for (off = 0; off < n; off += k) {
 		k = n - off < step ? n - off : step;
@@ -144,7 +144,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	}
 	if (poll_workers_finish(pc, cause) != 0)
 		goto out;
-	poll_fault_point(FAULT_BEFORE_AFTER);
+	poll_fault_point(pc, FAULT_BEFORE_AFTER, 0);
 	/* A long fetch (a huge report): wake the session up before acting. */
 	if (time(NULL) - fetch_start > KEEPALIVE_SECS &&
 	    imap_noop(is, cause) != 0)

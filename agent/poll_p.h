@@ -43,20 +43,26 @@ struct imap_session;
 #define BATCH_MSEC	250
 #define AFTER_SLICE	500
 
-/* The sizes above as a run uses them, and the faults a test asked for. */
-struct poll_tuning {
-	long	kill_after_commit;	/* -1: no kill */
-	int	kill_before_after;
-	size_t	batch_max;
-	size_t	borrow_bytes;
-	size_t	after_slice;
-};
-extern struct poll_tuning poll_tuning;
-
+/* Fault points (poll-fault.c), where a test may kill or pause a poll. */
 enum poll_fault {
 	FAULT_AFTER_COMMIT,	/* a message committed */
-	FAULT_BEFORE_AFTER	/* the fetch is over, no after-action yet */
+	FAULT_BEFORE_AFTER,	/* the fetch is over, no after-action yet */
+	FAULT_AT_FETCH,		/* a message fetched, not yet processed */
+	FAULT_IN_BATCH,		/* a message in an open batch, uncommitted */
+	FAULT_NONE
 };
+
+/* The sizes above as a run uses them, and the fault a test asked for. */
+struct poll_tuning {
+	enum poll_fault	 fault;		/* FAULT_NONE: none */
+	int		 fault_pause;	/* pause there, else SIGKILL */
+	long		 fault_n;	/* at the poll's Nth message */
+	const char	*fault_go;	/* the file that ends a pause */
+	size_t		 batch_max;
+	size_t		 borrow_bytes;
+	size_t		 after_slice;
+};
+extern struct poll_tuning poll_tuning;
 
 /* A UID and what became of it. */
 struct poll_item {
@@ -120,6 +126,8 @@ struct poll_ctx {
 	size_t				 qbytes; /* copies queued or kept */
 	int				 starved; /* the fetcher waits */
 	int				 eof, stop;
+	long				 fault_count; /* messages past
+					   the fault point (atomic) */
 };
 
 /* What poll_plan decided; poll_plan_free frees it. */
@@ -132,7 +140,7 @@ struct poll_plan {
 };
 
 /* poll-fault.c */
-void	poll_fault_point(enum poll_fault);
+void	poll_fault_point(struct poll_ctx *, enum poll_fault, uint32_t);
 
 /* poll-plan.c */
 void	 poll_list_add(struct poll_list *, uint32_t, enum sink_status);

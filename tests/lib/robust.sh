@@ -19,6 +19,10 @@
 #	sanitizer's exit is never 1.
 # robust_timed OUT -- COMMAND...
 #	run COMMAND under /usr/bin/time (peak RSS into OUT), return its status
+# robust_wait_line SECONDS PATTERN FILE [PID]
+#	wait, at most SECONDS, until a line of FILE matches PATTERN (grep);
+#	false when it does not, or when process PID ended without one (an
+#	agent paused at a fault point says so in its log: poll-fault.c)
 
 ROBUST_CAP_KIB=65536
 
@@ -68,4 +72,18 @@ robust_timed()
 	_rt_out=$1
 	shift 2
 	/usr/bin/time -f %M -o "$_rt_out" "$@"
+}
+
+robust_wait_line()
+{
+	_wl=$(($1 * 20))
+	while [ $_wl -gt 0 ]; do
+		grep -q "$2" "$3" 2>/dev/null && return 0
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			grep -q "$2" "$3" 2>/dev/null
+			return
+		fi
+		sleep 0.05; _wl=$((_wl - 1))
+	done
+	return 1
 }
