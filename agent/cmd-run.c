@@ -107,9 +107,12 @@ poller_done(struct poller *p, const struct poll_result *r)
 	}
 	p->next_due = time(NULL) + delay;
 	pipeline_counts_format(&r->counts, line, sizeof line);
-	notify_status("%s: %s %s; next poll in %d s", p->mb->name,
-	    r->failed ? "poll failed" : "polled:", r->failed ? "" : line,
-	    delay);
+	if (r->failed)
+		notify_status("%s: poll failed; next poll in %d s",
+		    p->mb->name, delay);
+	else
+		notify_status("%s: polled: %s; next poll in %d s",
+		    p->mb->name, line, delay);
 }
 
 static void *
