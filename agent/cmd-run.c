@@ -13,8 +13,8 @@
  * sigwait, so no handler runs inside library code:
  *   SIGTERM, SIGINT  finish the message in hand, then exit 0;
  *   SIGHUP           re-read the configuration; apply it only when it is
- *                    valid, otherwise keep running on the old one and log
- *                    every error;
+ *                    valid (log included, unless -d), otherwise keep
+ *                    running on the old one and log every error;
  *   SIGUSR1          log one status line per mailbox.
  */
 #include "config.h"
@@ -107,9 +107,12 @@ poller_done(struct poller *p, const struct poll_result *r)
 	}
 	p->next_due = time(NULL) + delay;
 	pipeline_counts_format(&r->counts, line, sizeof line);
-	notify_status("%s: %s %s; next poll in %d s", p->mb->name,
-	    r->failed ? "poll failed" : "polled:", r->failed ? "" : line,
-	    delay);
+	if (r->failed)
+		notify_status("%s: poll failed; next poll in %d s",
+		    p->mb->name, delay);
+	else
+		notify_status("%s: polled: %s; next poll in %d s",
+		    p->mb->name, line, delay);
 }
 
 static void *
@@ -322,6 +325,10 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 		enricher_stop(&en);
 		conf_free(env->conf);
 		env->conf = nc;
+		/* No other thread logs now: switching is safe. */
+		if (!env->debug)
+			log_init(nc->log_syslog ? LOG_TO_SYSLOG :
+			    LOG_TO_STDERR, log_getverbose());
 		free(ps);
 		n = nc->nmailboxes;
 		ps = n != 0 ? xcalloc(n, sizeof *ps) : NULL;
