@@ -71,9 +71,9 @@ tst_corpus(const char *dir, const char *what)
 		tst_failures++;
 	} else
 		tst_skipped++;
-	fprintf(ci ? stderr : stdout, "%s: %s: no corpus at %s%s\n",
-	    __FILE__, what, path, ci ? " (CI=true: a failure)" :
-	    ", skipped");
+	fprintf(ci ? stderr : stdout, "%s: %s: no corpus at %s "
+	    "(DMARC_CORPUS)\n", what, ci ? "FAILED (CI=true)" : "SKIPPED",
+	    path);
 	return (NULL);
 }
 
