@@ -1,9 +1,10 @@
 #!/bin/sh
 # seeds.sh TOP CORPUS OUT: seed directories for the libFuzzer targets,
 # from the report corpus (copied, never into the repository) and tests/:
-# OUT/mime (every corpus file), OUT/report (corpus XML), OUT/conf (the
-# configuration files in tests/ and etc/), OUT/imap-parse (server
-# responses written here; the first byte of each is the target's knob).
+# OUT/mime (every corpus file), OUT/report (corpus XML), OUT/tlsrpt
+# (corpus JSON), OUT/conf (the configuration files in tests/ and etc/),
+# OUT/imap-parse (server responses written here; the first byte of each
+# is the target's knob).
 set -eu
 top=$1 corpus=$2 out=$3
 mkdir -p "$out/mime" "$out/report" "$out/conf" "$out/imap-parse" "$out/tlsrpt"

@@ -73,6 +73,10 @@ static const struct row rows[] = {
 	    "url = \"imaps://h/\"; username = \"u\"; "
 	    "password_env = \"TST_CONF_UNSET_VAR\"; } );", 1,
 	    "environment variable \"TST_CONF_UNSET_VAR\" is not set" },
+	/* A nameless mailbox is called "#N" in its other errors. */
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"\"; "
+	    "username = \"u\"; password = \"p\"; } );", 2,
+	    ":2: mailbox \"#1\": missing \"url\"" },
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
 	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
 	    NULL },
@@ -128,6 +132,39 @@ test_rows(void)
 		unlink(path);
 		free(path);
 	}
+}
+
+/*
+ * The fuzz regression input tests/fuzz/regress/conf/empty-name-leak.conf,
+ * byte for byte: no database group and a mailbox named "".  The check
+ * renames such a mailbox "#N" and once lost the "" it replaced; the
+ * valgrind and ASan runs of this test see that leak come back.
+ */
+static void
+test_empty_name(void)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*path, *want;
+
+	path = write_tmp("mailboxes = ( { name = \"\"; url = \"imaps://h/INBOX\"; "
+	    "username = \"u\"; password = \"p\"; } );\n");
+	c = conf_load(path, &m);
+	CHECK(c == NULL);
+	CHECK_INT(m.nwarnings, 0);
+	CHECK_INT(m.nerrors, 2);
+	if (m.nerrors == 2) {
+		xasprintf(&want, "%s: missing \"database\" group", path);
+		CHECK_STR(m.errors[0], want);
+		free(want);
+		xasprintf(&want, "%s:1: mailbox without a \"name\"", path);
+		CHECK_STR(m.errors[1], want);
+		free(want);
+	}
+	conf_free(c);
+	conf_msgs_free(&m);
+	unlink(path);
+	free(path);
 }
 
 /* password_env, tls = "none" (a warning) and the OAuth 2.0 token sources. */
@@ -230,6 +267,7 @@ int
 main(void)
 {
 	test_rows();
+	test_empty_name();
 	test_values();
 	return (TST_DONE());
 }

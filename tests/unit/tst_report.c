@@ -2202,6 +2202,13 @@ static const struct {
 	  REPORT_INVALID, "fixture with non-numeric date_range" },
 };
 
+/*
+ * The sweep's floor: the XML aggregate reports CATALOG.tsv listed when
+ * this was written.  An empty or truncated catalog, or a corpus whose
+ * files cannot be read, must not pass as a sweep of nothing.
+ */
+#define CORPUS_MIN_AGGREGATE	93
+
 /* The default of a flattened key that a golden list leaves out. */
 static const char *
 golden_default(const char *key)
@@ -2363,6 +2370,7 @@ test_corpus(void)
 	int			 nmode[3] = { 0, 0, 0 };
 	int			 ninvalid = 0, nnot = 0;
 	int			 nexc = 0, nother = 0, nrecords = 0;
+	int			 nlisted = 0, nagg = 0;
 
 	if ((dir = corpus_found()) == NULL)
 		return;
@@ -2384,6 +2392,7 @@ test_corpus(void)
 		if (nf < 7 || strcmp(f[0], "path") == 0 ||
 		    strcmp(f[2], "xml") != 0)
 			continue;
+		nlisted += strcmp(f[3], "aggregate") == 0;
 		snprintf(path, sizeof path, "%s/%s", dir, f[0]);
 		if ((data = slurp(path, &len)) == NULL) {
 			CHECK(data != NULL);
@@ -2391,6 +2400,7 @@ test_corpus(void)
 			continue;
 		}
 		nxml++;
+		nagg += strcmp(f[3], "aggregate") == 0;
 		before = tst_failures;
 		memset(&c, 0, sizeof c);
 		st = parse_retry(data, len, &c, &mode, &cause);
@@ -2435,10 +2445,14 @@ test_corpus(void)
 		coll_free(&c);
 	}
 	free(cat);
-	printf("tst_report: corpus %s: %d xml files: %d ok (%d strict, %d "
+	CHECK_INT(nagg, nlisted);
+	CHECK(nagg >= CORPUS_MIN_AGGREGATE);
+	printf("tst_report: corpus %s: %d xml files (%d of %d listed "
+	    "aggregate reports read, floor %d): %d ok (%d strict, %d "
 	    "windows-1252, %d recover; %d records), %d invalid, %d not dmarc, "
-	    "%d other, %d listed exceptions\n", dir, nxml, nok, nmode[0],
-	    nmode[1], nmode[2], nrecords, ninvalid, nnot, nother, nexc);
+	    "%d other, %d listed exceptions\n", dir, nxml, nagg, nlisted,
+	    CORPUS_MIN_AGGREGATE, nok, nmode[0], nmode[1], nmode[2], nrecords,
+	    ninvalid, nnot, nother, nexc);
 }
 
 int
