@@ -58,6 +58,7 @@ static const struct conf_item mailbox_items[] = {
 	{ "batch_size", CT_INT, 1, 10000000, MB_OFF(batch_size) },
 	{ "workers", CT_INT, 1, 16, MB_OFF(workers) },
 	{ "after", CT_OTHER, 0, 0, 0 },	/* conf_mailbox_check */
+	{ "expunge", CT_OTHER, 0, 0, 0 },
 	{ "tls", CT_OTHER, 0, 0, 0 },
 	{ "auth", CT_OTHER, 0, 0, 0 },
 	{ "search", CT_OTHER, 0, 0, 0 },
@@ -73,6 +74,7 @@ static const char *auth_words[] = {
 	"", "plain", "login", "xoauth2", "oauthbearer", NULL
 };
 static const char *search_words[] = { "unseen", "all", NULL };
+static const char *expunge_words[] = { "uid", "all", "never", NULL };
 
 static const struct conf_item limit_items[] = {
 	{ "max_message_size", CT_INT64, 1024, INT64_C(1) << 32,
@@ -537,7 +539,7 @@ conf_word(struct conf_ctx *cx, const config_setting_t *e, const char *name,
 	return (-1);
 }
 
-/* tls, auth, search and since. */
+/* tls, auth, search, expunge and since. */
 static void
 conf_mailbox_words(struct conf_ctx *cx, const config_setting_t *e,
     struct conf_mailbox *mb)
@@ -558,6 +560,8 @@ conf_mailbox_words(struct conf_ctx *cx, const config_setting_t *e,
 		mb->auth = (enum conf_auth)w;
 	if ((w = conf_word(cx, e, "search", search_words, 0)) >= 0)
 		mb->search_all = (w == 1);
+	if ((w = conf_word(cx, e, "expunge", expunge_words, 0)) >= 0)
+		mb->expunge = (enum conf_expunge)w;
 	if ((m = config_setting_get_member(e, "since")) == NULL)
 		return;
 	v = config_setting_get_string(m);
@@ -1050,6 +1054,7 @@ print_mailbox(FILE *f, const struct conf_mailbox *mb)
 	if (mb->auth != CONF_AUTH_ANY)
 		print_str(f, in, "auth", auth_words[mb->auth]);
 	print_str(f, in, "search", search_words[mb->search_all ? 1 : 0]);
+	print_str(f, in, "expunge", expunge_words[mb->expunge]);
 	if (mb->since_days > 0)
 		fprintf(f, "%ssince = \"%dd\";\n", in, mb->since_days);
 	fprintf(f, "  }");

@@ -19,6 +19,14 @@ enum conf_after {
 	CONF_AFTER_DELETE
 };
 
+/* After \Deleted (after = "move" or "delete"); same order as enum
+   imap_expunge. */
+enum conf_expunge {
+	CONF_EXPUNGE_UID = 0,		/* UID EXPUNGE of ours (UIDPLUS) */
+	CONF_EXPUNGE_ALL,		/* EXPUNGE: others' \Deleted too */
+	CONF_EXPUNGE_NEVER		/* leave them flagged */
+};
+
 enum conf_tls {
 	CONF_TLS_DEFAULT = 0,		/* from the URL scheme */
 	CONF_TLS_IMPLICIT,
@@ -49,6 +57,7 @@ struct conf_mailbox {
 	enum conf_auth	 auth;
 	int		 interval;	/* seconds */
 	enum conf_after	 after;
+	enum conf_expunge expunge;
 	char		*archive_folder;
 	char		*invalid_folder;
 	int		 search_all;	/* search = "all" (default "unseen") */

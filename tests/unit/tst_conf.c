@@ -73,6 +73,8 @@ static const struct row rows[] = {
 	    "url = \"imaps://h/\"; username = \"u\"; "
 	    "password_env = \"TST_CONF_UNSET_VAR\"; } );", 1,
 	    "environment variable \"TST_CONF_UNSET_VAR\" is not set" },
+	{ MB "expunge = \"sometimes\"; } );", 1,
+	    ":2: \"expunge\" must be \"uid\", \"all\" or \"never\"" },
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
 	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
 	    NULL },
@@ -183,6 +185,40 @@ test_tokens(void)
 	free(text);
 }
 
+/* Each expunge word gives its value; the default is "uid". */
+static void
+test_expunge(void)
+{
+	static const struct {
+		const char		*set;
+		enum conf_expunge	 want;
+	} words[] = {
+		{ "", CONF_EXPUNGE_UID },
+		{ "expunge = \"uid\";", CONF_EXPUNGE_UID },
+		{ "expunge = \"all\";", CONF_EXPUNGE_ALL },
+		{ "expunge = \"never\";", CONF_EXPUNGE_NEVER },
+	};
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*path, *text;
+	size_t			 i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		xasprintf(&text, MB "after = \"delete\"; invalid_folder = "
+		    "\"Bad\"; %s } );", words[i].set);
+		path = write_tmp(text);
+		c = conf_load(path, &m);
+		CHECK(c != NULL);
+		if (c != NULL)
+			CHECK_INT(c->mailboxes[0].expunge, words[i].want);
+		conf_free(c);
+		conf_msgs_free(&m);
+		unlink(path);
+		free(path);
+		free(text);
+	}
+}
+
 static void
 test_values(void)
 {
@@ -211,6 +247,7 @@ test_values(void)
 		CHECK_INT(c->mailboxes[0].interval, 300);
 		CHECK_INT(c->mailboxes[0].workers, 2);
 		CHECK_INT(c->mailboxes[0].after, CONF_AFTER_MOVE);
+		CHECK_INT(c->mailboxes[0].expunge, CONF_EXPUNGE_UID);
 		CHECK_STR(c->mailboxes[0].archive_folder, "Archive");
 		CHECK(c->mailboxes[0].invalid_folder == NULL);
 		CHECK(conf_find_mailbox(c, "r") == &c->mailboxes[0]);
@@ -231,5 +268,6 @@ main(void)
 {
 	test_rows();
 	test_values();
+	test_expunge();
 	return (TST_DONE());
 }
