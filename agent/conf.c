@@ -608,11 +608,12 @@ conf_mailbox_secret(struct conf_ctx *cx, const config_setting_t *e,
 		conf_error(cx, e, "mailbox \"%s\": an OAuth 2.0 token needs "
 		    "auth = \"xoauth2\" or \"oauthbearer\"", mb->name);
 	if (npw > 1)
-		conf_error(cx, e, "mailbox \"%s\": set \"password\" or "
-		    "\"password_file\", not both", mb->name);
+		conf_error(cx, e, "mailbox \"%s\": set only one of "
+		    "\"password\", \"password_file\" or \"password_env\"",
+		    mb->name);
 	else if (npw == 0 && ntok == 0)
-		conf_error(cx, e, "mailbox \"%s\": missing \"password\" or "
-		    "\"password_file\"", mb->name);
+		conf_error(cx, e, "mailbox \"%s\": missing \"password\", "
+		    "\"password_file\" or \"password_env\"", mb->name);
 	else if (mb->password_file != NULL) {
 		if ((mb->password = conf_read_secret(cx, mb->password_file,
 		    &cause)) == NULL) {

@@ -75,6 +75,13 @@ static const struct row rows[] = {
 	    "environment variable \"TST_CONF_UNSET_VAR\" is not set" },
 	{ MB "expunge = \"sometimes\"; } );", 1,
 	    ":2: \"expunge\" must be \"uid\", \"all\" or \"never\"" },
+	{ MB "password_env = \"PATH\"; } );", 1,
+	    ":2: mailbox \"a\": set only one of \"password\", "
+	    "\"password_file\" or \"password_env\"" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"imaps://h/\"; username = \"u\"; } );", 1,
+	    ":2: mailbox \"a\": missing \"password\", \"password_file\" or "
+	    "\"password_env\"" },
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
 	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
 	    NULL },
