@@ -155,6 +155,7 @@ static void	 conf_mailbox_words(struct conf_ctx *, const config_setting_t *,
 static void	 conf_mailbox_secret(struct conf_ctx *,
 		    const config_setting_t *, struct conf_mailbox *);
 static char	*conf_first_line(FILE *, size_t);
+static int	same_str(const char *, const char *);
 static void	conf_mode_check(struct conf_ctx *, const char *,
 		    const struct conf *);
 
@@ -817,6 +818,36 @@ conf_find_mailbox(const struct conf *c, const char *name)
 		if (strcmp(c->mailboxes[i].name, name) == 0)
 			return (&c->mailboxes[i]);
 	return (NULL);
+}
+
+/* Two strings, either of them may be NULL, are the same. */
+static int
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+int
+conf_mailbox_equal(const struct conf_mailbox *a, const struct conf_mailbox *b)
+{
+	return (same_str(a->name, b->name) && same_str(a->url, b->url) &&
+	    same_str(a->username, b->username) &&
+	    same_str(a->password, b->password) &&
+	    same_str(a->password_file, b->password_file) &&
+	    same_str(a->password_env, b->password_env) &&
+	    same_str(a->oauth2_token_file, b->oauth2_token_file) &&
+	    same_str(a->oauth2_token_command, b->oauth2_token_command) &&
+	    same_str(a->tls_ca_file, b->tls_ca_file) &&
+	    a->tls == b->tls && a->auth == b->auth &&
+	    a->interval == b->interval && a->after == b->after &&
+	    a->expunge == b->expunge &&
+	    same_str(a->archive_folder, b->archive_folder) &&
+	    same_str(a->invalid_folder, b->invalid_folder) &&
+	    a->search_all == b->search_all &&
+	    a->since_days == b->since_days &&
+	    a->batch_size == b->batch_size && a->workers == b->workers);
 }
 
 /* Read at most max bytes of f's first line into a new string. */

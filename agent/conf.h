@@ -65,6 +65,7 @@ struct conf_mailbox {
 	int		 batch_size;	/* messages per poll; 0: unlimited */
 	int		 workers;	/* database writers per poll; 2 */
 	int		 line;		/* where it was defined */
+	/* A new field: conf_free and conf_mailbox_equal. */
 };
 
 /* The limits group; defaults in conf_defaults, documented in the man page. */
@@ -130,6 +131,14 @@ void		 conf_free(struct conf *);
 void		 conf_msgs_free(struct conf_msgs *);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *,
 		    const char *);
+/*
+ * Whether two mailboxes have the same settings, the line they were
+ * defined on aside (`run` keeps the schedule of an unchanged mailbox
+ * across a reload).  Every field of struct conf_mailbox takes part: a new
+ * field goes there too.
+ */
+int		 conf_mailbox_equal(const struct conf_mailbox *,
+		    const struct conf_mailbox *);
 /*
  * Print the configuration in force, defaults included, in the file's
  * syntax, with every secret masked: passwords, the password in conninfo,
