@@ -58,6 +58,7 @@ static const struct conf_item mailbox_items[] = {
 	{ "batch_size", CT_INT, 1, 10000000, MB_OFF(batch_size) },
 	{ "workers", CT_INT, 1, 16, MB_OFF(workers) },
 	{ "after", CT_OTHER, 0, 0, 0 },	/* conf_mailbox_check */
+	{ "expunge", CT_OTHER, 0, 0, 0 },
 	{ "tls", CT_OTHER, 0, 0, 0 },
 	{ "auth", CT_OTHER, 0, 0, 0 },
 	{ "search", CT_OTHER, 0, 0, 0 },
@@ -73,6 +74,7 @@ static const char *auth_words[] = {
 	"", "plain", "login", "xoauth2", "oauthbearer", NULL
 };
 static const char *search_words[] = { "unseen", "all", NULL };
+static const char *expunge_words[] = { "uid", "all", "never", NULL };
 
 static const struct conf_item limit_items[] = {
 	{ "max_message_size", CT_INT64, 1024, INT64_C(1) << 32,
@@ -153,6 +155,7 @@ static void	 conf_mailbox_words(struct conf_ctx *, const config_setting_t *,
 static void	 conf_mailbox_secret(struct conf_ctx *,
 		    const config_setting_t *, struct conf_mailbox *);
 static char	*conf_first_line(FILE *, size_t);
+static int	same_str(const char *, const char *);
 static void	conf_mode_check(struct conf_ctx *, const char *,
 		    const struct conf *);
 
@@ -537,7 +540,7 @@ conf_word(struct conf_ctx *cx, const config_setting_t *e, const char *name,
 	return (-1);
 }
 
-/* tls, auth, search and since. */
+/* tls, auth, search, expunge and since. */
 static void
 conf_mailbox_words(struct conf_ctx *cx, const config_setting_t *e,
     struct conf_mailbox *mb)
@@ -558,6 +561,8 @@ conf_mailbox_words(struct conf_ctx *cx, const config_setting_t *e,
 		mb->auth = (enum conf_auth)w;
 	if ((w = conf_word(cx, e, "search", search_words, 0)) >= 0)
 		mb->search_all = (w == 1);
+	if ((w = conf_word(cx, e, "expunge", expunge_words, 0)) >= 0)
+		mb->expunge = (enum conf_expunge)w;
 	if ((m = config_setting_get_member(e, "since")) == NULL)
 		return;
 	v = config_setting_get_string(m);
@@ -604,11 +609,12 @@ conf_mailbox_secret(struct conf_ctx *cx, const config_setting_t *e,
 		conf_error(cx, e, "mailbox \"%s\": an OAuth 2.0 token needs "
 		    "auth = \"xoauth2\" or \"oauthbearer\"", mb->name);
 	if (npw > 1)
-		conf_error(cx, e, "mailbox \"%s\": set \"password\" or "
-		    "\"password_file\", not both", mb->name);
+		conf_error(cx, e, "mailbox \"%s\": set only one of "
+		    "\"password\", \"password_file\" or \"password_env\"",
+		    mb->name);
 	else if (npw == 0 && ntok == 0)
-		conf_error(cx, e, "mailbox \"%s\": missing \"password\" or "
-		    "\"password_file\"", mb->name);
+		conf_error(cx, e, "mailbox \"%s\": missing \"password\", "
+		    "\"password_file\" or \"password_env\"", mb->name);
 	else if (mb->password_file != NULL) {
 		if ((mb->password = conf_read_secret(cx, mb->password_file,
 		    &cause)) == NULL) {
@@ -812,6 +818,36 @@ conf_find_mailbox(const struct conf *c, const char *name)
 		if (strcmp(c->mailboxes[i].name, name) == 0)
 			return (&c->mailboxes[i]);
 	return (NULL);
+}
+
+/* Two strings, either of them may be NULL, are the same. */
+static int
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+int
+conf_mailbox_equal(const struct conf_mailbox *a, const struct conf_mailbox *b)
+{
+	return (same_str(a->name, b->name) && same_str(a->url, b->url) &&
+	    same_str(a->username, b->username) &&
+	    same_str(a->password, b->password) &&
+	    same_str(a->password_file, b->password_file) &&
+	    same_str(a->password_env, b->password_env) &&
+	    same_str(a->oauth2_token_file, b->oauth2_token_file) &&
+	    same_str(a->oauth2_token_command, b->oauth2_token_command) &&
+	    same_str(a->tls_ca_file, b->tls_ca_file) &&
+	    a->tls == b->tls && a->auth == b->auth &&
+	    a->interval == b->interval && a->after == b->after &&
+	    a->expunge == b->expunge &&
+	    same_str(a->archive_folder, b->archive_folder) &&
+	    same_str(a->invalid_folder, b->invalid_folder) &&
+	    a->search_all == b->search_all &&
+	    a->since_days == b->since_days &&
+	    a->batch_size == b->batch_size && a->workers == b->workers);
 }
 
 /* Read at most max bytes of f's first line into a new string. */
@@ -1050,6 +1086,7 @@ print_mailbox(FILE *f, const struct conf_mailbox *mb)
 	if (mb->auth != CONF_AUTH_ANY)
 		print_str(f, in, "auth", auth_words[mb->auth]);
 	print_str(f, in, "search", search_words[mb->search_all ? 1 : 0]);
+	print_str(f, in, "expunge", expunge_words[mb->expunge]);
 	if (mb->since_days > 0)
 		fprintf(f, "%ssince = \"%dd\";\n", in, mb->since_days);
 	fprintf(f, "  }");

@@ -19,6 +19,14 @@ enum conf_after {
 	CONF_AFTER_DELETE
 };
 
+/* After \Deleted (after = "move" or "delete"); same order as enum
+   imap_expunge. */
+enum conf_expunge {
+	CONF_EXPUNGE_UID = 0,		/* UID EXPUNGE of ours (UIDPLUS) */
+	CONF_EXPUNGE_ALL,		/* EXPUNGE: others' \Deleted too */
+	CONF_EXPUNGE_NEVER		/* leave them flagged */
+};
+
 enum conf_tls {
 	CONF_TLS_DEFAULT = 0,		/* from the URL scheme */
 	CONF_TLS_IMPLICIT,
@@ -49,6 +57,7 @@ struct conf_mailbox {
 	enum conf_auth	 auth;
 	int		 interval;	/* seconds */
 	enum conf_after	 after;
+	enum conf_expunge expunge;
 	char		*archive_folder;
 	char		*invalid_folder;
 	int		 search_all;	/* search = "all" (default "unseen") */
@@ -56,6 +65,7 @@ struct conf_mailbox {
 	int		 batch_size;	/* messages per poll; 0: unlimited */
 	int		 workers;	/* database writers per poll; 2 */
 	int		 line;		/* where it was defined */
+	/* A new field: conf_free and conf_mailbox_equal. */
 };
 
 /* The limits group; defaults in conf_defaults, documented in the man page. */
@@ -121,6 +131,14 @@ void		 conf_free(struct conf *);
 void		 conf_msgs_free(struct conf_msgs *);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *,
 		    const char *);
+/*
+ * Whether two mailboxes have the same settings, the line they were
+ * defined on aside (`run` keeps the schedule of an unchanged mailbox
+ * across a reload).  Every field of struct conf_mailbox takes part: a new
+ * field goes there too.
+ */
+int		 conf_mailbox_equal(const struct conf_mailbox *,
+		    const struct conf_mailbox *);
 /*
  * Print the configuration in force, defaults included, in the file's
  * syntax, with every secret masked: passwords, the password in conninfo,

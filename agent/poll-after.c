@@ -5,10 +5,14 @@
  *
  * Nothing is flagged or moved before its rows are committed.  The ledger
  * mark follows the server's action, so a crash between the two only
- * repeats a flag or a move, both idempotent.
+ * repeats a flag or a move, both idempotent.  What a delete (or a move
+ * without MOVE) flags \Deleted leaves the folder as the mailbox's expunge
+ * setting says (imap.h); when the server keeps it there, poll_after_warn
+ * says so once.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +23,13 @@
 #include "imap/imap.h"
 #include "sink/sink.h"
 
+/* The mailboxes told that their server keeps our \Deleted mail. */
+static pthread_mutex_t	  warned_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		**warned;
+static size_t		  nwarned;
+
 static int	is_good(enum sink_status);
+static int	warn_first(const char *);
 static int	after_move(struct imap_session *, const struct poll_list *, int,
 		    const char *, char **);
 static int	after_mark(struct poll_ctx *, const struct poll_list *,
@@ -144,4 +154,44 @@ poll_after_end(struct imap_session *is, struct poll_ctx *pc, char **cause)
 		rc = -1;
 	free(c2);
 	return (rc);
+}
+
+/* 1 the first time name is given in this process, else 0. */
+static int
+warn_first(const char *name)
+{
+	size_t	i;
+	int	first = 1;
+
+	pthread_mutex_lock(&warned_lock);
+	for (i = 0; i < nwarned && first; i++)
+		first = strcmp(warned[i], name) != 0;
+	if (first) {
+		warned = xreallocarray(warned, nwarned + 1, sizeof *warned);
+		warned[nwarned++] = xstrdup(name);
+	}
+	pthread_mutex_unlock(&warned_lock);
+	return (first);
+}
+
+/*
+ * After a session: when the server kept expunge = "uid" from removing
+ * what it flagged \Deleted (no UIDPLUS), say so, loudly once a process
+ * per mailbox, since every later poll would repeat it.
+ */
+void
+poll_after_warn(struct imap_session *is, const struct conf_mailbox *mb)
+{
+	size_t	n;
+
+	if ((n = imap_unexpunged(is)) == 0)
+		return;
+	if (warn_first(mb->name))
+		log_warnx("%s: the server lacks UIDPLUS, so %zu message(s) "
+		    "stay flagged \\Deleted (expunge = \"uid\"); expunge = "
+		    "\"all\" removes them, and what other clients flagged "
+		    "\\Deleted in the folder too (said once)", mb->name, n);
+	else
+		log_debug("%s: %zu message(s) left flagged \\Deleted (no "
+		    "UIDPLUS)", mb->name, n);
 }

@@ -174,6 +174,7 @@ poll_opts(const struct conf *conf, const struct conf_mailbox *mb,
 	o->max_message = conf->limits.max_message_size;
 	o->max_line = conf->limits.max_header_line > (1 << 20) ?
 	    conf->limits.max_header_line : (1 << 20);
+	o->expunge = (enum imap_expunge)mb->expunge;	/* same order */
 	o->verbose = log_getverbose() >= 3;
 }
 
@@ -274,6 +275,7 @@ poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
 		xasprintf(&why, "poll failed: %s", cause != NULL ? cause :
 		    "unknown error");
 	}
+	poll_after_warn(is, mb);
 	imap_close(is);
 done:
 	if (run != -1)

@@ -163,5 +163,6 @@ int	poll_after_imap(struct imap_session *, struct poll_ctx *,
 int	poll_after_actions(struct imap_session *, struct poll_ctx *,
 	    const struct poll_list *, char **);
 int	poll_after_end(struct imap_session *, struct poll_ctx *, char **);
+void	poll_after_warn(struct imap_session *, const struct conf_mailbox *);
 
 #endif

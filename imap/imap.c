@@ -68,6 +68,8 @@ struct imap_session {
 	int		 bearer;	/* libcurl sent AUTHENTICATE XOAUTH2 or
 					   OAUTHBEARER */
 	enum imap_tls	 tls;
+	enum imap_expunge expunge;
+	size_t		 unexpunged;	/* see imap_unexpunged */
 	int		 logout;	/* BYE expected */
 	uint32_t	 exists;
 	uint32_t	 uidvalidity;
@@ -455,6 +457,7 @@ imap_open(const struct imap_opts *o, enum imap_class *cls, char **cause)
 	is->max_message = o->max_message > 0 ? o->max_message :
 	    (uint64_t)64 * 1024 * 1024;
 	is->verbose = o->verbose;
+	is->expunge = o->expunge;
 	imap_reader_init(&is->rd, o->max_line > 0 ? o->max_line : 1024 * 1024,
 	    is->max_message + IMAP_LIT_SLACK);
 	if ((is->curl = curl_easy_init()) == NULL)
@@ -1233,7 +1236,8 @@ imap_move(struct imap_session *is, const uint32_t *uids, size_t n,
 	if (q == NULL)
 		return (imap_fail(is, IMAP_FATAL, NULL, "-"));
 	if ((rv = imap_create(is, q, cause)) == 0) {
-		if (imap_has_capability(is, "MOVE"))
+		if (imap_has_capability(is, "MOVE") &&
+		    is->expunge != IMAP_EXPUNGE_NEVER)
 			rv = imap_uid_cmd(is, uids, n, "MOVE", q, cause);
 		else if ((rv = imap_uid_cmd(is, uids, n, "COPY", q,
 		    cause)) == 0)
@@ -1243,7 +1247,7 @@ imap_move(struct imap_session *is, const uint32_t *uids, size_t n,
 	return (rv);
 }
 
-/* \Deleted, then UID EXPUNGE of just those when the server has UIDPLUS. */
+/* \Deleted, then the expunge the session's mode asks for; see imap.h. */
 int
 imap_delete(struct imap_session *is, const uint32_t *uids, size_t n,
     char **cause)
@@ -1252,7 +1256,23 @@ imap_delete(struct imap_session *is, const uint32_t *uids, size_t n,
 		return (0);
 	if (imap_store(is, uids, n, "\\Deleted", cause) == -1)
 		return (-1);
-	if (!imap_has_capability(is, "UIDPLUS"))
+	switch (is->expunge) {
+	case IMAP_EXPUNGE_ALL:
+		return (imap_cmd(is, NULL, NULL, cause, "EXPUNGE"));
+	case IMAP_EXPUNGE_NEVER:
 		return (0);
-	return (imap_uid_cmd(is, uids, n, "EXPUNGE", "", cause));
+	case IMAP_EXPUNGE_UID:
+		break;
+	}
+	if (imap_has_capability(is, "UIDPLUS"))
+		return (imap_uid_cmd(is, uids, n, "EXPUNGE", "", cause));
+	/* A plain EXPUNGE would take what others flagged: leave ours. */
+	is->unexpunged += n;
+	return (0);
+}
+
+size_t
+imap_unexpunged(struct imap_session *is)
+{
+	return (is->unexpunged);
 }

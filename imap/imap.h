@@ -57,6 +57,21 @@ enum imap_mech {
 	IMAP_MECH_OAUTHBEARER
 };
 
+/*
+ * How the messages imap_delete and imap_move flag \Deleted leave the
+ * folder.  UID: UID EXPUNGE of exactly those when the server has UIDPLUS;
+ * without it they stay flagged (imap_unexpunged counts them), since a
+ * plain EXPUNGE would also remove what other clients flagged.  ALL: a
+ * plain EXPUNGE, which does remove what others flagged \Deleted in the
+ * folder.  NEVER: they stay flagged for another client to expunge, and
+ * imap_move copies even when the server has MOVE (a UID MOVE expunges).
+ */
+enum imap_expunge {
+	IMAP_EXPUNGE_UID = 0,
+	IMAP_EXPUNGE_ALL,
+	IMAP_EXPUNGE_NEVER
+};
+
 struct imap_opts {
 	const char	*url;		/* imaps://host[:port]/MAILBOX or imap:// */
 	const char	*username;
@@ -70,6 +85,7 @@ struct imap_opts {
 	uint64_t	 max_message;	/* bytes; larger messages are reported
 					   too large, not fetched; 64 MiB */
 	uint64_t	 max_line;	/* response line cap; 1 MiB */
+	enum imap_expunge expunge;	/* see above; default UID */
 	int		 verbose;	/* log the dialogue (credentials redacted) */
 };
 
@@ -119,8 +135,8 @@ int	imap_select(struct imap_session *, const char *, uint32_t *uidvalidity,
  * batch_size of them for a bounded poll).  since (0: none) is a time; the
  * server compares its UTC date with each message's internal date, so
  * since = now - N days gives a bounded backfill.  Messages flagged
- * \Deleted are left out: they are on their way out (imap_move without
- * UIDPLUS leaves ours so).
+ * \Deleted are left out: they are on their way out (imap_delete and
+ * imap_move leave ours so without UIDPLUS or with expunge mode NEVER).
  */
 int	imap_search(struct imap_session *, enum imap_search_kind, time_t since,
 	    uint32_t **uids, size_t *n, char **);
@@ -163,23 +179,31 @@ typedef int (*imap_fetch_fn)(uint32_t uid, const char *data, size_t len,
 int	imap_fetch(struct imap_session *, const uint32_t *, size_t,
 	    imap_fetch_fn, void *, char **);
 
-/* UID STORE set +FLAGS.SILENT (\Seen) (or \Deleted), in as few commands as
-   possible. */
+/* UID STORE set +FLAGS.SILENT (\Seen), in as few commands as possible. */
 int	imap_flag_seen(struct imap_session *, const uint32_t *, size_t, char **);
 
 /*
  * Move the messages to folder, a configured name (imap_folder_path maps
  * it; the folder is created when missing): UID MOVE when the server has
- * MOVE, else UID COPY + UID STORE +FLAGS.SILENT (\Deleted) + UID EXPUNGE
- * (UIDPLUS), else UID COPY + \Deleted and no expunge at all: a plain
- * EXPUNGE would also remove mail that others flagged \Deleted.  Then the
- * originals stay, flagged \Deleted, until a client expunges the mailbox;
- * imap_search skips them.
+ * MOVE (unless the expunge mode is NEVER), else UID COPY, then the
+ * originals are deleted as imap_delete does.  Originals left flagged
+ * \Deleted stay until a client expunges the folder; imap_search skips
+ * them.
  */
 int	imap_move(struct imap_session *, const uint32_t *, size_t,
 	    const char *folder, char **);
 
-/* Delete: \Deleted + UID EXPUNGE (or nothing more without UIDPLUS). */
+/*
+ * Delete: UID STORE +FLAGS.SILENT (\Deleted), then as the session's
+ * expunge mode says: UID EXPUNGE of those (UIDPLUS), EXPUNGE, or nothing.
+ */
 int	imap_delete(struct imap_session *, const uint32_t *, size_t, char **);
+
+/*
+ * How many messages this session flagged \Deleted and left in the folder
+ * although its expunge mode (UID) asked to remove them: the server lacks
+ * UIDPLUS.  0 with the other modes.
+ */
+size_t	imap_unexpunged(struct imap_session *);
 
 #endif

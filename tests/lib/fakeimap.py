@@ -24,6 +24,12 @@
 #   --drop-fetch UID                 close the connection half-way through
 #                                    the body of UID
 #   --folder NAME                    a folder that exists already
+#   --deleted UID                    INBOX's message UID starts flagged
+#                                    \Deleted, as another client leaves it
+#   --spool DIR                      before each connection, every file
+#                                    of DIR (in name order) becomes a new
+#                                    message in INBOX and is removed: mail
+#                                    delivered between two sessions
 #   --state F                        after each connection, write each
 #                                    mailbox as "NAME: UIDflags ..." (flags
 #                                    as letters: d deleted, s seen)
@@ -80,8 +86,24 @@ class Store:
             self.boxes["INBOX"].append({"uid": uid, "data": data,
                                         "announced": len(data),
                                         "flags": set()})
+        for m in self.boxes["INBOX"]:
+            if m["uid"] in args.deleted:
+                m["flags"].add("\\Deleted")
         self.uidnext = {b: len(m) + 1 for b, m in self.boxes.items()}
         self.stalled = False
+
+    def deliver(self, spool):
+        """Mail that arrived in spool since the last session."""
+        for name in sorted(os.listdir(spool)):
+            path = os.path.join(spool, name)
+            with open(path, "rb") as f:
+                data = f.read()
+            os.remove(path)
+            self.boxes["INBOX"].append({"uid": self.uidnext["INBOX"],
+                                        "data": data,
+                                        "announced": len(data),
+                                        "flags": set()})
+            self.uidnext["INBOX"] += 1
 
     def dump(self, path):
         with open(path, "w") as f:
@@ -407,6 +429,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--state")
+    ap.add_argument("--spool")
     ap.add_argument("--caps", default="IMAP4rev1 AUTH=PLAIN")
     ap.add_argument("--user", default="dmarc@example.com")
     ap.add_argument("--password", default="")
@@ -418,6 +441,7 @@ def main():
     ap.add_argument("--max-fetch", type=int, default=0)
     ap.add_argument("--drop-fetch", type=int, default=0)
     ap.add_argument("--folder", action="append", default=[])
+    ap.add_argument("--deleted", action="append", type=int, default=[])
     ap.add_argument("--msg-file", action="append", default=[])
     ap.add_argument("--huge-literal")
     ap.add_argument("--stall-fetch", type=int, default=0)
@@ -437,6 +461,8 @@ def main():
         while True:
             sock, _ = srv.accept()
             sock.settimeout(30)
+            if args.spool:
+                store.deliver(args.spool)
             conn = Conn(sock, args, log, store)
             try:
                 conn.run()

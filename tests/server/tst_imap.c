@@ -1,11 +1,12 @@
 /*
  * tst_imap.c: drive imap/ against a real server for tests/server/imap.test.
  *
- *   tst_imap [-v] [-A mech] [-T tls] [-c cafile] [-m max_message]
- *       [-t timeout] -u user URL COMMAND [ARG...]
+ *   tst_imap [-v] [-A mech] [-E expunge] [-T tls] [-c cafile]
+ *       [-m max_message] [-t timeout] -u user URL COMMAND [ARG...]
  *
- * -A is plain, login, xoauth2 or oauthbearer (default: any), -T implicit,
- * starttls or none (default: from the URL).  The password comes from
+ * -A is plain, login, xoauth2 or oauthbearer (default: any), -E uid, all
+ * or never (default uid), -T implicit, starttls or none (default: from
+ * the URL).  The password comes from
  * $IMAP_PASS and the bearer token from $IMAP_TOKEN (never from the command
  * line).  Each run opens one session, selects the URL's mailbox (except
  * for "open" and "folder") and runs COMMAND:
@@ -23,7 +24,7 @@
  *                     max_message; print "fetched N big N bytes N order ok"
  *   seen UID...       set \Seen
  *   move FOLDER UID...
- *   delete UID...
+ *   delete UID...     both print "unexpunged N" (imap_unexpunged)
  *
  * Exit status: 0 done; 2 IMAP_RETRY, 3 IMAP_AUTH, 4 IMAP_FATAL (the class
  * and the cause are printed on stderr as "class=NAME: cause"); 1 usage or
@@ -67,8 +68,9 @@ static void	 usage(void) dead;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tst_imap [-v] [-A mech] [-T tls] [-c cafile] "
-	    "[-m max_message] [-t timeout] -u user URL command [arg ...]\n");
+	fprintf(stderr, "usage: tst_imap [-v] [-A mech] [-E expunge] [-T tls] "
+	    "[-c cafile] [-m max_message] [-t timeout] -u user URL command "
+	    "[arg ...]\n");
 	exit(1);
 }
 
@@ -263,15 +265,16 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 			usage();
 		if (argv[0][0] == 's')
 			rv = imap_flag_seen(is, uids, n, cause);
-		else
-			rv = imap_delete(is, uids, n, cause);
+		else if ((rv = imap_delete(is, uids, n, cause)) == 0)
+			printf("unexpunged %zu\n", imap_unexpunged(is));
 		free(uids);
 		return (rv);
 	}
 	if (strcmp(argv[0], "move") == 0 && argc >= 2) {
 		if (parse_uids(argc - 2, argv + 2, &uids, &n) == -1)
 			usage();
-		rv = imap_move(is, uids, n, argv[1], cause);
+		if ((rv = imap_move(is, uids, n, argv[1], cause)) == 0)
+			printf("unexpunged %zu\n", imap_unexpunged(is));
 		free(uids);
 		return (rv);
 	}
@@ -291,7 +294,7 @@ main(int argc, char **argv)
 	o.timeout = 20;
 	o.max_message = 64 * 1024 * 1024;
 	o.max_line = 1024 * 1024;
-	while ((ch = getopt(argc, argv, "+A:T:c:m:t:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "+A:E:T:c:m:t:u:v")) != -1) {
 		switch (ch) {
 		case 'A':
 			if (strcmp(optarg, "plain") == 0)
@@ -302,6 +305,16 @@ main(int argc, char **argv)
 				o.mech = IMAP_MECH_XOAUTH2;
 			else if (strcmp(optarg, "oauthbearer") == 0)
 				o.mech = IMAP_MECH_OAUTHBEARER;
+			else
+				usage();
+			break;
+		case 'E':
+			if (strcmp(optarg, "uid") == 0)
+				o.expunge = IMAP_EXPUNGE_UID;
+			else if (strcmp(optarg, "all") == 0)
+				o.expunge = IMAP_EXPUNGE_ALL;
+			else if (strcmp(optarg, "never") == 0)
+				o.expunge = IMAP_EXPUNGE_NEVER;
 			else
 				usage();
 			break;

@@ -77,6 +77,15 @@ static const struct row rows[] = {
 	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"\"; "
 	    "username = \"u\"; password = \"p\"; } );", 2,
 	    ":2: mailbox \"#1\": missing \"url\"" },
+	{ MB "expunge = \"sometimes\"; } );", 1,
+	    ":2: \"expunge\" must be \"uid\", \"all\" or \"never\"" },
+	{ MB "password_env = \"PATH\"; } );", 1,
+	    ":2: mailbox \"a\": set only one of \"password\", "
+	    "\"password_file\" or \"password_env\"" },
+	{ "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; "
+	    "url = \"imaps://h/\"; username = \"u\"; } );", 1,
+	    ":2: mailbox \"a\": missing \"password\", \"password_file\" or "
+	    "\"password_env\"" },
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
 	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
 	    NULL },
@@ -220,6 +229,127 @@ test_tokens(void)
 	free(text);
 }
 
+/* Each expunge word gives its value; the default is "uid". */
+static void
+test_expunge(void)
+{
+	static const struct {
+		const char		*set;
+		enum conf_expunge	 want;
+	} words[] = {
+		{ "", CONF_EXPUNGE_UID },
+		{ "expunge = \"uid\";", CONF_EXPUNGE_UID },
+		{ "expunge = \"all\";", CONF_EXPUNGE_ALL },
+		{ "expunge = \"never\";", CONF_EXPUNGE_NEVER },
+	};
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*path, *text;
+	size_t			 i;
+
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		xasprintf(&text, MB "after = \"delete\"; invalid_folder = "
+		    "\"Bad\"; %s } );", words[i].set);
+		path = write_tmp(text);
+		c = conf_load(path, &m);
+		CHECK(c != NULL);
+		if (c != NULL)
+			CHECK_INT(c->mailboxes[0].expunge, words[i].want);
+		conf_free(c);
+		conf_msgs_free(&m);
+		unlink(path);
+		free(path);
+		free(text);
+	}
+}
+
+/* The first mailbox of a configuration text; NULL (checked) if invalid. */
+static struct conf *
+load_text(const char *text)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*path;
+
+	path = write_tmp(text);
+	c = conf_load(path, &m);
+	CHECK(c != NULL && c->nmailboxes == 1);
+	if (c == NULL)
+		fprintf(stderr, "%s: %s\n", text, m.nerrors != 0 ?
+		    m.errors[0] : "?");
+	conf_msgs_free(&m);
+	unlink(path);
+	free(path);
+	return (c);
+}
+
+/*
+ * conf_mailbox_equal: the same mailbox written elsewhere in the file, or
+ * with its settings in another order, is equal; a change of any one
+ * setting is not.
+ */
+static void
+test_equal(void)
+{
+	static const struct {
+		const char	*text;
+		int		 equal;
+	} variants[] = {
+		{ MB "} );", 1 },
+		{ "\n\n" MB "} );", 1 },
+		{ "database = { conninfo = \"d\"; };\nmailboxes = ( { "
+		    "password = \"p\"; username = \"u\"; "
+		    "url = \"imaps://h/INBOX\"; name = \"a\"; } );", 1 },
+		{ MB "interval = 300; workers = 2; search = \"unseen\"; "
+		    "expunge = \"uid\"; after = \"seen\"; } );", 1 },
+		{ MB "interval = 301; } );", 0 },
+		{ MB "workers = 3; } );", 0 },
+		{ MB "batch_size = 5; } );", 0 },
+		{ MB "search = \"all\"; } );", 0 },
+		{ MB "since = \"3d\"; } );", 0 },
+		{ MB "expunge = \"never\"; } );", 0 },
+		{ MB "archive_folder = \"A\"; } );", 0 },
+		{ MB "invalid_folder = \"I\"; } );", 0 },
+		{ MB "after = \"move\"; archive_folder = \"A\"; } );", 0 },
+		{ MB "tls = \"starttls\"; } );", 0 },
+		{ MB "tls_ca_file = \"/etc/ca.pem\"; } );", 0 },
+		{ MB "auth = \"login\"; } );", 0 },
+		{ "database = { conninfo = \"d\"; };\nmailboxes = ( { "
+		    "name = \"a\"; url = \"imaps://h/INBOX\"; username = "
+		    "\"u\"; password = \"q\"; } );", 0 },
+		{ "database = { conninfo = \"d\"; };\nmailboxes = ( { "
+		    "name = \"a\"; url = \"imaps://h/INBOX\"; username = "
+		    "\"v\"; password = \"p\"; } );", 0 },
+		{ "database = { conninfo = \"d\"; };\nmailboxes = ( { "
+		    "name = \"a\"; url = \"imaps://h/Other\"; username = "
+		    "\"u\"; password = \"p\"; } );", 0 },
+		{ "database = { conninfo = \"d\"; };\nmailboxes = ( { "
+		    "name = \"b\"; url = \"imaps://h/INBOX\"; username = "
+		    "\"u\"; password = \"p\"; } );", 0 },
+		{ "database = { conninfo = \"d\"; };\nmailboxes = ( { "
+		    "name = \"a\"; url = \"imaps://h/INBOX\"; username = "
+		    "\"u\"; password_env = \"TST_CONF_EQ\"; } );", 0 },
+	};
+	struct conf	*base, *c;
+	size_t		 i;
+
+	setenv("TST_CONF_EQ", "p", 1);
+	base = load_text(variants[0].text);
+	for (i = 0; base != NULL &&
+	    i < sizeof variants / sizeof variants[0]; i++) {
+		if ((c = load_text(variants[i].text)) == NULL)
+			continue;
+		if (conf_mailbox_equal(&base->mailboxes[0],
+		    &c->mailboxes[0]) != variants[i].equal) {
+			CHECK(!"conf_mailbox_equal");
+			fprintf(stderr, "equal row %zu: want %d\n", i,
+			    variants[i].equal);
+		}
+		conf_free(c);
+	}
+	conf_free(base);
+}
+
 static void
 test_values(void)
 {
@@ -248,6 +378,7 @@ test_values(void)
 		CHECK_INT(c->mailboxes[0].interval, 300);
 		CHECK_INT(c->mailboxes[0].workers, 2);
 		CHECK_INT(c->mailboxes[0].after, CONF_AFTER_MOVE);
+		CHECK_INT(c->mailboxes[0].expunge, CONF_EXPUNGE_UID);
 		CHECK_STR(c->mailboxes[0].archive_folder, "Archive");
 		CHECK(c->mailboxes[0].invalid_folder == NULL);
 		CHECK(conf_find_mailbox(c, "r") == &c->mailboxes[0]);
@@ -269,5 +400,7 @@ main(void)
 	test_rows();
 	test_empty_name();
 	test_values();
+	test_expunge();
+	test_equal();
 	return (TST_DONE());
 }
