@@ -1,7 +1,11 @@
 #!/bin/sh
 # The test command: install what is needed, build from scratch, run every
-# test (make check), then make distcheck; then the robustness stages of
-# each with a banner and its time:
+# test (make check), then make distcheck; then the later stages, each with
+# a banner and its time:
+#   package     tests/server/package.test: the Debian package built from
+#               the committed HEAD, lintian, installed, a poll by the
+#               installed binary, removed and purged (as root; once, not
+#               in every build as a make check test would be)
 #   robustness  the table of tests/robustness, from make check's run of
 #               tests/server/crash.test, faults.test and hostile.test
 #   asan        a second build with --enable-asan (AddressSanitizer and
@@ -125,6 +129,17 @@ stage_end() {	# $1: name, $2: 0 ok
 		nfail=$((nfail + 1)); echo "run-all: $1 FAILED in ${t}s"
 	fi
 }
+
+stage_start "package: the Debian package, built, installed, used, purged"
+rc=0
+(cd "$build" && top_srcdir=$top DMARC_CORPUS=$corpus sh "$top/tests/server/package.test") \
+    >"$build/package.log" 2>&1 || rc=$?
+tail -n 25 "$build/package.log"
+if [ $rc -eq 77 ]; then
+	echo "run-all: SKIPPED 1 tests: tests/server/package.test ($(sed -n 's/^package.test: SKIP: //p' "$build/package.log"))"
+	[ "${ALLOW_SKIP:-}" = 1 ] && rc=0
+fi
+stage_end package $rc
 
 stage_start "robustness table (tests/robustness, from make check)"
 rc=0

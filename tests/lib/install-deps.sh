@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install what dmarc-agent needs to build and test on Debian 12, from
 # Debian's archive only.  Does nothing when everything is there already.
+# The Debian package (debian/, tests/server/package.test) adds git,
+# debhelper (with dh-autoreconf), dpkg-dev, fakeroot and lintian; its build
+# dependencies are the libraries below (debian/control lists them too).
 set -eu
 pkgs="build-essential autoconf automake pkg-config
  libcurl4-openssl-dev libgmime-3.0-dev libxml2-dev libpq-dev libconfig-dev
@@ -8,7 +11,8 @@ pkgs="build-essential autoconf automake pkg-config
  libmaxminddb-dev libsystemd-dev
  postgresql postgresql-client dovecot-imapd dovecot-core openssl ca-certificates
  python3 valgrind systemd man-db time clang libclang-rt-14-dev chromium
- unbound libmaxmind-db-writer-perl"
+ unbound libmaxmind-db-writer-perl
+ git debhelper dpkg-dev fakeroot lintian"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
