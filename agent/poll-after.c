@@ -118,7 +118,7 @@ after_mark(struct poll_ctx *pc, const struct poll_list *l, char **cause)
 	if (l->n == 0)
 		return (0);
 	all = poll_list_uids(l);
-	rc = sink_after_done(pc->sink, pc->mb->name, pc->uidvalidity, all,
+	rc = sink_after_done(pc->sink, pc->mailbox_pk, pc->uidvalidity, all,
 	    l->n, cause);
 	free(all);
 	if (rc != 0)

@@ -89,6 +89,7 @@ worker_run(struct poll_worker *w, uint32_t uid, const char *data,
 	char			*why = NULL;
 
 	memset(&info, 0, sizeof info);
+	info.mailbox_pk = pc->mailbox_pk;
 	info.mailbox = pc->mb->name;
 	info.uidvalidity = pc->uidvalidity;
 	info.uid = uid;

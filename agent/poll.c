@@ -44,6 +44,7 @@ static void	poll_opts(const struct conf *, const struct conf_mailbox *,
 		    struct imap_opts *, const char *);
 static struct imap_session *poll_connect(const struct conf *,
 		    const struct conf_mailbox *, enum imap_class *, char **);
+static int	poll_take(struct poll_ctx *, struct poll_result *);
 static void	poll_ctx_init(struct poll_ctx *);
 static void	poll_run_end(struct poll_ctx *, int64_t, const char *);
 
@@ -107,7 +108,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	    IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN, since, &uids, &n,
 	    cause) != 0)
 		return (-1);
-	if (sink_ledger_list(pc->sink, pc->mb->name, pc->uidvalidity, &led,
+	if (sink_ledger_list(pc->sink, pc->mailbox_pk, pc->uidvalidity, &led,
 	    &nled, cause) != 0) {
 		pc->dbcause = xstrdup(*cause);
 		goto out;
@@ -121,7 +122,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 		if (poll_after_actions(is, pc, &plan.pending, cause) != 0)
 			goto out;
 	}
-	if (plan.nfresh != 0 && sink_claim(pc->sink, pc->mb->name,
+	if (plan.nfresh != 0 && sink_claim(pc->sink, pc->mailbox_pk,
 	    pc->uidvalidity, plan.fresh, plan.nfresh, cause) != 0) {
 		pc->dbcause = xstrdup(*cause);
 		goto out;
@@ -235,8 +236,7 @@ poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
 	enum imap_class		 cls = IMAP_OK;
 	char			*cause = NULL, *why = NULL;
 	int64_t			 run = -1;
-	enum sink_lock		 locked;
-	int			 rc = -1;
+	int			 taken, rc = -1;
 
 	memset(res, 0, sizeof *res);
 	res->start = time(NULL);
@@ -247,18 +247,12 @@ poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
 	if ((pc.sink = sink) == NULL &&
 	    (pc.sink = agent_sink_connect(conf, 0)) == NULL)
 		goto out;
-	locked = sink_mailbox_lock(pc.sink, mb->name, &cause);
-	if (locked != SINK_LOCK_TAKEN) {
-		if (locked == SINK_LOCK_BUSY) {
-			log_info("%s: another agent is polling it; skipped",
-			    mb->name);
-			res->skipped = 1;
-			rc = 0;
-		} else
-			log_warnx("%s: %s", mb->name, cause);
+	if ((taken = poll_take(&pc, res)) != 1) {
+		rc = taken == 0 ? 0 : -1;
 		goto out;
 	}
-	if (sink_run_begin(pc.sink, mb->name, &run, &cause) != 0) {
+	if (sink_run_begin(pc.sink, mb->name, pc.mailbox_pk, &run,
+	    &cause) != 0) {
 		log_warnx("%s: %s", mb->name, cause);
 		free(cause);
 		cause = NULL;
@@ -283,6 +277,7 @@ done:
 out:
 	free(why);
 	free(cause);
+	free(pc.identity);
 	if (pc.sink != NULL)
 		sink_close(pc.sink);
 	res->counts = pc.counts;
@@ -294,6 +289,46 @@ out:
 	pthread_cond_destroy(&pc.more);
 	pthread_cond_destroy(&pc.room);
 	pthread_mutex_destroy(&pc.mtx);
+	return (rc);
+}
+
+/*
+ * Take the mailbox's lock and its row, both by its identity (server,
+ * account and folder; the name is only a label), so that two mailboxes
+ * that share a name neither wait for each other nor share a ledger.  1:
+ * taken; 0: another agent is polling it (res->skipped); -1: failed
+ * (logged).
+ */
+static int
+poll_take(struct poll_ctx *pc, struct poll_result *res)
+{
+	const struct conf_mailbox	*mb = pc->mb;
+	struct imap_opts		 o;
+	enum sink_lock			 locked;
+	char				*cause = NULL;
+	int				 rc = -1;
+
+	poll_opts(pc->conf, mb, &o, NULL);
+	if ((pc->identity = imap_url_identity(&o, &cause)) == NULL)
+		goto out;
+	locked = sink_mailbox_lock(pc->sink, pc->identity, &cause);
+	if (locked == SINK_LOCK_BUSY) {
+		log_info("%s: another agent is polling it; skipped",
+		    mb->name);
+		res->skipped = 1;
+		return (0);
+	}
+	if (locked == SINK_LOCK_TAKEN && sink_mailbox_claim(pc->sink,
+	    pc->identity, mb->name, &pc->mailbox_pk, &cause) == 0) {
+		log_debug("%s: mailbox %s (%lld)", mb->name, pc->identity,
+		    (long long)pc->mailbox_pk);
+		rc = 1;
+	}
+out:
+	if (rc == -1)
+		log_warnx("%s: %s", mb->name, cause != NULL ? cause :
+		    "unknown error");
+	free(cause);
 	return (rc);
 }
 

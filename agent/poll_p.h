@@ -111,6 +111,9 @@ struct poll_ctx {
 	const struct conf		*conf;
 	const struct conf_mailbox	*mb;
 	struct sink			*sink;
+	char				*identity; /* imap_url_identity */
+	int64_t				 mailbox_pk; /* its row, the
+					   ledger's key */
 	uint32_t			 uidvalidity;
 	struct pipeline_counts		 counts;
 	struct poll_list		 done;	/* after-actions to do */

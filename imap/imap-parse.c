@@ -1006,6 +1006,60 @@ imap_mailbox_encode(const char *name, char **cause)
 	return (buf_steal(&b, NULL));
 }
 
+/*
+ * A user name for an identity key: percent-encoded where it could be taken
+ * for a separator (%, @, /, :, ;) and outside printable ASCII.
+ */
+static char *
+identity_user(const char *user)
+{
+	struct buf	 b;
+	const unsigned char *p;
+	char		 c[4];
+
+	buf_init(&b, SIZE_MAX - 1);
+	for (p = (const unsigned char *)user; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p >= 0x7f || strchr("%@/:;", *p) != NULL)
+			snprintf(c, sizeof c, "%%%02X", *p);
+		else
+			snprintf(c, sizeof c, "%c", *p);
+		buf_add(&b, c, strlen(c));
+	}
+	return (buf_steal(&b, NULL));
+}
+
+/*
+ * The identity of a mailbox, "imap://USER@HOST:PORT/FOLDER": the account
+ * (USER, see identity_user), the server (HOST lower-cased, PORT always
+ * written) and the folder as the server names it (imap_mailbox_encode,
+ * and INBOX in capitals whatever its case: RFC 3501 5.1).  The scheme is
+ * always imap: TLS is how we reach the mailbox, not which one it is.
+ * user may be NULL (no "USER@").  NULL and *cause when the folder name
+ * cannot be sent.  The caller frees the key.
+ */
+char *
+imap_identity_key(const char *user, const char *host, unsigned port,
+    const char *folder, char **cause)
+{
+	char	*enc, *u, *h, *key;
+	size_t	 i;
+
+	if (strcasecmp(folder, "INBOX") == 0)
+		folder = "INBOX";
+	if ((enc = imap_mailbox_encode(folder, cause)) == NULL)
+		return (NULL);
+	h = xstrdup(host);
+	for (i = 0; h[i] != '\0'; i++)
+		h[i] = (char)tolower((unsigned char)h[i]);
+	u = user != NULL ? identity_user(user) : NULL;
+	xasprintf(&key, "imap://%s%s%s:%u/%s", u != NULL ? u : "",
+	    u != NULL ? "@" : "", h, port, enc);
+	free(u);
+	free(h);
+	free(enc);
+	return (key);
+}
+
 /* A quoted or literal token as a C string (NULL for NIL, a literal that
    was dropped or one holding a NUL).  The caller frees it. */
 static char *

@@ -108,6 +108,15 @@ struct imap_ns {
 	char		 delim;
 };
 
+/* What a mailbox URL says (imap_url_split). */
+struct imap_url_parts {
+	char		*effective;	/* for libcurl; curl_free */
+	enum imap_tls	 tls;		/* the mode in force */
+	char		*host;		/* curl_free */
+	unsigned	 port;		/* given, or the default of the mode */
+	char		*mailbox;	/* decoded; free */
+};
+
 static int	 imap_fail(struct imap_session *, enum imap_class, char **,
 		     const char *, ...) printflike(4, 5);
 static enum imap_class imap_curl_class(CURLcode);
@@ -116,6 +125,10 @@ static int	 imap_curl_debug(CURL *, curl_infotype, char *, size_t,
 static int	 imap_log_safe(const char *, size_t);
 static int	 imap_is_bearer(const char *, size_t);
 static void	 imap_log(const char *, const char *, size_t);
+static void	 imap_url_parts_free(struct imap_url_parts *);
+static int	 imap_url_mailbox_of(CURLU *, char **, char **);
+static int	 imap_url_split(const struct imap_opts *,
+		     struct imap_url_parts *, char **);
 static int	 imap_url(struct imap_session *, const struct imap_opts *,
 		     char **, char **);
 static int	 imap_setup(struct imap_session *, const struct imap_opts *,
@@ -295,28 +308,70 @@ imap_log(const char *who, const char *data, size_t size)
 	free(esc);
 }
 
+static void
+imap_url_parts_free(struct imap_url_parts *up)
+{
+	curl_free(up->effective);
+	curl_free(up->host);
+	free(up->mailbox);
+	memset(up, 0, sizeof *up);
+}
+
 /*
- * Check the URL (imap:// or imaps://, no credentials in it) and take the
- * mailbox from its path: up to any ";param", percent-decoded, INBOX when
- * empty.  *effective is the URL for libcurl, its scheme set by the TLS
- * mode (imaps:// for implicit TLS, imap:// otherwise); curl_free it.
+ * Take the mailbox from the URL's path: up to any ";param",
+ * percent-decoded, INBOX when empty.
  */
 static int
-imap_url(struct imap_session *is, const struct imap_opts *o,
-    char **effective, char **cause)
+imap_url_mailbox_of(CURLU *u, char **mailbox, char **cause)
+{
+	char	*path = NULL, *dec;
+	size_t	 n;
+	int	 len;
+
+	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		path = NULL;
+	n = path == NULL ? 0 : strcspn(path, ";");
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if (n > 0 && path[0] == '/') {
+		dec = curl_easy_unescape(NULL, path + 1, (int)n - 1, &len);
+		if (dec == NULL)
+			fatalx("%s: curl_easy_unescape failed", __func__);
+		if ((size_t)len != strlen(dec) || len == 0) {
+			curl_free(dec);
+			curl_free(path);
+			xasprintf(cause, "invalid mailbox in URL");
+			return (-1);
+		}
+		*mailbox = xstrdup(dec);
+		curl_free(dec);
+	} else
+		*mailbox = xstrdup("INBOX");
+	curl_free(path);
+	return (0);
+}
+
+/*
+ * Check the URL (imap:// or imaps://, no credentials in it) and split it:
+ * the URL for libcurl with its scheme set by the TLS mode (imaps:// for
+ * implicit TLS, imap:// otherwise), the host, the port libcurl connects
+ * to and the mailbox.
+ */
+static int
+imap_url_split(const struct imap_opts *o, struct imap_url_parts *up,
+    char **cause)
 {
 	CURLU		*u;
-	enum imap_tls	 tls = o->tls;
-	char		*scheme = NULL, *user = NULL, *path = NULL, *dec;
-	size_t		 n;
-	int		 len, rv = -1;
+	char		*scheme = NULL, *user = NULL, *port = NULL;
+	int		 rv = -1;
 
-	*effective = NULL;
-	u = curl_url();
-	if (u == NULL)
+	memset(up, 0, sizeof *up);
+	if ((u = curl_url()) == NULL)
 		fatalx("%s: curl_url failed", __func__);
-	if (curl_url_set(u, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+	if (o->url == NULL ||
+	    curl_url_set(u, CURLUPART_URL, o->url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &up->host, 0) != CURLUE_OK) {
 		xasprintf(cause, "invalid URL");
 		goto out;
 	}
@@ -329,43 +384,64 @@ imap_url(struct imap_session *is, const struct imap_opts *o,
 		xasprintf(cause, "the URL must not contain credentials");
 		goto out;
 	}
-	if (tls == IMAP_TLS_DEFAULT)
-		tls = strcasecmp(scheme, "imaps") == 0 ? IMAP_TLS_IMPLICIT :
-		    IMAP_TLS_STARTTLS;
-	if (curl_url_set(u, CURLUPART_SCHEME, tls == IMAP_TLS_IMPLICIT ?
+	up->tls = o->tls;
+	if (up->tls == IMAP_TLS_DEFAULT)
+		up->tls = strcasecmp(scheme, "imaps") == 0 ?
+		    IMAP_TLS_IMPLICIT : IMAP_TLS_STARTTLS;
+	if (curl_url_set(u, CURLUPART_SCHEME, up->tls == IMAP_TLS_IMPLICIT ?
 	    "imaps" : "imap", 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, effective, 0) != CURLUE_OK)
+	    curl_url_get(u, CURLUPART_URL, &up->effective, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK)
 		fatalx("%s: cannot set the URL scheme", __func__);
-	is->tls = tls;
-	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-		path = NULL;
-	n = path == NULL ? 0 : strcspn(path, ";");
-	while (n > 0 && path[n - 1] == '/')
-		n--;
-	if (n > 0 && path[0] == '/') {
-		dec = curl_easy_unescape(is->curl, path + 1, (int)n - 1, &len);
-		if (dec == NULL)
-			fatalx("%s: curl_easy_unescape failed", __func__);
-		if ((size_t)len != strlen(dec) || len == 0) {
-			curl_free(dec);
-			xasprintf(cause, "invalid mailbox in URL");
-			goto out;
-		}
-		is->mailbox = xstrdup(dec);
-		curl_free(dec);
-	} else
-		is->mailbox = xstrdup("INBOX");
-	rv = 0;
+	up->port = (unsigned)strtoul(port, NULL, 10);
+	rv = imap_url_mailbox_of(u, &up->mailbox, cause);
 out:
-	if (rv == -1) {
-		curl_free(*effective);
-		*effective = NULL;
-	}
+	if (rv == -1)
+		imap_url_parts_free(up);
 	curl_free(scheme);
 	curl_free(user);
-	curl_free(path);
+	curl_free(port);
 	curl_url_cleanup(u);
 	return (rv);
+}
+
+/* The URL for libcurl (curl_free it); the session's mailbox and TLS. */
+static int
+imap_url(struct imap_session *is, const struct imap_opts *o,
+    char **effective, char **cause)
+{
+	struct imap_url_parts	up;
+
+	*effective = NULL;
+	if (imap_url_split(o, &up, cause) == -1)
+		return (-1);
+	is->tls = up.tls;
+	is->mailbox = up.mailbox;
+	*effective = up.effective;
+	up.mailbox = NULL;
+	up.effective = NULL;
+	imap_url_parts_free(&up);
+	return (0);
+}
+
+/*
+ * The identity of the mailbox the options name, without connecting
+ * (imap_identity_key): the user name, the host and port libcurl would
+ * connect to, and the mailbox of the URL.
+ */
+char *
+imap_url_identity(const struct imap_opts *o, char **cause)
+{
+	struct imap_url_parts	 up;
+	char			*key;
+
+	if (imap_url_split(o, &up, cause) == -1)
+		return (NULL);
+	key = imap_identity_key(o->username, up.host, up.port, up.mailbox,
+	    cause);
+	imap_url_parts_free(&up);
+	return (key);
 }
 
 /* Set libcurl's options for connecting, TLS and login. */

@@ -118,6 +118,19 @@ enum imap_class	imap_error_class(struct imap_session *); /* of the last -1 */
 
 /* The mailbox named by the URL's path (decoded), e.g. "INBOX".  Borrowed. */
 const char *imap_url_mailbox(struct imap_session *);
+/*
+ * What a mailbox is, whatever it is called: "imap://USER@HOST:PORT/FOLDER"
+ * from o's url, username and tls, without connecting.  USER is o->username
+ * with %, @, /, :, ; and bytes outside printable ASCII percent-encoded;
+ * HOST is the URL's host lower-cased; PORT the URL's, else the default of
+ * the TLS mode in force (993 implicit, 143 otherwise); FOLDER the URL's
+ * mailbox as the server names it (modified UTF-7, as imap_select sends
+ * it; INBOX in capitals, RFC 3501 5.1).  The scheme is always imap://:
+ * two URLs that reach one folder of one account on one host and port are
+ * one mailbox.  NULL and *cause when the URL is refused (as imap_open
+ * would).  The caller frees the key.
+ */
+char	*imap_url_identity(const struct imap_opts *, char **);
 int	imap_has_capability(struct imap_session *, const char *);
 
 /*

@@ -159,6 +159,8 @@ size_t	 imap_uids_sort(uint32_t *, size_t);
 char	*imap_quote(const char *);
 char	*imap_unquote(const char *, size_t);
 char	*imap_mailbox_encode(const char *, char **);
+char	*imap_identity_key(const char *, const char *, unsigned, const char *,
+	    char **);
 char	*imap_folder_map(const char *, const char *, char, char **);
 char	*imap_search_criteria(int, time_t);
 

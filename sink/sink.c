@@ -8,9 +8,12 @@
  * connection before the COMMIT leaves the row as it was ('claimed' or
  * absent), so the message is processed again and nothing is counted twice.
  *
- * Files given to the ingest command have no IMAP identity: their ledger row
- * has mailbox 'file', uidvalidity 0, uid NULL and is found by the content
- * SHA-256 (a partial unique index).
+ * An IMAP message's row is keyed by its mailbox's row (table mailbox,
+ * sink_mailbox_claim in sink-health.c: the mailbox's identity, not its
+ * name), UIDVALIDITY and UID.  Files given to the ingest command have no
+ * IMAP identity: their ledger row has mailbox 'file', no mailbox row,
+ * uidvalidity 0, uid NULL and is found by the content SHA-256 (a partial
+ * unique index).
  *
  * Every statement is sent with parameters (PQexecParams, or a statement
  * prepared once per connection and run with PQexecPrepared); nothing read
@@ -798,7 +801,7 @@ sink_uids_param(struct sink_params *p, const uint32_t *uids, size_t n,
 
 /* List the ledger rows of one mailbox incarnation, by uid. */
 int
-sink_ledger_list(struct sink *s, const char *mailbox, uint32_t uidvalidity,
+sink_ledger_list(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
     struct sink_ledger_entry **out, size_t *n, char **cause)
 {
 	struct sink_params	 p;
@@ -809,7 +812,7 @@ sink_ledger_list(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	*out = NULL;
 	*n = 0;
 	sink_params_init(&p);
-	sink_param_str(&p, mailbox);
+	sink_param_int(&p, (long long)mailbox);
 	sink_param_int(&p, uidvalidity);
 	rc = sink_exec(s, SINK_ST_LEDGER_LIST, &p, &res, cause);
 	sink_params_free(&p);
@@ -838,7 +841,7 @@ sink_ledger_list(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 
 /* Insert 'claimed' rows for uids not in the ledger yet. */
 int
-sink_claim(struct sink *s, const char *mailbox, uint32_t uidvalidity,
+sink_claim(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
     const uint32_t *uids, size_t n, char **cause)
 {
 	struct sink_params	p;
@@ -849,7 +852,7 @@ sink_claim(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	if (n == 0)
 		return (0);
 	sink_params_init(&p);
-	sink_param_str(&p, mailbox);
+	sink_param_int(&p, (long long)mailbox);
 	sink_param_int(&p, uidvalidity);
 	if (sink_uids_param(&p, uids, n, cause) == 0)
 		rc = sink_exec(s, SINK_ST_CLAIM, &p, NULL, cause);
@@ -859,7 +862,7 @@ sink_claim(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 
 /* Record that the after-action was done on the server. */
 int
-sink_after_done(struct sink *s, const char *mailbox, uint32_t uidvalidity,
+sink_after_done(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
     const uint32_t *uids, size_t n, char **cause)
 {
 	struct sink_params	p;
@@ -870,7 +873,7 @@ sink_after_done(struct sink *s, const char *mailbox, uint32_t uidvalidity,
 	if (n == 0)
 		return (0);
 	sink_params_init(&p);
-	sink_param_str(&p, mailbox);
+	sink_param_int(&p, (long long)mailbox);
 	sink_param_int(&p, uidvalidity);
 	if (sink_uids_param(&p, uids, n, cause) == 0)
 		rc = sink_exec(s, SINK_ST_AFTER_DONE, &p, NULL, cause);
@@ -889,8 +892,11 @@ sink_ledger_send(struct sink *s, const struct sink_msg_info *mi,
 	file = (mi->uidvalidity == 0 && mi->uid == 0);
 	if (file && mi->sha256 == NULL)
 		fatalx("%s: a file needs its SHA-256", __func__);
+	if (!file && (mi->mailbox_pk <= 0 || mi->mailbox == NULL))
+		fatalx("%s: an IMAP message needs its mailbox", __func__);
 	sink_params_init(&p);
 	if (!file) {
+		sink_param_int(&p, (long long)mi->mailbox_pk);
 		sink_param_str(&p, mi->mailbox);
 		sink_param_int(&p, mi->uidvalidity);
 		sink_param_int(&p, mi->uid);
@@ -1269,17 +1275,18 @@ static const char sink_sql_search_path[] =
 static const char sink_sql_ledger_list[] =
 	"SELECT uid, status, after_action = 'done'"
 	" FROM dmarc.mail_message"
-	" WHERE mailbox = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
+	" WHERE mailbox_pk = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
 	" ORDER BY uid";
 
 static const char sink_sql_claim[] =
-	"INSERT INTO dmarc.mail_message (mailbox, uidvalidity, uid)"
-	" SELECT $1, $2, u FROM unnest($3::bigint[]) AS u"
-	" ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING";
+	"INSERT INTO dmarc.mail_message (mailbox_pk, mailbox, uidvalidity, uid)"
+	" SELECT b.id, b.name, $2, u"
+	" FROM dmarc.mailbox b, unnest($3::bigint[]) AS u WHERE b.id = $1"
+	" ON CONFLICT (mailbox_pk, uidvalidity, uid) DO NOTHING";
 
 static const char sink_sql_after_done[] =
 	"UPDATE dmarc.mail_message SET after_action = 'done'"
-	" WHERE mailbox = $1 AND uidvalidity = $2"
+	" WHERE mailbox_pk = $1 AND uidvalidity = $2"
 	" AND uid = ANY ($3::bigint[])";
 
 /*
@@ -1288,15 +1295,15 @@ static const char sink_sql_after_done[] =
  * existing one.  RETURNING gives the id, the status and whether the row is
  * new: a row version made by INSERT has no xmax, while DO UPDATE carries
  * the lock it took over to the new version (xmax set).  Parameters: the
- * key ($1-$3, IMAP only), then the facts.
+ * key and the mailbox's name ($1-$4, IMAP only), then the facts.
  */
 static const char sink_sql_ledger[] =
-	"INSERT INTO dmarc.mail_message AS m (mailbox, uidvalidity, uid,"
-	" path, message_id, from_addr, subject, date_hdr, size_bytes, sha256,"
-	" auth_results, fetched_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7,"
-	" to_timestamp($8::double precision), $9, $10::bytea, $11, now())"
-	" ON CONFLICT (mailbox, uidvalidity, uid) DO UPDATE SET"
+	"INSERT INTO dmarc.mail_message AS m (mailbox_pk, mailbox, uidvalidity,"
+	" uid, path, message_id, from_addr, subject, date_hdr, size_bytes,"
+	" sha256, auth_results, fetched_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+	" to_timestamp($9::double precision), $10, $11::bytea, $12, now())"
+	" ON CONFLICT (mailbox_pk, uidvalidity, uid) DO UPDATE SET"
 	" path = EXCLUDED.path, message_id = EXCLUDED.message_id,"
 	" from_addr = EXCLUDED.from_addr, subject = EXCLUDED.subject,"
 	" date_hdr = EXCLUDED.date_hdr, size_bytes = EXCLUDED.size_bytes,"
@@ -1808,8 +1815,8 @@ static const char sink_sql_failure_dup[] =
 /* --- Poll runs and mailbox locks (sink-health.c) --- */
 
 static const char sink_sql_run_begin[] =
-	"INSERT INTO dmarc.ingest_run (mailbox, host, pid)"
-	" VALUES ($1, $2, $3) RETURNING id";
+	"INSERT INTO dmarc.ingest_run (mailbox, mailbox_pk, host, pid)"
+	" VALUES ($1, $2, $3, $4) RETURNING id";
 
 static const char sink_sql_run_end[] =
 	"UPDATE dmarc.ingest_run SET ended_at = now(), fetched = $2,"
@@ -1818,6 +1825,27 @@ static const char sink_sql_run_end[] =
 
 static const char sink_sql_mailbox_lock[] =
 	"SELECT pg_try_advisory_lock(" SINK_LOCK_CLASS ", hashtext($1))";
+
+static const char sink_sql_mailbox_claim_lock[] =
+	"SELECT pg_advisory_xact_lock(" SINK_CLAIM_LOCK ")";
+
+/*
+ * The mailbox's row, in this order: the row with this identity (its name
+ * set to $2), an old ledger of this name not claimed yet (its identity
+ * set to $1), a new row.  Under SINK_CLAIM_LOCK, taken by an earlier
+ * statement so that this one's snapshot sees every earlier claim.
+ */
+static const char sink_sql_mailbox_claim[] =
+	"WITH known AS (UPDATE dmarc.mailbox SET name = $2, last_seen = now()"
+	" WHERE identity = $1 RETURNING id),"
+	" old AS (UPDATE dmarc.mailbox SET identity = $1, last_seen = now()"
+	" WHERE identity IS NULL AND name = $2"
+	" AND NOT EXISTS (SELECT 1 FROM known) RETURNING id),"
+	" made AS (INSERT INTO dmarc.mailbox (identity, name) SELECT $1, $2"
+	" WHERE NOT EXISTS (SELECT 1 FROM known)"
+	" AND NOT EXISTS (SELECT 1 FROM old) RETURNING id)"
+	" SELECT id FROM known UNION ALL SELECT id FROM old"
+	" UNION ALL SELECT id FROM made";
 
 /* --- Enrichment (sink-enrich.c) --- */
 
@@ -1923,7 +1951,7 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	[SINK_ST_AFTER_DONE] = { "mark after-action done",
 	    sink_sql_after_done, PGRES_COMMAND_OK, 3, 0 },
 	[SINK_ST_LEDGER] = { "write ledger row",
-	    sink_sql_ledger, PGRES_TUPLES_OK, 11, SINK_PREP },
+	    sink_sql_ledger, PGRES_TUPLES_OK, 12, SINK_PREP },
 	[SINK_ST_LEDGER_FILE] = { "write ledger row",
 	    sink_sql_ledger_file, PGRES_TUPLES_OK, 8, SINK_PREP },
 	[SINK_ST_POOL] = { "reserve report_file ids",
@@ -2013,11 +2041,15 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 
 	/* Poll runs and mailbox locks. */
 	[SINK_ST_RUN_BEGIN] = { "start poll record",
-	    sink_sql_run_begin, PGRES_TUPLES_OK, 3, 0 },
+	    sink_sql_run_begin, PGRES_TUPLES_OK, 4, 0 },
 	[SINK_ST_RUN_END] = { "finish poll record",
 	    sink_sql_run_end, PGRES_COMMAND_OK, 8, 0 },
 	[SINK_ST_MAILBOX_LOCK] = { "lock mailbox",
 	    sink_sql_mailbox_lock, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_MAILBOX_CLAIM_LOCK] = { "lock mailbox claims",
+	    sink_sql_mailbox_claim_lock, PGRES_TUPLES_OK, 0, 0 },
+	[SINK_ST_MAILBOX_CLAIM] = { "claim mailbox",
+	    sink_sql_mailbox_claim, PGRES_TUPLES_OK, 2, 0 },
 
 	/* Enrichment. */
 	[SINK_ST_ENRICH_DISCOVER] = { "discover source addresses",

@@ -2,7 +2,9 @@
  * sink.h: the PostgreSQL store (schema "dmarc").
  *
  * One struct sink holds one libpq connection.  The ledger (mail_message)
- * records every examined message, keyed by (mailbox, uidvalidity, uid);
+ * records every examined message, keyed by (mailbox, uidvalidity, uid)
+ * where the mailbox is its row of table mailbox (sink_mailbox_claim),
+ * found by the mailbox's identity, not by its name;
  * a message's rows and its final status are written in one transaction
  * (sink_msg_begin ... sink_msg_commit), so a crash loses nothing and counts
  * nothing twice.  Reports are deduplicated on their natural key
@@ -117,6 +119,21 @@ enum sink_status {
 };
 const char *sink_status_name(enum sink_status);
 
+/*
+ * The mailbox's row (table mailbox) for a poll: *id is what the ledger
+ * calls below, sink_msg_info and sink_run_begin take.  identity says what
+ * the mailbox is (imap_url_identity: server, account, folder), name is
+ * its name in the configuration, a label.  The row is found by identity
+ * and its name set to name (a renamed mailbox keeps its ledger); else a
+ * ledger from before schema version 8 kept under this name and not
+ * claimed yet becomes this mailbox's (its identity is set: an upgrade
+ * fetches nothing twice); else a new row is made.  Claims are serialised
+ * (a transaction-level advisory lock), so two agents claiming at once
+ * never both take one old ledger.  Its own transaction; commits.
+ */
+int	sink_mailbox_claim(struct sink *, const char *identity,
+	    const char *name, int64_t *id, char **);
+
 struct sink_ledger_entry {
 	uint32_t	 uid;
 	enum sink_status status;
@@ -124,23 +141,28 @@ struct sink_ledger_entry {
 };
 
 /*
- * Every ledger row of (mailbox, uidvalidity), ascending by uid.  The caller
- * frees *out.
+ * Every ledger row of (mailbox, uidvalidity), ascending by uid; mailbox is
+ * the id sink_mailbox_claim gave.  The caller frees *out.
  */
-int	sink_ledger_list(struct sink *, const char *mailbox, uint32_t uidvalidity,
+int	sink_ledger_list(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    struct sink_ledger_entry **out, size_t *n, char **);
 
-/* Insert 'claimed' rows for these uids (existing rows untouched); commits. */
-int	sink_claim(struct sink *, const char *mailbox, uint32_t uidvalidity,
+/*
+ * Insert 'claimed' rows for these uids (existing rows untouched), labelled
+ * with the mailbox's name; commits.
+ */
+int	sink_claim(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
 
 /* Mark after_action done for these uids; commits. */
-int	sink_after_done(struct sink *, const char *mailbox, uint32_t uidvalidity,
+int	sink_after_done(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
 
 /* What the ledger keeps about a message. */
 struct sink_msg_info {
-	const char	*mailbox;
+	int64_t		 mailbox_pk;	/* IMAP: sink_mailbox_claim's id */
+	const char	*mailbox;	/* IMAP: the name, a label for a row
+					   made here (see sink_claim) */
 	uint32_t	 uidvalidity;	/* 0 for files */
 	uint32_t	 uid;		/* 0 for files (then sha256 is the key) */
 	const char	*path;		/* files: the path, for information */
@@ -158,7 +180,7 @@ struct sink_msg_info {
  * creating it if needed; write the message facts).  For files
  * (uidvalidity 0, uid 0) the ledger key is the content SHA-256 (sha256 must
  * be set) and the row's mailbox is always "file", whatever info->mailbox
- * says: *prior is set to the final status already recorded for this
+ * and info->mailbox_pk say: *prior is set to the final status already recorded for this
  * content (SINK_NONE if none), and the caller should sink_msg_rollback and
  * count it as already seen.  For IMAP messages *prior is the row's current
  * status as well (SINK_NONE when the row was created now).  On error the
@@ -398,19 +420,23 @@ struct sink_run_stats {
 	unsigned	fetched, stored, duplicates, invalid, ignored;
 	uint64_t	bytes;
 };
-int	sink_run_begin(struct sink *, const char *mailbox, int64_t *, char **);
+int	sink_run_begin(struct sink *, const char *mailbox, int64_t mailbox_pk,
+	    int64_t *, char **);
 int	sink_run_end(struct sink *, int64_t, const struct sink_run_stats *,
 	    const char *error, char **);
 /*
  * The mailbox's advisory lock, held by this connection until it is
- * closed.
+ * closed.  Keyed by the mailbox's identity (see sink_mailbox_claim), not
+ * its name: two mailboxes that share a name are polled at once, one
+ * mailbox under two names is not.
  */
 enum sink_lock {
 	SINK_LOCK_ERROR = -1,	/* *cause set */
 	SINK_LOCK_BUSY = 0,	/* another agent holds it */
 	SINK_LOCK_TAKEN = 1	/* this connection holds it now */
 };
-enum sink_lock sink_mailbox_lock(struct sink *, const char *mailbox, char **);
+enum sink_lock sink_mailbox_lock(struct sink *, const char *identity,
+	    char **);
 
 /* --- Enrichment: ip_info and source_map --- */
 

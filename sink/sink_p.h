@@ -35,6 +35,12 @@
 /* The advisory lock space of mailbox locks: "DMRC". */
 #define SINK_LOCK_CLASS	"1145918019"
 
+/*
+ * pg_advisory_xact_lock key that serialises sink_mailbox_claim: "mbox" in
+ * ASCII (a one-bigint key: not in the space of the mailbox locks).
+ */
+#define SINK_CLAIM_LOCK	"1835167608"
+
 /* Most parameters one statement takes. */
 #define SINK_MAXPARAMS	112
 
@@ -117,6 +123,8 @@ enum sink_stmt {
 	SINK_ST_RUN_BEGIN,
 	SINK_ST_RUN_END,
 	SINK_ST_MAILBOX_LOCK,
+	SINK_ST_MAILBOX_CLAIM_LOCK,
+	SINK_ST_MAILBOX_CLAIM,
 	/* Enrichment. */
 	SINK_ST_ENRICH_DISCOVER,
 	SINK_ST_ENRICH_DUE,

@@ -32,7 +32,15 @@
 #                                    delivered between two sessions
 #   --state F                        after each connection, write each
 #                                    mailbox as "NAME: UIDflags ..." (flags
-#                                    as letters: d deleted, s seen)
+#                                    as letters: d deleted, s seen; another
+#                                    account's as "USER/NAME: ...")
+#   --account USER:PASSWORD          another account (LOGIN, PLAIN and
+#                                    LOGIN SASL), with mailboxes of its own
+#   --put USER:FOLDER:PATH           one more message in FOLDER (made if
+#                                    need be) of USER's account, PATH's
+#                                    bytes; UIDs count from 1 in each folder
+#   --threads                        serve connections at once, a thread
+#                                    each (one command at a time overall)
 #
 # Scenarios for tests/server/hostile.test and tests/server/faults.test:
 #   --msg-file PATH                  one more message in INBOX, PATH's bytes
@@ -53,6 +61,7 @@ import re
 import socket
 import ssl
 import sys
+import threading
 
 UIDVALIDITY = 1700000001
 
@@ -70,7 +79,14 @@ class Store:
     """The mailboxes; they live as long as the server."""
 
     def __init__(self, args):
+        self.lock = threading.Lock()
         self.boxes = {"INBOX": []}
+        self.passwords = {args.user: args.password}
+        self.accounts = {args.user: self.boxes}
+        for spec in args.account:
+            user, _, pw = spec.partition(":")
+            self.passwords[user] = pw
+            self.accounts[user] = {"INBOX": []}
         for f in args.folder:
             self.boxes[f] = []
         for i, spec in enumerate(args.msg):
@@ -89,7 +105,16 @@ class Store:
         for m in self.boxes["INBOX"]:
             if m["uid"] in args.deleted:
                 m["flags"].add("\\Deleted")
-        self.uidnext = {b: len(m) + 1 for b, m in self.boxes.items()}
+        for spec in args.put:
+            user, folder, path = spec.split(":", 2)
+            with open(path, "rb") as f:
+                data = f.read()
+            box = self.accounts[user].setdefault(folder, [])
+            box.append({"uid": len(box) + 1, "data": data,
+                        "announced": len(data), "flags": set()})
+        self.uidnexts = {u: {b: len(m) + 1 for b, m in boxes.items()}
+                         for u, boxes in self.accounts.items()}
+        self.uidnext = self.uidnexts[args.user]
         self.stalled = False
 
     def deliver(self, spool):
@@ -107,11 +132,14 @@ class Store:
 
     def dump(self, path):
         with open(path, "w") as f:
-            for b in sorted(self.boxes):
-                f.write("%s:%s\n" % (b, "".join(
-                    " %d%s" % (m["uid"], "".join(sorted(
-                        x[1].lower() for x in m["flags"])))
-                    for m in self.boxes[b])))
+            for user in sorted(self.accounts):
+                boxes = self.accounts[user]
+                prefix = "" if boxes is self.boxes else user + "/"
+                for b in sorted(boxes):
+                    f.write("%s%s:%s\n" % (prefix, b, "".join(
+                        " %d%s" % (m["uid"], "".join(sorted(
+                            x[1].lower() for x in m["flags"])))
+                        for m in boxes[b])))
 
 
 class Conn:
@@ -159,8 +187,9 @@ class Conn:
             if fn is None:
                 self.send("%s BAD unknown command\r\n" % tag)
                 continue
-            if fn(tag, rest) == "close":
-                return
+            with self.store.lock:
+                if fn(tag, rest) == "close":
+                    return
 
     # Argument helpers.
     def strings(self, rest):
@@ -209,18 +238,24 @@ class Conn:
         self.rf = self.sock.makefile("rb")
         return None
 
-    def login_ok(self, tag, ok, extra=""):
+    def login_ok(self, tag, ok, extra="", user=None):
         if ok:
             self.authed = True
+            user = self.args.user if user is None else user
+            self.boxes = self.store.accounts[user]
+            self.uidnext = self.store.uidnexts[user]
             self.send("%s OK logged in\r\n" % tag)
         else:
             self.send("%s%s NO [AUTHENTICATIONFAILED] refused\r\n" %
                       (extra, tag))
 
+    def password_ok(self, user, password):
+        return self.store.passwords.get(user) == password
+
     def c_LOGIN(self, tag, rest):
         a = self.strings(rest)
-        self.login_ok(tag, len(a) == 2 and a[0] == self.args.user and
-                      a[1] == self.args.password)
+        ok = len(a) == 2 and self.password_ok(a[0], a[1])
+        self.login_ok(tag, ok, user=a[0] if ok else None)
 
     def b64(self, text):
         try:
@@ -240,19 +275,20 @@ class Conn:
         ir = ir if ir else None
         user = self.args.user.encode()
         if mech == "PLAIN":
-            blob = self.b64(self.sasl_response(ir))
-            self.login_ok(tag, blob in (b"\0" + user + b"\0" +
-                          self.args.password.encode(), user + b"\0" + user +
-                          b"\0" + self.args.password.encode()))
+            blob = self.b64(self.sasl_response(ir)).split(b"\0")
+            who = blob[1].decode("latin-1") if len(blob) == 3 else None
+            ok = (who is not None and blob[0] in (b"", blob[1]) and
+                  self.password_ok(who, blob[2].decode("latin-1")))
+            self.login_ok(tag, ok, user=who if ok else None)
         elif mech == "LOGIN":
             if ir is None:
                 self.send("+ VXNlcm5hbWU6\r\n")
                 ir = self.line() or ""
-            u = self.b64(ir)
+            u = self.b64(ir).decode("latin-1")
             self.send("+ UGFzc3dvcmQ6\r\n")
-            p = self.b64(self.line() or "")
-            self.login_ok(tag, u == user and
-                          p == self.args.password.encode())
+            p = self.b64(self.line() or "").decode("latin-1")
+            ok = self.password_ok(u, p)
+            self.login_ok(tag, ok, user=u if ok else None)
         elif mech in ("XOAUTH2", "OAUTHBEARER"):
             blob = self.b64(self.sasl_response(ir))
             want = b"auth=Bearer " + self.args.token.encode() + b"\x01"
@@ -445,6 +481,9 @@ def main():
     ap.add_argument("--msg-file", action="append", default=[])
     ap.add_argument("--huge-literal")
     ap.add_argument("--stall-fetch", type=int, default=0)
+    ap.add_argument("--account", action="append", default=[])
+    ap.add_argument("--put", action="append", default=[])
+    ap.add_argument("--threads", action="store_true")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     args = ap.parse_args()
@@ -463,19 +502,28 @@ def main():
             sock.settimeout(30)
             if args.spool:
                 store.deliver(args.spool)
-            conn = Conn(sock, args, log, store)
-            try:
-                conn.run()
-            except (OSError, ssl.SSLError) as e:
-                log.write("-- error %s\n" % e)
-            if args.state:
-                store.dump(args.state)
-            log.write("-- end\n")
-            log.flush()
-            try:
-                conn.sock.close()
-            except OSError:
-                pass
+            if args.threads:
+                threading.Thread(target=serve, daemon=True,
+                                 args=(sock, args, log, store)).start()
+            else:
+                serve(sock, args, log, store)
+
+
+def serve(sock, args, log, store):
+    conn = Conn(sock, args, log, store)
+    try:
+        conn.run()
+    except (OSError, ssl.SSLError) as e:
+        log.write("-- error %s\n" % e)
+    with store.lock:
+        if args.state:
+            store.dump(args.state)
+        log.write("-- end\n")
+        log.flush()
+    try:
+        conn.sock.close()
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ struct rowwant {
 
 static PGconn	*db;			/* the checking connection */
 static const char *conninfo;
+static int64_t	 inbox_pk;		/* the mailbox of msg_info */
 
 static char	*q1(const char *, const char *, const char *);
 static long long qint(const char *, const char *, const char *);
@@ -56,6 +57,9 @@ static int	 store_message(struct sink *, const struct sink_msg_info *,
 		    int *, enum sink_status);
 static void	 test_migrate(struct sink *);
 static void	 test_comments(void);
+static int	 run_sql(PGconn *, const char *);
+static char	*mailbox_name(int64_t);
+static void	 test_mailbox(struct sink *);
 static void	 test_claim(struct sink *);
 static void	 test_store(struct sink *);
 static void	 test_duplicates(struct sink *);
@@ -427,10 +431,10 @@ test_migrate(struct sink *s)
 	free(at2);
 	/*
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
-	 * +3, +2; 005 TLS and failure reports: +6, +3.
+	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 23);
+	    " 'dmarc'", NULL, NULL), 24);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
 	    " 'dmarc'", NULL, NULL), 15);
 	free(cause);
@@ -461,18 +465,91 @@ test_comments(void)
 	    NULL, NULL), 1);
 }
 
+/* Run SQL on the checking connection; 0 or -1 (printed). */
+static int
+run_sql(PGconn *c, const char *sql)
+{
+	PGresult	*res;
+	int		 ok;
+
+	res = PQexec(c, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "tst_sink: %s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	return (ok ? 0 : -1);
+}
+
+/* The name of the mailbox row id, malloc'd. */
+static char *
+mailbox_name(int64_t id)
+{
+	char	v[24];
+
+	snprintf(v, sizeof v, "%lld", (long long)id);
+	return (q1("SELECT coalesce(identity, '-') || ' ' || name"
+	    " FROM dmarc.mailbox WHERE id = $1::bigint", v, NULL));
+}
+
+/*
+ * Mailboxes: found by their identity, the name only a label; a ledger
+ * from before schema version 8 (no identity) goes to the first mailbox
+ * of its name, and only to that one.
+ */
+static void
+test_mailbox(struct sink *s)
+{
+	static const char *ia = "imap://tst@127.0.0.1:993/INBOX",
+	    *ib = "imap://tst@127.0.0.1:993/Other",
+	    *ic = "imap://u@h:143/L", *id = "imap://v@h:143/L";
+	int64_t		 a = 0, b = 0, c = 0, old = 0, d = 0, e = 0;
+	char		*cause = NULL, *v;
+
+	CHECK_INT(sink_mailbox_claim(s, ia, "INBOX", &a, &cause), 0);
+	CHECK(a > 0);
+	CHECK_INT(sink_mailbox_claim(s, ia, "INBOX", &c, &cause), 0);
+	CHECK(c == a);
+	/* Another folder under the same name is another mailbox. */
+	CHECK_INT(sink_mailbox_claim(s, ib, "INBOX", &b, &cause), 0);
+	CHECK(b > 0 && b != a);
+	/* Renamed: the same row, the new name. */
+	CHECK_INT(sink_mailbox_claim(s, ib, "other", &c, &cause), 0);
+	CHECK(c == b);
+	v = mailbox_name(b);
+	CHECK_STR(v, "imap://tst@127.0.0.1:993/Other other");
+	free(v);
+	/* An old ledger: claimed by the first mailbox of its name. */
+	CHECK_INT(run_sql(db, "INSERT INTO dmarc.mailbox (name)"
+	    " VALUES ('legacy')"), 0);
+	old = qint("SELECT id FROM dmarc.mailbox WHERE name = 'legacy'",
+	    NULL, NULL);
+	CHECK_INT(sink_mailbox_claim(s, ic, "legacy", &d, &cause), 0);
+	CHECK(d == old);
+	v = mailbox_name(old);
+	CHECK_STR(v, "imap://u@h:143/L legacy");
+	free(v);
+	CHECK_INT(sink_mailbox_claim(s, id, "legacy", &e, &cause), 0);
+	CHECK(e > 0 && e != old);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mailbox WHERE"
+	    " identity IS NULL", NULL, NULL), 0);
+	free(cause);
+	inbox_pk = a;
+}
+
 static void
 test_claim(struct sink *s)
 {
 	static const uint32_t	 a[] = { 1, 2, 3 }, b[] = { 3, 4 };
 	struct sink_ledger_entry *e;
 	size_t			 n;
+	int64_t			 other = 0;
 	char			*cause = NULL;
 
-	CHECK_INT(sink_claim(s, "INBOX", 100, a, 3, &cause), 0);
-	CHECK_INT(sink_claim(s, "INBOX", 100, b, 2, &cause), 0);
-	CHECK_INT(sink_claim(s, "INBOX", 100, b, 0, &cause), 0);
-	CHECK_INT(sink_ledger_list(s, "INBOX", 100, &e, &n, &cause), 0);
+	CHECK_INT(sink_claim(s, inbox_pk, 100, a, 3, &cause), 0);
+	CHECK_INT(sink_claim(s, inbox_pk, 100, b, 2, &cause), 0);
+	CHECK_INT(sink_claim(s, inbox_pk, 100, b, 0, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, inbox_pk, 100, &e, &n, &cause), 0);
 	CHECK_INT(n, 4);
 	if (n == 4) {
 		CHECK_INT(e[0].uid, 1);
@@ -481,9 +558,18 @@ test_claim(struct sink *s)
 		CHECK_INT(e[3].after_done, 0);
 	}
 	free(e);
-	CHECK_INT(sink_ledger_list(s, "INBOX", 999, &e, &n, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, inbox_pk, 999, &e, &n, &cause), 0);
 	CHECK_INT(n, 0);
 	CHECK(e == NULL);
+	/* Another folder of the same name has a ledger of its own. */
+	CHECK_INT(sink_mailbox_claim(s, "imap://tst@127.0.0.1:993/Other",
+	    "INBOX", &other, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, other, 100, &e, &n, &cause), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message m"
+	    " JOIN dmarc.mailbox b ON b.id = m.mailbox_pk WHERE"
+	    " m.mailbox = 'INBOX' AND b.identity = $1",
+	    "imap://tst@127.0.0.1:993/INBOX", NULL), 4);
 	CHECK_STR(sink_status_name(SINK_TOO_LARGE), "too_large");
 	CHECK_STR(sink_status_name(SINK_NONE), "none");
 	free(cause);
@@ -491,7 +577,7 @@ test_claim(struct sink *s)
 
 static const char *const skip_ids[] = { "id", "report_pk", "record_pk",
 	"file_pk", "message_pk", "first_seen", "last_seen", "fetched_at",
-	"status_at", "created_at", "delivered_at", NULL };
+	"status_at", "created_at", "delivered_at", "mailbox_pk", NULL };
 
 static const struct rowwant want_msg1[] = { { {
 	{ "mailbox", "INBOX" }, { "uidvalidity", "100" }, { "uid", "1" },
@@ -638,6 +724,7 @@ msg_info(struct sink_msg_info *mi, uint32_t uv, uint32_t uid,
     const char *msgid, const unsigned char *sha)
 {
 	memset(mi, 0, sizeof *mi);
+	mi->mailbox_pk = inbox_pk;
 	mi->mailbox = "INBOX";
 	mi->uidvalidity = uv;
 	mi->uid = uid;
@@ -906,8 +993,8 @@ test_after_done(struct sink *s)
 	size_t			 n;
 	char			*cause = NULL;
 
-	CHECK_INT(sink_after_done(s, "INBOX", 100, done, 2, &cause), 0);
-	CHECK_INT(sink_ledger_list(s, "INBOX", 100, &e, &n, &cause), 0);
+	CHECK_INT(sink_after_done(s, inbox_pk, 100, done, 2, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, inbox_pk, 100, &e, &n, &cause), 0);
 	CHECK_INT(n, 4);
 	if (n == 4) {
 		CHECK_INT(e[0].uid, 1);
@@ -920,7 +1007,7 @@ test_after_done(struct sink *s)
 		CHECK_INT(e[3].status, SINK_CLAIMED);
 	}
 	free(e);
-	CHECK_INT(sink_ledger_list(s, "INBOX", 101, &e, &n, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, inbox_pk, 101, &e, &n, &cause), 0);
 	CHECK_INT(n, 1);
 	free(e);
 	free(cause);
@@ -1697,7 +1784,7 @@ test_batch_rollback(void)
 	if ((s = open_sink()) == NULL)
 		return;
 	build_report(&h, r);
-	CHECK_INT(sink_claim(s, "INBOX", 701, uids, 2, &cause), 0);
+	CHECK_INT(sink_claim(s, inbox_pk, 701, uids, 2, &cause), 0);
 	CHECK_INT(sink_batch_begin(s, &cause), 0);
 	h.report_id = S("r-batch-rb-1");
 	sha_fill(sha, 0xa1);
@@ -1748,7 +1835,7 @@ test_batch_data_error(void)
 	build_report(&h, r);
 	memset(&fi, 0, sizeof fi);
 	fi.kind = "xml";
-	CHECK_INT(sink_claim(s, "INBOX", 702, uids, 1, &cause), 0);
+	CHECK_INT(sink_claim(s, inbox_pk, 702, uids, 1, &cause), 0);
 	CHECK_INT(sink_batch_begin(s, &cause), 0);
 	h.report_id = S("r-batch-de-1");
 	sha_fill(sha, 0xb1);
@@ -2213,6 +2300,10 @@ conninfo_db(const char *base, const char *dbname)
 	return (ci);
 }
 
+/* The first schema version whose ledger is keyed by the mailbox's row. */
+#define MAILBOX_VERSION	8
+#define UPGRADE_ID	"imap://tst@127.0.0.1:993/INBOX"
+
 /* Store report 1 (no raw data) through a sink on another database. */
 static void
 upgrade_store(struct sink *s)
@@ -2222,14 +2313,75 @@ upgrade_store(struct sink *s)
 	struct report_record	 r[3];
 	enum sink_status	 prior;
 	unsigned char		 sha[32];
+	int64_t			 mb = 0;
+	char			*cause = NULL;
 	int			 head;
 
+	if (sink_mailbox_claim(s, UPGRADE_ID, "INBOX", &mb, &cause) != 0) {
+		fprintf(stderr, "upgrade: %s\n", cause);
+		tst_failures++;
+		free(cause);
+		return;
+	}
 	build_report(&h, r);
 	sha_fill(sha, 0x71);
 	msg_info(&mi, 500, 1, "<u1@example.net>", sha);
+	mi.mailbox_pk = mb;
 	sink_set_store_raw(s, 0);
 	store_message(s, &mi, &h, NULL, r, 3, &prior, &head, SINK_STORED);
 	sink_set_store_raw(s, 1);
+}
+
+/*
+ * Before MAILBOX_VERSION, this program cannot write the ledger: the
+ * ledger keyed by name as those versions kept it, by hand (uid 1 of
+ * INBOX stored, uid 2 claimed, and a poll of INBOX).
+ */
+static void
+upgrade_legacy(const char *ci, int v)
+{
+	PGconn	*c;
+
+	c = PQconnectdb(ci);
+	CHECK(PQstatus(c) == CONNECTION_OK);
+	CHECK_INT(run_sql(c, "INSERT INTO dmarc.mail_message (mailbox,"
+	    " uidvalidity, uid, status, after_action) VALUES"
+	    " ('INBOX', 500, 1, 'stored', 'done'),"
+	    " ('INBOX', 500, 2, 'claimed', 'pending')"), 0);
+	if (v >= 3)
+		CHECK_INT(run_sql(c, "INSERT INTO dmarc.ingest_run (mailbox,"
+		    " ended_at, ok) VALUES ('INBOX', now(), true)"), 0);
+	PQfinish(c);
+}
+
+/*
+ * After the upgrade: the first mailbox named INBOX has the old ledger,
+ * another one of that name starts afresh.
+ */
+static void
+upgrade_check(struct sink *s, int v)
+{
+	struct sink_ledger_entry *e = NULL;
+	size_t			 n = 0;
+	int64_t			 mb = 0, other = 0;
+	char			*cause = NULL;
+
+	CHECK_INT(sink_mailbox_claim(s, UPGRADE_ID, "INBOX", &mb, &cause), 0);
+	CHECK_INT(sink_ledger_list(s, mb, 500, &e, &n, &cause), 0);
+	CHECK_INT(n, v < MAILBOX_VERSION ? 2 : 1);
+	if (n > 0) {
+		CHECK_INT(e[0].uid, 1);
+		CHECK_INT(e[0].status, SINK_STORED);
+		CHECK_INT(e[0].after_done, v < MAILBOX_VERSION);
+	}
+	free(e);
+	CHECK_INT(sink_mailbox_claim(s, "imap://tst@192.0.2.1:993/INBOX",
+	    "INBOX", &other, &cause), 0);
+	CHECK(other != mb);
+	CHECK_INT(sink_ledger_list(s, other, 500, &e, &n, &cause), 0);
+	CHECK_INT(n, 0);
+	free(e);
+	free(cause);
 }
 
 /*
@@ -2266,12 +2418,17 @@ test_upgrade(void)
 		if (v > 0) {
 			CHECK_INT(sink_migrate_to(s, v, &cause), 0);
 			CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_OLD);
-			upgrade_store(s);
+			if (v < MAILBOX_VERSION)
+				upgrade_legacy(ci, v);
+			else
+				upgrade_store(s);
 		}
 		CHECK_INT(sink_migrate(s, &cause), 0);
 		CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
-		if (v > 0)
-			upgrade_store(s);	/* a duplicate now */
+		if (v > 0) {
+			upgrade_check(s, v);
+			upgrade_store(s);
+		}
 		sink_close(s);
 		free(ci);
 	}
@@ -2325,11 +2482,14 @@ test_roles(const char *mode)
 	build_report(&h, r);
 	sha_fill(sha, 0x81);
 	msg_info(&mi, 600, 1, "<w1@example.net>", sha);
-	CHECK_INT(sink_claim(s, "INBOX", 600, &mi.uid, 1, &cause), 0);
+	CHECK_INT(sink_mailbox_claim(s, "imap://tst@127.0.0.1:993/INBOX",
+	    "INBOX", &inbox_pk, &cause), 0);
+	msg_info(&mi, 600, 1, "<w1@example.net>", sha);
+	CHECK_INT(sink_claim(s, inbox_pk, 600, &mi.uid, 1, &cause), 0);
 	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
 	    SINK_STORED), 0);
 	CHECK_INT(head, SINK_OK);
-	CHECK_INT(sink_after_done(s, "INBOX", 600, &mi.uid, 1, &cause), 0);
+	CHECK_INT(sink_after_done(s, inbox_pk, 600, &mi.uid, 1, &cause), 0);
 	/* No DDL for the writer; no writing the schema version. */
 	CHECK_INT(sink_migrate(s, &cause), 0);	/* nothing to do */
 	res = PQexec(s->conn, "CREATE TABLE dmarc.intruder (x int)");
@@ -2502,6 +2662,7 @@ main(int argc, char **argv)
 	test_names();
 	test_migrate(s);
 	test_comments();
+	test_mailbox(s);
 	test_claim(s);
 	test_store(s);
 	test_duplicates(s);

@@ -37,6 +37,7 @@ struct msg {
 
 static PGconn	*db;
 static const char *corpus;
+static int64_t	 inbox_pk;	/* the IMAP rows' mailbox */
 
 static int	 store_payload(struct mime_payload *, void *, char **);
 static int	 on_tls(const struct tlsrpt_report *, void *, char **);
@@ -212,6 +213,7 @@ ingest(struct sink *s, const char *rel, const char *mailbox, uint32_t uid,
 		sha[0] ^= (unsigned char)uid;
 	memset(&mi, 0, sizeof mi);
 	mi.mailbox = mailbox;
+	mi.mailbox_pk = uid != 0 ? inbox_pk : 0;
 	mi.uidvalidity = uid != 0 ? 1 : 0;
 	mi.uid = uid;
 	mi.path = rel;
@@ -524,6 +526,8 @@ main(void)
 	}
 	free(dbci);
 	CHECK_INT(sink_migrate(s, &cause), 0);
+	CHECK_INT(sink_mailbox_claim(s, "imap://tst@127.0.0.1:993/INBOX",
+	    "INBOX", &inbox_pk, &cause), 0);
 	mime_init();
 
 	test_corpus(s);

@@ -624,6 +624,68 @@ test_mailbox(void)
 	}
 }
 
+struct identity_case {
+	const char	*user;
+	const char	*host;
+	unsigned	 port;
+	const char	*folder;
+	const char	*want;		/* NULL: refused */
+};
+
+static const struct identity_case identity_cases[] = {
+	{ "dmarc", "imap.example.com", 993, "INBOX",
+	  "imap://dmarc@imap.example.com:993/INBOX" },
+	/* The host's case and INBOX's do not matter ... */
+	{ "dmarc", "IMAP.Example.COM", 993, "inbox",
+	  "imap://dmarc@imap.example.com:993/INBOX" },
+	{ "dmarc", "imap.example.com", 993, "InBoX",
+	  "imap://dmarc@imap.example.com:993/INBOX" },
+	/* ... the user's and any other folder's do. */
+	{ "DMARC", "imap.example.com", 993, "Reports",
+	  "imap://DMARC@imap.example.com:993/Reports" },
+	{ "dmarc", "imap.example.com", 993, "reports",
+	  "imap://dmarc@imap.example.com:993/reports" },
+	{ "dmarc", "imap.example.com", 143, "INBOX/DMARC",
+	  "imap://dmarc@imap.example.com:143/INBOX/DMARC" },
+	/* A user name cannot pass for a host, a port or a folder. */
+	{ "dmarc@example.com", "imap.example.com", 993, "INBOX",
+	  "imap://dmarc%40example.com@imap.example.com:993/INBOX" },
+	{ "a@h:1/F", "h2", 1, "X",
+	  "imap://a%40h%3A1%2FF@h2:1/X" },
+	{ "50%; x", "h", 993, "INBOX", "imap://50%25%3B%20x@h:993/INBOX" },
+	{ "J\xc3\xbcrgen", "h", 993, "INBOX",
+	  "imap://J%C3%BCrgen@h:993/INBOX" },
+	{ NULL, "h", 993, "INBOX", "imap://h:993/INBOX" },
+	{ "", "h", 993, "INBOX", "imap://@h:993/INBOX" },
+	{ "u", "[::1]", 10993, "INBOX", "imap://u@[::1]:10993/INBOX" },
+	/* The folder as the server names it: UTF-8 and mUTF-7 are one. */
+	{ "u", "h", 993, "Entw\xc3\xbc" "rfe", "imap://u@h:993/Entw&APw-rfe" },
+	{ "u", "h", 993, "Entw&APw-rfe", "imap://u@h:993/Entw&APw-rfe" },
+	{ "u", "h", 993, "A & B", "imap://u@h:993/A &- B" },
+	{ "u", "h", 993, "a\tb", NULL },
+	{ "u", "h", 993, "", NULL },
+};
+
+static void
+test_identity(void)
+{
+	const struct identity_case *c;
+	char			*got, *cause = NULL;
+	size_t			 i;
+
+	for (i = 0; i < sizeof identity_cases / sizeof identity_cases[0];
+	    i++) {
+		c = &identity_cases[i];
+		got = imap_identity_key(c->user, c->host, c->port, c->folder,
+		    &cause);
+		CHECK_STR(got, c->want);
+		CHECK(got != NULL || cause != NULL);
+		free(got);
+		free(cause);
+		cause = NULL;
+	}
+}
+
 struct ns_case {
 	const char	*in;
 	int		 ok;
@@ -849,6 +911,7 @@ main(void)
 	test_uidset();
 	test_quote();
 	test_mailbox();
+	test_identity();
 	test_numbers();
 	test_capability();
 	test_namespace();
