@@ -8,6 +8,12 @@
 --                 read schema_version.
 --   dmarc_reader  BI users and dashboards (Grafana): SELECT on the views
 --                 and tables, nothing else.
+--   dmarc_scoped_reader
+--                 a group for customers' and teams' logins: SELECT on the
+--                 report data and its views, row by row only for the
+--                 domains dmarc.domain_grant gives each login; nothing of the
+--                 ledger, the ingest errors or the polls (schema version 9,
+--                 doc/bi.md "Scoped readers").
 --
 -- Run it as a superuser (or a role with CREATEROLE that owns the database),
 -- connected to the database that holds (or will hold) the schema:
@@ -16,14 +22,17 @@
 --   ALTER ROLE dmarc_owner  LOGIN PASSWORD '...';
 --   ALTER ROLE dmarc_writer LOGIN PASSWORD '...';
 --   CREATE ROLE grafana LOGIN PASSWORD '...' IN ROLE dmarc_reader;
+--   CREATE ROLE acme LOGIN PASSWORD '...' IN ROLE dmarc_scoped_reader;
 -- and run "dmarc-agent migrate" connected as dmarc_owner.  The script is
 -- idempotent: run it again after each migration (it then also takes the
--- writer's write access to schema_version away).  Objects the owner creates
--- later (new tables and views of later migrations) get the right grants by
--- themselves through ALTER DEFAULT PRIVILEGES.
+-- writer's write access to schema_version and domain_grant away, and adds the
+-- scoped readers' policies to a schema migrated before the role existed).
+-- Objects the owner creates later (new tables and views of later
+-- migrations) get the right grants by themselves through ALTER DEFAULT
+-- PRIVILEGES, except for scoped readers (see below).
 --
 -- An existing schema (created by another role before this script) is handed
--- over to dmarc_owner, with every table, view and sequence in it.
+-- over to dmarc_owner, with every table, view, sequence and function in it.
 
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
@@ -39,10 +48,13 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dmarc_reader') THEN
         CREATE ROLE dmarc_reader NOLOGIN;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dmarc_scoped_reader') THEN
+        CREATE ROLE dmarc_scoped_reader NOLOGIN;
+    END IF;
     EXECUTE format('GRANT CONNECT, CREATE ON DATABASE %I TO dmarc_owner',
                    current_database());
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO dmarc_writer, dmarc_reader',
-                   current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO dmarc_writer, dmarc_reader,'
+                   ' dmarc_scoped_reader', current_database());
 END $$;
 
 CREATE SCHEMA IF NOT EXISTS dmarc AUTHORIZATION dmarc_owner;
@@ -62,10 +74,18 @@ BEGIN
                                       WHEN 'm' THEN 'MATERIALIZED VIEW'
                                       ELSE 'TABLE' END, o.relname);
     END LOOP;
+    -- Functions too, or the next migration could not replace them.
+    FOR o IN SELECT p.oid::regprocedure AS f FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'dmarc'
+             AND pg_get_userbyid(p.proowner) <> 'dmarc_owner'
+    LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO dmarc_owner', o.f);
+    END LOOP;
 END $$;
 
 REVOKE ALL ON SCHEMA dmarc FROM PUBLIC;
-GRANT USAGE ON SCHEMA dmarc TO dmarc_writer, dmarc_reader;
+GRANT USAGE ON SCHEMA dmarc TO dmarc_writer, dmarc_reader, dmarc_scoped_reader;
 
 -- What exists now.
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA dmarc TO dmarc_writer;
@@ -80,10 +100,24 @@ ALTER DEFAULT PRIVILEGES FOR ROLE dmarc_owner IN SCHEMA dmarc
 ALTER DEFAULT PRIVILEGES FOR ROLE dmarc_owner IN SCHEMA dmarc
     GRANT SELECT ON TABLES TO dmarc_reader;
 
--- The schema version is the owner's to write.
+-- The schema version and the domain grants are the owner's to write.
 DO $$
 BEGIN
     IF to_regclass('dmarc.schema_version') IS NOT NULL THEN
         REVOKE INSERT, UPDATE, DELETE ON dmarc.schema_version FROM dmarc_writer;
+    END IF;
+    IF to_regclass('dmarc.domain_grant') IS NOT NULL THEN
+        REVOKE INSERT, UPDATE, DELETE ON dmarc.domain_grant FROM dmarc_writer;
+    END IF;
+END $$;
+
+-- Scoped readers get no default privileges: a table a later migration adds
+-- stays closed to them until that migration gives it a policy.  Their
+-- policies and grants come from the schema (version 9 and later), which
+-- made them already when the role existed at migration time.
+DO $$
+BEGIN
+    IF to_regprocedure('dmarc.scoped_reader_setup()') IS NOT NULL THEN
+        CALL dmarc.scoped_reader_setup();
     END IF;
 END $$;

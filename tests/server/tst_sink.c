@@ -431,10 +431,11 @@ test_migrate(struct sink *s)
 	free(at2);
 	/*
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
-	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1.
+	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1;
+	 * 009 scoped readers: +1 (domain_grant).
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 24);
+	    " 'dmarc'", NULL, NULL), 25);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
 	    " 'dmarc'", NULL, NULL), 15);
 	free(cause);
