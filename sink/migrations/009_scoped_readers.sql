@@ -77,7 +77,8 @@ COMMENT ON FUNCTION domain_scope() IS
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['mail_message', 'ingest_run', 'report_file',
+    FOREACH t IN ARRAY ARRAY['mail_message', 'ingest_run', 'mailbox',
+        'report_file',
         'report_raw', 'report', 'report_error', 'report_extension',
         'report_delivery', 'record', 'record_reason', 'record_dkim',
         'record_spf', 'record_extension', 'ip_info', 'tlsrpt_report',
@@ -135,11 +136,13 @@ DECLARE
         ['report_raw', 'EXISTS (SELECT 1 FROM dmarc.report_file f WHERE f.id = report_raw.file_pk)'],
         ['domain_grant', 'EXISTS (SELECT 1 FROM pg_catalog.pg_roles r'
             ' WHERE r.rolname = domain_grant.grantee AND pg_has_role(r.oid, ''USAGE''))'],
-        -- The ledger and the polls name every customer's mail: never.
+        -- The ledger, the polls and the mailboxes (accounts, servers)
+        -- name every customer's mail: never.
         ['mail_message', 'false'],
-        ['ingest_run', 'false']];
+        ['ingest_run', 'false'],
+        ['mailbox', 'false']];
     -- What scoped readers may read besides the tables above (never
-    -- mail_message, ingest_run, v_ingest_errors, v_mailbox_health).
+    -- mail_message, ingest_run, mailbox, v_ingest_errors, v_mailbox_health).
     also CONSTANT text[] := ARRAY['source_map', 'v_daily_volume',
         'v_daily_volume_prorated', 'v_source_summary', 'v_source_detail',
         'v_forwarding_suspects', 'v_spoofing_suspects', 'v_reporter_activity',
