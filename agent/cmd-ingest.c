@@ -97,7 +97,7 @@ ingest_file(struct cmd_env *env, struct sink *sink, const char *path,
 	memset(&info, 0, sizeof info);
 	info.mailbox = FILE_MAILBOX;
 	info.path = path;
-	info.date = -1;
+	info.date = SINK_NO_DATE;
 	info.size = size;
 	info.sha256 = sha;
 	if (buf == NULL)

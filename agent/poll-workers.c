@@ -92,7 +92,7 @@ worker_run(struct poll_worker *w, uint32_t uid, const char *data,
 	info.mailbox = pc->mb->name;
 	info.uidvalidity = pc->uidvalidity;
 	info.uid = uid;
-	info.date = -1;
+	info.date = SINK_NO_DATE;
 	info.size = size;
 	if (!w->in_batch) {
 		if (sink_batch_begin(w->sink, cause) != 0)

@@ -899,7 +899,7 @@ sink_ledger_send(struct sink *s, const struct sink_msg_info *mi,
 	sink_param_str(&p, mi->message_id);
 	sink_param_str(&p, mi->from);
 	sink_param_str(&p, mi->subject);
-	if (mi->date == (time_t)-1)
+	if (mi->date == SINK_NO_DATE)
 		sink_param_str(&p, NULL);
 	else
 		sink_param_int(&p, (long long)mi->date);

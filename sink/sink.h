@@ -139,6 +139,8 @@ int	sink_after_done(struct sink *, const char *mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
 
 /* What the ledger keeps about a message. */
+/* No Date field (-1 is a date: 1969-12-31 23:59:59). */
+#define SINK_NO_DATE	INT64_MIN
 struct sink_msg_info {
 	const char	*mailbox;
 	uint32_t	 uidvalidity;	/* 0 for files */
@@ -147,7 +149,7 @@ struct sink_msg_info {
 	const char	*message_id;
 	const char	*from;
 	const char	*subject;
-	time_t		 date;		/* -1 unknown */
+	int64_t		 date;		/* SINK_NO_DATE: unknown */
 	const char	*auth_results;
 	uint64_t	 size;
 	const unsigned char *sha256;	/* 32 bytes */
