@@ -193,6 +193,7 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	for (i = 0; i < argc && rc == 0; i++)
 		rc = ingest_path(env, sink, argv[i], 0, &c);
+	pipeline_log_ignored("ingest", c.ignored);
 	pipeline_counts_format(&c, line, sizeof line);
 	printf("files: %s\n", line);
 	pipeline_shutdown();

@@ -700,8 +700,11 @@ pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 		xasprintf(&id, "uid %u", uid);
 	if (detail != NULL)
 		esc = log_escape(detail, strlen(detail), 400);
-	if (o == PIPE_INVALID || o == PIPE_TOO_LARGE || o == PIPE_IGNORED)
+	if (o == PIPE_INVALID || o == PIPE_TOO_LARGE)
 		log_warnx("%s: %s: %s: %s", where, id, outcome_name(o),
+		    esc != NULL ? esc : "-");
+	else if (o == PIPE_IGNORED)
+		log_info("%s: %s: %s: %s", where, id, outcome_name(o),
 		    esc != NULL ? esc : "-");
 	else if (esc != NULL)
 		log_info("%s: %s: %s (%s)", where, id, outcome_name(o), esc);
@@ -709,4 +712,12 @@ pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 		log_info("%s: %s: %s", where, id, outcome_name(o));
 	free(esc);
 	free(id);
+}
+
+void
+pipeline_log_ignored(const char *where, unsigned n)
+{
+	if (n != 0)
+		log_warnx("%s: %u message%s ignored (not a report; -v names "
+		    "each)", where, n, n == 1 ? "" : "s");
 }

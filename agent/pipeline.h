@@ -74,11 +74,16 @@ enum pipeline_outcome pipeline_too_large(struct sink *,
 enum sink_status pipeline_status(enum pipeline_outcome);
 
 /*
- * Log what became of a message (the uid, or path for a file): problems are
- * warnings, the rest info; detail (untrusted text) is escaped.
+ * Log what became of a message (the uid, or path for a file): problems
+ * (invalid, too large) are warnings, the rest info, shown with -v; detail
+ * (untrusted text) is escaped.  Mail that holds no report is info too: a
+ * folder of 50,000 of them must not write 50,000 warnings; the caller sums
+ * them up once with pipeline_log_ignored.
  */
 void	pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 	    enum pipeline_outcome, const char *detail);
+/* One warning for n messages ignored (no report in them); none for 0. */
+void	pipeline_log_ignored(const char *where, unsigned n);
 
 /* "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf. */
 void	pipeline_counts_format(const struct pipeline_counts *, char *, size_t);

@@ -284,6 +284,7 @@ out:
 	if (pc.sink != NULL)
 		sink_close(pc.sink);
 	res->counts = pc.counts;
+	pipeline_log_ignored(mb->name, pc.counts.ignored);
 	res->failed = (rc != 0);
 	res->end = time(NULL);
 	free(pc.done.v);
