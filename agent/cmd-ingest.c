@@ -180,7 +180,7 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	struct pipeline_counts	 c;
 	struct sink		*sink;
 	int			 i, rc = 0;
-	char			 line[160];
+	char			 line[PIPELINE_LINE];
 
 	if (argc == 0) {
 		log_warnx("usage: dmarc-agent ingest PATH...");

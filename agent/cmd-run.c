@@ -83,7 +83,7 @@ static void	 enricher_stop(struct enricher *);
 static void
 poller_done(struct poller *p, const struct poll_result *r)
 {
-	char	 line[160];
+	char	 line[PIPELINE_LINE];
 	int	 delay;
 
 	p->last = *r;
@@ -230,7 +230,7 @@ pollers_stop(struct poller *ps, size_t n)
 static void
 pollers_status(struct poller *ps, size_t n)
 {
-	char	 line[160], when[32];
+	char	 line[PIPELINE_LINE], when[32];
 	size_t	 i;
 	time_t	 now = time(NULL);
 

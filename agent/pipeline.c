@@ -644,6 +644,10 @@ pipeline_counts_format(const struct pipeline_counts *c, char *line,
 	if (c->ignored != 0)
 		snprintf(line + strlen(line), size - strlen(line),
 		    ", %u ignored", c->ignored);
+	if (c->unsure != 0)
+		snprintf(line + strlen(line), size - strlen(line),
+		    " (uncertain: the database failed during a commit; %u "
+		    "more may have been stored)", c->unsure);
 }
 
 static const char *

@@ -24,6 +24,9 @@ struct pipeline_counts {
 	unsigned	duplicate;
 	unsigned	ignored;
 	unsigned	invalid;	/* invalid and too_large */
+	unsigned	unsure;		/* processed, but the database failed
+					   during their commit: maybe stored,
+					   counted in none of the above */
 	uint64_t	bytes;		/* of the messages fetched */
 };
 
@@ -85,7 +88,13 @@ void	pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 /* One warning for n messages ignored (no report in them); none for 0. */
 void	pipeline_log_ignored(const char *where, unsigned n);
 
-/* "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf. */
+/* Room for pipeline_counts_format's line, whatever the counts. */
+#define PIPELINE_LINE	256
+/*
+ * "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf,
+ * and when some are unsure " (uncertain: the database failed during a
+ * commit; N more may have been stored)".
+ */
 void	pipeline_counts_format(const struct pipeline_counts *, char *, size_t);
 
 #endif

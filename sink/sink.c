@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,8 @@ static void	 sink_pipe_reset(struct sink *);
 static struct sink_pending *sink_pend_add(struct sink *, const char *,
 		    ExecStatusType);
 static int	 sink_read_one(struct sink *, int *, char **);
+static void	 sink_fail_note(struct sink *, int, int, PGresult *);
+static int	 sink_commit_fate(struct sink *, int, PGresult *);
 static int	 sink_check_result(struct sink *, const struct sink_pending *,
 		    PGresult *, char **);
 static enum sink_error sink_classify(struct sink *, PGresult *);
@@ -586,6 +589,7 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 		if (!*failed) {
 			sink_error(s, NULL, e->what, cause);
 			*failed = 1;
+			sink_fail_note(s, s->nread, 1, NULL);
 		}
 		return (-1);
 	}
@@ -610,6 +614,7 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 		free(c);
 		return (0);
 	}
+	sink_fail_note(s, s->nread - 1, 0, res);
 	PQclear(res);
 	*failed = 1;
 	if (e->batch && s->in_batch) {
@@ -622,6 +627,29 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 	}
 	*cause = c;
 	return (0);
+}
+
+/*
+ * Remember where sink_sync first failed (pend index at) and how: lost, no
+ * reply (no result, or one libpq made up, without a SQLSTATE); or a reply
+ * (res) that says the connection is going (SQLSTATE class 08, or 57P: the
+ * server shutting down), for sink_batch_commit to tell a COMMIT that
+ * failed from one that may have committed.
+ */
+static void
+sink_fail_note(struct sink *s, int at, int lost, PGresult *res)
+{
+	const char	*st;
+
+	if (s->fail_at != INT_MAX)
+		return;
+	st = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (st == NULL)
+		lost = 1;
+	s->fail_at = at;
+	s->fail_lost = lost;
+	s->fail_conn = lost || (st != NULL && (strncmp(st, "08", 2) == 0 ||
+	    strncmp(st, "57P", 3) == 0));
 }
 
 /* Send a sync point and read every pending result. */
@@ -639,8 +667,10 @@ sink_sync(struct sink *s, char **cause)
 		return (0);
 	}
 	s->waits++;
+	s->fail_at = INT_MAX;
 	if (PQpipelineSync(s->conn) != 1) {
 		sink_error(s, NULL, "send sync", cause);
+		sink_fail_note(s, s->nread, 1, NULL);
 		sink_pipe_reset(s);
 		return (-1);
 	}
@@ -649,8 +679,10 @@ sink_sync(struct sink *s, char **cause)
 	if (!lost) {
 		res = PQgetResult(s->conn);
 		if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-			if (!failed)
+			if (!failed) {
 				sink_error(s, res, "sync", cause);
+				sink_fail_note(s, s->npend, res == NULL, res);
+			}
 			failed = 1;
 		}
 		PQclear(res);
@@ -1174,15 +1206,29 @@ int
 sink_batch_commit(struct sink *s, char **cause)
 {
 	PGresult	*res = NULL;
-	int		 rc = 0;
+	int		 rc = 0, at;
 
 	if (!s->in_batch || s->in_msg)
 		fatalx("%s: no batch, or a message is open", __func__);
+	s->commit_unknown = 0;
 	if (s->batch_cause == NULL) {
 		rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE, 0, &res,
 		    cause);
-		if (rc == 0)
-			rc = sink_sync(s, cause);
+		at = s->npend - 1;
+		if (rc == 0 && s->commit_hook != NULL) {
+			/*
+			 * Out to the server (a flush, not a Flush message: the
+			 * server keeps the reply until the sync point).
+			 */
+			(void)PQflush(s->conn);
+			s->commit_hook(s->commit_arg);
+		}
+		if (rc == 0 && sink_sync(s, cause) != 0 &&
+		    (rc = sink_commit_fate(s, at, res)) == 0) {
+			/* Committed; the next call finds the connection's end. */
+			free(*cause);
+			*cause = NULL;
+		}
 		if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 			xasprintf(cause, "commit: transaction was rolled"
 			    " back");
@@ -1200,6 +1246,40 @@ sink_batch_commit(struct sink *s, char **cause)
 	}
 	s->in_batch = 0;
 	return (0);
+}
+
+/*
+ * The batch's COMMIT (pend index at, its result res if one came) failed
+ * in sink_sync: 0 when it committed all the same (the failure came after
+ * its reply, at the sync point), else -1 with commit_unknown set when the
+ * server may have committed: no reply came for the COMMIT or a statement
+ * before it (replies wait in the server's buffer until the sync point,
+ * so a server that died may have run more than it answered), or the
+ * COMMIT's reply was a connection error.  An error the server answered
+ * before the COMMIT means it never committed.
+ */
+static int
+sink_commit_fate(struct sink *s, int at, PGresult *res)
+{
+	if (s->fail_at > at && res != NULL &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0)
+		return (0);
+	s->commit_unknown = (s->fail_at < at && s->fail_lost) ||
+	    (s->fail_at == at && s->fail_conn);
+	return (-1);
+}
+
+int
+sink_commit_unknown(struct sink *s)
+{
+	return (s->commit_unknown);
+}
+
+void
+sink_set_commit_hook(struct sink *s, void (*fn)(void *), void *arg)
+{
+	s->commit_hook = fn;
+	s->commit_arg = arg;
 }
 
 /* Roll the whole batch back (an open message included). */

@@ -308,10 +308,16 @@ void	sink_msg_rollback(struct sink *);
  * back to it: a message is still all or nothing, and a message rolled
  * back (or refused: SINK_ERR_DATA) leaves the others of the batch alone.
  * Nothing is durable until sink_batch_commit returns 0: only then may the
- * caller count the batch's messages as done and do their after-actions.
+ * caller count the batch's messages as done and do their after-actions
+ * (it returns 0 when the COMMIT's reply came, even if the connection was
+ * lost right after: the next call finds that).
  * When it returns -1 the whole batch is rolled back and every message of
  * it is as before the batch (its ledger row 'claimed', or absent): it is
- * fetched again.  sink_batch_rollback abandons a batch (an open message
+ * fetched again.  Except when sink_commit_unknown says 1: the connection
+ * was lost after the COMMIT went out, so the server may have committed
+ * the batch before it died; only the database can tell (the ledger rows:
+ * still 'claimed', or final with after_action 'pending', which the next
+ * poll completes).  sink_batch_rollback abandons a batch (an open message
  * included); harmless outside one.
  *
  * Inside a batch, sink_msg_commit does not wait for the server: a
@@ -333,6 +339,15 @@ void	sink_msg_rollback(struct sink *);
 int	sink_batch_begin(struct sink *, char **);
 int	sink_batch_commit(struct sink *, char **);
 void	sink_batch_rollback(struct sink *);
+/* 1 when the last failed sink_batch_commit may have committed. */
+int	sink_commit_unknown(struct sink *);
+/*
+ * Tests (agent/poll-fault.c, point in-commit): call fn(arg) in
+ * sink_batch_commit once its COMMIT has been sent to the server, whose
+ * reply then waits in the server until the sync point that follows the
+ * hook; NULL removes it.
+ */
+void	sink_set_commit_hook(struct sink *, void (*fn)(void *), void *arg);
 
 /*
  * Reparse support.  sink_raw_list selects the payloads (report_file ids,
