@@ -1225,7 +1225,7 @@ sink_batch_commit(struct sink *s, char **cause)
 		}
 		if (rc == 0 && sink_sync(s, cause) != 0 &&
 		    (rc = sink_commit_fate(s, at, res)) == 0) {
-			/* Committed; the next call finds the connection's end. */
+			/* Committed; the next call finds the lost link. */
 			free(*cause);
 			*cause = NULL;
 		}
