@@ -1748,27 +1748,53 @@ static const char sink_sql_raw_read[] =
 
 /*
  * The payloads to reparse ($1 all, $2 since as epoch or NULL, $3 report
- * ids or NULL): see sink_raw_list in sink.h.
+ * ids or NULL): see sink_raw_list in sink.h.  A failure report has no
+ * report ID, and its date is when the failed message arrived (or when
+ * the report was first stored).
  */
+#define SINK_SQL_SINCE(col) \
+	" AND ($2::double precision IS NULL" \
+	" OR " col " >= to_timestamp($2::double precision))"
 static const char sink_sql_raw_list[] =
 	"SELECT f.id FROM dmarc.report_file f"
 	" WHERE EXISTS (SELECT 1 FROM dmarc.report_raw w"
 	" WHERE w.file_pk = f.id AND w.seq = 0)"
-	" AND coalesce(f.kind, 'xml') = 'xml'"
+	" AND coalesce(f.kind, 'xml') IN ('xml', 'json', 'arf')"
 	" AND CASE WHEN $1::boolean THEN NOT EXISTS (SELECT 1"
 	" FROM dmarc.report_delivery d JOIN dmarc.report r"
 	" ON r.id = d.report_pk WHERE d.file_pk = f.id"
 	" AND r.file_pk IS DISTINCT FROM f.id)"
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d"
+	" JOIN dmarc.tlsrpt_report r ON r.id = d.report_pk"
+	" WHERE d.file_pk = f.id AND r.file_pk IS DISTINCT FROM f.id)"
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.failure_delivery d"
+	" JOIN dmarc.failure_report r ON r.id = d.failure_pk"
+	" WHERE d.file_pk = f.id AND r.file_pk IS DISTINCT FROM f.id)"
 	" ELSE EXISTS (SELECT 1 FROM dmarc.report r WHERE r.file_pk = f.id"
-	" AND ($2::double precision IS NULL"
-	" OR r.date_begin >= to_timestamp($2::double precision))"
-	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[]))) END"
+	SINK_SQL_SINCE("r.date_begin")
+	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[])))"
+	" OR EXISTS (SELECT 1 FROM dmarc.tlsrpt_report r"
+	" WHERE r.file_pk = f.id" SINK_SQL_SINCE("r.date_begin")
+	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[])))"
+	" OR EXISTS (SELECT 1 FROM dmarc.failure_report r"
+	" WHERE r.file_pk = f.id"
+	SINK_SQL_SINCE("coalesce(r.arrival_date, r.first_seen)")
+	" AND $3::text[] IS NULL) END"
 	" ORDER BY f.id";
 
-/* How many chunks payload $1 has, the last one's seq and its size. */
+/*
+ * How many chunks payload $1 has, the last one's seq, the size the copy
+ * may have (NULL: no limit from the row), its kind and its SHA-256 (hex).
+ * The copy of a failure report holds more than the payload (see
+ * sink_raw_open in sink.h).
+ */
 static const char sink_sql_raw_check[] =
 	"SELECT count(w.seq), coalesce(max(w.seq), -1),"
-	" (SELECT payload_bytes FROM dmarc.report_file WHERE id = $1)"
+	" (SELECT CASE WHEN kind = 'arf' THEN NULL ELSE payload_bytes END"
+	" FROM dmarc.report_file WHERE id = $1),"
+	" (SELECT coalesce(kind, 'xml') FROM dmarc.report_file WHERE id = $1),"
+	" (SELECT encode(payload_sha256, 'hex') FROM dmarc.report_file"
+	" WHERE id = $1)"
 	" FROM dmarc.report_raw w WHERE w.file_pk = $1";
 
 /* Reparse: payload $1, locked, and its message. */
@@ -1883,6 +1909,79 @@ static const char sink_sql_failure_dup[] =
 	" RETURNING id)"
 	" INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
 	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
+
+/*
+ * Reparse of TLS and failure reports (sink-tlsrpt.c): the report stored
+ * from payload $1, locked; whether the payload delivered one stored from
+ * another; linking it to such a one, uncounted.
+ */
+static const char sink_sql_tls_reparse_lock[] =
+	"SELECT id FROM dmarc.tlsrpt_report WHERE file_pk = $1"
+	" ORDER BY id LIMIT 1 FOR UPDATE";
+
+/*
+ * Report $1 from the new parse: its policies go (their failure details
+ * with them) and the columns are written again but for the natural key
+ * (organization_name, report_id), file_pk, first_seen, last_seen and
+ * seen_count; $2 .. $11 as $3, $5 .. $13 of sink_sql_tls_head.
+ */
+static const char sink_sql_tls_reparse_head[] =
+	"WITH del AS (DELETE FROM dmarc.tlsrpt_policy WHERE report_pk = $1)"
+	" UPDATE dmarc.tlsrpt_report SET contact_info = $2,"
+	" date_begin = to_timestamp($3::double precision),"
+	" date_end = to_timestamp($4::double precision), begin_raw = $5,"
+	" end_raw = $6, policy_count = $7, successful_total = $8,"
+	" failed_total = $9, extra = $10::jsonb, parse_warnings = $11::text[]"
+	" WHERE id = $1 RETURNING id";
+
+static const char sink_sql_tls_reparse_deliveries[] =
+	"SELECT count(*) FROM dmarc.tlsrpt_delivery WHERE file_pk = $1";
+
+static const char sink_sql_tls_reparse_link[] =
+	"INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk, counted)"
+	" SELECT id, $3, false FROM dmarc.tlsrpt_report"
+	" WHERE organization_name = $1 AND report_id = $2"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
+static const char sink_sql_failure_reparse_lock[] =
+	"SELECT id FROM dmarc.failure_report WHERE file_pk = $1"
+	" ORDER BY id LIMIT 1 FOR UPDATE";
+
+/*
+ * Failure report $1 from the new parse, in the parameter order of
+ * sink_sql_failure: every column but the natural key (feedback_raw and
+ * its digest, $3), file_pk, message_pk ($2), first_seen, last_seen and
+ * seen_count (k only gives the unused parameters their types).
+ */
+static const char sink_sql_failure_reparse[] =
+	"WITH k AS (SELECT $2::text, $3::text)"
+	" UPDATE dmarc.failure_report SET format = $4, reason = $5,"
+	" feedback_type = $6, feedback_type_raw = $7, version = $8,"
+	" user_agent = $9, auth_failure = $10::text[], auth_failure_raw = $11,"
+	" identity_alignment = $12::text[], identity_alignment_raw = $13,"
+	" delivery_result = $14, delivery_result_raw = $15,"
+	" arrival_date = to_timestamp($16::double precision),"
+	" arrival_date_raw = $17, source_ip = $18::inet, source_ip_raw = $19,"
+	" source_port = $20::integer, reported_domain = $21::text[],"
+	" reported_uri = $22::text[], original_mail_from = $23,"
+	" original_rcpt_to = $24::text[], original_envelope_id = $25,"
+	" authentication_results = $26, dkim_domain = $27,"
+	" dkim_identity = $28, dkim_selector = $29,"
+	" dkim_canonicalized_header = $30, dkim_canonicalized_body = $31,"
+	" spf_dns = $32, incidents = $33, raw_fields = $34::jsonb,"
+	" sample_headers = $35, sample_is_headers_only = $36::boolean,"
+	" sample_body = $37, original_from = $38, original_subject = $39,"
+	" original_message_id = $40, parse_warnings = $41::text[]"
+	" WHERE id = $1::bigint RETURNING id";
+
+static const char sink_sql_failure_reparse_deliveries[] =
+	"SELECT count(*) FROM dmarc.failure_delivery WHERE file_pk = $1";
+
+static const char sink_sql_failure_reparse_link[] =
+	"INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
+	" SELECT id, $2, false FROM dmarc.failure_report"
+	" WHERE feedback_sha256 = sha256(convert_to($1, 'UTF8'))"
 	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
 
 /* --- Poll runs and mailbox locks (sink-health.c) --- */
@@ -2090,6 +2189,22 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_failure_lock, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_FAILURE_DUP] = { "count duplicate report",
 	    sink_sql_failure_dup, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_TLS_REPARSE_LOCK] = { "lock reparsed report",
+	    sink_sql_tls_reparse_lock, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_TLS_REPARSE_HEAD] = { "update reparsed report",
+	    sink_sql_tls_reparse_head, PGRES_TUPLES_OK, 11, 0 },
+	[SINK_ST_TLS_REPARSE_DELIVERIES] = { "look for deliveries",
+	    sink_sql_tls_reparse_deliveries, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_TLS_REPARSE_LINK] = { "link reparsed payload",
+	    sink_sql_tls_reparse_link, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_FAILURE_REPARSE_LOCK] = { "lock reparsed report",
+	    sink_sql_failure_reparse_lock, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_FAILURE_REPARSE] = { "update reparsed report",
+	    sink_sql_failure_reparse, PGRES_TUPLES_OK, 41, 0 },
+	[SINK_ST_FAILURE_REPARSE_DELIVERIES] = { "look for deliveries",
+	    sink_sql_failure_reparse_deliveries, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_FAILURE_REPARSE_LINK] = { "link reparsed payload",
+	    sink_sql_failure_reparse_link, PGRES_COMMAND_OK, 2, 0 },
 
 	/* Poll runs and mailbox locks. */
 	[SINK_ST_RUN_BEGIN] = { "start poll record",

@@ -351,12 +351,14 @@ void	sink_set_commit_hook(struct sink *, void (*fn)(void *), void *arg);
 
 /*
  * Reparse support.  sink_raw_list selects the payloads (report_file ids,
- * ascending) that have raw data and are XML: with all set, every such
- * payload except those that only delivered a duplicate of a report stored
- * from another payload (payloads that failed are included); otherwise the
- * payloads a report was stored from, whose report.date_begin >= since
- * (when since != -1) and whose report_id is one of report_ids (when
- * nreport_ids > 0).  The caller frees *ids.
+ * ascending) that have raw data and are aggregate (xml), TLS (json) or
+ * failure (arf) reports: with all set, every such payload except those
+ * that only delivered a duplicate of a report stored from another
+ * payload (payloads that failed are included); otherwise the payloads a
+ * report was stored from, whose date_begin (for a failure report: its
+ * arrival_date, or first_seen) >= since (when since != -1) and whose
+ * report_id is one of report_ids (when nreport_ids > 0; failure reports
+ * have none).  The caller frees *ids.
  */
 struct sink_raw_filter {
 	int		 all;
@@ -371,14 +373,20 @@ int	sink_raw_list(struct sink *, const struct sink_raw_filter *,
  * Read a stored payload back, decompressed chunk by chunk (one chunk in
  * memory at a time).  sink_raw_read has the report_read_fn signature: pass
  * it with the struct sink_raw * to report_parse_xml.  It refuses more
- * bytes than report_file.payload_bytes says the payload had.  To read
- * again (a parse retry), close and open again.  The stream uses the sink's
- * connection: use it between sink_reparse_begin and sink_reparse_commit,
- * or outside any transaction.
+ * bytes than report_file.payload_bytes says the payload had, but for a
+ * failure report: its copy holds the parts around the payload too
+ * (agent/pipeline.h, pipeline_arf_raw), and the caller caps what it
+ * reads.  To read again (a parse retry), close and open again.  The
+ * stream uses the sink's connection: use it between sink_reparse_begin
+ * and sink_reparse_commit, or outside any transaction.  sink_raw_kind
+ * gives report_file.kind ("xml", "json", "arf"; static until close);
+ * sink_raw_sha256 its payload_sha256 (0, or -1 when not known).
  */
 struct sink_raw;
 struct sink_raw *sink_raw_open(struct sink *, int64_t file_pk, char **);
 ssize_t	sink_raw_read(void *, char *, size_t, char **);
+const char *sink_raw_kind(const struct sink_raw *);
+int	sink_raw_sha256(const struct sink_raw *, unsigned char out[32]);
 void	sink_raw_close(struct sink_raw *);
 
 /*
@@ -396,7 +404,11 @@ void	sink_raw_close(struct sink_raw *);
  * to do).  When no report came from it (a payload that failed) the report
  * is stored as new (SINK_OK), or linked as an uncounted delivery when
  * another payload already stored it (SINK_DUP).  Running it twice gives
- * the same rows.
+ * the same rows.  sink_tlsrpt_store and sink_failure_store work the same
+ * way for TLS and failure reports: the report keeps its id, its natural
+ * key ((organization_name, report_id); feedback_raw and its SHA-256),
+ * file_pk, message_pk, first_seen, last_seen and seen_count; a TLS
+ * report's policies and failure details are replaced.
  * sink_reparse_commit writes report_file.error (NULL: the payload parsed)
  * and commits; on failure everything is rolled back.
  */
@@ -502,8 +514,9 @@ int	sink_enrich_store(struct sink *, const struct sink_ip_info *, size_t,
  * seen_count is bumped when the message differs from the ones that
  * delivered it before), SINK_FAILED with *cause on error
  * (sink_last_error: SINK_ERR_DATA means roll back to the payload savepoint
- * and record the payload as failed).  The report is only read.  Not for a
- * reparse.
+ * and record the payload as failed).  The report is only read.  In a
+ * reparse (sink_reparse_begin) they replace what the payload stored, as
+ * described there.
  */
 enum sink_result sink_tlsrpt_store(struct sink *,
 	    const struct tlsrpt_report *, char **);
