@@ -97,7 +97,7 @@ ingest_file(struct cmd_env *env, struct sink *sink, const char *path,
 	memset(&info, 0, sizeof info);
 	info.mailbox = FILE_MAILBOX;
 	info.path = path;
-	info.date = -1;
+	info.date = SINK_NO_DATE;
 	info.size = size;
 	info.sha256 = sha;
 	if (buf == NULL)
@@ -180,7 +180,7 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	struct pipeline_counts	 c;
 	struct sink		*sink;
 	int			 i, rc = 0;
-	char			 line[160];
+	char			 line[PIPELINE_LINE];
 
 	if (argc == 0) {
 		log_warnx("usage: dmarc-agent ingest PATH...");
@@ -193,6 +193,7 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	for (i = 0; i < argc && rc == 0; i++)
 		rc = ingest_path(env, sink, argv[i], 0, &c);
+	pipeline_log_ignored("ingest", c.ignored);
 	pipeline_counts_format(&c, line, sizeof line);
 	printf("files: %s\n", line);
 	pipeline_shutdown();

@@ -58,7 +58,7 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 	struct sigaction	 sa;
 	size_t			 i, n = 0;
 	int			 j, failed = 0;
-	char			 line[160];
+	char			 line[PIPELINE_LINE];
 
 	for (j = 0; j < argc; j++)
 		if (conf_find_mailbox(env->conf, argv[j]) == NULL) {

@@ -114,7 +114,7 @@ static void
 poller_done(struct poller *p, const struct poll_result *r)
 {
 	struct poller_state	*st = &p->st;
-	char			 line[160];
+	char			 line[PIPELINE_LINE];
 	int			 delay;
 
 	st->last = *r;
@@ -289,7 +289,7 @@ static void
 pollers_status(struct poller *ps, size_t n)
 {
 	const struct poller_state	*st;
-	char				 line[160], when[32], next[48];
+	char				 line[PIPELINE_LINE], when[32], next[48];
 	size_t				 i;
 	time_t				 now = time(NULL);
 

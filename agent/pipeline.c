@@ -49,6 +49,10 @@ static void	pipe_file_info(struct pipe_msg *, const struct mime_payload *,
 		    struct sink_file_info *);
 struct pipe_tee;
 static void	pipe_drain(struct pipe_tee *);
+static int	pipe_raw_head(struct pipe_msg *, const struct mime_payload *,
+		    char **);
+static void	arf_raw_value(struct buf *, const char *, const char *,
+		    size_t);
 static ssize_t	pipe_tee_read(void *, char *, size_t, char **);
 static enum sink_result pipe_file_end(struct pipe_tee *, const char *,
 		    char **);
@@ -188,6 +192,8 @@ struct pipe_tee {
 	char			*dbcause;	/* the raw store failed */
 };
 
+#define ARF_RAW_MAGIC	"DMARC-AGENT-ARF 1\n"
+
 static ssize_t
 pipe_tee_read(void *arg, char *buf, size_t len, char **cause)
 {
@@ -214,6 +220,101 @@ pipe_drain(struct pipe_tee *t)
 	while (pipe_tee_read(t, buf, sizeof buf, &cause) > 0)
 		;
 	free(cause);
+}
+
+/* One value of a failure report's raw copy: "name: N\n", the bytes, "\n". */
+static void
+arf_raw_value(struct buf *b, const char *name, const char *v, size_t len)
+{
+	char	n[64];
+
+	if (v == NULL)
+		return;
+	snprintf(n, sizeof n, "%s: %zu\n", name, len);
+	(void)buf_add(b, n, strlen(n));
+	(void)buf_add(b, v, len);
+	(void)buf_add(b, "\n", 1);
+}
+
+/*
+ * Before a failure report's bytes, what its parse reads beside them
+ * (pipeline.h): the raw copy then holds all report_parse_arf needs.
+ * Other payloads' copies are the payload alone.
+ */
+static int
+pipe_raw_head(struct pipe_msg *pm, const struct mime_payload *p,
+    char **cause)
+{
+	struct buf	b;
+	int		rc;
+
+	if (p->kind != MIME_KIND_ARF)
+		return (0);
+	/* Bounded by the message, which is held in memory. */
+	buf_init(&b, SIZE_MAX - 1);
+	(void)buf_add(&b, ARF_RAW_MAGIC, strlen(ARF_RAW_MAGIC));
+	if (p->arf_report_type != NULL)
+		arf_raw_value(&b, "report-type", p->arf_report_type,
+		    strlen(p->arf_report_type));
+	if (p->arf_plain)
+		(void)buf_add(&b, "plain\n", 6);
+	if (p->arf_headers_only)
+		(void)buf_add(&b, "headers-only\n", 13);
+	arf_raw_value(&b, "text", p->arf_text, p->arf_text_len);
+	arf_raw_value(&b, "original", p->arf_original, p->arf_original_len);
+	(void)buf_add(&b, "report:\n", 8);
+	rc = sink_raw_append(pm->sink, b.data, b.len, cause);
+	buf_free(&b);
+	return (rc);
+}
+
+int
+pipeline_arf_raw_read(char *raw, size_t len, struct arf_input *in,
+    const char **payload, size_t *plen)
+{
+	char		*p = raw, *end = raw + len, *nl, *v, *e;
+	const char	**dst;
+	size_t		 n, mlen = strlen(ARF_RAW_MAGIC);
+
+	memset(in, 0, sizeof *in);
+	if (len < mlen || memcmp(raw, ARF_RAW_MAGIC, mlen) != 0)
+		return (-1);
+	for (p += mlen; (nl = memchr(p, '\n', end - p)) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (strcmp(p, "report:") == 0) {
+			*payload = nl + 1;
+			*plen = (size_t)(end - (nl + 1));
+			return (0);
+		}
+		if (strcmp(p, "plain") == 0) {
+			in->plain = 1;
+			continue;
+		}
+		if (strcmp(p, "headers-only") == 0) {
+			in->headers_only = 1;
+			continue;
+		}
+		if (strncmp(p, "report-type: ", 13) == 0)
+			dst = &in->report_type;
+		else if (strncmp(p, "text: ", 6) == 0)
+			dst = &in->text;
+		else if (strncmp(p, "original: ", 10) == 0)
+			dst = &in->original;
+		else
+			return (-1);
+		n = strtoull(strchr(p, ' ') + 1, &e, 10);
+		v = nl + 1;
+		if (*e != '\0' || n >= (size_t)(end - v) || v[n] != '\n')
+			return (-1);
+		v[n] = '\0';
+		*dst = v;
+		if (dst == &in->text)
+			in->text_len = n;
+		else if (dst == &in->original)
+			in->original_len = n;
+		nl = v + n;
+	}
+	return (-1);
 }
 
 static int
@@ -357,7 +458,8 @@ pipe_other(struct pipe_msg *pm, struct mime_payload *p, char **cause)
 	pipe_file_info(pm, p, &fi);
 	pipeline_report_limits(pm->limits, &rl);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
-	    sink_file_begin(pm->sink, &fi, cause) != 0)
+	    sink_file_begin(pm->sink, &fi, cause) != 0 ||
+	    pipe_raw_head(pm, p, cause) != 0)
 		return (-1);
 	if (p->kind == MIME_KIND_JSON)
 		st = report_parse_tlsrpt(pipe_tee_read, &t, &rl,
@@ -458,7 +560,8 @@ pipe_record_failed(struct pipe_msg *pm, struct mime_payload *p,
 
 	pipe_file_info(pm, p, &fi);
 	if (sink_payload_savepoint(pm->sink, cause) != 0 ||
-	    sink_file_begin(pm->sink, &fi, cause) != 0)
+	    sink_file_begin(pm->sink, &fi, cause) != 0 ||
+	    pipe_raw_head(pm, p, cause) != 0)
 		return (-1);
 	if (mime_stream_rewind(p->stream, &rc) == 0)
 		pipe_drain(&t);
@@ -644,6 +747,10 @@ pipeline_counts_format(const struct pipeline_counts *c, char *line,
 	if (c->ignored != 0)
 		snprintf(line + strlen(line), size - strlen(line),
 		    ", %u ignored", c->ignored);
+	if (c->unsure != 0)
+		snprintf(line + strlen(line), size - strlen(line),
+		    " (uncertain: the database failed during a commit; %u "
+		    "more may have been stored)", c->unsure);
 }
 
 static const char *
@@ -700,8 +807,11 @@ pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 		xasprintf(&id, "uid %u", uid);
 	if (detail != NULL)
 		esc = log_escape(detail, strlen(detail), 400);
-	if (o == PIPE_INVALID || o == PIPE_TOO_LARGE || o == PIPE_IGNORED)
+	if (o == PIPE_INVALID || o == PIPE_TOO_LARGE)
 		log_warnx("%s: %s: %s: %s", where, id, outcome_name(o),
+		    esc != NULL ? esc : "-");
+	else if (o == PIPE_IGNORED)
+		log_info("%s: %s: %s: %s", where, id, outcome_name(o),
 		    esc != NULL ? esc : "-");
 	else if (esc != NULL)
 		log_info("%s: %s: %s (%s)", where, id, outcome_name(o), esc);
@@ -709,4 +819,12 @@ pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 		log_info("%s: %s: %s", where, id, outcome_name(o));
 	free(esc);
 	free(id);
+}
+
+void
+pipeline_log_ignored(const char *where, unsigned n)
+{
+	if (n != 0)
+		log_warnx("%s: %u message%s ignored (not a report; -v names "
+		    "each)", where, n, n == 1 ? "" : "s");
 }

@@ -24,6 +24,9 @@ struct pipeline_counts {
 	unsigned	duplicate;
 	unsigned	ignored;
 	unsigned	invalid;	/* invalid and too_large */
+	unsigned	unsure;		/* processed, but the database failed
+					   during their commit: maybe stored,
+					   counted in none of the above */
 	uint64_t	bytes;		/* of the messages fetched */
 };
 
@@ -74,13 +77,47 @@ enum pipeline_outcome pipeline_too_large(struct sink *,
 enum sink_status pipeline_status(enum pipeline_outcome);
 
 /*
- * Log what became of a message (the uid, or path for a file): problems are
- * warnings, the rest info; detail (untrusted text) is escaped.
+ * Log what became of a message (the uid, or path for a file): problems
+ * (invalid, too large) are warnings, the rest info, shown with -v; detail
+ * (untrusted text) is escaped.  Mail that holds no report is info too: a
+ * folder of 50,000 of them must not write 50,000 warnings; the caller sums
+ * them up once with pipeline_log_ignored.
  */
 void	pipeline_log_outcome(const char *where, uint32_t uid, const char *path,
 	    enum pipeline_outcome, const char *detail);
+/*
+ * The raw copy of a failure report.  The payload alone (the feedback
+ * part, or a plain report's text) lacks what report_parse_arf reads
+ * beside it (struct arf_input): the report-type, the returned message
+ * and whether it is only its headers, the text part, whether the report
+ * is plain.  So the copy of a payload of kind arf starts with them, each
+ * value "NAME: LENGTH\n", its bytes and "\n":
+ *
+ *   DMARC-AGENT-ARF 1\n
+ *   [report-type: N\n...\n] [plain\n] [headers-only\n]
+ *   [text: N\n...\n] [original: N\n...\n]
+ *   report:\n  then the payload, to the end
+ *
+ * Copies stored before schema version 10 hold the payload alone:
+ * report_file.payload_sha256 is then the digest of the whole copy.
+ * pipeline_arf_raw_read reads raw (len bytes, modified: each value gets
+ * a NUL) into in (its pointers into raw) and the payload's place: 0, or
+ * -1 when raw is not in this form.
+ */
+struct arf_input;
+int	pipeline_arf_raw_read(char *raw, size_t len, struct arf_input *in,
+	    const char **payload, size_t *plen);
 
-/* "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf. */
+/* One warning for n messages ignored (no report in them); none for 0. */
+void	pipeline_log_ignored(const char *where, unsigned n);
+
+/* Room for pipeline_counts_format's line, whatever the counts. */
+#define PIPELINE_LINE	256
+/*
+ * "N fetched, N stored, N duplicate, N invalid[, N ignored]" into buf,
+ * and when some are unsure " (uncertain: the database failed during a
+ * commit; N more may have been stored)".
+ */
 void	pipeline_counts_format(const struct pipeline_counts *, char *, size_t);
 
 #endif

@@ -13,6 +13,9 @@
  *   in-batch:N      the Nth message of a poll run into a writer's open
  *                   batch, not committed (a message too large to copy,
  *                   committed on its own, is not counted)
+ *   in-commit:N     the Nth batch commit of a poll: its COMMIT sent to
+ *                   the server, the reply not read yet (one writer, as
+ *                   for after-commit; UID: the batch's last message)
  * The actions:
  *   kill-POINT      SIGKILL there
  *   pause-POINT     log "fault: paused at POINT N (UID u)" and wait until
@@ -58,7 +61,8 @@ static const struct {
 	{ "after-commit", FAULT_AFTER_COMMIT, 1 },
 	{ "before-after", FAULT_BEFORE_AFTER, 0 },
 	{ "at-fetch", FAULT_AT_FETCH, 1 },
-	{ "in-batch", FAULT_IN_BATCH, 1 }
+	{ "in-batch", FAULT_IN_BATCH, 1 },
+	{ "in-commit", FAULT_IN_COMMIT, 1 }
 };
 
 static size_t	env_size(const char *, size_t);
@@ -147,6 +151,16 @@ fault_pause(const char *name, long n, uint32_t uid)
 	}
 	log_warnx("fault: resumed at %s %ld%s", name, n,
 	    i == PAUSE_MAX * 100L ? " (no go: timed out)" : "");
+}
+
+/* The sink's commit hook (sink_set_commit_hook): point in-commit. */
+void
+poll_fault_commit_hook(void *arg)
+{
+	struct poll_worker	*w = arg;
+
+	poll_fault_point(w->pc, FAULT_IN_COMMIT, w->batch.n != 0 ?
+	    w->batch.v[w->batch.n - 1].uid : 0);
 }
 
 /*

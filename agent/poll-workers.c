@@ -36,6 +36,7 @@
 #include "sink/sink.h"
 
 static int	worker_failed(struct poll_worker *, const char *);
+static int	worker_unsure(struct poll_worker *, const char *);
 static int	worker_run(struct poll_worker *, uint32_t, const char *,
 		    size_t, uint64_t, char **);
 static int	worker_recover(struct poll_worker *, struct poll_msg *, int *,
@@ -74,6 +75,29 @@ worker_failed(struct poll_worker *w, const char *cause)
 }
 
 /*
+ * The connection was lost after w's COMMIT went out: the server may have
+ * committed the batch.  Its messages are counted as unsure (poll_settle
+ * asks the database at the end of the poll), never as "not committed".
+ */
+static int
+worker_unsure(struct poll_worker *w, const char *cause)
+{
+	struct poll_ctx	*pc = w->pc;
+
+	log_warnx("%s: %zu message(s): the database failed during their "
+	    "commit; stored or not, the ledger will tell", pc->mb->name,
+	    w->batch.n);
+	pthread_mutex_lock(&pc->mtx);
+	poll_list_append(&pc->unsure, &w->batch);
+	pc->counts.unsure += (unsigned)w->batch.n;
+	pthread_mutex_unlock(&pc->mtx);
+	w->batch.n = 0;
+	memset(&w->batch_counts, 0, sizeof w->batch_counts);
+	worker_release(w);
+	return (worker_failed(w, cause));
+}
+
+/*
  * Run one fetched message through the pipeline inside w's open batch
  * (begun here when none is), without committing.  -1 when the database
  * failed: the batch is then unusable.
@@ -93,7 +117,7 @@ worker_run(struct poll_worker *w, uint32_t uid, const char *data,
 	info.mailbox = pc->mb->name;
 	info.uidvalidity = pc->uidvalidity;
 	info.uid = uid;
-	info.date = -1;
+	info.date = SINK_NO_DATE;
 	info.size = size;
 	if (!w->in_batch) {
 		if (sink_batch_begin(w->sink, cause) != 0)
@@ -262,6 +286,8 @@ worker_commit(struct poll_worker *w, struct poll_msg *borrowed,
 			break;
 		}
 		w->in_batch = 0;
+		if (sink_commit_unknown(w->sink))
+			return (worker_unsure(w, *cause));
 		if (worker_recover(w, borrowed, &tries, cause) != 0)
 			return (-1);
 	}
@@ -501,8 +527,9 @@ poll_workers_start(struct poll_ctx *pc, size_t nfetch)
 	size_t	want = (size_t)pc->mb->workers, i;
 
 	if (poll_tuning.fault == FAULT_AFTER_COMMIT ||
+	    poll_tuning.fault == FAULT_IN_COMMIT ||
 	    nfetch < WORKERS_FROM || want < 1)
-		want = 1;	/* after-commit counts one writer's */
+		want = 1;	/* these points count one writer's */
 	pc->w = xcalloc(want, sizeof *pc->w);
 	pc->w[0].pc = pc;
 	pc->w[0].sink = pc->sink;
@@ -512,6 +539,9 @@ poll_workers_start(struct poll_ctx *pc, size_t nfetch)
 		    NULL)
 			break;	/* logged; go on with fewer */
 	}
+	if (poll_tuning.fault == FAULT_IN_COMMIT)
+		sink_set_commit_hook(pc->w[0].sink, poll_fault_commit_hook,
+		    &pc->w[0]);
 	if (pc->nw == 1)
 		return;
 	for (i = 0; i < pc->nw; i++)

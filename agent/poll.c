@@ -46,6 +46,9 @@ static struct imap_session *poll_connect(const struct conf *,
 		    const struct conf_mailbox *, enum imap_class *, char **);
 static int	poll_take(struct poll_ctx *, struct poll_result *);
 static void	poll_ctx_init(struct poll_ctx *);
+static void	poll_settle(struct poll_ctx *);
+static const struct sink_ledger_entry *poll_ledger_find(
+		    const struct sink_ledger_entry *, size_t, uint32_t);
 static void	poll_run_end(struct poll_ctx *, int64_t, const char *);
 
 /*
@@ -262,6 +265,7 @@ poll_mailbox(const struct conf *conf, const struct conf_mailbox *mb,
 		goto done;
 	}
 	rc = poll_session(&pc, is, &cause);
+	poll_settle(&pc);
 	if (rc != 0) {
 		log_warnx("%s: poll failed: %s", mb->name, cause != NULL ?
 		    cause : "unknown error");
@@ -281,10 +285,12 @@ out:
 	if (pc.sink != NULL)
 		sink_close(pc.sink);
 	res->counts = pc.counts;
+	pipeline_log_ignored(mb->name, pc.counts.ignored);
 	res->failed = (rc != 0);
 	res->end = time(NULL);
 	free(pc.done.v);
 	free(pc.acted.v);
+	free(pc.unsure.v);
 	free(pc.dbcause);
 	pthread_cond_destroy(&pc.more);
 	pthread_cond_destroy(&pc.room);
@@ -330,6 +336,77 @@ out:
 		    "unknown error");
 	free(cause);
 	return (rc);
+}
+
+/* The ledger row of uid in led (ascending by uid), or NULL. */
+static const struct sink_ledger_entry *
+poll_ledger_find(const struct sink_ledger_entry *led, size_t n, uint32_t uid)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (led[mid].uid == uid)
+			return (&led[mid]);
+		if (led[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (NULL);
+}
+
+/*
+ * The messages whose commit's outcome is not known (the connection was
+ * lost after their COMMIT went out): ask the ledger, on a new connection,
+ * so that the poll's counts are what the database holds.  A row with a
+ * final status was committed (its after-action is left pending, for the
+ * next poll to complete); a row still claimed was not, and is fetched
+ * again.  When the database cannot be reached they stay unsure, and the
+ * poll's line says so (pipeline_counts_format).
+ */
+static void
+poll_settle(struct poll_ctx *pc)
+{
+	const struct sink_ledger_entry	*e;
+	struct sink_ledger_entry	*led = NULL;
+	struct pipeline_counts		*c = &pc->counts;
+	struct sink			*s;
+	size_t				 nled = 0, i;
+	char				*cause = NULL;
+
+	if (pc->unsure.n == 0)
+		return;
+	if ((s = agent_sink_connect(pc->conf, 0)) == NULL)
+		return;		/* logged */
+	if (sink_ledger_list(s, pc->mailbox_pk, pc->uidvalidity, &led, &nled,
+	    &cause) != 0) {
+		log_warnx("%s: %s", pc->mb->name, cause);
+		free(cause);
+		sink_close(s);
+		return;
+	}
+	for (i = 0; i < pc->unsure.n; i++) {
+		e = poll_ledger_find(led, nled, pc->unsure.v[i].uid);
+		c->unsure--;
+		if (e == NULL || e->status == SINK_NONE ||
+		    e->status == SINK_CLAIMED)
+			continue;	/* not committed */
+		c->fetched++;
+		if (e->status == SINK_STORED)
+			c->stored++;
+		else if (e->status == SINK_DUPLICATE)
+			c->duplicate++;
+		else if (e->status == SINK_IGNORED)
+			c->ignored++;
+		else
+			c->invalid++;
+	}
+	log_info("%s: the ledger settled %zu message(s) whose commit failed",
+	    pc->mb->name, pc->unsure.n);
+	pc->unsure.n = 0;
+	free(led);
+	sink_close(s);
 }
 
 /* The workers' lock and conditions; a batch's age is monotonic time. */

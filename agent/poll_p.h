@@ -49,6 +49,7 @@ enum poll_fault {
 	FAULT_BEFORE_AFTER,	/* the fetch is over, no after-action yet */
 	FAULT_AT_FETCH,		/* a message fetched, not yet processed */
 	FAULT_IN_BATCH,		/* a message in an open batch, uncommitted */
+	FAULT_IN_COMMIT,	/* a batch's COMMIT sent, its reply unread */
 	FAULT_NONE
 };
 
@@ -119,6 +120,8 @@ struct poll_ctx {
 	struct poll_list		 done;	/* after-actions to do */
 	struct poll_list		 acted;	/* done on the server, not yet
 					   marked in the ledger */
+	struct poll_list		 unsure; /* their commit's outcome is
+					   not known (poll_settle) */
 	char				*dbcause; /* set: database failed */
 	struct poll_worker		*w;
 	size_t				 nw;
@@ -144,6 +147,7 @@ struct poll_plan {
 
 /* poll-fault.c */
 void	poll_fault_point(struct poll_ctx *, enum poll_fault, uint32_t);
+void	poll_fault_commit_hook(void *);	/* arg: a struct poll_worker */
 
 /* poll-plan.c */
 void	 poll_list_add(struct poll_list *, uint32_t, enum sink_status);

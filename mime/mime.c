@@ -272,7 +272,7 @@ mime_info_read(const char *buf, size_t len, struct mime_info *info)
 	size_t		 skip, i;
 
 	memset(info, 0, sizeof *info);
-	info->date = -1;
+	info->date = MIME_NO_DATE;
 	if (is_bare((const unsigned char *)buf, len))
 		return;
 	skip = blank_lines(buf, len);
@@ -333,7 +333,7 @@ mime_scan_all(const char *buf, size_t len, const struct mime_limits *lim,
 	buf_init(&sc.parts, MIME_PARTS_MAX);
 	if (info != NULL) {
 		memset(info, 0, sizeof *info);
-		info->date = -1;
+		info->date = MIME_NO_DATE;
 	}
 	*cause = NULL;
 
@@ -398,7 +398,7 @@ scan_message(struct scan *sc, const char *buf, size_t len,
 		buf_reset(&sc->parts);
 		if (info != NULL) {
 			mime_info_free(info);
-			info->date = -1;
+			info->date = MIME_NO_DATE;
 		}
 		scan_mail(sc, fixed, len, info, &parsed);
 		free(fixed);
@@ -853,8 +853,11 @@ info_fill(struct mime_info *info, GMimeMessage *msg)
 	}
 	if ((s = g_mime_message_get_subject(msg)) != NULL)
 		info->subject = unfold(s);
-	if ((date = g_mime_message_get_date(msg)) != NULL)
-		info->date = (time_t)g_date_time_to_unix(date);
+	/* Ours first: GMime refuses years before 1969 (mime-date.c). */
+	s = g_mime_object_get_header(GMIME_OBJECT(msg), "Date");
+	if ((s == NULL || mime_date_parse(s, &info->date) != 0) &&
+	    (date = g_mime_message_get_date(msg)) != NULL)
+		info->date = (int64_t)g_date_time_to_unix(date);
 	s = g_mime_object_get_header(GMIME_OBJECT(msg),
 	    "Authentication-Results");
 	if (s != NULL)

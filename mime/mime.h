@@ -52,12 +52,17 @@ struct mime_limits {
 };
 void	mime_limits_default(struct mime_limits *);
 
-/* Facts about the message itself, for the ledger (all may be NULL). */
+/*
+ * Facts about the message itself, for the ledger (all may be NULL).  The
+ * date is seconds since 1970 (negative before), MIME_NO_DATE when the
+ * field is absent or unreadable: -1 is a date, 1969-12-31 23:59:59.
+ */
+#define MIME_NO_DATE	INT64_MIN
 struct mime_info {
 	char	*message_id;		/* without <> */
 	char	*from;			/* decoded From: */
 	char	*subject;		/* RFC 2047-decoded, unfolded */
-	time_t	 date;			/* -1 when absent or unparsable */
+	int64_t	 date;			/* MIME_NO_DATE: none */
 	char	*auth_results;		/* first Authentication-Results */
 };
 void	mime_info_free(struct mime_info *);	/* frees contents */

@@ -1,7 +1,7 @@
 /*
  * mime_p.h: internals shared by mime.c (the tree walk and the sniffing),
- * mime-stream.c (the pull stream that decompresses on demand) and
- * mime-sha.c (SHA-256).
+ * mime-stream.c (the pull stream that decompresses on demand),
+ * mime-sha.c (SHA-256) and mime-date.c (the Date field).
  *
  * A payload stream is a stack of stages.  Stage 0 reads a buffer held in
  * memory (the decoded part, or a zip that had to be unpacked from an outer
@@ -89,5 +89,8 @@ const char	*mime_layer_name(const struct mime_layer *);
 /* mime-sha.c */
 void		 mime_sha_peek(const struct mime_sha *, unsigned char out[32]);
 void		 mime_sha_reset(struct mime_sha *);
+
+/* mime-date.c: an RFC 5322 date-time into *t (UTC seconds); 0 or -1. */
+int		 mime_date_parse(const char *, int64_t *t);
 
 #endif

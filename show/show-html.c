@@ -126,6 +126,7 @@ static void	html_reporters(FILE *, const struct show_table *);
 static void	html_details(FILE *, size_t, const struct show_domain *);
 static void	html_tls(FILE *, const struct show_table *);
 static void	html_health(FILE *, const struct show_table *);
+static void	html_silent(FILE *, const struct show_table *);
 static void	html_domain(FILE *, const struct show_data *, size_t);
 
 static void
@@ -638,6 +639,42 @@ html_health(FILE *f, const struct show_table *t)
 }
 
 static void
+html_silent(FILE *f, const struct show_table *t)
+{
+	size_t	r;
+
+	fputs("<h2>Reporters that went silent</h2>\n<p class=\"hint\">Mail"
+	    " providers that sent reports for a domain before but none in the"
+	    " last 3 days (as of now). A large provider going silent usually"
+	    " means the rua= address or the report mailbox broke.</p>\n", f);
+	if (t->nrows == 0) {
+		fputs("<p class=\"none\">None: every reporter sent a report in"
+		    " the last 3 days.</p>\n", f);
+		return;
+	}
+	fputs("<table class=\"silent\">\n<tr><th>Reporter</th><th>Policy"
+	    " domain</th><th class=\"n\">Reports</th><th>Last period end"
+	    " (UTC)</th><th>Last received (UTC)</th><th class=\"n\">Silent"
+	    " for (days)</th></tr>\n", f);
+	for (r = 0; r < t->nrows; r++) {
+		fputs("<tr><td>", f);
+		html_put(f, show_cell(t, r, SIL_REPORTER));
+		fputs("</td><td>", f);
+		html_put(f, show_cell(t, r, SIL_DOMAIN));
+		fputs("</td><td class=\"n\">", f);
+		html_count(f, show_num(t, r, SIL_REPORTS));
+		fputs("</td><td>", f);
+		html_put(f, show_cell(t, r, SIL_LAST_END));
+		fputs("</td><td>", f);
+		html_put(f, show_cell(t, r, SIL_LAST_SEEN));
+		fputs("</td><td class=\"n\">", f);
+		html_count(f, show_num(t, r, SIL_DAYS));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void
 html_domain(FILE *f, const struct show_data *d, size_t i)
 {
 	const struct show_domain	*v = &d->v[i];
@@ -700,6 +737,8 @@ show_html(FILE *f, const struct show_data *d)
 		html_domain(f, d, i);
 	if (d->has_health)
 		html_health(f, &d->health);
+	if (d->has_silent)
+		html_silent(f, &d->silent);
 	fprintf(f, "<footer>\n<dl>\n<dt>DMARC</dt><dd>A rule published in"
 	    " your domain's DNS that tells receivers how to check that mail"
 	    " using your domain really comes from you. A message passes when"

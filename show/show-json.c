@@ -114,8 +114,9 @@ show_json(FILE *f, const struct show_data *d)
 	    " \"domain\": ", d->from, d->until, d->days);
 	json_str(f, d->domain);
 	fprintf(f, ",\n \"enriched\": %s, \"has_tls\": %s,"
-	    " \"has_health\": %s,\n \"domains\": [", d->enriched ? "true" :
-	    "false", d->has_tls ? "true" : "false", d->has_health ? "true" :
+	    " \"has_health\": %s, \"has_silent\": %s,\n \"domains\": [",
+	    d->enriched ? "true" : "false", d->has_tls ? "true" : "false",
+	    d->has_health ? "true" : "false", d->has_silent ? "true" :
 	    "false");
 	for (i = 0; i < d->n; i++) {
 		fputs(i > 0 ? ",\n" : "\n", f);
@@ -125,6 +126,10 @@ show_json(FILE *f, const struct show_data *d)
 	if (d->has_health) {
 		fputs(",\n", f);
 		json_table(f, "mailboxes", &d->health, " ");
+	}
+	if (d->has_silent) {
+		fputs(",\n", f);
+		json_table(f, "silent_reporters", &d->silent, " ");
 	}
 	fputs("}\n", f);
 	return (ferror(f) ? -1 : 0);

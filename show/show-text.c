@@ -5,8 +5,9 @@
  * show_term_clean (control characters, ESC included, become '?') cut to
  * its column's width.  Colours (ANSI SGR) only when the caller says so,
  * that is when standard output is a terminal and no -o FILE was given.
- * Nothing depends on the current time, so a fixed database and a fixed
- * --until give the same bytes (tests/data/show/).
+ * Nothing depends on the current time but the silent reporters, which
+ * the view counts up to now (tests/data/show/ has none), so a fixed
+ * database and a fixed --until give the same bytes.
  */
 #include "config.h"
 
@@ -50,6 +51,7 @@ static void	text_spoof(struct text *, const struct show_table *);
 static void	text_reporters(struct text *, const struct show_table *);
 static void	text_tls(struct text *, const struct show_table *);
 static void	text_health(struct text *, const struct show_table *);
+static void	text_silent(struct text *, const struct show_table *);
 static void	text_domain(struct text *, const struct show_data *,
 		    const struct show_domain *);
 
@@ -362,6 +364,30 @@ text_health(struct text *t, const struct show_table *tab)
 	}
 }
 
+/* Reporters gone silent: the view's columns but the period's end. */
+static void
+text_silent(struct text *t, const struct show_table *tab)
+{
+	size_t	r;
+
+	text_heading(t, "Silent reporters (nothing received for 3 days,"
+	    " as of now)");
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-20s %-20s %7s  %-16s  %s\n", "Reporter",
+	    "Policy domain", "Reports", "Last received", "Silent for");
+	for (r = 0; r < tab->nrows; r++) {
+		text_cell(t, show_cell(tab, r, SIL_REPORTER), 20, 0);
+		fputc(' ', t->f);
+		text_cell(t, show_cell(tab, r, SIL_DOMAIN), 20, 0);
+		text_count(t, show_num(tab, r, SIL_REPORTS), 8);
+		fputs("  ", t->f);
+		text_cell(t, show_cell(tab, r, SIL_LAST_SEEN), 16, 0);
+		fprintf(t->f, "  %lld day%s\n", show_num(tab, r, SIL_DAYS),
+		    show_num(tab, r, SIL_DAYS) == 1 ? "" : "s");
+	}
+}
+
 static void
 text_domain(struct text *t, const struct show_data *d,
     const struct show_domain *v)
@@ -413,5 +439,7 @@ show_text(FILE *f, const struct show_data *d, int color)
 		text_domain(&t, d, &d->v[i]);
 	if (d->has_health)
 		text_health(&t, &d->health);
+	if (d->has_silent)
+		text_silent(&t, &d->silent);
 	return (ferror(f) ? -1 : 0);
 }

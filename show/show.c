@@ -7,7 +7,8 @@
  * UTC days (record.report_day).  Everything is read from the views of
  * sink/migrations/001_initial.sql; the optional relations of later
  * migrations (dmarc.ip_info for source names, v_tlsrpt_daily for TLS
- * reports, v_mailbox_health for the mailboxes) are looked up at connect
+ * reports, v_mailbox_health for the mailboxes, v_silent_reporters for
+ * reporters gone silent) are looked up at connect
  * time with to_regclass and used only when present, so this reads any
  * schema from version 1 on.
  *
@@ -39,6 +40,7 @@ struct show {
 	int		 enriched;	/* dmarc.ip_info can name sources */
 	int		 has_tls;
 	int		 has_health;
+	int		 has_silent;
 	char		*label;		/* SQL: the source name of row s */
 	char		*join;		/* SQL: the join label needs */
 };
@@ -95,6 +97,11 @@ const struct show_col show_cols_tls[] = {
 const struct show_col show_cols_health[] = {
 	{ "mailbox", SHOW_STR }, { "last_success", SHOW_STR },
 	{ "polls_failing_in_row", SHOW_INT }
+};
+const struct show_col show_cols_silent[] = {
+	{ "reporter", SHOW_STR }, { "policy_domain", SHOW_STR },
+	{ "reports", SHOW_INT }, { "last_period_end", SHOW_STR },
+	{ "last_received", SHOW_STR }, { "silent_days", SHOW_INT }
 };
 
 /* The per-domain queries: $1 first day, $2 last day, $3 domain. */
@@ -230,6 +237,21 @@ static const char sql_health[] =
     "SELECT h.mailbox,"
     " to_char(h.last_success AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
     " h.polls_failing_in_row FROM dmarc.v_mailbox_health h ORDER BY 1";
+
+/*
+ * Reporters gone silent (migration 003's view: nothing received for 3
+ * days), as of now, whatever the window; $1 the domain or NULL.  The
+ * most recently silent first: the likeliest to be a new breakage.
+ */
+static const char sql_silent[] =
+    "SELECT v.reporter_key, v.policy_domain, v.reports,"
+    " to_char(v.last_period_end AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+    " to_char(v.last_received AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+    " floor(extract(epoch FROM v.silent_for) / 86400)::bigint"
+    " FROM dmarc.v_silent_reporters v"
+    " WHERE $1::text IS NULL OR v.policy_domain = $1"
+    " ORDER BY v.last_received DESC, v.reporter_key, v.policy_domain"
+    " LIMIT 50";
 
 static char	*show_pq_cause(PGconn *, PGresult *);
 static int	 show_exec(struct show *, const char *, PGresult **,
@@ -480,7 +502,10 @@ show_features(struct show *s, char **cause)
 	    show_has(s, "dmarc.v_tlsrpt_daily", "day,policy_domain,"
 	    "successful_sessions,failed_sessions", &s->has_tls, cause) != 0 ||
 	    show_has(s, "dmarc.v_mailbox_health", "mailbox,last_success,"
-	    "polls_failing_in_row", &s->has_health, cause) != 0)
+	    "polls_failing_in_row", &s->has_health, cause) != 0 ||
+	    show_has(s, "dmarc.v_silent_reporters", "reporter_key,"
+	    "policy_domain,reports,last_period_end,last_received,silent_for",
+	    &s->has_silent, cause) != 0)
 		return (-1);
 	s->enriched = base;
 	xasprintf(&s->label, "coalesce(%s%s host(s.source_ip), '(unreadable)')",
@@ -639,6 +664,7 @@ show_read(struct show *s, const struct show_opts *o, struct show_data *d,
 	d->enriched = s->enriched;
 	d->has_tls = s->has_tls;
 	d->has_health = s->has_health;
+	d->has_silent = s->has_silent;
 	p[0] = d->from;
 	p[1] = d->until;
 	p[2] = o->domain;
@@ -657,6 +683,9 @@ show_read(struct show *s, const struct show_opts *o, struct show_data *d,
 	show_table_free(&list);
 	if (s->has_health && show_query(s, "mailbox health", sql_health,
 	    NULL, 0, show_cols_health, HEALTH_NCOLS, &d->health, cause) != 0)
+		return (-1);
+	if (s->has_silent && show_query(s, "silent reporters", sql_silent,
+	    &p[2], 1, show_cols_silent, SIL_NCOLS, &d->silent, cause) != 0)
 		return (-1);
 	return (0);
 }
@@ -681,6 +710,7 @@ show_data_free(struct show_data *d)
 	}
 	free(d->v);
 	show_table_free(&d->health);
+	show_table_free(&d->silent);
 	memset(d, 0, sizeof *d);
 }
 

@@ -48,6 +48,8 @@ enum { REP_KEY, REP_ORG, REP_REPORTS, REP_MSGS, REP_LAST_END, REP_LAST_ID,
 enum { DET_SOURCE, DET_KIND, DET_VALUE, DET_MSGS, DET_NCOLS };
 enum { TLS_DAY, TLS_SUCCESS, TLS_FAILURE, TLS_NCOLS };
 enum { HEALTH_MAILBOX, HEALTH_LAST_OK, HEALTH_FAILING, HEALTH_NCOLS };
+enum { SIL_REPORTER, SIL_DOMAIN, SIL_REPORTS, SIL_LAST_END, SIL_LAST_SEEN,
+	SIL_DAYS, SIL_NCOLS };
 
 /* Everything shown for one policy domain. */
 struct show_domain {
@@ -71,9 +73,12 @@ struct show_data {
 	int			 enriched;	/* sources named by ip_info */
 	int			 has_tls;	/* TLS report views exist */
 	int			 has_health;	/* mailbox health view exists */
+	int			 has_silent;	/* v_silent_reporters exists */
 	struct show_domain	*v;
 	size_t			 n;
 	struct show_table	 health;	/* per mailbox */
+	struct show_table	 silent;	/* reporters gone silent, as of
+						   now (not of the window) */
 };
 
 /* How healthy a domain is, from its DMARC pass rate. */
@@ -87,7 +92,7 @@ enum show_level {
 extern const struct show_col show_cols_sum[], show_cols_day[],
 	show_cols_top[], show_cols_fail[], show_cols_fwd[],
 	show_cols_spoof[], show_cols_rep[], show_cols_det[],
-	show_cols_tls[], show_cols_health[];
+	show_cols_tls[], show_cols_health[], show_cols_silent[];
 
 /* show.c: table access and pure helpers (tests/unit/tst_show.c). */
 const char	*show_cell(const struct show_table *, size_t, size_t);

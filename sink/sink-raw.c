@@ -51,12 +51,16 @@ struct sink_raw {
 	uint64_t	 out;		/* bytes produced so far */
 	uint64_t	 max;		/* payload_bytes, or UINT64_MAX */
 	int		 eof;
+	char		 kind[8];	/* report_file.kind */
+	unsigned char	 sha[32];	/* report_file.payload_sha256 */
+	int		 has_sha;
 };
 
 static int	sink_rawout_flush(struct sink *, char **);
 static int	sink_rawout_deflate(struct sink *, int, char **);
 static int	sink_raw_fetch(struct sink_raw *, char **);
 static int	sink_raw_check(struct sink_raw *, char **);
+static int	sink_hex_sha(const char *, unsigned char *);
 
 /* Turn storing raw payloads on or off (on by default). */
 void
@@ -249,6 +253,40 @@ sink_raw_list(struct sink *s, const struct sink_raw_filter *f, int64_t **ids,
 	return (0);
 }
 
+/* 64 hex digits into 32 bytes; -1 when it is not that. */
+static int
+sink_hex_sha(const char *hex, unsigned char *out)
+{
+	unsigned int	v;
+	int		i;
+
+	if (strlen(hex) != 64)
+		return (-1);
+	for (i = 0; i < 32; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return (-1);
+		out[i] = (unsigned char)v;
+	}
+	return (0);
+}
+
+/* What the payload is: "xml", "json" or "arf" (report_file.kind). */
+const char *
+sink_raw_kind(const struct sink_raw *r)
+{
+	return (r->kind);
+}
+
+/* report_file.payload_sha256 into out: 0, or -1 when it is not known. */
+int
+sink_raw_sha256(const struct sink_raw *r, unsigned char out[32])
+{
+	if (!r->has_sha)
+		return (-1);
+	memcpy(out, r->sha, 32);
+	return (0);
+}
+
 /* How many chunks, whether they are all there, and the size cap. */
 static int
 sink_raw_check(struct sink_raw *r, char **cause)
@@ -267,6 +305,8 @@ sink_raw_check(struct sink_raw *r, char **cause)
 	last = atoi(PQgetvalue(res, 0, 1));
 	if (!PQgetisnull(res, 0, 2))
 		r->max = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	snprintf(r->kind, sizeof r->kind, "%s", PQgetvalue(res, 0, 3));
+	r->has_sha = sink_hex_sha(PQgetvalue(res, 0, 4), r->sha) == 0;
 	PQclear(res);
 	if (count == 0 || last != count - 1) {
 		xasprintf(cause, "open raw payload %s: %s", r->file_pk,

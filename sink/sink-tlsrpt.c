@@ -14,6 +14,12 @@
  * from every message that delivered the report before (another ledger
  * row, Message-ID and SHA-256).
  *
+ * A reparse (sink_reparse_begin) goes through the same two functions: the
+ * report stored from the payload is updated in place (a TLS report's
+ * policies and failure details replaced), keeping its id, natural key
+ * and seen_count bookkeeping; a payload that stored none stores its
+ * report as new, or links to the one another payload stored.
+ *
  * These reports come a few a day, so their statements are not prepared
  * (see the table in sink.c): each is sent with its text.
  */
@@ -30,6 +36,14 @@
 #include "report/report.h"
 #include "sink/sink.h"
 #include "sink/sink_p.h"
+
+/* What a reparse found stored from its payload (sink_reparse_find). */
+enum sink_reparse_found {
+	SINK_FOUND_ERROR = -1,
+	SINK_FOUND_OWN,		/* the report the payload stored */
+	SINK_FOUND_DUP,		/* it only delivered another's */
+	SINK_FOUND_NONE		/* nothing: store the report as new */
+};
 
 /* The columns of the policy and failure arrays, in parameter order ($2 ...). */
 enum {
@@ -53,15 +67,49 @@ static int	 sink_dup(struct sink *, enum sink_stmt, enum sink_stmt,
 		    const char *, const char *, const char *, char **);
 static void	 sink_param_time(struct sink_params *, int64_t);
 static void	 sink_open_payload(struct sink *, const char *);
+static int	 sink_tls_columns(struct sink_params *,
+		    const struct tlsrpt_report *, char **);
+static enum sink_reparse_found sink_reparse_find(struct sink *,
+		    enum sink_stmt, enum sink_stmt, char *, size_t, char **);
+static enum sink_result sink_tls_reparse(struct sink *,
+		    const struct tlsrpt_report *, char **);
+static enum sink_result sink_tls_insert(struct sink *,
+		    const struct tlsrpt_report *, char **);
+static int	 sink_link(struct sink *, enum sink_stmt, const char *,
+		    const char *, char **);
+static enum sink_result sink_failure_insert(struct sink *,
+		    const struct failure_report *, char **);
+static int	 sink_failure_params(struct sink_params *, const char *,
+		    const char *, const struct failure_report *, char **);
+static enum sink_result sink_failure_reparse(struct sink *,
+		    const struct failure_report *, char **);
 
-/* A payload must be open, outside a reparse. */
+/* A payload must be open (in a message, or in a reparse). */
 static void
 sink_open_payload(struct sink *s, const char *fn)
 {
 	if (!s->in_msg || s->file_pk[0] == '\0')
 		fatalx("%s: no payload open", fn);
-	if (s->reparse)
-		fatalx("%s: inside a reparse", fn);
+}
+
+/*
+ * A TLS report's columns after its natural key: contact_info, the dates,
+ * policy count, totals, extra and warnings ($3, $5 .. $13 of
+ * sink_sql_tls_head; $2 .. $11 of sink_sql_tls_reparse_head).
+ */
+static int
+sink_tls_columns(struct sink_params *p, const struct tlsrpt_report *r,
+    char **cause)
+{
+	sink_param_int(p, r->date_begin);
+	sink_param_int(p, r->date_end);
+	sink_param_str(p, r->begin_raw);
+	sink_param_str(p, r->end_raw);
+	sink_param_int(p, (long long)r->npolicies);
+	sink_param_int(p, r->successful_total);
+	sink_param_int(p, r->failed_total);
+	sink_param_str(p, r->extra);
+	return (sink_list_param(p, r->warnings, r->nwarnings, cause));
 }
 
 /* Store a TLS report (contract in sink.h). */
@@ -69,28 +117,32 @@ enum sink_result
 sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
     char **cause)
 {
+	sink_open_payload(s, __func__);
+	if (sink_file_flush(s, cause) != 0)
+		return (SINK_FAILED);
+	if (s->reparse)
+		return (sink_tls_reparse(s, r, cause));
+	return (sink_tls_insert(s, r, cause));
+}
+
+/*
+ * Insert a TLS report, or count the payload's delivery of one stored
+ * before; in a reparse, link the payload to it uncounted instead.
+ */
+static enum sink_result
+sink_tls_insert(struct sink *s, const struct tlsrpt_report *r, char **cause)
+{
 	struct sink_params	 p;
 	PGresult		*res;
 	char			 pk[24];
 	int			 rc, isnew;
 
-	sink_open_payload(s, __func__);
-	if (sink_file_flush(s, cause) != 0)
-		return (SINK_FAILED);
 	sink_params_init(&p);
 	sink_param_str(&p, s->file_pk);
 	sink_param_str(&p, r->organization_name);
 	sink_param_str(&p, r->contact_info);
 	sink_param_str(&p, r->report_id);
-	sink_param_int(&p, r->date_begin);
-	sink_param_int(&p, r->date_end);
-	sink_param_str(&p, r->begin_raw);
-	sink_param_str(&p, r->end_raw);
-	sink_param_int(&p, (long long)r->npolicies);
-	sink_param_int(&p, r->successful_total);
-	sink_param_int(&p, r->failed_total);
-	sink_param_str(&p, r->extra);
-	rc = sink_list_param(&p, r->warnings, r->nwarnings, cause);
+	rc = sink_tls_columns(&p, r, cause);
 	if (rc == 0)
 		rc = sink_exec(s, SINK_ST_TLS_HEAD, &p, &res, cause);
 	else
@@ -104,12 +156,115 @@ sink_tlsrpt_store(struct sink *s, const struct tlsrpt_report *r,
 	PQclear(res);
 	if (isnew)
 		rc = sink_tls_body(s, pk, r, cause);
+	else if (s->reparse)
+		rc = sink_link(s, SINK_ST_TLS_REPARSE_LINK,
+		    r->organization_name, r->report_id, cause);
 	else
 		rc = sink_dup(s, SINK_ST_TLS_LOCK, SINK_ST_TLS_DUP,
 		    r->organization_name, r->report_id, "TLS report", cause);
 	if (rc != 0)
 		return (SINK_FAILED);
 	return (isnew ? SINK_OK : SINK_DUP);
+}
+
+/*
+ * Reparse: link the open payload, uncounted, to the report of key k1
+ * (and k2) that another payload stored (statement st: k1, [k2,] file).
+ */
+static int
+sink_link(struct sink *s, enum sink_stmt st, const char *k1, const char *k2,
+    char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	sink_params_init(&p);
+	sink_param_str(&p, k1);
+	if (k2 != NULL)
+		sink_param_str(&p, k2);
+	sink_param_str(&p, s->file_pk);
+	rc = sink_exec(s, st, &p, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/*
+ * Reparse: the report stored from the open payload, locked (its id into
+ * pk), or whether the payload only delivered one stored from another.
+ */
+static enum sink_reparse_found
+sink_reparse_find(struct sink *s, enum sink_stmt lock, enum sink_stmt dlv,
+    char *pk, size_t pksize, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc, n;
+
+	sink_params_init(&p);
+	sink_param_str(&p, s->file_pk);
+	rc = sink_exec(s, lock, &p, &res, cause);
+	if (rc == 0 && PQntuples(res) == 1) {
+		snprintf(pk, pksize, "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		sink_params_free(&p);
+		return (SINK_FOUND_OWN);
+	}
+	if (rc == 0) {
+		PQclear(res);
+		rc = sink_exec(s, dlv, &p, &res, cause);
+	}
+	sink_params_free(&p);
+	if (rc != 0)
+		return (SINK_FOUND_ERROR);
+	n = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return (n > 0 ? SINK_FOUND_DUP : SINK_FOUND_NONE);
+}
+
+/*
+ * Reparse of a TLS report (sink.h, sink_reparse_begin): the report the
+ * payload stored, in place; nothing when it delivered another's; else
+ * stored as new.
+ */
+static enum sink_result
+sink_tls_reparse(struct sink *s, const struct tlsrpt_report *r, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 pk[24];
+	int			 rc;
+
+	switch (sink_reparse_find(s, SINK_ST_TLS_REPARSE_LOCK,
+	    SINK_ST_TLS_REPARSE_DELIVERIES, pk, sizeof pk, cause)) {
+	case SINK_FOUND_ERROR:
+		return (SINK_FAILED);
+	case SINK_FOUND_DUP:
+		return (SINK_DUP);
+	case SINK_FOUND_NONE:
+		return (sink_tls_insert(s, r, cause));
+	case SINK_FOUND_OWN:
+		break;
+	}
+	sink_params_init(&p);
+	sink_param_str(&p, pk);
+	sink_param_str(&p, r->contact_info);
+	rc = sink_tls_columns(&p, r, cause);
+	if (rc == 0)
+		rc = sink_exec(s, SINK_ST_TLS_REPARSE_HEAD, &p, &res, cause);
+	else
+		sink_fail_data(s);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (SINK_FAILED);
+	if (PQntuples(res) != 1) {
+		xasprintf(cause, "update reparsed TLS report: report vanished");
+		sink_fail_data(s);
+		rc = -1;
+	}
+	PQclear(res);
+	if (rc == 0)
+		rc = sink_tls_body(s, pk, r, cause);
+	return (rc == 0 ? SINK_OK : SINK_FAILED);
 }
 
 /*
@@ -308,67 +463,92 @@ sink_param_time(struct sink_params *p, int64_t t)
 		sink_param_int(p, t);
 }
 
+/*
+ * A failure report's parameters, in the order of sink_sql_failure: first
+ * ($1: the payload, or the report in a reparse), the message ($2, NULL
+ * when none), then the report's columns.
+ */
+static int
+sink_failure_params(struct sink_params *p, const char *first,
+    const char *msg, const struct failure_report *r, char **cause)
+{
+	sink_param_str(p, first);
+	sink_param_str(p, msg != NULL && *msg != '\0' ? msg : NULL);
+	sink_param_str(p, r->feedback);
+	sink_param_str(p, r->format);
+	sink_param_str(p, r->reason);
+	sink_param_str(p, r->feedback_type);
+	sink_param_str(p, r->feedback_type_raw);
+	sink_param_str(p, r->version);
+	sink_param_str(p, r->user_agent);
+	sink_param_own(p, sink_tls_list(r->auth_failure, r->nauth_failure));
+	sink_param_str(p, r->auth_failure_raw);
+	sink_param_own(p, sink_tls_list(r->identity_alignment,
+	    r->nidentity_alignment));
+	sink_param_str(p, r->identity_alignment_raw);
+	sink_param_str(p, r->delivery_result);
+	sink_param_str(p, r->delivery_result_raw);
+	sink_param_time(p, r->arrival_date);
+	sink_param_str(p, r->arrival_date_raw);
+	sink_param_str(p, r->source_ip);
+	sink_param_str(p, r->source_ip_raw);
+	if (r->source_port >= 0 && r->source_port <= 65535)
+		sink_param_int(p, r->source_port);
+	else
+		sink_param_str(p, NULL);
+	sink_param_own(p, sink_tls_list(r->reported_domain,
+	    r->nreported_domain));
+	sink_param_own(p, sink_tls_list(r->reported_uri, r->nreported_uri));
+	sink_param_str(p, r->original_mail_from);
+	sink_param_own(p, sink_tls_list(r->original_rcpt_to,
+	    r->noriginal_rcpt_to));
+	sink_param_str(p, r->original_envelope_id);
+	sink_param_str(p, r->authentication_results);
+	sink_param_str(p, r->dkim_domain);
+	sink_param_str(p, r->dkim_identity);
+	sink_param_str(p, r->dkim_selector);
+	sink_param_str(p, r->dkim_canonicalized_header);
+	sink_param_str(p, r->dkim_canonicalized_body);
+	sink_param_str(p, r->spf_dns);
+	sink_param_str(p, r->incidents);
+	sink_param_str(p, r->raw_fields != NULL ? r->raw_fields : "[]");
+	sink_param_str(p, r->sample_headers);
+	sink_param_str(p, r->sample_headers == NULL ? NULL :
+	    r->sample_headers_only ? "t" : "f");
+	sink_param_str(p, r->sample_body);
+	sink_param_str(p, r->original_from);
+	sink_param_str(p, r->original_subject);
+	sink_param_str(p, r->original_message_id);
+	return (sink_list_param(p, r->warnings, r->nwarnings, cause));
+}
+
 /* Store a failure report (contract in sink.h). */
 enum sink_result
 sink_failure_store(struct sink *s, const struct failure_report *r,
+    char **cause)
+{
+	sink_open_payload(s, __func__);
+	if (sink_file_flush(s, cause) != 0)
+		return (SINK_FAILED);
+	if (s->reparse)
+		return (sink_failure_reparse(s, r, cause));
+	return (sink_failure_insert(s, r, cause));
+}
+
+/*
+ * Insert a failure report, or count the payload's delivery of one stored
+ * before; in a reparse, link the payload to it uncounted instead.
+ */
+static enum sink_result
+sink_failure_insert(struct sink *s, const struct failure_report *r,
     char **cause)
 {
 	struct sink_params	 p;
 	PGresult		*res;
 	int			 rc, isnew;
 
-	sink_open_payload(s, __func__);
-	if (sink_file_flush(s, cause) != 0)
-		return (SINK_FAILED);
 	sink_params_init(&p);
-	sink_param_str(&p, s->file_pk);
-	sink_param_str(&p, s->message_pk);
-	sink_param_str(&p, r->feedback);
-	sink_param_str(&p, r->format);
-	sink_param_str(&p, r->reason);
-	sink_param_str(&p, r->feedback_type);
-	sink_param_str(&p, r->feedback_type_raw);
-	sink_param_str(&p, r->version);
-	sink_param_str(&p, r->user_agent);
-	sink_param_own(&p, sink_tls_list(r->auth_failure, r->nauth_failure));
-	sink_param_str(&p, r->auth_failure_raw);
-	sink_param_own(&p, sink_tls_list(r->identity_alignment,
-	    r->nidentity_alignment));
-	sink_param_str(&p, r->identity_alignment_raw);
-	sink_param_str(&p, r->delivery_result);
-	sink_param_str(&p, r->delivery_result_raw);
-	sink_param_time(&p, r->arrival_date);
-	sink_param_str(&p, r->arrival_date_raw);
-	sink_param_str(&p, r->source_ip);
-	sink_param_str(&p, r->source_ip_raw);
-	if (r->source_port >= 0 && r->source_port <= 65535)
-		sink_param_int(&p, r->source_port);
-	else
-		sink_param_str(&p, NULL);
-	sink_param_own(&p, sink_tls_list(r->reported_domain,
-	    r->nreported_domain));
-	sink_param_own(&p, sink_tls_list(r->reported_uri, r->nreported_uri));
-	sink_param_str(&p, r->original_mail_from);
-	sink_param_own(&p, sink_tls_list(r->original_rcpt_to,
-	    r->noriginal_rcpt_to));
-	sink_param_str(&p, r->original_envelope_id);
-	sink_param_str(&p, r->authentication_results);
-	sink_param_str(&p, r->dkim_domain);
-	sink_param_str(&p, r->dkim_identity);
-	sink_param_str(&p, r->dkim_selector);
-	sink_param_str(&p, r->dkim_canonicalized_header);
-	sink_param_str(&p, r->dkim_canonicalized_body);
-	sink_param_str(&p, r->spf_dns);
-	sink_param_str(&p, r->incidents);
-	sink_param_str(&p, r->raw_fields != NULL ? r->raw_fields : "[]");
-	sink_param_str(&p, r->sample_headers);
-	sink_param_str(&p, r->sample_headers == NULL ? NULL :
-	    r->sample_headers_only ? "t" : "f");
-	sink_param_str(&p, r->sample_body);
-	sink_param_str(&p, r->original_from);
-	sink_param_str(&p, r->original_subject);
-	sink_param_str(&p, r->original_message_id);
-	rc = sink_list_param(&p, r->warnings, r->nwarnings, cause);
+	rc = sink_failure_params(&p, s->file_pk, s->message_pk, r, cause);
 	if (rc == 0)
 		rc = sink_exec(s, SINK_ST_FAILURE, &p, &res, cause);
 	else
@@ -380,8 +560,51 @@ sink_failure_store(struct sink *s, const struct failure_report *r,
 	PQclear(res);
 	if (isnew)
 		return (SINK_OK);
-	if (sink_dup(s, SINK_ST_FAILURE_LOCK, SINK_ST_FAILURE_DUP,
-	    r->feedback, NULL, "failure report", cause) != 0)
+	if (s->reparse)
+		rc = sink_link(s, SINK_ST_FAILURE_REPARSE_LINK, r->feedback,
+		    NULL, cause);
+	else
+		rc = sink_dup(s, SINK_ST_FAILURE_LOCK, SINK_ST_FAILURE_DUP,
+		    r->feedback, NULL, "failure report", cause);
+	return (rc == 0 ? SINK_DUP : SINK_FAILED);
+}
+
+/* Reparse of a failure report: as sink_tls_reparse. */
+static enum sink_result
+sink_failure_reparse(struct sink *s, const struct failure_report *r,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	char			 pk[24];
+	int			 rc;
+
+	switch (sink_reparse_find(s, SINK_ST_FAILURE_REPARSE_LOCK,
+	    SINK_ST_FAILURE_REPARSE_DELIVERIES, pk, sizeof pk, cause)) {
+	case SINK_FOUND_ERROR:
 		return (SINK_FAILED);
-	return (SINK_DUP);
+	case SINK_FOUND_DUP:
+		return (SINK_DUP);
+	case SINK_FOUND_NONE:
+		return (sink_failure_insert(s, r, cause));
+	case SINK_FOUND_OWN:
+		break;
+	}
+	sink_params_init(&p);
+	rc = sink_failure_params(&p, pk, NULL, r, cause);
+	if (rc == 0)
+		rc = sink_exec(s, SINK_ST_FAILURE_REPARSE, &p, &res, cause);
+	else
+		sink_fail_data(s);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (SINK_FAILED);
+	if (PQntuples(res) != 1) {
+		xasprintf(cause, "update reparsed failure report: report "
+		    "vanished");
+		sink_fail_data(s);
+		rc = -1;
+	}
+	PQclear(res);
+	return (rc == 0 ? SINK_OK : SINK_FAILED);
 }

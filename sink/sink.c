@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ static void	 sink_pipe_reset(struct sink *);
 static struct sink_pending *sink_pend_add(struct sink *, const char *,
 		    ExecStatusType);
 static int	 sink_read_one(struct sink *, int *, char **);
+static void	 sink_fail_note(struct sink *, int, int, PGresult *);
+static int	 sink_commit_fate(struct sink *, int, PGresult *);
 static int	 sink_check_result(struct sink *, const struct sink_pending *,
 		    PGresult *, char **);
 static enum sink_error sink_classify(struct sink *, PGresult *);
@@ -589,6 +592,7 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 		if (!*failed) {
 			sink_error(s, NULL, e->what, cause);
 			*failed = 1;
+			sink_fail_note(s, s->nread, 1, NULL);
 		}
 		return (-1);
 	}
@@ -613,6 +617,7 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 		free(c);
 		return (0);
 	}
+	sink_fail_note(s, s->nread - 1, 0, res);
 	PQclear(res);
 	*failed = 1;
 	if (e->batch && s->in_batch) {
@@ -625,6 +630,29 @@ sink_read_one(struct sink *s, int *failed, char **cause)
 	}
 	*cause = c;
 	return (0);
+}
+
+/*
+ * Remember where sink_sync first failed (pend index at) and how: lost, no
+ * reply (no result, or one libpq made up, without a SQLSTATE); or a reply
+ * (res) that says the connection is going (SQLSTATE class 08, or 57P: the
+ * server shutting down), for sink_batch_commit to tell a COMMIT that
+ * failed from one that may have committed.
+ */
+static void
+sink_fail_note(struct sink *s, int at, int lost, PGresult *res)
+{
+	const char	*st;
+
+	if (s->fail_at != INT_MAX)
+		return;
+	st = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (st == NULL)
+		lost = 1;
+	s->fail_at = at;
+	s->fail_lost = lost;
+	s->fail_conn = lost || (st != NULL && (strncmp(st, "08", 2) == 0 ||
+	    strncmp(st, "57P", 3) == 0));
 }
 
 /* Send a sync point and read every pending result. */
@@ -642,8 +670,10 @@ sink_sync(struct sink *s, char **cause)
 		return (0);
 	}
 	s->waits++;
+	s->fail_at = INT_MAX;
 	if (PQpipelineSync(s->conn) != 1) {
 		sink_error(s, NULL, "send sync", cause);
+		sink_fail_note(s, s->nread, 1, NULL);
 		sink_pipe_reset(s);
 		return (-1);
 	}
@@ -652,8 +682,10 @@ sink_sync(struct sink *s, char **cause)
 	if (!lost) {
 		res = PQgetResult(s->conn);
 		if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-			if (!failed)
+			if (!failed) {
 				sink_error(s, res, "sync", cause);
+				sink_fail_note(s, s->npend, res == NULL, res);
+			}
 			failed = 1;
 		}
 		PQclear(res);
@@ -905,7 +937,7 @@ sink_ledger_send(struct sink *s, const struct sink_msg_info *mi,
 	sink_param_str(&p, mi->message_id);
 	sink_param_str(&p, mi->from);
 	sink_param_str(&p, mi->subject);
-	if (mi->date == (time_t)-1)
+	if (mi->date == SINK_NO_DATE)
 		sink_param_str(&p, NULL);
 	else
 		sink_param_int(&p, (long long)mi->date);
@@ -1180,15 +1212,29 @@ int
 sink_batch_commit(struct sink *s, char **cause)
 {
 	PGresult	*res = NULL;
-	int		 rc = 0;
+	int		 rc = 0, at;
 
 	if (!s->in_batch || s->in_msg)
 		fatalx("%s: no batch, or a message is open", __func__);
+	s->commit_unknown = 0;
 	if (s->batch_cause == NULL) {
 		rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE, 0, &res,
 		    cause);
-		if (rc == 0)
-			rc = sink_sync(s, cause);
+		at = s->npend - 1;
+		if (rc == 0 && s->commit_hook != NULL) {
+			/*
+			 * Out to the server (a flush, not a Flush message: the
+			 * server keeps the reply until the sync point).
+			 */
+			(void)PQflush(s->conn);
+			s->commit_hook(s->commit_arg);
+		}
+		if (rc == 0 && sink_sync(s, cause) != 0 &&
+		    (rc = sink_commit_fate(s, at, res)) == 0) {
+			/* Committed; the next call finds the lost link. */
+			free(*cause);
+			*cause = NULL;
+		}
 		if (rc == 0 && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 			xasprintf(cause, "commit: transaction was rolled"
 			    " back");
@@ -1206,6 +1252,40 @@ sink_batch_commit(struct sink *s, char **cause)
 	}
 	s->in_batch = 0;
 	return (0);
+}
+
+/*
+ * The batch's COMMIT (pend index at, its result res if one came) failed
+ * in sink_sync: 0 when it committed all the same (the failure came after
+ * its reply, at the sync point), else -1 with commit_unknown set when the
+ * server may have committed: no reply came for the COMMIT or a statement
+ * before it (replies wait in the server's buffer until the sync point,
+ * so a server that died may have run more than it answered), or the
+ * COMMIT's reply was a connection error.  An error the server answered
+ * before the COMMIT means it never committed.
+ */
+static int
+sink_commit_fate(struct sink *s, int at, PGresult *res)
+{
+	if (s->fail_at > at && res != NULL &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0)
+		return (0);
+	s->commit_unknown = (s->fail_at < at && s->fail_lost) ||
+	    (s->fail_at == at && s->fail_conn);
+	return (-1);
+}
+
+int
+sink_commit_unknown(struct sink *s)
+{
+	return (s->commit_unknown);
+}
+
+void
+sink_set_commit_hook(struct sink *s, void (*fn)(void *), void *arg)
+{
+	s->commit_hook = fn;
+	s->commit_arg = arg;
 }
 
 /* Roll the whole batch back (an open message included). */
@@ -1675,27 +1755,53 @@ static const char sink_sql_raw_read[] =
 
 /*
  * The payloads to reparse ($1 all, $2 since as epoch or NULL, $3 report
- * ids or NULL): see sink_raw_list in sink.h.
+ * ids or NULL): see sink_raw_list in sink.h.  A failure report has no
+ * report ID, and its date is when the failed message arrived (or when
+ * the report was first stored).
  */
+#define SINK_SQL_SINCE(col) \
+	" AND ($2::double precision IS NULL" \
+	" OR " col " >= to_timestamp($2::double precision))"
 static const char sink_sql_raw_list[] =
 	"SELECT f.id FROM dmarc.report_file f"
 	" WHERE EXISTS (SELECT 1 FROM dmarc.report_raw w"
 	" WHERE w.file_pk = f.id AND w.seq = 0)"
-	" AND coalesce(f.kind, 'xml') = 'xml'"
+	" AND coalesce(f.kind, 'xml') IN ('xml', 'json', 'arf')"
 	" AND CASE WHEN $1::boolean THEN NOT EXISTS (SELECT 1"
 	" FROM dmarc.report_delivery d JOIN dmarc.report r"
 	" ON r.id = d.report_pk WHERE d.file_pk = f.id"
 	" AND r.file_pk IS DISTINCT FROM f.id)"
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d"
+	" JOIN dmarc.tlsrpt_report r ON r.id = d.report_pk"
+	" WHERE d.file_pk = f.id AND r.file_pk IS DISTINCT FROM f.id)"
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.failure_delivery d"
+	" JOIN dmarc.failure_report r ON r.id = d.failure_pk"
+	" WHERE d.file_pk = f.id AND r.file_pk IS DISTINCT FROM f.id)"
 	" ELSE EXISTS (SELECT 1 FROM dmarc.report r WHERE r.file_pk = f.id"
-	" AND ($2::double precision IS NULL"
-	" OR r.date_begin >= to_timestamp($2::double precision))"
-	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[]))) END"
+	SINK_SQL_SINCE("r.date_begin")
+	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[])))"
+	" OR EXISTS (SELECT 1 FROM dmarc.tlsrpt_report r"
+	" WHERE r.file_pk = f.id" SINK_SQL_SINCE("r.date_begin")
+	" AND ($3::text[] IS NULL OR r.report_id = ANY ($3::text[])))"
+	" OR EXISTS (SELECT 1 FROM dmarc.failure_report r"
+	" WHERE r.file_pk = f.id"
+	SINK_SQL_SINCE("coalesce(r.arrival_date, r.first_seen)")
+	" AND $3::text[] IS NULL) END"
 	" ORDER BY f.id";
 
-/* How many chunks payload $1 has, the last one's seq and its size. */
+/*
+ * How many chunks payload $1 has, the last one's seq, the size the copy
+ * may have (NULL: no limit from the row), its kind and its SHA-256 (hex).
+ * The copy of a failure report holds more than the payload (see
+ * sink_raw_open in sink.h).
+ */
 static const char sink_sql_raw_check[] =
 	"SELECT count(w.seq), coalesce(max(w.seq), -1),"
-	" (SELECT payload_bytes FROM dmarc.report_file WHERE id = $1)"
+	" (SELECT CASE WHEN kind = 'arf' THEN NULL ELSE payload_bytes END"
+	" FROM dmarc.report_file WHERE id = $1),"
+	" (SELECT coalesce(kind, 'xml') FROM dmarc.report_file WHERE id = $1),"
+	" (SELECT encode(payload_sha256, 'hex') FROM dmarc.report_file"
+	" WHERE id = $1)"
 	" FROM dmarc.report_raw w WHERE w.file_pk = $1";
 
 /* Reparse: payload $1, locked, and its message. */
@@ -1810,6 +1916,79 @@ static const char sink_sql_failure_dup[] =
 	" RETURNING id)"
 	" INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
 	" SELECT $1, $3, EXISTS (SELECT 1 FROM upd)"
+	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
+
+/*
+ * Reparse of TLS and failure reports (sink-tlsrpt.c): the report stored
+ * from payload $1, locked; whether the payload delivered one stored from
+ * another; linking it to such a one, uncounted.
+ */
+static const char sink_sql_tls_reparse_lock[] =
+	"SELECT id FROM dmarc.tlsrpt_report WHERE file_pk = $1"
+	" ORDER BY id LIMIT 1 FOR UPDATE";
+
+/*
+ * Report $1 from the new parse: its policies go (their failure details
+ * with them) and the columns are written again but for the natural key
+ * (organization_name, report_id), file_pk, first_seen, last_seen and
+ * seen_count; $2 .. $11 as $3, $5 .. $13 of sink_sql_tls_head.
+ */
+static const char sink_sql_tls_reparse_head[] =
+	"WITH del AS (DELETE FROM dmarc.tlsrpt_policy WHERE report_pk = $1)"
+	" UPDATE dmarc.tlsrpt_report SET contact_info = $2,"
+	" date_begin = to_timestamp($3::double precision),"
+	" date_end = to_timestamp($4::double precision), begin_raw = $5,"
+	" end_raw = $6, policy_count = $7, successful_total = $8,"
+	" failed_total = $9, extra = $10::jsonb, parse_warnings = $11::text[]"
+	" WHERE id = $1 RETURNING id";
+
+static const char sink_sql_tls_reparse_deliveries[] =
+	"SELECT count(*) FROM dmarc.tlsrpt_delivery WHERE file_pk = $1";
+
+static const char sink_sql_tls_reparse_link[] =
+	"INSERT INTO dmarc.tlsrpt_delivery (report_pk, file_pk, counted)"
+	" SELECT id, $3, false FROM dmarc.tlsrpt_report"
+	" WHERE organization_name = $1 AND report_id = $2"
+	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
+static const char sink_sql_failure_reparse_lock[] =
+	"SELECT id FROM dmarc.failure_report WHERE file_pk = $1"
+	" ORDER BY id LIMIT 1 FOR UPDATE";
+
+/*
+ * Failure report $1 from the new parse, in the parameter order of
+ * sink_sql_failure: every column but the natural key (feedback_raw and
+ * its digest, $3), file_pk, message_pk ($2), first_seen, last_seen and
+ * seen_count (k only gives the unused parameters their types).
+ */
+static const char sink_sql_failure_reparse[] =
+	"WITH k AS (SELECT $2::text, $3::text)"
+	" UPDATE dmarc.failure_report SET format = $4, reason = $5,"
+	" feedback_type = $6, feedback_type_raw = $7, version = $8,"
+	" user_agent = $9, auth_failure = $10::text[], auth_failure_raw = $11,"
+	" identity_alignment = $12::text[], identity_alignment_raw = $13,"
+	" delivery_result = $14, delivery_result_raw = $15,"
+	" arrival_date = to_timestamp($16::double precision),"
+	" arrival_date_raw = $17, source_ip = $18::inet, source_ip_raw = $19,"
+	" source_port = $20::integer, reported_domain = $21::text[],"
+	" reported_uri = $22::text[], original_mail_from = $23,"
+	" original_rcpt_to = $24::text[], original_envelope_id = $25,"
+	" authentication_results = $26, dkim_domain = $27,"
+	" dkim_identity = $28, dkim_selector = $29,"
+	" dkim_canonicalized_header = $30, dkim_canonicalized_body = $31,"
+	" spf_dns = $32, incidents = $33, raw_fields = $34::jsonb,"
+	" sample_headers = $35, sample_is_headers_only = $36::boolean,"
+	" sample_body = $37, original_from = $38, original_subject = $39,"
+	" original_message_id = $40, parse_warnings = $41::text[]"
+	" WHERE id = $1::bigint RETURNING id";
+
+static const char sink_sql_failure_reparse_deliveries[] =
+	"SELECT count(*) FROM dmarc.failure_delivery WHERE file_pk = $1";
+
+static const char sink_sql_failure_reparse_link[] =
+	"INSERT INTO dmarc.failure_delivery (failure_pk, file_pk, counted)"
+	" SELECT id, $2, false FROM dmarc.failure_report"
+	" WHERE feedback_sha256 = sha256(convert_to($1, 'UTF8'))"
 	" ON CONFLICT (failure_pk, file_pk) DO NOTHING";
 
 /* --- Poll runs and mailbox locks (sink-health.c) --- */
@@ -2038,6 +2217,22 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_failure_lock, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_FAILURE_DUP] = { "count duplicate report",
 	    sink_sql_failure_dup, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_TLS_REPARSE_LOCK] = { "lock reparsed report",
+	    sink_sql_tls_reparse_lock, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_TLS_REPARSE_HEAD] = { "update reparsed report",
+	    sink_sql_tls_reparse_head, PGRES_TUPLES_OK, 11, 0 },
+	[SINK_ST_TLS_REPARSE_DELIVERIES] = { "look for deliveries",
+	    sink_sql_tls_reparse_deliveries, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_TLS_REPARSE_LINK] = { "link reparsed payload",
+	    sink_sql_tls_reparse_link, PGRES_COMMAND_OK, 3, 0 },
+	[SINK_ST_FAILURE_REPARSE_LOCK] = { "lock reparsed report",
+	    sink_sql_failure_reparse_lock, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_FAILURE_REPARSE] = { "update reparsed report",
+	    sink_sql_failure_reparse, PGRES_TUPLES_OK, 41, 0 },
+	[SINK_ST_FAILURE_REPARSE_DELIVERIES] = { "look for deliveries",
+	    sink_sql_failure_reparse_deliveries, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_FAILURE_REPARSE_LINK] = { "link reparsed payload",
+	    sink_sql_failure_reparse_link, PGRES_COMMAND_OK, 2, 0 },
 
 	/* Poll runs and mailbox locks. */
 	[SINK_ST_RUN_BEGIN] = { "start poll record",

@@ -159,6 +159,8 @@ int	sink_after_done(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
 
 /* What the ledger keeps about a message. */
+/* No Date field (-1 is a date: 1969-12-31 23:59:59). */
+#define SINK_NO_DATE	INT64_MIN
 struct sink_msg_info {
 	int64_t		 mailbox_pk;	/* IMAP: sink_mailbox_claim's id */
 	const char	*mailbox;	/* IMAP: the name, a label for a row
@@ -169,7 +171,7 @@ struct sink_msg_info {
 	const char	*message_id;
 	const char	*from;
 	const char	*subject;
-	time_t		 date;		/* -1 unknown */
+	int64_t		 date;		/* SINK_NO_DATE: unknown */
 	const char	*auth_results;
 	uint64_t	 size;
 	const unsigned char *sha256;	/* 32 bytes */
@@ -328,10 +330,16 @@ void	sink_msg_rollback(struct sink *);
  * back to it: a message is still all or nothing, and a message rolled
  * back (or refused: SINK_ERR_DATA) leaves the others of the batch alone.
  * Nothing is durable until sink_batch_commit returns 0: only then may the
- * caller count the batch's messages as done and do their after-actions.
+ * caller count the batch's messages as done and do their after-actions
+ * (it returns 0 when the COMMIT's reply came, even if the connection was
+ * lost right after: the next call finds that).
  * When it returns -1 the whole batch is rolled back and every message of
  * it is as before the batch (its ledger row 'claimed', or absent): it is
- * fetched again.  sink_batch_rollback abandons a batch (an open message
+ * fetched again.  Except when sink_commit_unknown says 1: the connection
+ * was lost after the COMMIT went out, so the server may have committed
+ * the batch before it died; only the database can tell (the ledger rows:
+ * still 'claimed', or final with after_action 'pending', which the next
+ * poll completes).  sink_batch_rollback abandons a batch (an open message
  * included); harmless outside one.
  *
  * Inside a batch, sink_msg_commit does not wait for the server: a
@@ -353,15 +361,26 @@ void	sink_msg_rollback(struct sink *);
 int	sink_batch_begin(struct sink *, char **);
 int	sink_batch_commit(struct sink *, char **);
 void	sink_batch_rollback(struct sink *);
+/* 1 when the last failed sink_batch_commit may have committed. */
+int	sink_commit_unknown(struct sink *);
+/*
+ * Tests (agent/poll-fault.c, point in-commit): call fn(arg) in
+ * sink_batch_commit once its COMMIT has been sent to the server, whose
+ * reply then waits in the server until the sync point that follows the
+ * hook; NULL removes it.
+ */
+void	sink_set_commit_hook(struct sink *, void (*fn)(void *), void *arg);
 
 /*
  * Reparse support.  sink_raw_list selects the payloads (report_file ids,
- * ascending) that have raw data and are XML: with all set, every such
- * payload except those that only delivered a duplicate of a report stored
- * from another payload (payloads that failed are included); otherwise the
- * payloads a report was stored from, whose report.date_begin >= since
- * (when since != -1) and whose report_id is one of report_ids (when
- * nreport_ids > 0).  The caller frees *ids.
+ * ascending) that have raw data and are aggregate (xml), TLS (json) or
+ * failure (arf) reports: with all set, every such payload except those
+ * that only delivered a duplicate of a report stored from another
+ * payload (payloads that failed are included); otherwise the payloads a
+ * report was stored from, whose date_begin (for a failure report: its
+ * arrival_date, or first_seen) >= since (when since != -1) and whose
+ * report_id is one of report_ids (when nreport_ids > 0; failure reports
+ * have none).  The caller frees *ids.
  */
 struct sink_raw_filter {
 	int		 all;
@@ -376,14 +395,20 @@ int	sink_raw_list(struct sink *, const struct sink_raw_filter *,
  * Read a stored payload back, decompressed chunk by chunk (one chunk in
  * memory at a time).  sink_raw_read has the report_read_fn signature: pass
  * it with the struct sink_raw * to report_parse_xml.  It refuses more
- * bytes than report_file.payload_bytes says the payload had.  To read
- * again (a parse retry), close and open again.  The stream uses the sink's
- * connection: use it between sink_reparse_begin and sink_reparse_commit,
- * or outside any transaction.
+ * bytes than report_file.payload_bytes says the payload had, but for a
+ * failure report: its copy holds the parts around the payload too
+ * (agent/pipeline.h, pipeline_arf_raw), and the caller caps what it
+ * reads.  To read again (a parse retry), close and open again.  The
+ * stream uses the sink's connection: use it between sink_reparse_begin
+ * and sink_reparse_commit, or outside any transaction.  sink_raw_kind
+ * gives report_file.kind ("xml", "json", "arf"; static until close);
+ * sink_raw_sha256 its payload_sha256 (0, or -1 when not known).
  */
 struct sink_raw;
 struct sink_raw *sink_raw_open(struct sink *, int64_t file_pk, char **);
 ssize_t	sink_raw_read(void *, char *, size_t, char **);
+const char *sink_raw_kind(const struct sink_raw *);
+int	sink_raw_sha256(const struct sink_raw *, unsigned char out[32]);
 void	sink_raw_close(struct sink_raw *);
 
 /*
@@ -401,7 +426,11 @@ void	sink_raw_close(struct sink_raw *);
  * to do).  When no report came from it (a payload that failed) the report
  * is stored as new (SINK_OK), or linked as an uncounted delivery when
  * another payload already stored it (SINK_DUP).  Running it twice gives
- * the same rows.
+ * the same rows.  sink_tlsrpt_store and sink_failure_store work the same
+ * way for TLS and failure reports: the report keeps its id, its natural
+ * key ((organization_name, report_id); feedback_raw and its SHA-256),
+ * file_pk, message_pk, first_seen, last_seen and seen_count; a TLS
+ * report's policies and failure details are replaced.
  * sink_reparse_commit writes report_file.error (NULL: the payload parsed)
  * and commits; on failure everything is rolled back.
  */
@@ -511,8 +540,9 @@ int	sink_enrich_store(struct sink *, const struct sink_ip_info *, size_t,
  * seen_count is bumped when the message differs from the ones that
  * delivered it before), SINK_FAILED with *cause on error
  * (sink_last_error: SINK_ERR_DATA means roll back to the payload savepoint
- * and record the payload as failed).  The report is only read.  Not for a
- * reparse.
+ * and record the payload as failed).  The report is only read.  In a
+ * reparse (sink_reparse_begin) they replace what the payload stored, as
+ * described there.
  */
 enum sink_result sink_tlsrpt_store(struct sink *,
 	    const struct tlsrpt_report *, char **);

@@ -119,6 +119,14 @@ enum sink_stmt {
 	SINK_ST_FAILURE,
 	SINK_ST_FAILURE_LOCK,
 	SINK_ST_FAILURE_DUP,
+	SINK_ST_TLS_REPARSE_LOCK,
+	SINK_ST_TLS_REPARSE_HEAD,
+	SINK_ST_TLS_REPARSE_DELIVERIES,
+	SINK_ST_TLS_REPARSE_LINK,
+	SINK_ST_FAILURE_REPARSE_LOCK,
+	SINK_ST_FAILURE_REPARSE,
+	SINK_ST_FAILURE_REPARSE_DELIVERIES,
+	SINK_ST_FAILURE_REPARSE_LINK,
 	/* Poll runs and mailbox locks. */
 	SINK_ST_RUN_BEGIN,
 	SINK_ST_RUN_END,
@@ -184,6 +192,17 @@ struct sink {
 
 	int		 in_batch;	/* sink_batch_begin .. commit */
 	char		*batch_cause;	/* the batch failed: why, or NULL */
+	int		 commit_unknown;	/* the last sink_batch_commit
+					   lost the connection after its
+					   COMMIT went out */
+	int		 fail_at;	/* sink_sync: pend index of the first
+					   failure (npend: the sync point) */
+	int		 fail_lost;	/* ... no reply came: the connection
+					   was lost */
+	int		 fail_conn;	/* ... or the reply was a connection
+					   error (SQLSTATE 08, 57P) */
+	void		(*commit_hook)(void *);	/* sink_set_commit_hook */
+	void		*commit_arg;
 	int		 pipeline;	/* libpq is in pipeline mode */
 	struct sink_pending pend[SINK_PIPE_MAX];
 	int		 npend;		/* statements sent */

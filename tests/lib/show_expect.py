@@ -344,7 +344,7 @@ def text_sections(lines):
     """{domain: {heading: [lines]}} from the text report."""
     heads = ("Daily volume", "Top sources", "Sources failing DMARC",
              "Suspected forwarding", "Suspected spoofing", "Reporters",
-             "SMTP TLS reports", "Mailboxes")
+             "SMTP TLS reports", "Mailboxes", "Silent reporters")
     doms, cur, sec = {}, None, None
     for line in lines:
         m = re.match(r"== (.*) =+$", line)

@@ -966,7 +966,7 @@ test_files(struct sink *s)
 	memset(&mi, 0, sizeof mi);
 	mi.mailbox = "file";
 	mi.path = "/tmp/report.xml";
-	mi.date = -1;
+	mi.date = SINK_NO_DATE;
 	mi.size = 777;
 	mi.sha256 = sha;
 	if (store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
@@ -1874,7 +1874,7 @@ test_batch_data_error(void)
 	CHECK(sink_last_error(s) == SINK_ERR_DATA);
 	free(cause);
 	cause = NULL;
-	mi.date = -1;
+	mi.date = SINK_NO_DATE;
 	CHECK_INT(store_message(s, &mi, &h, NULL, r, 3, &prior, &head,
 	    SINK_STORED), 0);
 	CHECK_INT(prior, SINK_NONE);

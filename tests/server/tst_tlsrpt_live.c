@@ -218,7 +218,7 @@ ingest(struct sink *s, const char *rel, const char *mailbox, uint32_t uid,
 	mi.uid = uid;
 	mi.path = rel;
 	mi.message_id = msgid;
-	mi.date = -1;
+	mi.date = SINK_NO_DATE;
 	mi.size = len;
 	mi.sha256 = sha;
 	if (sink_msg_begin(s, &mi, &prior, &cause) != 0)

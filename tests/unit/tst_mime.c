@@ -28,6 +28,7 @@
 
 #include "common/common.h"
 #include "mime/mime.h"
+#include "mime/mime_p.h"
 #include "tests/tst.h"
 
 #define HEAD_MAX	65536		/* bytes of each payload kept */
@@ -120,6 +121,7 @@ static char	*b64(const void *, size_t);
 static const char *xml_doc(void);
 static void	 run_fixture(const struct fixture *);
 static void	 test_info(void);
+static void	 test_date(void);
 static void	 test_rewind(void);
 static void	 test_bomb(void);
 static void	 test_encrypted(void);
@@ -403,6 +405,7 @@ main(void)
 		run_fixture(&fixtures[i]);
 	test_sha();
 	test_info();
+	test_date();
 	test_rewind();
 	test_encrypted();
 	test_abort();
@@ -1520,11 +1523,70 @@ test_info(void)
 	st = mime_scan(m, strlen(m), &lim, &info, on_payload, &g,
 	    &cause);
 	CHECK_INT(st, MIME_NONE);
-	CHECK_INT(info.date, -1);
+	CHECK(info.date == MIME_NO_DATE);
 	CHECK(info.subject == NULL && info.message_id == NULL);
 	mime_info_free(&info);
 	free(cause);
 	got_free(&g);
+}
+
+/*
+ * The Date field: RFC 5322 section 3.3 and the obsolete forms of 4.3,
+ * before 1970 too (GMime refuses those), -1 as a date and not "none".
+ */
+static void
+test_date(void)
+{
+	static const struct {
+		const char	*field;
+		int		 ok;
+		long long	 want;
+	} t[] = {
+		{ "Tue, 01 Aug 2023 10:00:00 +0000", 1, 1690884000 },
+		{ "1 Aug 2023 12:00 +0200", 1, 1690884000 },
+		{ "Mon, 1 Jan 1968 00:00:00 +0000", 1, -63158400 },
+		{ "Sat, 1 Jan 1966 12:00:00 -0500", 1, -126169200 },
+		{ "Wed, 31 Dec 1969 23:59:59 +0000", 1, -1 },
+		{ "Thu, 01 Jan 1970 00:00:00 GMT", 1, 0 },
+		{ "Mon, 1 Jan 1900 00:00:00 +0000", 1, -2208988800LL },
+		{ "29 Feb 1964 06:30:00 EST", 1, -184249800 },
+		{ "1 Jan 68 00:00:00 GMT", 1, -63158400 },
+		{ "1 Jan 49 00:00:00 GMT", 1, 2493072000LL },
+		{ "1 Jan 099 00:00:00 UT", 1, 915148800 },
+		{ "Fri, 21 Nov 1997 09:55:06 -0600 (CST)", 1, 880127706 },
+		{ " Fri , 21 Nov 1997 09(x)\r\n :55:06 Z", 1, 880106106 },
+		{ "1 Jan 1899 00:00:00 +0000", 0, 0 },
+		{ "30 Feb 1968 00:00:00 +0000", 0, 0 },
+		{ "29 Feb 1900 00:00:00 +0000", 0, 0 },
+		{ "1 Foo 1968 00:00:00 +0000", 0, 0 },
+		{ "1 Jan 1968 24:00:00 +0000", 0, 0 },
+		{ "1 Jan 1968 00:00:00 +0060", 0, 0 },
+		{ "1 Jan 1968 00:00:00 +0000 x", 0, 0 },
+		{ "1 Jan 1968 00:00:00", 0, 0 },
+		{ "not a date", 0, 0 },
+		{ "", 0, 0 }
+	};
+	struct mime_info	 info;
+	int64_t			 v;
+	size_t			 i;
+	const char		*m =
+	    "From: a@example.org\nDate: Mon, 1 Jan 1968 00:00:00 +0000\n\nx\n";
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		v = 12345;
+		if (mime_date_parse(t[i].field, &v) != (t[i].ok ? 0 : -1)) {
+			tst_failures++;
+			fprintf(stderr, "date \"%s\": %s\n", t[i].field,
+			    t[i].ok ? "refused" : "accepted");
+		} else if (t[i].ok)
+			CHECK_INT(v, t[i].want);
+		else
+			CHECK_INT(v, 12345);
+		tst_checks++;
+	}
+	mime_info_read(m, strlen(m), &info);
+	CHECK_INT(info.date, -63158400);
+	mime_info_free(&info);
 }
 
 /* Rewind gives the same bytes; the hash is the one of the document. */
