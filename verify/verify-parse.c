@@ -70,6 +70,16 @@ verify_fields(const char *buf, size_t len, verify_field_fn cb, void *arg)
 	return (len);
 }
 
+/* Bytes outside printable ASCII become '?' (text from the network that
+   goes to the database and logs). */
+void
+verify_ascii(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 /* Comments (RFC 5322 §3.2.2, nested) become spaces; quotes are kept. */
 static void
 ar_blank_comments(char *s)
@@ -135,6 +145,7 @@ ar_word(struct ar_lex *lx, int dot)
 	}
 	buf_add(&b, "", 1);
 	w = buf_steal(&b, &n);
+	verify_ascii(w);
 	return (w);
 }
 
@@ -291,8 +302,8 @@ verify_ar_is_trusted(const struct verify_ar *ar, char *const *ids, size_t n)
 
 /*
  * A domain name, lower case, without a trailing dot; NULL when it is
- * empty, has an empty label or a character no host name has (8-bit
- * bytes, IDNs in UTF-8, are kept).
+ * empty, has an empty label or a character no host name has (IDNs are
+ * taken as A-labels only).
  */
 char *
 verify_domain_norm(const char *s, size_t len)
@@ -314,8 +325,9 @@ verify_domain_norm(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		if (s[i] == '.' && s[i + 1] == '.')
 			break;
+		/* A-labels only: what the database stores is ASCII. */
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '.' && s[i] != '_' && (unsigned char)s[i] < 0x80)
+		    s[i] != '.' && s[i] != '_')
 			break;
 		d[i] = (char)tolower((unsigned char)s[i]);
 	}

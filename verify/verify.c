@@ -254,10 +254,14 @@ vm_sig(struct vmsg *vm, DKIM_SIGINFO *sig, struct verify_sig *vs)
 	if ((t = dkim_sig_getdomain(sig)) != NULL)
 		vs->domain = verify_domain_norm((const char *)t,
 		    strlen((const char *)t));
-	if ((t = dkim_sig_getselector(sig)) != NULL)
+	if ((t = dkim_sig_getselector(sig)) != NULL) {
 		vs->selector = xstrndup((const char *)t, 255);
-	if ((t = dkim_sig_gettagvalue(sig, 0, (u_char *)"a")) != NULL)
+		verify_ascii(vs->selector);
+	}
+	if ((t = dkim_sig_gettagvalue(sig, 0, (u_char *)"a")) != NULL) {
 		vs->algorithm = xstrndup((const char *)t, 64);
+		verify_ascii(vs->algorithm);
+	}
 	if ((t = dkim_sig_gettagvalue(sig, 0, (u_char *)"l")) != NULL)
 		vs->body_length = strtoll((const char *)t, NULL, 10);
 	for (i = 0; i < vm->nkeys; i++)

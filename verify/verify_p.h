@@ -80,6 +80,7 @@ struct verify {
 };
 
 /* verify-parse.c: pure functions. */
+void	verify_ascii(char *);
 int	verify_ar_parse(const char *, struct verify_ar *);
 void	verify_ar_free(struct verify_ar *);
 int	verify_ar_is_trusted(const struct verify_ar *, char *const *, size_t);
