@@ -5,7 +5,9 @@
  * after a parser upgrade.  Each payload is done in a transaction of its
  * own; the report keeps its id, natural key, first_seen and seen_count, so
  * running it twice gives the same rows.  Payloads that failed before are
- * tried again (with --all) and stored when they now parse.
+ * tried again (with --all) and stored when they now parse.  The message
+ * that delivered each payload is verified again when it was kept whole
+ * (verify_payload), so a rewritten report gets its authenticity back.
  */
 #include "config.h"
 
@@ -167,6 +169,7 @@ cmd_reparse(struct cmd_env *env, int argc, char **argv)
 	    NULL)
 		return (EXIT_OPFAIL);
 	pipeline_init();
+	pipeline_verify_setup(env->conf);
 	memset(&c, 0, sizeof c);
 	if (sink_raw_list(sink, &f, &ids, &n, &cause) != 0) {
 		log_warnx("reparse: %s", cause);
@@ -174,7 +177,8 @@ cmd_reparse(struct cmd_env *env, int argc, char **argv)
 	}
 	for (i = 0; i < n && rc == 0 && !agent_quitting(); i++) {
 		c.payloads++;
-		if (rp_one(sink, env->conf, ids[i], &c, &cause) != 0) {
+		if (rp_one(sink, env->conf, ids[i], &c, &cause) != 0 ||
+		    verify_payload(sink, env->conf, ids[i], &cause) != 0) {
 			log_warnx("reparse: payload %lld: %s",
 			    (long long)ids[i], cause);
 			rc = EXIT_OPFAIL;
