@@ -5,9 +5,10 @@
  * changed.  Each message's verdict is replaced in a transaction of its
  * own, with the time it was made and the keys it was made with; its
  * reports' authenticity follows.  One exception: when a message that was
- * verified can no longer be checked at all (its keys are gone from the
- * DNS, or do not answer), the earlier verdict is kept, since a key
- * withdrawn after a rotation says nothing about the mail signed before.
+ * found verified or forged can no longer be checked at all (its keys are
+ * gone from the DNS, or do not answer), the earlier verdict is kept,
+ * since a key withdrawn after a rotation says nothing about the mail
+ * signed with it before.
  * `reparse` calls verify_payload for each payload it re-derives, so the
  * reports it rewrites get their authenticity again.
  */
@@ -58,7 +59,7 @@ vf_args(int argc, char **argv, time_t *since)
 /*
  * The reports' verdicts into ai (arrays allocated: the caller frees
  * ai->report_ids, ai->report_auth and ai->reporter_domain).  Returns
- * whether an earlier verified verdict should be kept (see above).
+ * whether the earlier verdict should be kept (see above).
  */
 static int
 vf_reports(struct verify *v, const struct verify_result *vr,
@@ -68,7 +69,7 @@ vf_reports(struct verify *v, const struct verify_result *vr,
 	const char			**ids, **auth;
 	char				*rep;
 	size_t				 i;
-	int				 was_verified = 0;
+	int				 was_checked = 0;
 
 	ids = xcalloc(n + 1, sizeof *ids);
 	auth = xcalloc(n + 1, sizeof *auth);
@@ -77,8 +78,8 @@ vf_reports(struct verify *v, const struct verify_result *vr,
 		    &rep);
 		ids[i] = reps[i].report_id;
 		auth[i] = verify_authenticity_name(a);
-		if (strcmp(reps[i].authenticity, "verified") == 0)
-			was_verified = 1;
+		if (strcmp(reps[i].authenticity, "unverified") != 0)
+			was_checked = 1;
 		if (i == 0) {
 			ai->reporter_domain = rep;
 			ai->reporter_matched = a == VERIFY_VERIFIED;
@@ -89,7 +90,7 @@ vf_reports(struct verify *v, const struct verify_result *vr,
 	ai->report_ids = ids;
 	ai->report_auth = auth;
 	ai->nreports = n;
-	return (was_verified && !vr->any_usable);
+	return (was_checked && !vr->any_usable);
 }
 
 /*
