@@ -427,12 +427,13 @@ test_migrate(struct sink *s)
 	free(at2);
 	/*
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
-	 * +3, +2; 005 TLS and failure reports: +6, +3.
+	 * +3, +2; 005 TLS and failure reports: +6, +3; 012 authenticity:
+	 * +4, +1.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 23);
+	    " 'dmarc'", NULL, NULL), 27);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 15);
+	    " 'dmarc'", NULL, NULL), 16);
 	free(cause);
 }
 
@@ -545,7 +546,8 @@ static const struct rowwant want_report1[] = { { {
 	{ "message_total", "12" }, { "records_skipped", "1" },
 	{ "parse_warnings",
 	    "{\"odd \\\"quoted\\\" \\\\ {x,y}\",plain,\"late warning\"}" },
-	{ "seen_count", "1" }, { NULL, NULL } } } };
+	{ "seen_count", "1" }, { "authenticity", "unverified" },
+	{ NULL, NULL } } } };
 
 #define REC_COMMON \
 	{ "policy_domain", "example.com" }, \
