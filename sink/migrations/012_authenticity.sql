@@ -43,7 +43,7 @@ CREATE TABLE message_auth (
     auth_domains      text[] NOT NULL DEFAULT '{}',
     reporter_domain   text,
     reporter_matched  boolean,
-    authenticity      text NOT NULL CHECK (authenticity IN ('verified','unverified','forged')),
+    authenticity      text CHECK (authenticity IN ('verified','unverified','forged')),
     detail            text
 );
 COMMENT ON TABLE message_auth IS
@@ -65,7 +65,7 @@ COMMENT ON COLUMN message_auth.authres_dmarc_from IS 'header.from of the trusted
 COMMENT ON COLUMN message_auth.auth_domains IS 'Domains that authenticated the mail: those of passing signatures (whose l=, if any, covers the whole body), the trusted header''s dkim=pass header.d and dmarc=pass header.from.';
 COMMENT ON COLUMN message_auth.reporter_domain IS 'Organisational domain of the reporter the message''s first report names (its email''s domain, else its org_name when that is a domain name); NULL when no report named one.';
 COMMENT ON COLUMN message_auth.reporter_matched IS 'true when an authenticated domain has the reporter''s organisational domain (and no signature of that domain failed); NULL when the message stored no report.';
-COMMENT ON COLUMN message_auth.authenticity IS 'The verdict for the message''s first report, as report.authenticity.';
+COMMENT ON COLUMN message_auth.authenticity IS 'The verdict for the message''s first aggregate report, as report.authenticity; NULL when it stored none (an SMTP TLS or failure report, a duplicate, a message that could not be read).';
 COMMENT ON COLUMN message_auth.detail IS 'Each signature as domain/selector result (why), for people.';
 
 CREATE TABLE message_signature (
