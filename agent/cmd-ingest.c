@@ -190,6 +190,7 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	    NULL)
 		return (EXIT_OPFAIL);
 	pipeline_init();
+	pipeline_verify_setup(env->conf);
 	memset(&c, 0, sizeof c);
 	for (i = 0; i < argc && rc == 0; i++)
 		rc = ingest_path(env, sink, argv[i], 0, &c);

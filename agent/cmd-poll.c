@@ -81,6 +81,7 @@ cmd_poll(struct cmd_env *env, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	poll_fault_init();
 	pipeline_init();
+	pipeline_verify_setup(env->conf);
 	jobs = xcalloc(env->conf->nmailboxes, sizeof *jobs);
 	for (i = 0; i < env->conf->nmailboxes; i++) {
 		const struct conf_mailbox *mb = &env->conf->mailboxes[i];

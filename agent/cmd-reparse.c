@@ -14,6 +14,10 @@
  * pipeline.h).  Copies stored before that hold the feedback part alone:
  * reparsing them would lose the sample of the failed message and the
  * report-type, so they are kept as they are and counted apart.
+ *
+ * The message that delivered each payload is verified again when it was
+ * kept whole (verify_payload), so a rewritten report gets its authenticity
+ * back.
  */
 #include "config.h"
 
@@ -409,6 +413,7 @@ cmd_reparse(struct cmd_env *env, int argc, char **argv)
 	    NULL)
 		return (EXIT_OPFAIL);
 	pipeline_init();
+	pipeline_verify_setup(env->conf);
 	memset(&c, 0, sizeof c);
 	if (sink_raw_list(sink, &f, &ids, &n, &cause) != 0) {
 		log_warnx("reparse: %s", cause);
@@ -416,7 +421,8 @@ cmd_reparse(struct cmd_env *env, int argc, char **argv)
 	}
 	for (i = 0; i < n && rc == 0 && !agent_quitting(); i++) {
 		c.payloads++;
-		if (rp_one(sink, env->conf, ids[i], &c, &cause) != 0) {
+		if (rp_one(sink, env->conf, ids[i], &c, &cause) != 0 ||
+		    verify_payload(sink, env->conf, ids[i], &cause) != 0) {
 			log_warnx("reparse: payload %lld: %s",
 			    (long long)ids[i], cause);
 			rc = EXIT_OPFAIL;

@@ -433,6 +433,7 @@ run_reload(struct run *r)
 		r->env->conf = nc;
 		r->ps = ps;
 		r->n = nc->nmailboxes;
+		pipeline_verify_setup(nc);
 		/* No other thread logs now: switching is safe. */
 		if (!r->env->debug)
 			log_init(nc->log_syslog ? LOG_TO_SYSLOG :
@@ -477,6 +478,7 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &r.set, NULL);
 	poll_fault_init();
 	pipeline_init();
+	pipeline_verify_setup(env->conf);
 	r.ps = pollers_carry(NULL, 0, NULL, env->conf, &kept);
 	r.n = env->conf->nmailboxes;
 	pollers_start(r.ps, r.n);

@@ -8,6 +8,7 @@
 #define CMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define EXIT_OPFAIL	1
 #define EXIT_USAGE	2
@@ -31,6 +32,7 @@ int	cmd_poll(struct cmd_env *, int, char **);
 int	cmd_reparse(struct cmd_env *, int, char **);
 int	cmd_report(struct cmd_env *, int, char **);
 int	cmd_run(struct cmd_env *, int, char **);
+int	cmd_verify(struct cmd_env *, int, char **);
 
 /*
  * The enrichment pass (cmd-enrich.c), which `run` also makes in the
@@ -41,5 +43,15 @@ int	cmd_run(struct cmd_env *, int, char **);
 struct enrich *ipinfo_resolver(const struct conf *);
 int	ipinfo_pass(const struct conf *, struct sink *, struct enrich *,
 	    char *, size_t);
+
+/*
+ * Check kept report mail again (cmd-verify.c): verify_stored one message
+ * (*what: "verified", "unverified", "forged", "kept" or "none"),
+ * verify_payload the message that delivered a payload (reparse).  -1
+ * with *cause when the database failed.
+ */
+int	verify_stored(struct sink *, const struct conf *, int64_t,
+	    const char **, char **);
+int	verify_payload(struct sink *, const struct conf *, int64_t, char **);
 
 #endif

@@ -110,9 +110,25 @@ static const struct conf_item enrich_items[] = {
 	{ NULL, 0, 0, 0, 0 }
 };
 
+#define VF_OFF(f)	offsetof(struct conf_verify, f)
+static const struct conf_item verify_items[] = {
+	{ "enabled", CT_BOOL, 0, 0, VF_OFF(enabled) },
+	{ "resolver", CT_STRING, 0, 0, VF_OFF(resolver) },
+	{ "timeout_ms", CT_INT, 50, 60000, VF_OFF(timeout_ms) },
+	{ "budget_ms", CT_INT, 50, 600000, VF_OFF(budget_ms) },
+	{ "cache_ttl", CT_INT, 1, 86400 * 7, VF_OFF(cache_ttl) },
+	{ "negative_ttl", CT_INT, 1, 86400, VF_OFF(negative_ttl) },
+	{ "max_signatures", CT_INT, 1, 64, VF_OFF(max_signatures) },
+	{ "max_signature_bytes", CT_INT, 256, 65536,
+	    VF_OFF(max_signature_bytes) },
+	{ "keep_message", CT_BOOL, 0, 0, VF_OFF(keep_message) },
+	{ "trusted_authserv_ids", CT_OTHER, 0, 0, 0 },	/* conf_verify */
+	{ NULL, 0, 0, 0, 0 }
+};
+
 static const char *top_items[] = {
 	"database", "mailboxes", "log", "limits", "enrichment",
-	"failure_reports", NULL
+	"verification", "failure_reports", NULL
 };
 static const char *failure_items[] = { "store_body", NULL };
 static const char *database_items[] = {
@@ -141,6 +157,8 @@ static void	conf_bool(struct conf_ctx *, const config_setting_t *,
 		    const char *, int *);
 static void	conf_enrich(struct conf_ctx *, const config_setting_t *,
 		    struct conf_enrich *);
+static void	conf_verify(struct conf_ctx *, const config_setting_t *,
+		    struct conf_verify *);
 static void	conf_database(struct conf_ctx *, config_t *, struct conf *);
 static void	conf_mailboxes(struct conf_ctx *, config_t *, struct conf *);
 static void	conf_mailbox_check(struct conf_ctx *, const config_setting_t *,
@@ -185,6 +203,14 @@ conf_defaults(struct conf *c)
 	c->enrich.tries = 2;
 	c->enrich.retry = 300;
 	c->enrich.interval = 600;
+	c->verify.enabled = 1;
+	c->verify.timeout_ms = 2000;
+	c->verify.budget_ms = 5000;
+	c->verify.cache_ttl = 3600;
+	c->verify.negative_ttl = 300;
+	c->verify.max_signatures = 8;
+	c->verify.max_signature_bytes = 8192;
+	c->verify.keep_message = 1;
 }
 
 static void
@@ -354,6 +380,44 @@ conf_enrich(struct conf_ctx *cx, const config_setting_t *s,
 		en->mmdb_files = xreallocarray(en->mmdb_files, en->nmmdb + 1,
 		    sizeof *en->mmdb_files);
 		en->mmdb_files[en->nmmdb++] = xstrdup(v);
+	}
+}
+
+/*
+ * The verification group: the table's items, and trusted_authserv_ids (a
+ * string or a list of them, RFC 8601 authserv-ids).
+ */
+static void
+conf_verify(struct conf_ctx *cx, const config_setting_t *s,
+    struct conf_verify *vf)
+{
+	const config_setting_t	*m, *e;
+	const char		*v;
+	int			 i, n;
+
+	if (!config_setting_is_group(s)) {
+		conf_error(cx, s, "\"verification\" must be a group { ... }");
+		return;
+	}
+	conf_unknown(cx, s, NULL, verify_items);
+	conf_items(cx, s, verify_items, vf);
+	if ((m = config_setting_get_member(s, "trusted_authserv_ids")) == NULL)
+		return;
+	n = config_setting_type(m) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(m);
+	for (i = 0; i < n; i++) {
+		e = config_setting_type(m) == CONFIG_TYPE_STRING ? m :
+		    config_setting_get_elem(m, i);
+		if (e == NULL || (v = config_setting_get_string(e)) == NULL ||
+		    *v == '\0' || strpbrk(v, " \t;()\"") != NULL) {
+			conf_error(cx, m, "\"trusted_authserv_ids\" must be a "
+			    "string or a list of strings, each an authserv-id "
+			    "(a host name, no spaces)");
+			return;
+		}
+		vf->trusted_ids = xreallocarray(vf->trusted_ids,
+		    vf->ntrusted + 1, sizeof *vf->trusted_ids);
+		vf->trusted_ids[vf->ntrusted++] = xstrdup(v);
 	}
 }
 
@@ -747,6 +811,8 @@ conf_load(const char *file, struct conf_msgs *msgs)
 	}
 	if ((s = config_lookup(&cfg, "enrichment")) != NULL)
 		conf_enrich(&cx, s, &c->enrich);
+	if ((s = config_lookup(&cfg, "verification")) != NULL)
+		conf_verify(&cx, s, &c->verify);
 	if ((s = config_lookup(&cfg, "failure_reports")) != NULL) {
 		conf_unknown(&cx, s, failure_items, NULL);
 		conf_bool(&cx, s, "store_body", &c->failure_store_body);
@@ -790,6 +856,10 @@ conf_free(struct conf *c)
 		free(c->enrich.mmdb_files[i]);
 	free(c->enrich.mmdb_files);
 	free(c->enrich.resolver);
+	for (i = 0; i < c->verify.ntrusted; i++)
+		free(c->verify.trusted_ids[i]);
+	free(c->verify.trusted_ids);
+	free(c->verify.resolver);
 	free(c->conninfo);
 	free(c->file);
 	free(c);
@@ -1118,6 +1188,16 @@ conf_print(const struct conf *c, FILE *f)
 		for (i = 0; i < c->enrich.nmmdb; i++) {
 			fputs(i == 0 ? " " : ", ", f);
 			print_quoted(f, c->enrich.mmdb_files[i]);
+		}
+		fprintf(f, " ];\n");
+	}
+	fprintf(f, "};\nverification = {\n");
+	print_items(f, "  ", verify_items, &c->verify);
+	if (c->verify.ntrusted != 0) {
+		fprintf(f, "  trusted_authserv_ids = [");
+		for (i = 0; i < c->verify.ntrusted; i++) {
+			fputs(i == 0 ? " " : ", ", f);
+			print_quoted(f, c->verify.trusted_ids[i]);
 		}
 		fprintf(f, " ];\n");
 	}

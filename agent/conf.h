@@ -99,6 +99,21 @@ struct conf_enrich {
 	int		 interval;	/* seconds between passes in run; 600 */
 };
 
+/* The verification group: who sent each report mail (verify/). */
+struct conf_verify {
+	int		 enabled;	/* 1 */
+	char		*resolver;	/* NULL: enrichment.resolver */
+	int		 timeout_ms;	/* one key lookup; 2000 */
+	int		 budget_ms;	/* all lookups of a message; 5000 */
+	int		 cache_ttl;	/* s; 3600 */
+	int		 negative_ttl;	/* s; 300 */
+	int		 max_signatures;	/* 8 */
+	int		 max_signature_bytes;	/* 8192 */
+	int		 keep_message;	/* keep signed mail whole; 1 */
+	char		**trusted_ids;	/* trusted_authserv_ids */
+	size_t		 ntrusted;
+};
+
 struct conf {
 	char			*file;
 	char			*conninfo;
@@ -108,6 +123,7 @@ struct conf {
 	int			 log_syslog;	/* log = "syslog" */
 	struct conf_limits	 limits;
 	struct conf_enrich	 enrich;
+	struct conf_verify	 verify;
 	struct conf_mailbox	*mailboxes;
 	size_t			 nmailboxes;
 };

@@ -56,6 +56,8 @@ static const struct command commands[] = {
 	{ "reparse", "--all | --since YYYY-MM-DD | REPORT_ID...",
 	    "re-derive reports from the stored payloads", NULL, 1,
 	    cmd_reparse },
+	{ "verify", "[--since YYYY-MM-DD]",
+	    "check again who sent the kept report mail", NULL, 1, cmd_verify },
 	{ "report", NULL, NULL, show_usage, 1, cmd_report },
 };
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])

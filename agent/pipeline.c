@@ -27,6 +27,25 @@
 #include "mime/mime.h"
 #include "report/report.h"
 #include "sink/sink.h"
+#include "verify/verify.h"
+
+/*
+ * The process's verifier (verify/): its key cache serves every thread.
+ * Replaced only by pipeline_verify_setup, when no message is in hand.
+ */
+static struct verify	*pipe_verify;
+static int		 pipe_keep_message;
+
+/* The reports of one message and their verdicts. */
+struct pipe_auth {
+	struct verify_result	 vr;
+	int			 checked;	/* vr is filled */
+	char			**ids;		/* report_id of each report */
+	const char		**verdicts;	/* static names */
+	size_t			 n;
+	char			*reporter;	/* the first report's */
+	int			 matched;	/* -1: no report */
+};
 
 /* State for one message. */
 struct pipe_msg {
@@ -38,6 +57,7 @@ struct pipe_msg {
 	char				*dbcause;	/* database error */
 	struct mime_subject		 subj;	/* what the Subject says */
 	struct mime_name		 name;	/* the payload's file name */
+	struct pipe_auth		 auth;
 };
 
 static int	pipe_payload(struct mime_payload *, void *, char **);
@@ -76,6 +96,10 @@ static int	pipe_cb_head(const struct report_head *, void *, char **);
 static int	pipe_cb_records(const struct report_record *, size_t, void *,
 		    char **);
 static int	pipe_cb_end(const struct report_head *, void *, char **);
+static void	pipe_auth_report(struct pipe_msg *, const struct report_head *);
+static int	pipe_auth_store(struct pipe_msg *, const char *, size_t,
+		    char **);
+static void	pipe_auth_free(struct pipe_auth *);
 
 static const struct report_callbacks pipe_callbacks = {
 	pipe_cb_head, pipe_cb_records, pipe_cb_end
@@ -90,8 +114,126 @@ pipeline_init(void)
 void
 pipeline_shutdown(void)
 {
+	verify_free(pipe_verify);
+	pipe_verify = NULL;
 	mime_shutdown();
 }
+
+void
+pipeline_verify_setup(const struct conf *conf)
+{
+	struct verify_opts	 o;
+	const struct conf_verify *cv = &conf->verify;
+	char			*cause = NULL;
+
+	verify_free(pipe_verify);
+	pipe_verify = NULL;
+	pipe_keep_message = cv->keep_message;
+	if (!cv->enabled)
+		return;
+	memset(&o, 0, sizeof o);
+	o.resolver = cv->resolver != NULL ? cv->resolver :
+	    conf->enrich.resolver;
+	o.timeout_ms = cv->timeout_ms;
+	o.budget_ms = cv->budget_ms;
+	o.cache_ttl = cv->cache_ttl;
+	o.negative_ttl = cv->negative_ttl;
+	o.max_signatures = (unsigned)cv->max_signatures;
+	o.max_signature_bytes = (size_t)cv->max_signature_bytes;
+	o.trusted_ids = (const char *const *)cv->trusted_ids;
+	o.ntrusted = cv->ntrusted;
+	if ((pipe_verify = verify_new(&o, &cause)) == NULL) {
+		log_warnx("verification: %s; report mail is not verified",
+		    cause);
+		free(cause);
+	}
+}
+
+struct verify *
+pipeline_verifier(void)
+{
+	return (pipe_verify);
+}
+
+/* The verdict of one report, by the reporter it names. */
+static void
+pipe_auth_report(struct pipe_msg *pm, const struct report_head *h)
+{
+	struct pipe_auth		*a = &pm->auth;
+	enum verify_authenticity	 v;
+	char				*rep = NULL;
+
+	if (!a->checked || a->n >= 1000)
+		return;
+	v = verify_reporter(pipe_verify, &a->vr, h->org_email, h->org_name,
+	    &rep);
+	a->ids = xreallocarray(a->ids, a->n + 1, sizeof *a->ids);
+	a->verdicts = xreallocarray(a->verdicts, a->n + 1,
+	    sizeof *a->verdicts);
+	a->ids[a->n] = xstrdup(h->report_id);
+	a->verdicts[a->n] = verify_authenticity_name(v);
+	if (a->n++ == 0) {
+		a->reporter = rep;
+		a->matched = v == VERIFY_VERIFIED;
+	} else
+		free(rep);
+}
+
+static void
+pipe_auth_free(struct pipe_auth *a)
+{
+	size_t	i;
+
+	if (a->checked)
+		verify_result_free(&a->vr);
+	for (i = 0; i < a->n; i++)
+		free(a->ids[i]);
+	free(a->ids);
+	free(a->verdicts);
+	free(a->reporter);
+	memset(a, 0, sizeof *a);
+}
+
+/*
+ * The message's verdict and its reports' authenticity, and the message
+ * itself when it is signed (so that verify can check it again later).  A
+ * verdict the database refuses is left out (its savepoint rolled back)
+ * rather than failing the message for ever.
+ */
+static int
+pipe_auth_store(struct pipe_msg *pm, const char *buf, size_t len,
+    char **cause)
+{
+	struct sink_auth_info	 ai;
+	char			*why = NULL;
+	int			 rc;
+
+	if (!pm->auth.checked)
+		return (0);
+	if (sink_payload_savepoint(pm->sink, cause) != 0)
+		return (-1);
+	pipeline_auth_info(&pm->auth.vr, &ai);
+	ai.reporter_domain = pm->auth.reporter;
+	ai.reporter_matched = pm->auth.n == 0 ? -1 : pm->auth.matched;
+	ai.authenticity = pm->auth.n == 0 ? NULL : pm->auth.verdicts[0];
+	ai.report_ids = (const char *const *)pm->auth.ids;
+	ai.report_auth = pm->auth.verdicts;
+	ai.nreports = pm->auth.n;
+	rc = sink_auth_store(pm->sink, 0, &ai, &why);
+	pipeline_auth_info_free(&ai);
+	if (rc == 0 && pipe_keep_message && pm->auth.vr.sigs_seen != 0)
+		rc = sink_msg_raw_store(pm->sink, buf, len, &why);
+	if (rc == 0)
+		return (0);
+	if (sink_last_error(pm->sink) != SINK_ERR_DATA) {
+		*cause = why;
+		return (-1);
+	}
+	log_warnx("verdict not stored: %s", why);
+	free(why);
+	return (sink_payload_rollback(pm->sink, cause));
+}
+
 
 /* The configured limits, in each module's terms. */
 static void
@@ -124,6 +266,7 @@ pipe_cb_head(const struct report_head *h, void *arg, char **cause)
 {
 	struct pipe_msg	*pm = arg;
 
+	pipe_auth_report(pm, h);
 	return (sink_report_head(pm->sink, h, cause));
 }
 
@@ -618,6 +761,16 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	pm.conf = conf;
 	pm.limits = &conf->limits;
 	mime_info_read(buf, len, &mi);
+	/* Before the transaction: key lookups may take budget_ms.  A file
+	   that is not mail (no From, no Message-ID, no signature) gets no
+	   verdict: its reports stay unverified. */
+	if (pipe_verify != NULL) {
+		verify_message(pipe_verify, buf, len, &pm.auth.vr);
+		pm.auth.checked = 1;
+		if (mi.from == NULL && mi.message_id == NULL &&
+		    pm.auth.vr.sigs_seen == 0)
+			pipe_auth_free(&pm.auth);
+	}
 	info->message_id = mi.message_id;
 	info->from = mi.from;
 	info->subject = mi.subject;
@@ -640,10 +793,12 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	}
 	if (rc != 0) {
 		free(pm.detail);
+		pipe_auth_free(&pm.auth);
 		return (PIPE_FAILED);
 	}
 	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
 		mime_subject_free(&pm.subj);
+		pipe_auth_free(&pm.auth);
 		sink_msg_rollback(sink);
 		return (PIPE_ALREADY);
 	}
@@ -654,6 +809,7 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	mime_name_free(&pm.name);
 	if (ms == MIME_ABORTED || pm.dbcause != NULL) {
 		sink_msg_rollback(sink);
+		pipe_auth_free(&pm.auth);
 		free(pm.detail);
 		if (pm.dbcause != NULL) {
 			free(mcause);
@@ -686,6 +842,13 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 		status = SINK_IGNORED;
 		outcome = PIPE_IGNORED;
 	}
+	rc = pipe_auth_store(&pm, buf, len, cause);
+	pipe_auth_free(&pm.auth);
+	if (rc != 0) {
+		sink_msg_rollback(sink);
+		free(pm.detail);
+		return (PIPE_FAILED);
+	}
 	if (sink_msg_commit(sink, status, pm.detail, cause) != 0) {
 		free(pm.detail);
 		return (PIPE_FAILED);
@@ -707,6 +870,55 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	}
 	*cause = pm.detail;
 	return (outcome);
+}
+
+/* verify/'s result in the sink's terms; free with pipeline_auth_info_free. */
+void
+pipeline_auth_info(const struct verify_result *vr, struct sink_auth_info *ai)
+{
+	static const char	*align[] = { "none", "relaxed", "strict" };
+	struct sink_sig_info	*sg;
+	size_t			 i;
+
+	memset(ai, 0, sizeof *ai);
+	ai->checked_at = vr->checked_at;
+	ai->from_domain = vr->from_domain;
+	ai->from_count = vr->from_count;
+	ai->sigs_seen = vr->sigs_seen;
+	ai->dmarc = verify_dmarc_name(vr->dmarc);
+	ai->dmarc_via = vr->dmarc_via;
+	ai->alignment = align[vr->alignment > 2 ? 0 : vr->alignment];
+	ai->ar_id = vr->ar_id;
+	ai->ar_dkim = vr->ar_dkim;
+	ai->ar_dkim_domain = vr->ar_dkim_domain;
+	ai->ar_spf = vr->ar_spf;
+	ai->ar_dmarc = vr->ar_dmarc;
+	ai->ar_dmarc_from = vr->ar_dmarc_from;
+	ai->auth_domains = (const char *const *)vr->auth_domains;
+	ai->nauth = vr->nauth;
+	ai->reporter_matched = -1;
+	ai->detail = vr->detail;
+	sg = xcalloc(vr->nsigs + 1, sizeof *sg);
+	for (i = 0; i < vr->nsigs; i++) {
+		sg[i].domain = vr->sigs[i].domain;
+		sg[i].selector = vr->sigs[i].selector;
+		sg[i].algorithm = vr->sigs[i].algorithm;
+		sg[i].result = verify_sig_result_name(vr->sigs[i].result);
+		sg[i].error = vr->sigs[i].error;
+		sg[i].body_length = vr->sigs[i].body_length;
+		sg[i].key_sha256 = vr->sigs[i].key_sha256;
+		sg[i].aligned = align[vr->sigs[i].aligned > 2 ? 0 :
+		    vr->sigs[i].aligned];
+	}
+	ai->sigs = sg;
+	ai->nsigs = vr->nsigs;
+}
+
+void
+pipeline_auth_info_free(struct sink_auth_info *ai)
+{
+	free((void *)ai->sigs);
+	ai->sigs = NULL;
 }
 
 enum pipeline_outcome

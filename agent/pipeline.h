@@ -52,6 +52,26 @@ void	pipeline_init(void);
 void	pipeline_report_limits(const struct conf_limits *,
 	    struct report_limits *);
 void	pipeline_shutdown(void);
+/*
+ * Verify report mail as the configuration says (the verification group):
+ * (re)creates the process's verifier; call it after pipeline_init and
+ * after a reload, when no message is in hand.  A verifier that cannot
+ * start is logged, and mail is then stored without a verdict.
+ */
+struct conf;
+void	pipeline_verify_setup(const struct conf *);
+/* The verifier, or NULL (verification off or failed to start). */
+struct verify;
+struct verify	*pipeline_verifier(void);
+/*
+ * verify/'s result in the sink's terms: strings borrowed from the result;
+ * the signature array is allocated (pipeline_auth_info_free).
+ */
+struct verify_result;
+struct sink_auth_info;
+void	pipeline_auth_info(const struct verify_result *,
+	    struct sink_auth_info *);
+void	pipeline_auth_info_free(struct sink_auth_info *);
 
 /*
  * Process one message held in buf.  info carries the ledger key and the

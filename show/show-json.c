@@ -100,6 +100,10 @@ json_domain(FILE *f, const struct show_data *d, const struct show_domain *v)
 		fputs(",\n", f);
 		json_table(f, "tls_daily", &v->tls, "    ");
 	}
+	if (d->has_auth) {
+		fputs(",\n", f);
+		json_table(f, "authenticity", &v->auth, "    ");
+	}
 	fputs("}", f);
 }
 

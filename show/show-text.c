@@ -41,6 +41,7 @@ static void	text_pct(struct text *, long long, long long, size_t);
 static void	text_heading(struct text *, const char *);
 static int	text_none(struct text *, const struct show_table *);
 static void	text_verdict(struct text *, const struct show_table *);
+static void	text_auth(struct text *, const struct show_table *);
 static void	text_daily(struct text *, const struct show_data *,
 		    const struct show_domain *);
 static void	text_top(struct text *, const struct show_data *,
@@ -117,6 +118,35 @@ text_none(struct text *t, const struct show_table *tab)
 		return (0);
 	fputs("  none\n", t->f);
 	return (1);
+}
+
+/*
+ * Who sent the reports: how much of the data comes from reports whose
+ * reporter authenticated the mail, and what the figures leave out
+ * (authenticity_setting).  Nothing without schema 12.
+ */
+static void
+text_auth(struct text *t, const struct show_table *auth)
+{
+	long long	 msgs, vmsgs, counted;
+	char		 a[32], b[32], c[16], d[32], e[32], g[32];
+
+	if (auth->nrows != 1)
+		return;
+	msgs = show_num(auth, 0, AUTH_MSGS);
+	vmsgs = show_num(auth, 0, AUTH_VMSGS);
+	counted = show_num(auth, 0, AUTH_COUNTED);
+	fprintf(t->f, "  Reporters verified for %s of %s messages (reports: %s"
+	    " verified,\n  %s unverified, %s forged)",
+	    show_fmt_pct(c, sizeof c, vmsgs, msgs),
+	    show_fmt_count(a, sizeof a, msgs),
+	    show_fmt_count(b, sizeof b, show_num(auth, 0, AUTH_VERIFIED)),
+	    show_fmt_count(d, sizeof d, show_num(auth, 0, AUTH_UNVERIFIED)),
+	    show_fmt_count(e, sizeof e, show_num(auth, 0, AUTH_FORGED)));
+	if (counted != msgs)
+		fprintf(t->f, "; %s messages not counted",
+		    show_fmt_count(g, sizeof g, msgs - counted));
+	fputs(".\n", t->f);
 }
 
 /* The headline: pass rate, verdict and what it means. */
@@ -405,6 +435,7 @@ text_domain(struct text *t, const struct show_data *d,
 	text_sgr(t, SGR_RESET);
 	fputc('\n', t->f);
 	text_verdict(t, &v->sum);
+	text_auth(t, &v->auth);
 	text_daily(t, d, v);
 	text_top(t, d, &v->top);
 	text_failing(t, &v->failing);

@@ -41,6 +41,7 @@ struct show {
 	int		 has_tls;
 	int		 has_health;
 	int		 has_silent;
+	int		 has_auth;
 	char		*label;		/* SQL: the source name of row s */
 	char		*join;		/* SQL: the join label needs */
 };
@@ -56,6 +57,12 @@ const struct show_col show_cols_sum[] = {
 	{ "dkim_aligned_pass", SHOW_INT }, { "spf_aligned_pass", SHOW_INT },
 	{ "quarantined", SHOW_INT }, { "rejected", SHOW_INT },
 	{ "source_ips", SHOW_INT }, { "reports", SHOW_INT }
+};
+const struct show_col show_cols_auth[] = {
+	{ "reports", SHOW_INT }, { "verified_reports", SHOW_INT },
+	{ "unverified_reports", SHOW_INT }, { "forged_reports", SHOW_INT },
+	{ "messages", SHOW_INT }, { "verified_messages", SHOW_INT },
+	{ "counted_messages", SHOW_INT }
 };
 const struct show_col show_cols_day[] = {
 	{ "day", SHOW_STR }, { "messages", SHOW_INT },
@@ -123,6 +130,16 @@ static const char sql_domains[] =
     " FROM dmarc.v_daily_volume v"
     " WHERE v.day BETWEEN $1::date AND $2::date AND v.policy_domain = $3"
     " GROUP BY 1";
+
+/* Who sent the reports: every report, forged ones included. */
+static const char sql_auth[] =
+    "SELECT coalesce(sum(a.reports), 0), coalesce(sum(a.verified_reports), 0),"
+    " coalesce(sum(a.unverified_reports), 0),"
+    " coalesce(sum(a.forged_reports), 0), coalesce(sum(a.messages), 0),"
+    " coalesce(sum(a.verified_messages), 0),"
+    " coalesce(sum(a.counted_messages), 0)"
+    " FROM dmarc.v_authenticity a"
+    " WHERE a.day BETWEEN $1::date AND $2::date AND a.policy_domain = $3";
 
 static const char sql_domain_list[] =
     "SELECT v.policy_domain FROM dmarc.v_daily_volume v"
@@ -505,7 +522,9 @@ show_features(struct show *s, char **cause)
 	    "polls_failing_in_row", &s->has_health, cause) != 0 ||
 	    show_has(s, "dmarc.v_silent_reporters", "reporter_key,"
 	    "policy_domain,reports,last_period_end,last_received,silent_for",
-	    &s->has_silent, cause) != 0)
+	    &s->has_silent, cause) != 0 ||
+	    show_has(s, "dmarc.v_authenticity", "day,policy_domain,"
+	    "verified_messages,counted_messages", &s->has_auth, cause) != 0)
 		return (-1);
 	s->enriched = base;
 	xasprintf(&s->label, "coalesce(%s%s host(s.source_ip), '(unreadable)')",
@@ -638,6 +657,9 @@ show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
 		return (-1);
 	if (v->sum.nrows != 1)
 		fatalx("%s: no summary row", __func__);
+	if (s->has_auth && show_query(s, "authenticity", sql_auth, p, 3,
+	    show_cols_auth, AUTH_NCOLS, &v->auth, cause) != 0)
+		return (-1);
 	if (s->has_tls && show_query(s, "TLS reports", sql_tls, p, 3,
 	    show_cols_tls, TLS_NCOLS, &v->tls, cause) != 0)
 		return (-1);
@@ -665,6 +687,7 @@ show_read(struct show *s, const struct show_opts *o, struct show_data *d,
 	d->has_tls = s->has_tls;
 	d->has_health = s->has_health;
 	d->has_silent = s->has_silent;
+	d->has_auth = s->has_auth;
 	p[0] = d->from;
 	p[1] = d->until;
 	p[2] = o->domain;
@@ -707,6 +730,7 @@ show_data_free(struct show_data *d)
 		show_table_free(&v->reporters);
 		show_table_free(&v->detail);
 		show_table_free(&v->tls);
+		show_table_free(&v->auth);
 	}
 	free(d->v);
 	show_table_free(&d->health);

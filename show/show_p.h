@@ -35,6 +35,10 @@ struct show_table {
 /* Columns of each table, in query order. */
 enum { SUM_DOMAIN, SUM_MSGS, SUM_PASS, SUM_FAIL, SUM_DKIM, SUM_SPF,
 	SUM_QUAR, SUM_REJ, SUM_SOURCES, SUM_REPORTS, SUM_NCOLS };
+/* Who sent the reports (v_authenticity, schema 12). */
+enum { AUTH_REPORTS, AUTH_VERIFIED, AUTH_UNVERIFIED, AUTH_FORGED,
+	AUTH_MSGS, AUTH_VMSGS, AUTH_COUNTED, AUTH_NCOLS };
+extern const struct show_col show_cols_auth[];
 enum { DAY_DAY, DAY_MSGS, DAY_PASS, DAY_FAIL, DAY_QUAR, DAY_REJ,
 	DAY_NCOLS };
 enum { TOP_SOURCE, TOP_NIPS, TOP_IPS, TOP_MSGS, TOP_PASS, TOP_SPF,
@@ -62,6 +66,7 @@ struct show_domain {
 	struct show_table	 reporters;
 	struct show_table	 detail;	/* drill-down of the top 10 */
 	struct show_table	 tls;		/* TLS reports; empty without */
+	struct show_table	 auth;		/* one row; empty without */
 };
 
 /* One report. */
@@ -74,6 +79,7 @@ struct show_data {
 	int			 has_tls;	/* TLS report views exist */
 	int			 has_health;	/* mailbox health view exists */
 	int			 has_silent;	/* v_silent_reporters exists */
+	int			 has_auth;	/* v_authenticity exists */
 	struct show_domain	*v;
 	size_t			 n;
 	struct show_table	 health;	/* per mailbox */

@@ -2101,6 +2101,62 @@ static const char sink_sql_store[] =
  * The table: what names a statement in a cause, its text, the status its
  * result must have, its number of parameters ($1 .. $n) and its flags.
  */
+/* --- Who sent a report mail (sink-auth.c) --- */
+
+static const char sink_sql_auth_clear[] =
+	"DELETE FROM dmarc.message_auth WHERE message_pk = $1";
+
+/*
+ * A message's verdict ($1 .. $18, $16 the authenticated domains), its
+ * signatures ($19 .. $26, arrays in header order) and its reports'
+ * authenticity by report_id ($27, $28), for the reports whose rows came
+ * from this message.
+ */
+static const char sink_sql_auth_store[] =
+	"WITH a AS (INSERT INTO dmarc.message_auth (message_pk, checked_at,"
+	" from_domain, from_count, signatures_seen, dmarc, dmarc_via,"
+	" dkim_alignment, authres_id, authres_dkim, authres_dkim_domain,"
+	" authres_spf, authres_dmarc, authres_dmarc_from, auth_domains,"
+	" reporter_domain, reporter_matched, authenticity, detail)"
+	" VALUES ($1, to_timestamp($2), $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+	" $12, $13, $14, $15::text[], $16, $17::boolean, $18, $19)"
+	" RETURNING message_pk),"
+	" s AS (INSERT INTO dmarc.message_signature (message_pk, ord, domain,"
+	" selector, algorithm, result, error, body_length, key_sha256, aligned)"
+	" SELECT a.message_pk, x.ord, x.d, x.s, x.a, x.r, x.e, x.l, x.k, x.al"
+	" FROM a, unnest($20::text[], $21::text[], $22::text[], $23::text[],"
+	" $24::text[], $25::bigint[], $26::text[], $27::text[])"
+	" WITH ORDINALITY AS x(d, s, a, r, e, l, k, al, ord))"
+	" UPDATE dmarc.report r SET authenticity = u.v"
+	" FROM unnest($28::text[], $29::text[]) AS u(id, v)"
+	" WHERE r.report_id = u.id AND r.file_pk IN (SELECT f.id"
+	" FROM dmarc.report_file f WHERE f.message_pk = $1)";
+
+static const char sink_sql_msgraw_chunk[] =
+	"INSERT INTO dmarc.message_raw (message_pk, seq, data)"
+	" VALUES ($1, $2, $3::bytea)";
+
+static const char sink_sql_msgraw_read[] =
+	"SELECT data FROM dmarc.message_raw WHERE message_pk = $1 ORDER BY seq";
+
+/* Messages kept whole: dated since $1 (epoch, or NULL), or the one that
+   delivered payload $2. */
+static const char sink_sql_auth_list[] =
+	"SELECT m.id FROM dmarc.mail_message m"
+	" WHERE EXISTS (SELECT 1 FROM dmarc.message_raw w"
+	" WHERE w.message_pk = m.id AND w.seq = 0)"
+	" AND ($1::bigint IS NULL OR coalesce(m.date_hdr, m.fetched_at)"
+	" >= to_timestamp($1::bigint))"
+	" AND ($2::bigint IS NULL OR m.id = (SELECT f.message_pk"
+	" FROM dmarc.report_file f WHERE f.id = $2::bigint))"
+	" ORDER BY m.id";
+
+/* The reports whose rows came from message $1. */
+static const char sink_sql_auth_reports[] =
+	"SELECT r.report_id, r.org_email, r.org_name, r.authenticity"
+	" FROM dmarc.report r JOIN dmarc.report_file f ON f.id = r.file_pk"
+	" WHERE f.message_pk = $1 ORDER BY r.id";
+
 const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	/* Transactions. */
 	[SINK_ST_BEGIN] = { "BEGIN",
@@ -2253,4 +2309,18 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_due, PGRES_TUPLES_OK, 4, 0 },
 	[SINK_ST_ENRICH_STORE] = { "store address information",
 	    sink_sql_store, PGRES_TUPLES_OK, 10, 0 },
+
+	/* Who sent a report mail. */
+	[SINK_ST_AUTH_CLEAR] = { "clear message verdict",
+	    sink_sql_auth_clear, PGRES_COMMAND_OK, 1, SINK_PREP },
+	[SINK_ST_AUTH_STORE] = { "store message verdict",
+	    sink_sql_auth_store, PGRES_COMMAND_OK, 29, SINK_PREP },
+	[SINK_ST_MSGRAW_CHUNK] = { "keep message",
+	    sink_sql_msgraw_chunk, PGRES_COMMAND_OK, 3, SINK_PREP },
+	[SINK_ST_MSGRAW_READ] = { "read kept message",
+	    sink_sql_msgraw_read, PGRES_TUPLES_OK, 1, SINK_BINARY },
+	[SINK_ST_AUTH_LIST] = { "list kept messages",
+	    sink_sql_auth_list, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_AUTH_REPORTS] = { "list message reports",
+	    sink_sql_auth_reports, PGRES_TUPLES_OK, 1, 0 },
 };

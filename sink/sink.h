@@ -321,6 +321,72 @@ int	sink_msg_commit(struct sink *, enum sink_status, const char *detail,
 void	sink_msg_rollback(struct sink *);
 
 /*
+ * Who sent a report mail (verify/'s verdict in the sink's terms).  Every
+ * string is borrowed for the call; the words are the schema's (see
+ * migration 012: "pass" "fail" "none", "strict" "relaxed" "none",
+ * "verified" "unverified" "forged").
+ */
+struct sink_sig_info {
+	const char	*domain, *selector, *algorithm;
+	const char	*result;	/* pass fail temperror permerror skipped */
+	const char	*error;
+	int64_t		 body_length;	/* -1: no l= */
+	const char	*key_sha256;
+	const char	*aligned;
+};
+struct sink_auth_info {
+	time_t		 checked_at;
+	const char	*from_domain;
+	unsigned	 from_count, sigs_seen;
+	const char	*dmarc, *dmarc_via, *alignment;
+	const char	*ar_id, *ar_dkim, *ar_dkim_domain, *ar_spf;
+	const char	*ar_dmarc, *ar_dmarc_from;
+	const char *const *auth_domains;
+	size_t		 nauth;
+	const char	*reporter_domain;
+	int		 reporter_matched;	/* -1: no report */
+	const char	*authenticity;		/* of the first report */
+	const char	*detail;
+	const struct sink_sig_info *sigs;
+	size_t		 nsigs;
+	/* report.authenticity of the reports stored from the message, by
+	   report_id. */
+	const char *const *report_ids;
+	const char *const *report_auth;
+	size_t		 nreports;
+};
+/*
+ * Store (or replace) a message's verdict and set its reports'
+ * authenticity: message_pk 0 is the message open now (before
+ * sink_msg_commit, or inside a reparse); another is done in a
+ * transaction of its own (dmarc-agent verify).  Waits.
+ */
+int	sink_auth_store(struct sink *, int64_t message_pk,
+	    const struct sink_auth_info *, char **);
+/* Keep the whole open message, gzip'd in 1 MiB chunks (message_raw). */
+int	sink_msg_raw_store(struct sink *, const void *, size_t, char **);
+/*
+ * Read a kept message back, at most cap bytes: 1 with *buf (the caller
+ * frees it; a NUL follows the len bytes), 0 when none is kept, -1.
+ */
+int	sink_msg_raw_read(struct sink *, int64_t message_pk, uint64_t cap,
+	    char **buf, size_t *len, char **);
+/*
+ * The messages kept whole, fetched (or dated) since since (-1: all), and,
+ * when file_pk is not 0, only the one that delivered that payload.  The
+ * caller frees *pks.
+ */
+int	sink_auth_list(struct sink *, time_t since, int64_t file_pk,
+	    int64_t **pks, size_t *n, char **);
+/* The reports stored from a message; free with sink_auth_reports_free. */
+struct sink_auth_report {
+	char	*report_id, *org_email, *org_name, *authenticity;
+};
+int	sink_auth_reports(struct sink *, int64_t message_pk,
+	    struct sink_auth_report **, size_t *, char **);
+void	sink_auth_reports_free(struct sink_auth_report *, size_t);
+
+/*
  * Group commit: one transaction, one fsync, for many messages.
  *
  * sink_batch_begin opens a batch (BEGIN, sent without waiting).  Inside

@@ -140,19 +140,28 @@ DECLARE
         -- name every customer's mail: never.
         ['mail_message', 'false'],
         ['ingest_run', 'false'],
-        ['mailbox', 'false']];
+        ['mailbox', 'false'],
+        -- Who sent each report mail (schema 12): per message, like the
+        -- ledger, and a kept copy of the whole mail: never.
+        ['message_auth', 'false'],
+        ['message_signature', 'false'],
+        ['message_raw', 'false']];
     -- What scoped readers may read besides the tables above (never
     -- mail_message, ingest_run, mailbox, v_ingest_errors, v_mailbox_health).
     also CONSTANT text[] := ARRAY['source_map', 'v_daily_volume',
         'v_daily_volume_prorated', 'v_source_summary', 'v_source_detail',
         'v_forwarding_suspects', 'v_spoofing_suspects', 'v_reporter_activity',
         'v_silent_reporters', 'v_source_enriched', 'v_sources_by_sender',
-        'v_tlsrpt_daily', 'v_tlsrpt_failures', 'v_failure_reports'];
+        'v_tlsrpt_daily', 'v_tlsrpt_failures', 'v_failure_reports',
+        'authenticity_setting', 'v_authenticity'];
 BEGIN
     GRANT USAGE ON SCHEMA dmarc TO dmarc_scoped_reader;
     FOR i IN 1 .. array_length(rules, 1) LOOP
         t := rules[i][1];
         q := rules[i][2];
+        -- Tables of a later schema version: set up when that version
+        -- calls this procedure again.
+        CONTINUE WHEN to_regclass('dmarc.' || t) IS NULL;
         EXECUTE format('DROP POLICY IF EXISTS scoped ON dmarc.%I', t);
         EXECUTE format('CREATE POLICY scoped ON dmarc.%I AS RESTRICTIVE'
             ' FOR ALL TO dmarc_scoped_reader USING (%s)', t, q);
@@ -165,6 +174,7 @@ BEGIN
         END IF;
     END LOOP;
     FOREACH t IN ARRAY also LOOP
+        CONTINUE WHEN to_regclass('dmarc.' || t) IS NULL;
         EXECUTE format('GRANT SELECT ON dmarc.%I TO dmarc_scoped_reader', t);
     END LOOP;
 END $$;

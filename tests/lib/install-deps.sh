@@ -8,10 +8,10 @@ set -eu
 pkgs="build-essential autoconf automake pkg-config
  libcurl4-openssl-dev libgmime-3.0-dev libxml2-dev libpq-dev libconfig-dev
  zlib1g-dev libarchive-dev libssl-dev libjson-c-dev libc-ares-dev libpsl-dev
- libmaxminddb-dev libsystemd-dev
+ libmaxminddb-dev libsystemd-dev libopendkim-dev
  postgresql postgresql-client dovecot-imapd dovecot-core openssl ca-certificates
  python3 valgrind systemd man-db time clang libclang-rt-14-dev chromium
- unbound libmaxmind-db-writer-perl
+ unbound libmaxmind-db-writer-perl opendkim-tools python3-dkim
  git debhelper dpkg-dev fakeroot lintian"
 missing=
 for p in $pkgs; do

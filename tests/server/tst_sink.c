@@ -432,12 +432,12 @@ test_migrate(struct sink *s)
 	/*
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
 	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1;
-	 * 009 scoped readers: +1 (domain_grant).
+	 * 009 scoped readers: +1 (domain_grant); 012 authenticity: +4, +1.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 25);
+	    " 'dmarc'", NULL, NULL), 29);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 15);
+	    " 'dmarc'", NULL, NULL), 17);
 	free(cause);
 }
 
@@ -632,7 +632,8 @@ static const struct rowwant want_report1[] = { { {
 	{ "message_total", "12" }, { "records_skipped", "1" },
 	{ "parse_warnings",
 	    "{\"odd \\\"quoted\\\" \\\\ {x,y}\",plain,\"late warning\"}" },
-	{ "seen_count", "1" }, { NULL, NULL } } } };
+	{ "seen_count", "1" }, { "authenticity", "unverified" },
+	{ NULL, NULL } } } };
 
 #define REC_COMMON \
 	{ "policy_domain", "example.com" }, \
