@@ -437,7 +437,7 @@ test_migrate(struct sink *s)
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
 	    " 'dmarc'", NULL, NULL), 29);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 17);
+	    " 'dmarc'", NULL, NULL), 16);
 	free(cause);
 }
 
