@@ -7,11 +7,36 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
+#include "enrich/enrich.h"
+
+static int	enrichment_check(const struct conf *);
+
+/*
+ * The enrichment settings as `enrich` and `run` use them: the resolver's
+ * address and the MaxMind files are only known good once the module has
+ * opened them, which conf_load (linked without the module) cannot do.
+ * 0, or -1 with the error printed.
+ */
+static int
+enrichment_check(const struct conf *c)
+{
+	struct enrich	*e;
+	char		*cause = NULL;
+
+	if ((e = ipinfo_open(c, &cause)) == NULL) {
+		fprintf(stderr, "%s: enrichment: %s\n", c->file, cause);
+		free(cause);
+		return (-1);
+	}
+	enrich_free(e);
+	return (0);
+}
 
 int
 cmd_check_config(struct cmd_env *env, int argc, char **argv)
@@ -35,6 +60,10 @@ cmd_check_config(struct cmd_env *env, int argc, char **argv)
 	conf_msgs_free(&m);
 	if (c == NULL)
 		return (EXIT_USAGE);
+	if (enrichment_check(c) != 0) {
+		conf_free(c);
+		return (EXIT_USAGE);
+	}
 	if (verbose)
 		conf_print(c, stdout);
 	conf_free(c);

@@ -95,13 +95,11 @@ store_cb(const struct enrich_result *r, void *arg)
 	return (agent_quitting() ? -1 : 0);
 }
 
-/* The resolver from the configuration.  NULL (logged) on failure. */
+/* The resolver from the configuration.  NULL with *cause on failure. */
 struct enrich *
-ipinfo_resolver(const struct conf *conf)
+ipinfo_open(const struct conf *conf, char **cause)
 {
 	struct enrich_opts	 o;
-	struct enrich		*e;
-	char			*cause = NULL;
 
 	memset(&o, 0, sizeof o);
 	o.resolver = conf->enrich.resolver;
@@ -110,7 +108,17 @@ ipinfo_resolver(const struct conf *conf)
 	o.timeout_ms = conf->enrich.timeout_ms;
 	o.tries = conf->enrich.tries;
 	o.concurrency = conf->enrich.concurrency;
-	if ((e = enrich_new(&o, &cause)) == NULL) {
+	return (enrich_new(&o, cause));
+}
+
+/* The resolver from the configuration.  NULL (logged) on failure. */
+struct enrich *
+ipinfo_resolver(const struct conf *conf)
+{
+	struct enrich	*e;
+	char		*cause = NULL;
+
+	if ((e = ipinfo_open(conf, &cause)) == NULL) {
 		log_warnx("enrichment: %s", cause);
 		free(cause);
 	}

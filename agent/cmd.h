@@ -36,10 +36,13 @@ int	cmd_verify(struct cmd_env *, int, char **);
 
 /*
  * The enrichment pass (cmd-enrich.c), which `run` also makes in the
- * background: ipinfo_resolver builds the resolver from the configuration
- * (NULL, logged, when it cannot); ipinfo_pass looks up the addresses that
- * need it and stores the results, with a summary line in the buffer.
+ * background: ipinfo_open builds the resolver from the configuration
+ * (NULL with *cause when it cannot: a malformed resolver, a file that is no
+ * MaxMind database), ipinfo_resolver the same with the cause logged;
+ * ipinfo_pass looks up the addresses that need it and stores the results,
+ * with a summary line in the buffer.
  */
+struct enrich *ipinfo_open(const struct conf *, char **);
 struct enrich *ipinfo_resolver(const struct conf *);
 int	ipinfo_pass(const struct conf *, struct sink *, struct enrich *,
 	    char *, size_t);

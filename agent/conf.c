@@ -324,8 +324,17 @@ conf_item_read(struct conf_ctx *cx, const config_setting_t *s,
 		}
 		v = config_setting_get_int64(m);
 		if (v < it->lo || v > it->hi) {
-			conf_error(cx, m, "\"%s\" must be between %lld and %lld",
-			    it->name, (long long)it->lo, (long long)it->hi);
+			/*
+			 * libconfig 1.5 (Debian 12) wraps a number past
+			 * 32 bits written without L, so 3000000000 reads
+			 * as a negative one and 4294967296 as 0.
+			 */
+			conf_error(cx, m, "\"%s\" must be between %lld and "
+			    "%lld%s", it->name, (long long)it->lo,
+			    (long long)it->hi, type == CONFIG_TYPE_INT &&
+			    it->hi > INT32_MAX ? " (a number of 2147483648 "
+			    "or more needs the suffix L, as in 4294967296L)" :
+			    "");
 			return (-1);
 		}
 		if (it->type == CT_INT)

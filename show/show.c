@@ -466,7 +466,11 @@ show_exec(struct show *s, const char *sql, PGresult **resp, char **cause)
 	return (0);
 }
 
-/* Does relation rel exist with every column of cols (comma separated)? */
+/*
+ * Does relation rel exist with every column of cols (comma separated), and
+ * may this user read it?  A scoped reader may not read v_mailbox_health
+ * (schema 9): its report goes without that section rather than failing.
+ */
 static int
 show_has(struct show *s, const char *rel, const char *cols, int *yes,
     char **cause)
@@ -476,11 +480,14 @@ show_has(struct show *s, const char *rel, const char *cols, int *yes,
 	char		*m;
 
 	res = PQexecParams(s->conn,
-	    "SELECT pg_catalog.to_regclass($1) IS NOT NULL AND"
+	    "SELECT CASE WHEN pg_catalog.to_regclass($1) IS NULL THEN false"
+	    " ELSE pg_catalog.has_table_privilege(pg_catalog.to_regclass($1),"
+	    " 'SELECT') AND"
 	    " (SELECT count(*) FROM pg_catalog.pg_attribute"
 	    " WHERE attrelid = pg_catalog.to_regclass($1) AND NOT attisdropped"
 	    " AND attname = ANY (pg_catalog.string_to_array($2, ',')))"
-	    " = pg_catalog.cardinality(pg_catalog.string_to_array($2, ','))",
+	    " = pg_catalog.cardinality(pg_catalog.string_to_array($2, ','))"
+	    " END",
 	    2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		m = show_pq_cause(s->conn, res);

@@ -86,6 +86,13 @@ static const struct row rows[] = {
 	    "url = \"imaps://h/\"; username = \"u\"; } );", 1,
 	    ":2: mailbox \"a\": missing \"password\", \"password_file\" or "
 	    "\"password_env\"" },
+	/* libconfig 1.5 wraps 3000000000 without L: say how to write it. */
+	{ "database = { conninfo = \"d\"; };\nlimits = { max_payload_size = "
+	    "3000000000; };", 1, ":2: \"max_payload_size\" must be between "
+	    "1024 and 68719476736 (a number of 2147483648 or more needs the "
+	    "suffix L, as in 4294967296L)" },
+	{ "database = { conninfo = \"d\"; };\nlimits = { max_payload_size = "
+	    "3000000000L; max_message_size = 4294967296L; };", 0, NULL },
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
 	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
 	    NULL },
