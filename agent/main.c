@@ -57,6 +57,9 @@ static const struct command commands[] = {
 	    "re-derive reports from the stored payloads", NULL, 1,
 	    cmd_reparse },
 	{ "report", NULL, NULL, show_usage, 1, cmd_report },
+	{ "oauth2", "login [--port N] [--wait S] MAILBOX | test [MAILBOX...]",
+	    "sign in once for a refresh token; try getting tokens", NULL, 1,
+	    cmd_oauth2 },
 };
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])
 

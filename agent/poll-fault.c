@@ -13,6 +13,10 @@
  *   in-batch:N      the Nth message of a poll run into a writer's open
  *                   batch, not committed (a message too large to copy,
  *                   committed on its own, is not counted)
+ *   in-rotation     a rotated refresh token half written to its temporary
+ *                   file (oauth/, through agent/oauth2.c; kill only)
+ *   after-rotation  the temporary file renamed over the token file, the
+ *                   directory not yet synced (kill only)
  * The actions:
  *   kill-POINT      SIGKILL there
  *   pause-POINT     log "fault: paused at POINT N (UID u)" and wait until
@@ -58,7 +62,9 @@ static const struct {
 	{ "after-commit", FAULT_AFTER_COMMIT, 1 },
 	{ "before-after", FAULT_BEFORE_AFTER, 0 },
 	{ "at-fetch", FAULT_AT_FETCH, 1 },
-	{ "in-batch", FAULT_IN_BATCH, 1 }
+	{ "in-batch", FAULT_IN_BATCH, 1 },
+	{ "in-rotation", FAULT_IN_ROTATION, 0 },
+	{ "after-rotation", FAULT_AFTER_ROTATION, 0 }
 };
 
 static size_t	env_size(const char *, size_t);
