@@ -159,7 +159,9 @@ device_poll(const struct oauth_opts *o, const struct oauth_ends *e,
 	secrets[0] = code;
 	secrets[1] = secret;
 	for (;;) {
-		if (time(NULL) + interval > deadline) {
+		/* The endpoint has the last word (expired_token); this is
+		   only in case it never says it. */
+		if (time(NULL) > deadline + interval) {
 			xasprintf(cause, "the code expired before the sign-in "
 			    "(expired_token): run the command again");
 			rc = -1;
