@@ -91,6 +91,10 @@ oauth_http_post(const char *url, const char *form, const char *ca_file,
 	if (rc == CURLE_WRITE_ERROR)
 		xasprintf(cause, "cannot use %s: its answer is over %d bytes",
 		    url, OAUTH_MAX_RESPONSE);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CACERT_BADFILE)
+		xasprintf(cause, "cannot trust %s: %s (check ca_file)", url,
+		    *err != '\0' ? err : curl_easy_strerror(rc));
 	else
 		xasprintf(cause, "cannot reach %s: %s", url, *err != '\0' ?
 		    err : curl_easy_strerror(rc));
