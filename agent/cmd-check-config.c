@@ -2,7 +2,9 @@
  * cmd-check-config.c: `dmarc-agent check-config`, every error of the
  * configuration file (stderr, as FILE:LINE: message) and every warning;
  * "configuration OK" on stdout when it is valid; with -v (before or after
- * the command) the configuration in force first, secrets masked.
+ * the command) the configuration in force first, secrets masked.  The
+ * keys and certificates the oauth2 groups name are loaded and checked
+ * (oauth2_check), without contacting anything.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include "common/common.h"
 #include "agent/cmd.h"
 #include "agent/conf.h"
+#include "agent/oauth2.h"
 #include "enrich/enrich.h"
 
 static int	enrichment_check(const struct conf *);
@@ -53,6 +56,11 @@ cmd_check_config(struct cmd_env *env, int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	c = conf_load(env->conf_file, &m);
+	/* What the oauth2 groups name is loaded too (no network). */
+	if (c != NULL && oauth2_check(c, &m) != 0) {
+		conf_free(c);
+		c = NULL;
+	}
 	for (i = 0; i < m.nerrors; i++)
 		fprintf(stderr, "%s\n", m.errors[i]);
 	for (i = 0; i < m.nwarnings; i++)

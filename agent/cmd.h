@@ -28,6 +28,7 @@ int	cmd_check_config(struct cmd_env *, int, char **);
 int	cmd_enrich(struct cmd_env *, int, char **);
 int	cmd_ingest(struct cmd_env *, int, char **);
 int	cmd_migrate(struct cmd_env *, int, char **);
+int	cmd_oauth2(struct cmd_env *, int, char **);
 int	cmd_poll(struct cmd_env *, int, char **);
 int	cmd_reparse(struct cmd_env *, int, char **);
 int	cmd_report(struct cmd_env *, int, char **);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,35 @@ static const struct conf_item mailbox_items[] = {
 	{ "since", CT_OTHER, 0, 0, 0 },
 	{ "archive_folder", CT_STRING, 0, 0, MB_OFF(archive_folder) },
 	{ "invalid_folder", CT_STRING, 0, 0, MB_OFF(invalid_folder) },
+	{ "oauth2", CT_OTHER, 0, 0, 0 },	/* conf_oauth2 */
 	{ NULL, 0, 0, 0, 0 }
+};
+
+#define OA_OFF(f)	offsetof(struct conf_oauth2, f)
+static const struct conf_item oauth2_items[] = {
+	{ "provider", CT_OTHER, 0, 0, 0 },	/* conf_oauth2 */
+	{ "flow", CT_OTHER, 0, 0, 0 },
+	{ "tenant", CT_STRING, 0, 0, OA_OFF(tenant) },
+	{ "client_id", CT_STRING, 0, 0, OA_OFF(client_id) },
+	{ "client_secret_file", CT_STRING, 0, 0, OA_OFF(client_secret_file) },
+	{ "client_certificate_file", CT_STRING, 0, 0,
+	    OA_OFF(client_certificate_file) },
+	{ "client_key_file", CT_STRING, 0, 0, OA_OFF(client_key_file) },
+	{ "service_account_file", CT_STRING, 0, 0,
+	    OA_OFF(service_account_file) },
+	{ "refresh_token_file", CT_STRING, 0, 0, OA_OFF(refresh_token_file) },
+	{ "token_url", CT_STRING, 0, 0, OA_OFF(token_url) },
+	{ "device_url", CT_STRING, 0, 0, OA_OFF(device_url) },
+	{ "auth_url", CT_STRING, 0, 0, OA_OFF(auth_url) },
+	{ "scope", CT_STRING, 0, 0, OA_OFF(scope) },
+	{ "ca_file", CT_STRING, 0, 0, OA_OFF(ca_file) },
+	{ NULL, 0, 0, 0, 0 }
+};
+static const char *provider_words[] = {
+	"", "microsoft", "google", "generic", NULL
+};
+static const char *flow_words[] = {
+	"", "client_credentials", "service_account", "refresh_token", NULL
 };
 
 /* Word-valued settings: the word's position in the list is the value. */
@@ -174,8 +203,17 @@ static void	 conf_mailbox_secret(struct conf_ctx *,
 		    const config_setting_t *, struct conf_mailbox *);
 static char	*conf_first_line(FILE *, size_t);
 static int	same_str(const char *, const char *);
+static void	 conf_oauth2(struct conf_ctx *, const config_setting_t *,
+		    struct conf_mailbox *);
+static void	 oauth2_flow_check(struct conf_ctx *, const config_setting_t *,
+		    const char *, struct conf_oauth2 *);
+static void	 oauth2_files(struct conf_ctx *, const config_setting_t *,
+		    const char *, struct conf_oauth2 *);
+static void	 oauth2_file(struct conf_ctx *, const config_setting_t *,
+		    const char *, const char *, const char *, int);
 static void	conf_mode_check(struct conf_ctx *, const char *,
 		    const struct conf *);
+static void	conf_oauth2_free(struct conf_oauth2 *);
 
 static void
 conf_defaults(struct conf *c)
@@ -535,6 +573,7 @@ conf_mailbox_check(struct conf_ctx *cx, const config_setting_t *e,
 		conf_error(cx, e, "mailbox \"%s\": missing \"username\"",
 		    mb->name);
 	conf_mailbox_words(cx, e, mb);
+	conf_oauth2(cx, e, mb);
 	conf_mailbox_secret(cx, e, mb);
 	if ((m = config_setting_get_member(e, "after")) != NULL &&
 	    config_setting_type(m) == CONFIG_TYPE_STRING)
@@ -664,14 +703,15 @@ conf_mailbox_secret(struct conf_ctx *cx, const config_setting_t *e,
 	npw = (mb->password != NULL) + (mb->password_file != NULL) +
 	    (mb->password_env != NULL);
 	ntok = (mb->oauth2_token_file != NULL) +
-	    (mb->oauth2_token_command != NULL);
+	    (mb->oauth2_token_command != NULL) +
+	    (mb->oauth2.provider != CONF_OAUTH2_NONE);
 	if (mb->auth == CONF_AUTH_XOAUTH2 ||
 	    mb->auth == CONF_AUTH_OAUTHBEARER) {
 		if (ntok != 1)
 			conf_error(cx, e, "mailbox \"%s\": auth = \"%s\" needs "
-			    "one of \"oauth2_token_file\" or "
-			    "\"oauth2_token_command\"", mb->name,
-			    auth_words[mb->auth]);
+			    "one of \"oauth2_token_file\", "
+			    "\"oauth2_token_command\" or an \"oauth2\" group",
+			    mb->name, auth_words[mb->auth]);
 		if (npw != 0)
 			conf_warn(cx, e, "mailbox \"%s\": the password is not "
 			    "used with auth = \"%s\"", mb->name,
@@ -705,6 +745,204 @@ conf_mailbox_secret(struct conf_ctx *cx, const config_setting_t *e,
 		else
 			mb->password = xstrdup(v);
 	}
+}
+
+/*
+ * The oauth2 group: the agent gets its own tokens (oauth/).  Checked here
+ * without libcrypto or the network: the words, their combination, the
+ * keys each flow needs, the files (readable; the secret ones private),
+ * the URLs.  agent/oauth2.c's oauth2_check loads the keys for check-config.
+ */
+static void
+conf_oauth2(struct conf_ctx *cx, const config_setting_t *e,
+    struct conf_mailbox *mb)
+{
+	const config_setting_t	*g, *m;
+	struct conf_oauth2	*o = &mb->oauth2;
+	int			 w;
+
+	if ((g = config_setting_get_member(e, "oauth2")) == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		conf_error(cx, g, "mailbox \"%s\": \"oauth2\" must be a group "
+		    "{ ... }", mb->name);
+		return;
+	}
+	o->line = config_setting_source_line(g);
+	if ((m = config_setting_get_member(g, "client_secret")) != NULL)
+		conf_error(cx, m, "mailbox \"%s\": oauth2: put the secret in "
+		    "a file of mode 0600 and name it in "
+		    "\"client_secret_file\"", mb->name);
+	conf_unknown(cx, g, (const char *[]){ "client_secret", NULL },
+	    oauth2_items);
+	conf_items(cx, g, oauth2_items, o);
+	if ((w = conf_word(cx, g, "provider", provider_words, 0)) > 0)
+		o->provider = (enum conf_oauth2_provider)w;
+	else if (w == 0)
+		conf_error(cx, g, "mailbox \"%s\": oauth2 needs \"provider\" "
+		    "(\"microsoft\", \"google\" or \"generic\")", mb->name);
+	if ((w = conf_word(cx, g, "flow", flow_words, 0)) > 0)
+		o->flow = (enum conf_oauth2_flow)w;
+	else if (w == 0)
+		conf_error(cx, g, "mailbox \"%s\": oauth2 needs \"flow\" "
+		    "(\"client_credentials\", \"service_account\" or "
+		    "\"refresh_token\")", mb->name);
+	if (o->provider == CONF_OAUTH2_NONE) {
+		/* Still counted as a token source: no second error. */
+		o->provider = CONF_OAUTH2_GENERIC;
+		return;
+	}
+	/* Microsoft's IMAP takes XOAUTH2 only; Google both. */
+	if (mb->auth == CONF_AUTH_ANY)
+		mb->auth = CONF_AUTH_XOAUTH2;
+	if (o->flow != 0)
+		oauth2_flow_check(cx, g, mb->name, o);
+	oauth2_files(cx, g, mb->name, o);
+}
+
+/* The provider has the flow, and the flow has what it needs. */
+static void
+oauth2_flow_check(struct conf_ctx *cx, const config_setting_t *g,
+    const char *name, struct conf_oauth2 *o)
+{
+	const char	*p = provider_words[o->provider];
+	int		 cert;
+
+	cert = o->client_certificate_file != NULL || o->client_key_file != NULL;
+	if ((o->provider == CONF_OAUTH2_GOOGLE &&
+	    o->flow == CONF_OAUTH2_CLIENT_CREDENTIALS) ||
+	    (o->provider != CONF_OAUTH2_GOOGLE &&
+	    o->flow == CONF_OAUTH2_SERVICE_ACCOUNT)) {
+		conf_error(cx, g, "mailbox \"%s\": oauth2: provider \"%s\" has "
+		    "no flow \"%s\" (%s)", name, p, flow_words[o->flow],
+		    o->provider == CONF_OAUTH2_GOOGLE ? "use \"service_account"
+		    "\" or \"refresh_token\"" : "use \"client_credentials\" or "
+		    "\"refresh_token\"");
+		return;
+	}
+	if (o->flow != CONF_OAUTH2_SERVICE_ACCOUNT && o->client_id == NULL)
+		conf_error(cx, g, "mailbox \"%s\": oauth2 needs \"client_id\"",
+		    name);
+	if (o->provider == CONF_OAUTH2_MICROSOFT && o->tenant == NULL &&
+	    (o->token_url == NULL || (o->flow == CONF_OAUTH2_REFRESH_TOKEN &&
+	    o->device_url == NULL)))
+		conf_error(cx, g, "mailbox \"%s\": oauth2 needs \"tenant\" "
+		    "(the directory: contoso.onmicrosoft.com or its ID)", name);
+	if (o->provider == CONF_OAUTH2_GENERIC && o->token_url == NULL)
+		conf_error(cx, g, "mailbox \"%s\": oauth2 needs \"token_url\" "
+		    "with provider \"generic\"", name);
+	switch (o->flow) {
+	case CONF_OAUTH2_CLIENT_CREDENTIALS:
+		if ((o->client_secret_file != NULL) == cert ||
+		    (cert && (o->client_certificate_file == NULL ||
+		    o->client_key_file == NULL)))
+			conf_error(cx, g, "mailbox \"%s\": oauth2 needs either "
+			    "\"client_secret_file\" or both "
+			    "\"client_certificate_file\" and "
+			    "\"client_key_file\"", name);
+		break;
+	case CONF_OAUTH2_SERVICE_ACCOUNT:
+		if (o->service_account_file == NULL)
+			conf_error(cx, g, "mailbox \"%s\": oauth2 needs "
+			    "\"service_account_file\" (the JSON key)", name);
+		break;
+	case CONF_OAUTH2_REFRESH_TOKEN:
+		if (o->refresh_token_file == NULL)
+			conf_error(cx, g, "mailbox \"%s\": oauth2 needs "
+			    "\"refresh_token_file\"", name);
+		if (o->provider == CONF_OAUTH2_GOOGLE &&
+		    o->client_secret_file == NULL)
+			conf_error(cx, g, "mailbox \"%s\": oauth2 needs "
+			    "\"client_secret_file\" (Google's desktop app "
+			    "client secret)", name);
+		if (o->provider == CONF_OAUTH2_GENERIC &&
+		    o->device_url == NULL && o->auth_url == NULL)
+			conf_warn(cx, g, "mailbox \"%s\": oauth2: without "
+			    "\"device_url\" or \"auth_url\", oauth2 login "
+			    "cannot get the first refresh token", name);
+		break;
+	}
+}
+
+/* The files and URLs of the group. */
+static void
+oauth2_files(struct conf_ctx *cx, const config_setting_t *g,
+    const char *name, struct conf_oauth2 *o)
+{
+	const char	*urls[] = { "token_url", "device_url", "auth_url" };
+	const char	*v[] = { o->token_url, o->device_url, o->auth_url };
+	size_t		 i;
+
+	oauth2_file(cx, g, name, "client_secret_file", o->client_secret_file,
+	    1);
+	oauth2_file(cx, g, name, "client_certificate_file",
+	    o->client_certificate_file, 0);
+	oauth2_file(cx, g, name, "client_key_file", o->client_key_file, 1);
+	oauth2_file(cx, g, name, "service_account_file",
+	    o->service_account_file, 1);
+	oauth2_file(cx, g, name, "refresh_token_file", o->refresh_token_file,
+	    2);
+	oauth2_file(cx, g, name, "ca_file", o->ca_file, 0);
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++)
+		if (v[i] != NULL && strncasecmp(v[i], "https://", 8) != 0)
+			conf_error(cx, config_setting_get_member(g, urls[i]),
+			    "mailbox \"%s\": oauth2: \"%s\" must be an "
+			    "https:// URL", name, urls[i]);
+}
+
+/*
+ * A file of the group must be readable; a secret one (secret 1) should
+ * be private; the refresh token file (secret 2) may not exist yet.
+ */
+static void
+oauth2_file(struct conf_ctx *cx, const config_setting_t *g, const char *name,
+    const char *key, const char *path, int secret)
+{
+	const config_setting_t	*m = config_setting_get_member(g, key);
+	struct stat		 st;
+	char			*copy;
+
+	if (path == NULL)
+		return;
+	if (secret == 2 && access(path, F_OK) != 0 && errno == ENOENT) {
+		copy = xstrdup(path);
+		if (access(dirname(copy), W_OK) != 0)
+			conf_warn(cx, m, "mailbox \"%s\": oauth2: the "
+			    "directory of refresh_token_file \"%s\" cannot be "
+			    "written (%s)", name, path, strerror(errno));
+		else
+			conf_warn(cx, m, "mailbox \"%s\": no refresh token yet "
+			    "in \"%s\": run dmarc-agent oauth2 login %s", name,
+			    path, name);
+		free(copy);
+		return;
+	}
+	if (access(path, R_OK) != 0) {
+		conf_error(cx, m, "mailbox \"%s\": cannot read %s \"%s\": %s",
+		    name, key, path, strerror(errno));
+		return;
+	}
+	if (secret && stat(path, &st) == 0 &&
+	    (st.st_mode & (S_IRWXG | S_IRWXO)))
+		conf_warn(cx, m, "mailbox \"%s\": %s \"%s\" is readable by "
+		    "group or others (chmod 600)", name, key, path);
+}
+
+static void
+conf_oauth2_free(struct conf_oauth2 *o)
+{
+	free(o->tenant);
+	free(o->client_id);
+	free(o->client_secret_file);
+	free(o->client_certificate_file);
+	free(o->client_key_file);
+	free(o->service_account_file);
+	free(o->refresh_token_file);
+	free(o->token_url);
+	free(o->device_url);
+	free(o->auth_url);
+	free(o->scope);
+	free(o->ca_file);
 }
 
 /*
@@ -859,6 +1097,7 @@ conf_free(struct conf *c)
 		free(mb->tls_ca_file);
 		free(mb->archive_folder);
 		free(mb->invalid_folder);
+		conf_oauth2_free(&mb->oauth2);
 	}
 	free(c->mailboxes);
 	for (i = 0; i < c->enrich.nmmdb; i++)
@@ -886,6 +1125,20 @@ conf_msgs_free(struct conf_msgs *m)
 	free(m->errors);
 	free(m->warnings);
 	memset(m, 0, sizeof *m);
+}
+
+void
+conf_msgs_error(struct conf_msgs *m, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	conf_msg(&m->errors, &m->nerrors, file, line, "%s", msg);
+	free(msg);
 }
 
 const struct conf_mailbox *
@@ -1022,6 +1275,7 @@ static void	print_items(FILE *, const char *, const struct conf_item *,
 		    const void *);
 static char	*mask_conninfo(const char *);
 static void	print_mailbox(FILE *, const struct conf_mailbox *);
+static void	print_oauth2(FILE *, const struct conf_oauth2 *);
 
 /* "v", escaped as libconfig reads it back. */
 static void
@@ -1168,7 +1422,22 @@ print_mailbox(FILE *f, const struct conf_mailbox *mb)
 	print_str(f, in, "expunge", expunge_words[mb->expunge]);
 	if (mb->since_days > 0)
 		fprintf(f, "%ssince = \"%dd\";\n", in, mb->since_days);
+	print_oauth2(f, &mb->oauth2);
 	fprintf(f, "  }");
+}
+
+/* The group holds no secret, only the paths of the files that do. */
+static void
+print_oauth2(FILE *f, const struct conf_oauth2 *o)
+{
+	if (o->provider == CONF_OAUTH2_NONE)
+		return;
+	fprintf(f, "    oauth2 = {\n");
+	print_str(f, "      ", "provider", provider_words[o->provider]);
+	if (o->flow != 0)
+		print_str(f, "      ", "flow", flow_words[o->flow]);
+	print_items(f, "      ", oauth2_items, o);
+	fprintf(f, "    };\n");
 }
 
 void

@@ -42,6 +42,39 @@ enum conf_auth {
 	CONF_AUTH_OAUTHBEARER
 };
 
+/* The oauth2 group: the words and order of oauth/oauth.h's enums. */
+enum conf_oauth2_provider {
+	CONF_OAUTH2_NONE = 0,		/* no oauth2 group */
+	CONF_OAUTH2_MICROSOFT,
+	CONF_OAUTH2_GOOGLE,
+	CONF_OAUTH2_GENERIC
+};
+
+enum conf_oauth2_flow {
+	CONF_OAUTH2_CLIENT_CREDENTIALS = 1,
+	CONF_OAUTH2_SERVICE_ACCOUNT,
+	CONF_OAUTH2_REFRESH_TOKEN
+};
+
+/* Every secret is in a file: the group holds paths and names only. */
+struct conf_oauth2 {
+	enum conf_oauth2_provider provider;
+	enum conf_oauth2_flow	 flow;
+	char		*tenant;
+	char		*client_id;
+	char		*client_secret_file;
+	char		*client_certificate_file;
+	char		*client_key_file;
+	char		*service_account_file;
+	char		*refresh_token_file;
+	char		*token_url;
+	char		*device_url;
+	char		*auth_url;
+	char		*scope;
+	char		*ca_file;
+	int		 line;		/* where the group was defined */
+};
+
 struct conf_mailbox {
 	char		*name;
 	char		*url;
@@ -64,6 +97,7 @@ struct conf_mailbox {
 	int		 since_days;	/* since = "30d"; 0: none */
 	int		 batch_size;	/* messages per poll; 0: unlimited */
 	int		 workers;	/* database writers per poll; 2 */
+	struct conf_oauth2 oauth2;	/* the agent gets its own tokens */
 	int		 line;		/* where it was defined */
 	/* A new field: conf_free and conf_mailbox_equal. */
 };
@@ -145,6 +179,9 @@ struct conf	*conf_load(const char *file, struct conf_msgs *msgs);
 struct conf	*conf_load_logged(const char *file, const char *prefix);
 void		 conf_free(struct conf *);
 void		 conf_msgs_free(struct conf_msgs *);
+/* Add an error "FILE:LINE: message" (line 0: "FILE: message"). */
+void		 conf_msgs_error(struct conf_msgs *, const char *, int,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
 const struct conf_mailbox *conf_find_mailbox(const struct conf *,
 		    const char *);
 /*

@@ -59,6 +59,9 @@ static const struct command commands[] = {
 	{ "verify", "[--since YYYY-MM-DD]",
 	    "check again who sent the kept report mail", NULL, 1, cmd_verify },
 	{ "report", NULL, NULL, show_usage, 1, cmd_report },
+	{ "oauth2", "login [--port N] [--wait S] MAILBOX | test [MAILBOX...]",
+	    "sign in once for a refresh token; try getting tokens", NULL, 1,
+	    cmd_oauth2 },
 };
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])
 

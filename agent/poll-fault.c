@@ -16,6 +16,10 @@
  *   in-commit:N     the Nth batch commit of a poll: its COMMIT sent to
  *                   the server, the reply not read yet (one writer, as
  *                   for after-commit; UID: the batch's last message)
+ *   in-rotation     a rotated refresh token half written to its temporary
+ *                   file (oauth/, through agent/oauth2.c; kill only)
+ *   after-rotation  the temporary file renamed over the token file, the
+ *                   directory not yet synced (kill only)
  * The actions:
  *   kill-POINT      SIGKILL there
  *   pause-POINT     log "fault: paused at POINT N (UID u)" and wait until
@@ -62,7 +66,9 @@ static const struct {
 	{ "before-after", FAULT_BEFORE_AFTER, 0 },
 	{ "at-fetch", FAULT_AT_FETCH, 1 },
 	{ "in-batch", FAULT_IN_BATCH, 1 },
-	{ "in-commit", FAULT_IN_COMMIT, 1 }
+	{ "in-commit", FAULT_IN_COMMIT, 1 },
+	{ "in-rotation", FAULT_IN_ROTATION, 0 },
+	{ "after-rotation", FAULT_AFTER_ROTATION, 0 }
 };
 
 static size_t	env_size(const char *, size_t);

@@ -28,6 +28,7 @@
 #include "common/common.h"
 #include "agent/agent.h"
 #include "agent/conf.h"
+#include "agent/oauth2.h"
 #include "agent/pipeline.h"
 #include "agent/poll.h"
 #include "agent/poll_p.h"
@@ -183,8 +184,9 @@ poll_opts(const struct conf *conf, const struct conf_mailbox *mb,
 }
 
 /*
- * Log in, reading the OAuth 2.0 token afresh; when the server refuses the
- * token, get a new one and try once more.  NULL (logged) on failure.
+ * Log in with the mailbox's OAuth 2.0 token, if any (oauth2_token: the
+ * cached one or a new one); when the server refuses the token, renew it
+ * and try once more.  NULL (logged) on failure.
  */
 static struct imap_session *
 poll_connect(const struct conf *conf, const struct conf_mailbox *mb,
@@ -198,11 +200,9 @@ poll_connect(const struct conf *conf, const struct conf_mailbox *mb,
 	for (attempt = 0; attempt < 2 && is == NULL; attempt++) {
 		free(cause);
 		cause = NULL;
-		token = conf_oauth2_token(mb, &cause);
-		if (token == NULL && cause != NULL) {
-			*cls = IMAP_AUTH;
+		token = oauth2_token(conf, mb, attempt > 0, cls, &cause);
+		if (token == NULL && cause != NULL)
 			break;
-		}
 		poll_opts(conf, mb, &o, token);
 		is = imap_open(&o, cls, &cause);
 		if (token != NULL) {

@@ -50,6 +50,9 @@ enum poll_fault {
 	FAULT_AT_FETCH,		/* a message fetched, not yet processed */
 	FAULT_IN_BATCH,		/* a message in an open batch, uncommitted */
 	FAULT_IN_COMMIT,	/* a batch's COMMIT sent, its reply unread */
+	FAULT_IN_ROTATION,	/* a rotated refresh token half written
+				   (agent/oauth2.c; kill only) */
+	FAULT_AFTER_ROTATION,	/* renamed, its directory not yet synced */
 	FAULT_NONE
 };
 

@@ -28,6 +28,12 @@
 #                            print MESSAGE, exit 77 (skip), or 1 when CI=true
 #   dovecot_free_port [NOT]  print a free TCP port on 127.0.0.1 (not NOT)
 #
+# With DOVECOT_OAUTH2_URL set (an RFC 7662 introspection endpoint, such as
+# tests/lib/idp.py's /introspect) the server also takes XOAUTH2 and
+# OAUTHBEARER: an oauth2 passdb POSTs each bearer token there
+# (introspection_mode = post), trusting the CA in DOVECOT_OAUTH2_CA, and
+# logs the user in when the answer is active and its email is the user's.
+#
 # As root, DIR and its parents must be searchable by the mail user: a
 # directory from mktemp -d is not, so chmod 755 it (dovecot_start checks).
 #
@@ -121,7 +127,7 @@ ssl = required
 ssl_cert = <$_dwc_d/server.crt
 ssl_key = <$_dwc_d/server.key
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login${DOVECOT_OAUTH2_URL:+ xoauth2 oauthbearer}
 auth_failure_delay = 0
 mail_location = maildir:$_dwc_d/mail/%u
 mail_plugins =
@@ -136,6 +142,15 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $_dwc_d/passwd
 }
+EOF
+	[ -n "${DOVECOT_OAUTH2_URL:-}" ] && cat <<EOF
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $_dwc_d/dovecot-oauth2.conf.ext
+}
+EOF
+	cat <<EOF
 userdb {
   driver = static
   args = uid=$DOVECOT_UID gid=$DOVECOT_GID home=$_dwc_d/mail/%u
@@ -173,6 +188,16 @@ EOF
 	echo "  mail_max_userip_connections = 50"
 	echo "}"
 	} >"$_dwc_d/dovecot.conf"
+	[ -n "${DOVECOT_OAUTH2_URL:-}" ] || return 0
+	cat >"$_dwc_d/dovecot-oauth2.conf.ext" <<EOF
+introspection_url = $DOVECOT_OAUTH2_URL
+introspection_mode = post
+force_introspection = yes
+tls_ca_cert_file = ${DOVECOT_OAUTH2_CA:?the CA of DOVECOT_OAUTH2_URL}
+username_attribute = email
+active_attribute = active
+active_value = true
+EOF
 }
 
 # Choose the users Dovecot runs as; sets DOVECOT_* variables.

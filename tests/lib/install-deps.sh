@@ -10,7 +10,7 @@ pkgs="build-essential autoconf automake pkg-config
  zlib1g-dev libarchive-dev libssl-dev libjson-c-dev libc-ares-dev libpsl-dev
  libmaxminddb-dev libsystemd-dev libopendkim-dev
  postgresql postgresql-client dovecot-imapd dovecot-core openssl ca-certificates
- python3 valgrind systemd man-db time clang libclang-rt-14-dev chromium
+ python3 python3-cryptography curl valgrind systemd man-db time clang libclang-rt-14-dev chromium
  unbound libmaxmind-db-writer-perl opendkim-tools python3-dkim
  git debhelper dpkg-dev fakeroot lintian"
 missing=

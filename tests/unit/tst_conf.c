@@ -18,6 +18,13 @@
 #define MB "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"a\"; " \
 	"url = \"imaps://h/INBOX\"; username = \"u\"; password = \"p\"; "
 
+/* A mailbox for an oauth2 group, open for the group's settings. */
+#define OA "database = { conninfo = \"d\"; };\nmailboxes = ( { name = \"o\"; " \
+	"url = \"imaps://h/INBOX\"; username = \"u@example.com\";\n" \
+	"oauth2 = { "
+#define OA_MS "provider = \"microsoft\"; tenant = \"contoso\"; " \
+	"client_id = \"c\"; "
+
 struct row {
 	const char	*text;
 	size_t		 nerrors;
@@ -96,6 +103,68 @@ static const struct row rows[] = {
 	{ MB "search = \"all\"; since = \"14d\"; batch_size = 50; "
 	    "tls = \"starttls\"; auth = \"login\"; workers = 4; } );", 0,
 	    NULL },
+	/* oauth2 groups: what conf.c checks without loading a key. */
+	{ OA OA_MS "flow = \"client_credentials\"; "
+	    "client_secret_file = \"/nonexistent/s\"; }; } );", 1,
+	    ":3: mailbox \"o\": cannot read client_secret_file "
+	    "\"/nonexistent/s\": No such file or directory" },
+	{ OA "provider = \"google\"; flow = \"client_credentials\"; "
+	    "client_id = \"c\"; client_secret_file = \"/dev/null\"; }; } );",
+	    1, ":3: mailbox \"o\": oauth2: provider \"google\" has no flow "
+	    "\"client_credentials\" (use \"service_account\" or "
+	    "\"refresh_token\")" },
+	{ OA "provider = \"microsoft\"; flow = \"service_account\"; "
+	    "service_account_file = \"/dev/null\"; }; } );", 1,
+	    "provider \"microsoft\" has no flow \"service_account\"" },
+	{ OA "tenant = \"t\"; }; } );", 2,
+	    ":3: mailbox \"o\": oauth2 needs \"provider\"" },
+	{ OA "provider = \"azure\"; flow = \"implicit\"; }; } );", 2,
+	    ":3: \"flow\" must be \"client_credentials\", "
+	    "\"service_account\" or \"refresh_token\"" },
+	{ OA OA_MS "flow = \"client_credentials\"; }; } );", 1,
+	    "oauth2 needs either \"client_secret_file\" or both "
+	    "\"client_certificate_file\" and \"client_key_file\"" },
+	{ OA OA_MS "flow = \"client_credentials\"; "
+	    "client_key_file = \"/dev/null\"; }; } );", 1,
+	    "oauth2 needs either \"client_secret_file\" or both" },
+	{ OA "provider = \"microsoft\"; client_id = \"c\"; "
+	    "flow = \"client_credentials\"; "
+	    "client_secret_file = \"/dev/null\"; }; } );", 1,
+	    "oauth2 needs \"tenant\"" },
+	{ OA "provider = \"microsoft\"; tenant = \"t\"; "
+	    "flow = \"client_credentials\"; "
+	    "client_secret_file = \"/dev/null\"; }; } );", 1,
+	    "oauth2 needs \"client_id\"" },
+	{ OA "provider = \"google\"; flow = \"service_account\"; }; } );",
+	    1, "oauth2 needs \"service_account_file\" (the JSON key)" },
+	{ OA "provider = \"google\"; flow = \"refresh_token\"; "
+	    "client_id = \"c\"; refresh_token_file = \"/tmp/tst-conf-none\";"
+	    " }; } );", 1, "oauth2 needs \"client_secret_file\" (Google's" },
+	{ OA "provider = \"generic\"; flow = \"client_credentials\"; "
+	    "client_id = \"c\"; client_secret_file = \"/dev/null\"; }; } );",
+	    1, "oauth2 needs \"token_url\" with provider \"generic\"" },
+	{ OA OA_MS "flow = \"client_credentials\"; "
+	    "client_secret_file = \"/dev/null\"; "
+	    "token_url = \"http://127.0.0.1/t\"; }; } );", 1,
+	    "oauth2: \"token_url\" must be an https:// URL" },
+	{ OA OA_MS "flow = \"client_credentials\"; "
+	    "client_secret = \"inline\"; }; } );", 2,
+	    "oauth2: put the secret in a file of mode 0600" },
+	{ OA OA_MS "flow = \"client_credentials\"; "
+	    "client_secret_file = \"/dev/null\"; }; auth = \"plain\"; } );",
+	    1, ":2: mailbox \"o\": an OAuth 2.0 token needs auth = "
+	    "\"xoauth2\" or \"oauthbearer\"" },
+	{ OA OA_MS "flow = \"client_credentials\"; "
+	    "client_secret_file = \"/dev/null\"; };\n"
+	    "oauth2_token_file = \"/dev/null\"; } );", 1,
+	    "auth = \"xoauth2\" needs one of \"oauth2_token_file\", "
+	    "\"oauth2_token_command\" or an \"oauth2\" group" },
+	{ OA "provider = \"generic\"; flow = \"refresh_token\"; "
+	    "client_id = \"c\"; token_url = \"https://idp/t\"; "
+	    "refresh_token_file = \"/tmp/tst-conf-none\"; }; } );", 0, NULL },
+	{ OA OA_MS "flow = \"refresh_token\"; "
+	    "refresh_token_file = \"/tmp/tst-conf-none\"; }; "
+	    "auth = \"oauthbearer\"; } );", 0, NULL },
 };
 
 static char *
@@ -136,6 +205,10 @@ test_rows(void)
 		c = conf_load(path, &m);
 		CHECK_INT(m.nerrors, rows[i].nerrors);
 		CHECK((c == NULL) == (rows[i].nerrors != 0));
+		if (m.nerrors != rows[i].nerrors)
+			for (j = 0; j < m.nerrors; j++)
+				fprintf(stderr, "row %zu: %s\n", i,
+				    m.errors[j]);
 		if (rows[i].want != NULL && !has(&m, rows[i].want)) {
 			CHECK(!"expected error");
 			fprintf(stderr, "row %zu: want \"%s\", got:\n", i,
@@ -401,6 +474,56 @@ test_values(void)
 	test_tokens();
 }
 
+/* An oauth2 group read into the structure and printed back. */
+static void
+test_oauth2(void)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	const struct conf_oauth2 *o;
+	FILE			*f;
+	char			*path, *out = NULL;
+	size_t			 len;
+
+	path = write_tmp("database = { conninfo = \"d\"; };\n"
+	    "mailboxes = ( { name = \"m365\"; url = \"imaps://h/INBOX\";"
+	    " username = \"dmarc@contoso.com\";\n"
+	    " oauth2 = { provider = \"microsoft\";"
+	    " flow = \"client_credentials\";"
+	    " tenant = \"contoso.onmicrosoft.com\"; client_id = \"c1d\";"
+	    " client_secret_file = \"/dev/null\"; scope = \"s\";"
+	    " ca_file = \"/dev/null\"; }; } );");
+	c = conf_load(path, &m);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		o = &c->mailboxes[0].oauth2;
+		CHECK_INT(o->provider, CONF_OAUTH2_MICROSOFT);
+		CHECK_INT(o->flow, CONF_OAUTH2_CLIENT_CREDENTIALS);
+		CHECK_STR(o->tenant, "contoso.onmicrosoft.com");
+		CHECK_STR(o->client_id, "c1d");
+		CHECK_STR(o->client_secret_file, "/dev/null");
+		CHECK_STR(o->scope, "s");
+		CHECK(o->refresh_token_file == NULL);
+		CHECK_INT(o->line, 3);
+		CHECK_INT(c->mailboxes[0].auth, CONF_AUTH_XOAUTH2);
+		f = open_memstream(&out, &len);
+		conf_print(c, f);
+		fclose(f);
+		CHECK(strstr(out, "    auth = \"xoauth2\";\n    search = "
+		    "\"unseen\";\n    oauth2 = {\n      provider = "
+		    "\"microsoft\";\n      flow = \"client_credentials\";\n"
+		    "      tenant = \"contoso.onmicrosoft.com\";\n      "
+		    "client_id = \"c1d\";\n      client_secret_file = "
+		    "\"/dev/null\";\n      scope = \"s\";\n      ca_file = "
+		    "\"/dev/null\";\n    };\n  }") != NULL);
+		free(out);
+	}
+	conf_free(c);
+	conf_msgs_free(&m);
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -409,5 +532,6 @@ main(void)
 	test_values();
 	test_expunge();
 	test_equal();
+	test_oauth2();
 	return (TST_DONE());
 }
