@@ -427,12 +427,12 @@ test_migrate(struct sink *s)
 	free(at2);
 	/*
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
-	 * +3, +2; 005 TLS and failure reports: +6, +3.
+	 * +3, +2; 005 TLS and failure reports: +6, +3; 011 alerts: +4, +2.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 23);
+	    " 'dmarc'", NULL, NULL), 27);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 15);
+	    " 'dmarc'", NULL, NULL), 17);
 	free(cause);
 }
 
