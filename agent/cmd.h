@@ -31,6 +31,7 @@ int	cmd_poll(struct cmd_env *, int, char **);
 int	cmd_reparse(struct cmd_env *, int, char **);
 int	cmd_report(struct cmd_env *, int, char **);
 int	cmd_run(struct cmd_env *, int, char **);
+int	cmd_senders(struct cmd_env *, int, char **);
 
 /*
  * The enrichment pass (cmd-enrich.c), which `run` also makes in the

@@ -57,6 +57,7 @@ static const struct command commands[] = {
 	    "re-derive reports from the stored payloads", NULL, 1,
 	    cmd_reparse },
 	{ "report", NULL, NULL, show_usage, 1, cmd_report },
+	{ "senders", NULL, NULL, show_senders_usage, 1, cmd_senders },
 };
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])
 

@@ -34,14 +34,6 @@
 #define SHOW_MAX_DOMAINS	100
 #define SHOW_MAX_DAYS		3660
 
-struct show {
-	PGconn		*conn;
-	int		 enriched;	/* dmarc.ip_info can name sources */
-	int		 has_tls;
-	int		 has_health;
-	char		*label;		/* SQL: the source name of row s */
-	char		*join;		/* SQL: the join label needs */
-};
 
 const char show_usage[] =
     "  report [--days N] [--until YYYY-MM-DD] [--domain D]\n"
@@ -231,15 +223,9 @@ static const char sql_health[] =
     " to_char(h.last_success AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
     " h.polls_failing_in_row FROM dmarc.v_mailbox_health h ORDER BY 1";
 
-static char	*show_pq_cause(PGconn *, PGresult *);
-static int	 show_exec(struct show *, const char *, PGresult **,
-		    char **);
 static int	 show_has(struct show *, const char *, const char *,
 		    int *, char **);
 static int	 show_features(struct show *, char **);
-static int	 show_query(struct show *, const char *, const char *,
-		    const char *const *, int, const struct show_col *,
-		    size_t, struct show_table *, char **);
 static int	 show_fquery(struct show *, const char *, const char *,
 		    const char *const *, const struct show_col *, size_t,
 		    struct show_table *, char **);
@@ -392,7 +378,7 @@ unknown:
 }
 
 /* libpq's message, one line, escaped. */
-static char *
+char *
 show_pq_cause(PGconn *conn, PGresult *res)
 {
 	const char	*m;
@@ -405,7 +391,7 @@ show_pq_cause(PGconn *conn, PGresult *res)
 	return (log_escape(m, len, 400));
 }
 
-static int
+int
 show_exec(struct show *s, const char *sql, PGresult **resp, char **cause)
 {
 	PGresult	*res;
@@ -480,7 +466,9 @@ show_features(struct show *s, char **cause)
 	    show_has(s, "dmarc.v_tlsrpt_daily", "day,policy_domain,"
 	    "successful_sessions,failed_sessions", &s->has_tls, cause) != 0 ||
 	    show_has(s, "dmarc.v_mailbox_health", "mailbox,last_success,"
-	    "polls_failing_in_row", &s->has_health, cause) != 0)
+	    "polls_failing_in_row", &s->has_health, cause) != 0 ||
+	    show_has(s, "dmarc.v_sender_record", "sender_kind,sender_value,"
+	    "approved_pk", &s->has_senders, cause) != 0)
 		return (-1);
 	s->enriched = base;
 	xasprintf(&s->label, "coalesce(%s%s host(s.source_ip), '(unreadable)')",
@@ -535,7 +523,7 @@ show_close(struct show *s)
 }
 
 /* Run one query into t; the result must have ncols columns. */
-static int
+int
 show_query(struct show *s, const char *what, const char *sql,
     const char *const *params, int nparams, const struct show_col *cols,
     size_t ncols, struct show_table *t, char **cause)
@@ -616,6 +604,9 @@ show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
 	if (s->has_tls && show_query(s, "TLS reports", sql_tls, p, 3,
 	    show_cols_tls, TLS_NCOLS, &v->tls, cause) != 0)
 		return (-1);
+	if (s->has_senders && show_senders_read(s, d->from, d->until, name,
+	    &v->senders, cause) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -639,6 +630,7 @@ show_read(struct show *s, const struct show_opts *o, struct show_data *d,
 	d->enriched = s->enriched;
 	d->has_tls = s->has_tls;
 	d->has_health = s->has_health;
+	d->has_senders = s->has_senders;
 	p[0] = d->from;
 	p[1] = d->until;
 	p[2] = o->domain;
@@ -678,6 +670,7 @@ show_data_free(struct show_data *d)
 		show_table_free(&v->reporters);
 		show_table_free(&v->detail);
 		show_table_free(&v->tls);
+		show_table_free(&v->senders);
 	}
 	free(d->v);
 	show_table_free(&d->health);

@@ -64,4 +64,18 @@ int	show_main(const char *, int, char **);
 /* The usage lines of the report command, for the program's usage text. */
 extern const char show_usage[];
 
+/*
+ * The senders command (show-senders.c): the senders seen per policy
+ * domain, approved or not, or a change to dmarc.approved_sender:
+ *   senders [--domain D] [--days N] [--until YYYY-MM-DD]
+ *           [--format text|json]
+ *   senders approve DOMAIN KIND VALUE [--note TEXT]
+ *   senders unapprove DOMAIN KIND VALUE
+ * KIND is domain, ptr, name, asn or cidr.  Returns the exit code: 0, 1
+ * (database failure; unapproving what was not approved), 2 (usage).
+ */
+int	show_senders_main(const char *, int, char **);
+extern const char show_senders_usage[];
+
+
 #endif

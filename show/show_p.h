@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct pg_conn;
+struct pg_result;
+
 enum show_kind {
 	SHOW_STR,
 	SHOW_INT
@@ -48,6 +51,24 @@ enum { REP_KEY, REP_ORG, REP_REPORTS, REP_MSGS, REP_LAST_END, REP_LAST_ID,
 enum { DET_SOURCE, DET_KIND, DET_VALUE, DET_MSGS, DET_NCOLS };
 enum { TLS_DAY, TLS_SUCCESS, TLS_FAILURE, TLS_NCOLS };
 enum { HEALTH_MAILBOX, HEALTH_LAST_OK, HEALTH_FAILING, HEALTH_NCOLS };
+/* show-senders.c: one sender of a policy domain, approved or seen. */
+enum { SEND_KIND, SEND_VALUE, SEND_APPROVED, SEND_NOTE, SEND_MSGS,
+	SEND_PASS, SEND_FAIL, SEND_SOURCES, SEND_FIRST, SEND_LAST,
+	SEND_NCOLS };
+
+/*
+ * The connection, and what the database has (looked up at connect time).
+ * libpq's types by their tags, so that this header needs no libpq.
+ */
+struct show {
+	struct pg_conn	*conn;
+	int		 enriched;	/* dmarc.ip_info can name sources */
+	int		 has_tls;
+	int		 has_health;
+	int		 has_senders;	/* dmarc.v_sender_record (schema 11) */
+	char		*label;		/* SQL: the source name of row s */
+	char		*join;		/* SQL: the join label needs */
+};
 
 /* Everything shown for one policy domain. */
 struct show_domain {
@@ -60,6 +81,7 @@ struct show_domain {
 	struct show_table	 reporters;
 	struct show_table	 detail;	/* drill-down of the top 10 */
 	struct show_table	 tls;		/* TLS reports; empty without */
+	struct show_table	 senders;	/* approval; empty without */
 };
 
 /* One report. */
@@ -71,6 +93,7 @@ struct show_data {
 	int			 enriched;	/* sources named by ip_info */
 	int			 has_tls;	/* TLS report views exist */
 	int			 has_health;	/* mailbox health view exists */
+	int			 has_senders;	/* approved senders exist */
 	struct show_domain	*v;
 	size_t			 n;
 	struct show_table	 health;	/* per mailbox */
@@ -87,7 +110,30 @@ enum show_level {
 extern const struct show_col show_cols_sum[], show_cols_day[],
 	show_cols_top[], show_cols_fail[], show_cols_fwd[],
 	show_cols_spoof[], show_cols_rep[], show_cols_det[],
-	show_cols_tls[], show_cols_health[];
+	show_cols_tls[], show_cols_health[], show_cols_senders[];
+
+/*
+ * show.c: the connection's helpers for the other files.  show_exec runs
+ * fixed SQL (*resp, when not NULL, is the caller's to PQclear);
+ * show_query runs one parameterised query into t, which must have ncols
+ * columns (free with show_table_free, also after a failure);
+ * show_pq_cause is libpq's message on one line, escaped (the caller frees
+ * it).
+ */
+int		 show_exec(struct show *, const char *, struct pg_result **,
+		    char **);
+int		 show_query(struct show *, const char *, const char *,
+		    const char *const *, int, const struct show_col *, size_t,
+		    struct show_table *, char **);
+char		*show_pq_cause(struct pg_conn *, struct pg_result *);
+
+/*
+ * show-senders.c: the senders of one policy domain over [$1, $2], approved
+ * ones without mail included, unapproved failing ones first, then approved
+ * failing ones, then the rest by volume (SEND_* columns).
+ */
+int		 show_senders_read(struct show *, const char *, const char *,
+		    const char *, struct show_table *, char **);
 
 /* show.c: table access and pure helpers (tests/unit/tst_show.c). */
 const char	*show_cell(const struct show_table *, size_t, size_t);
@@ -105,6 +151,15 @@ char		*show_html_esc(const char *);
 char		*show_json_esc(const char *);
 int		 show_parse_day(const char *, long *);
 void		 show_format_day(long, char *);
+
+/* show-senders.c: an approved sender's value as stored; -1 and *cause. */
+int		 show_sender_norm(const char *, const char *, char **,
+		    char **);
+/* The senders command's output (show-text.c, show-json.c). */
+void		 show_text_senders(FILE *, const struct show_table *, int);
+void		 show_text_value(FILE *, const char *, size_t);
+void		 show_json_senders(FILE *, int, const char *,
+		    const struct show_table *);
 
 /* The renderers; -1 on a write error. */
 int	show_text(FILE *, const struct show_data *, int);
