@@ -8,11 +8,13 @@
 #define CMD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define EXIT_OPFAIL	1
 #define EXIT_USAGE	2
 
 struct conf;
+struct deliver_mail;
 struct enrich;
 struct sink;
 
@@ -23,6 +25,7 @@ struct cmd_env {
 	int		 debug;		/* -d: stay on stderr */
 };
 
+int	cmd_alerts(struct cmd_env *, int, char **);
 int	cmd_check_config(struct cmd_env *, int, char **);
 int	cmd_enrich(struct cmd_env *, int, char **);
 int	cmd_ingest(struct cmd_env *, int, char **);
@@ -42,5 +45,17 @@ int	cmd_senders(struct cmd_env *, int, char **);
 struct enrich *ipinfo_resolver(const struct conf *);
 int	ipinfo_pass(const struct conf *, struct sink *, struct enrich *,
 	    char *, size_t);
+
+/*
+ * The alerting pass (cmd-alerts.c), which `run` also makes: evaluate the
+ * rules up to until (YYYY-MM-DD, NULL: today), record the alerts, deliver
+ * what is owed (not with dry_run), a line per alert and a summary on out
+ * when not NULL.  *next: seconds until a failed delivery is due again, -1
+ * when none is owed.  0, or -1 when something failed (logged).
+ */
+int	alerts_pass(const struct conf *, const char *, int, FILE *, long *);
+/* The notify.mail settings for deliver/ (the conf must have them). */
+void	alerts_mail_opts(const struct conf *, struct deliver_mail *);
+extern const char alerts_usage[];
 
 #endif

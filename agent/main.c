@@ -58,6 +58,7 @@ static const struct command commands[] = {
 	    cmd_reparse },
 	{ "report", NULL, NULL, show_usage, 1, cmd_report },
 	{ "senders", NULL, NULL, show_senders_usage, 1, cmd_senders },
+	{ "alerts", NULL, NULL, alerts_usage, 1, cmd_alerts },
 };
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])
 

@@ -265,6 +265,20 @@ show_parse_day(const char *s, long *day)
 	return (0);
 }
 
+int
+show_day_valid(const char *s)
+{
+	long	day;
+
+	return (show_parse_day(s, &day) == 0);
+}
+
+void
+show_today(char *out)
+{
+	show_format_day((long)(time(NULL) / 86400), out);
+}
+
 /* Days since 1970-01-01 to YYYY-MM-DD (11 bytes). */
 void
 show_format_day(long day, char *out)

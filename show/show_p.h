@@ -16,6 +16,7 @@
 
 struct pg_conn;
 struct pg_result;
+struct show_alerts;
 
 enum show_kind {
 	SHOW_STR,
@@ -55,6 +56,16 @@ enum { HEALTH_MAILBOX, HEALTH_LAST_OK, HEALTH_FAILING, HEALTH_NCOLS };
 enum { SEND_KIND, SEND_VALUE, SEND_APPROVED, SEND_NOTE, SEND_MSGS,
 	SEND_PASS, SEND_FAIL, SEND_SOURCES, SEND_FIRST, SEND_LAST,
 	SEND_NCOLS };
+
+/* show-alert.c: an alert due for delivery, its figures taken apart. */
+enum { ALT_ID, ALT_RULE, ALT_DOMAIN, ALT_SUBJECT, ALT_DAY, ALT_FIRST_SEEN,
+	ALT_FIGURES, ALT_THROUGH, ALT_KIND, ALT_VALUE, ALT_NOTE, ALT_MSGS,
+	ALT_PASS, ALT_FAIL, ALT_REJ, ALT_QUAR, ALT_RATE, ALT_THRESHOLD,
+	ALT_MEDIAN, ALT_HISTORY, ALT_MIN, ALT_IPS, ALT_FROMS, ALT_REPORTERS,
+	ALT_POLICY, ALT_DKIM, ALT_SPF, ALT_DKIM_OK, ALT_SPF_OK, ALT_ORG,
+	ALT_LAST_DAY, ALT_SILENT, ALT_WEEK, ALT_POLLS, ALT_ERROR,
+	ALT_LAST_OK, ALT_NCOLS };
+const struct show_table *show_alerts_table(const struct show_alerts *);
 
 /*
  * The connection, and what the database has (looked up at connect time).
