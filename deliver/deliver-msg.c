@@ -21,11 +21,14 @@
 #include "deliver/deliver.h"
 
 #define QP_LINE		76	/* RFC 2045 §6.7 (5) */
-#define EW_CHUNK	45	/* bytes per encoded word: 60 in base64 */
+#define HDR_LINE	78	/* RFC 5322 §2.1.1: lines SHOULD be no longer */
+#define EW_CHUNK	42	/* bytes per encoded word: 56 in base64, 68
+				   with its markers, after "Subject: " 77 */
 
 static void	put(struct buf *, const char *);
 static char	*clean_utf8(const char *);
 static void	b64(struct buf *, const unsigned char *, size_t);
+static char	*fold(const char *, size_t);
 static void	headers(struct buf *, const struct deliver_mail *,
 		    const struct deliver_message *, time_t, uint32_t,
 		    const char *);
@@ -91,12 +94,46 @@ b64(struct buf *b, const unsigned char *p, size_t n)
 }
 
 /*
+ * s folded (RFC 5322 §2.2.3) at its spaces so that no line is longer than
+ * HDR_LINE, the first one after used columns; a word longer than a line
+ * stays whole (the hard limit, 998, is far).
+ */
+static char *
+fold(const char *s, size_t used)
+{
+	struct buf	 b;
+	size_t		 col = used, w;
+	int		 first = 1;
+
+	buf_init(&b, SIZE_MAX - 1);	/* s and its breaks */
+	while (*s != '\0') {
+		w = strcspn(s, " ");
+		if (!first && col + 1 + w > HDR_LINE) {
+			/* The space stays: unfolding only drops the CRLF. */
+			put(&b, "\r\n ");
+			col = 1;
+		} else if (!first) {
+			put(&b, " ");
+			col++;
+		}
+		buf_add(&b, s, w);
+		col += w;
+		s += w;
+		if (*s == ' ')
+			s++;
+		first = 0;
+	}
+	return (buf_steal(&b, NULL));
+}
+
+/*
  * The Subject: plain when it is printable ASCII and holds no "=?" (which
- * a reader would take for an encoded word), else RFC 2047 encoded words
- * of whole UTF-8 characters, one per folded line.
+ * a reader would take for an encoded word), folded; else RFC 2047 encoded
+ * words of whole UTF-8 characters, one per folded line.  used: the columns
+ * the header's name takes ("Subject: " is 9).
  */
 char *
-deliver_header_encode(const char *raw)
+deliver_header_encode(const char *raw, size_t used)
 {
 	const unsigned char	*p;
 	struct buf		 b;
@@ -110,8 +147,11 @@ deliver_header_encode(const char *raw)
 		if (*p >= 0x80)
 			plain = 0;
 	len = strlen(s);
-	if (plain && strstr(s, "=?") == NULL && len <= 900)
-		return (s);
+	if (plain && strstr(s, "=?") == NULL && len <= 900) {
+		p = (unsigned char *)fold(s, used);
+		free(s);
+		return ((char *)p);
+	}
 	buf_init(&b, SIZE_MAX - 1);	/* about 4/3 of s */
 	p = (unsigned char *)s;
 	while (*p != '\0') {
@@ -204,7 +244,7 @@ headers(struct buf *b, const struct deliver_mail *m,
 		put(b, m->to[i]);
 	}
 	put(b, "\r\nSubject: ");
-	subj = deliver_header_encode(msg->subject);
+	subj = deliver_header_encode(msg->subject, strlen("Subject: "));
 	put(b, subj);
 	free(subj);
 	dom = strrchr(m->from, '@');
@@ -215,7 +255,7 @@ headers(struct buf *b, const struct deliver_mail *m,
 	put(b, ">\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
 	    "User-Agent: " PACKAGE_NAME "/" PACKAGE_VERSION "\r\n");
 	if (boundary != NULL) {
-		put(b, "Content-Type: multipart/alternative; boundary=\"");
+		put(b, "Content-Type: multipart/alternative;\r\n boundary=\"");
 		put(b, boundary);
 		put(b, "\"\r\n\r\nThis is a MIME message: a text part and an"
 		    " HTML part.\r\n");

@@ -67,8 +67,11 @@ struct deliver_hook {
 char	*deliver_message_build(const struct deliver_mail *,
 	    const struct deliver_message *, time_t, uint32_t, size_t *);
 
-/* The Subject header's value, folded and encoded (the caller frees it). */
-char	*deliver_header_encode(const char *);
+/*
+ * A header's value (the Subject), folded and encoded; used: the columns
+ * its name and colon take.  The caller frees it.
+ */
+char	*deliver_header_encode(const char *, size_t);
 
 /* s (LF or CRLF line ends) as quoted-printable, CRLF (caller frees). */
 char	*deliver_qp(const char *);

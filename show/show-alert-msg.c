@@ -54,6 +54,7 @@ static void	wrap(struct buf *, const char *, const char *, size_t);
 static void	put(struct buf *, const char *);
 static void	put_html(struct buf *, const char *);
 static void	put_json(struct buf *, const char *, const char *, int);
+static void	put_jsonb(struct buf *, const char *);
 
 /* A cell, cleaned: control characters and invalid UTF-8 as '?'. */
 static char *
@@ -462,6 +463,25 @@ put_json(struct buf *b, const char *name, const char *v, int first)
 	free(e);
 }
 
+/*
+ * PostgreSQL's jsonb text, with < > & as \u003c \u003e \u0026 like the
+ * rest of the document: outside strings jsonb text has none of them.
+ */
+static void
+put_jsonb(struct buf *b, const char *s)
+{
+	const char	*rep;
+
+	for (; *s != '\0'; s++) {
+		rep = *s == '<' ? "\\u003c" : *s == '>' ? "\\u003e" :
+		    *s == '&' ? "\\u0026" : NULL;
+		if (rep != NULL)
+			put(b, rep);
+		else
+			buf_add(b, s, 1);
+	}
+}
+
 char *
 show_alerts_json(const struct show_alerts *a, const char *sent_at)
 {
@@ -498,7 +518,7 @@ show_alerts_json(const struct show_alerts *a, const char *sent_at)
 			put_json(&b, "command", m.command, 0);
 		/* PostgreSQL's jsonb text: valid JSON, strings escaped. */
 		put(&b, ",\n   \"figures\": ");
-		put(&b, show_cell(t, r, ALT_FIGURES));
+		put_jsonb(&b, show_cell(t, r, ALT_FIGURES));
 		put(&b, "}");
 		msg_free(&m);
 	}

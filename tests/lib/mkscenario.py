@@ -4,7 +4,7 @@ notify.test): DMARC aggregate reports for freitagsrunde.org, the corpus
 domain, from 2023-08-01 to 2023-08-20, with exact counts, so that each
 alert rule has a case that fires on it and a near miss that does not.
 
-  mkscenario.py [--inject] OUTDIR
+  mkscenario.py [--inject] [--domain D] OUTDIR
 
 Writes OUTDIR/NNN-REPORTER-DAY.xml (and .xml.gz for one reporter, as
 providers send them).  Addresses are from the documentation ranges (RFC
@@ -32,7 +32,8 @@ looking at 3 days (2023-08-18 to 2023-08-20):
   sparse.example every other day to 2023-08-13: silent, but it never sent
                  daily (near miss).
 
---inject gives 203.0.113.50's records header_from and envelope_from
+--domain makes the same days for another policy domain (report IDs and
+records are then its own).  --inject gives 203.0.113.50's records header_from and envelope_from
 values with markup, a quote and a line break, and the reporter an
 org_name with markup, for the escaping checks (XML cannot carry CR or LF
 inside a value other than as a character reference, which we use).
@@ -57,9 +58,11 @@ def esc(s):
             .replace("\r", "&#13;").replace("\n", "&#10;"))
 
 
-def record(ip, count, dkim_al, spf_al, dkims, spf, hfrom=DOMAIN,
+def record(ip, count, dkim_al, spf_al, dkims, spf, hfrom=None,
            envfrom=None, disp="none"):
     """dkims: [(domain, selector, result)]; spf: (domain, result)."""
+    if hfrom is None:
+        hfrom = DOMAIN
     out = ["<record><row><source_ip>%s</source_ip><count>%d</count>"
            "<policy_evaluated><disposition>%s</disposition><dkim>%s</dkim>"
            "<spf>%s</spf></policy_evaluated></row><identifiers>"
@@ -84,12 +87,12 @@ def report(org, mail, day, records, n):
     begin = day_ts(day)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<feedback>'
             "<version>1.0</version><report_metadata><org_name>%s</org_name>"
-            "<email>%s</email><report_id>scn-%s-%s-%d</report_id>"
+            "<email>%s</email><report_id>scn-%s-%s-%s-%d</report_id>"
             "<date_range><begin>%d</begin><end>%d</end></date_range>"
             "</report_metadata><policy_published><domain>%s</domain>"
             "<adkim>r</adkim><aspf>r</aspf><p>quarantine</p><sp>none</sp>"
             "<pct>100</pct></policy_published>%s</feedback>\n" % (
-                esc(org), mail, mail.split("@")[1], day, n, begin,
+                esc(org), mail, DOMAIN, mail.split("@")[1], day, n, begin,
                 begin + 86399, DOMAIN, "".join(records)))
 
 
@@ -140,10 +143,13 @@ def daily_records(day, inject):
 
 
 def main():
+    global DOMAIN
     ap = argparse.ArgumentParser()
     ap.add_argument("--inject", action="store_true")
+    ap.add_argument("--domain", default=DOMAIN)
     ap.add_argument("outdir")
     a = ap.parse_args()
+    DOMAIN = a.domain
     os.makedirs(a.outdir, exist_ok=True)
     n = 0
     files = []
