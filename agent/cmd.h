@@ -54,6 +54,13 @@ int	ipinfo_pass(const struct conf *, struct sink *, struct enrich *,
  * when none is owed.  0, or -1 when something failed (logged).
  */
 int	alerts_pass(const struct conf *, const char *, int, FILE *, long *);
+/*
+ * The summary mail (cmd-report.c), which `run` sends once per period of
+ * the summary group: sent when due, its outcome recorded.  *wait: seconds
+ * until it should be looked at again (a retry, the next period), -1
+ * without a summary group.  0, or -1 when something failed (logged).
+ */
+int	summary_pass(const struct conf *, long *);
 /* The notify.mail settings for deliver/ (the conf must have them). */
 void	alerts_mail_opts(const struct conf *, struct deliver_mail *);
 extern const char alerts_usage[];

@@ -37,8 +37,11 @@
 
 const char show_usage[] =
     "  report [--days N] [--until YYYY-MM-DD] [--domain D]\n"
-    "         [--format text|html|json] [-o FILE]\n"
-    "                      DMARC report over the last N days (default 30)\n";
+    "         [--format text|html|json|mail] [-o FILE]\n"
+    "                      DMARC report over the last N days (default 30)\n"
+    "  report --mail [--to ADDR]... [--days N] [--until YYYY-MM-DD]\n"
+    "         [--domain D]\n"
+    "                      send it by mail (notify.mail)\n";
 
 const struct show_col show_cols_sum[] = {
 	{ "domain", SHOW_STR }, { "messages", SHOW_INT },
@@ -235,6 +238,7 @@ static int	 show_read(struct show *, const struct show_opts *,
 		    struct show_data *, char **);
 static void	 show_data_free(struct show_data *);
 static int	 show_int_arg(const char *, int *);
+static char	*show_mail_subject(const struct show_data *);
 static int	 show_cp_bad(uint32_t);
 
 /* Strict YYYY-MM-DD to days since 1970-01-01; -1 when not a real date. */
@@ -370,9 +374,11 @@ show_args(int argc, char **argv, struct show_opts *o, char **cause)
 				o->format = SHOW_HTML;
 			else if (strcmp(val, "json") == 0)
 				o->format = SHOW_JSON;
+			else if (strcmp(val, "mail") == 0)
+				o->format = SHOW_MAIL;
 			else {
-				xasprintf(cause, "--format: text, html or"
-				    " json");
+				xasprintf(cause, "--format: text, html, json"
+				    " or mail");
 				return (-1);
 			}
 		} else if (strcmp(opt, "-o") == 0 && val[0] != '\0')
@@ -713,11 +719,85 @@ show_write(struct show *s, const struct show_opts *o, FILE *f, char **cause)
 		case SHOW_JSON:
 			rc = show_json(f, &d);
 			break;
+		case SHOW_MAIL:
+			rc = show_mail(f, &d);
+			break;
 		}
 		if (rc != 0 || fflush(f) != 0 || ferror(f)) {
 			xasprintf(cause, "write: %s", strerror(errno));
 			rc = -1;
 		}
+	}
+	show_data_free(&d);
+	return (rc);
+}
+
+/* The Subject of the report's mail: the window and the domains' rates. */
+static char *
+show_mail_subject(const struct show_data *d)
+{
+	const struct show_table	*t0, *t1;
+	char			*s, *n0, *n1, p0[16], p1[16];
+	size_t			 i, low = 0;
+
+	if (d->n == 0) {
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: no"
+		    " reports", d->from, d->until);
+		return (s);
+	}
+	for (i = 1; i < d->n; i++)	/* the lowest pass rate */
+		if (show_num(&d->v[i].sum, 0, SUM_PASS) *
+		    show_num(&d->v[low].sum, 0, SUM_MSGS) <
+		    show_num(&d->v[low].sum, 0, SUM_PASS) *
+		    show_num(&d->v[i].sum, 0, SUM_MSGS))
+			low = i;
+	t0 = &d->v[d->n > 2 ? low : 0].sum;
+	t1 = &d->v[d->n == 2 ? 1 : 0].sum;
+	n0 = show_term_clean(show_cell(t0, 0, SUM_DOMAIN), 60);
+	n1 = show_term_clean(show_cell(t1, 0, SUM_DOMAIN), 60);
+	show_fmt_pct(p0, sizeof p0, show_num(t0, 0, SUM_PASS),
+	    show_num(t0, 0, SUM_MSGS));
+	show_fmt_pct(p1, sizeof p1, show_num(t1, 0, SUM_PASS),
+	    show_num(t1, 0, SUM_MSGS));
+	if (d->n == 1)
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: %s %s"
+		    " pass", d->from, d->until, n0, p0);
+	else if (d->n == 2)
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: %s %s"
+		    " pass, %s %s pass", d->from, d->until, n0, p0, n1, p1);
+	else
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: %zu"
+		    " domains, lowest %s %s pass", d->from, d->until, d->n, n0,
+		    p0);
+	free(n0);
+	free(n1);
+	return (s);
+}
+
+int
+show_mail_render(struct show *s, const struct show_opts *o, char **subject,
+    char **text, char **html, char **cause)
+{
+	struct show_data	 d;
+	FILE			*ft, *fh;
+	size_t			 lt, lh;
+	int			 rc;
+
+	*subject = *text = *html = NULL;
+	if (show_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    NULL, cause) != 0)
+		return (-1);
+	rc = show_read(s, o, &d, cause);
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	if (rc == 0) {
+		if ((ft = open_memstream(text, &lt)) == NULL ||
+		    (fh = open_memstream(html, &lh)) == NULL)
+			fatal("open_memstream");
+		if (show_text(ft, &d, 0) != 0 || show_mail(fh, &d) != 0)
+			fatalx("%s: write to memory failed", __func__);
+		fclose(ft);
+		fclose(fh);
+		*subject = show_mail_subject(&d);
 	}
 	show_data_free(&d);
 	return (rc);
@@ -738,7 +818,7 @@ show_main(const char *conninfo, int argc, char **argv)
 		free(cause);
 		fprintf(stderr, "usage: dmarc-agent [-c FILE] report"
 		    " [--days N] [--until YYYY-MM-DD] [--domain D]\n"
-		    "       [--format text|html|json] [-o FILE]\n");
+		    "       [--format text|html|json|mail] [-o FILE]\n");
 		return (2);
 	}
 	nc = getenv("NO_COLOR");

@@ -19,7 +19,8 @@
 enum show_format {
 	SHOW_TEXT,
 	SHOW_HTML,
-	SHOW_JSON
+	SHOW_JSON,
+	SHOW_MAIL		/* the HTML part of a mail (show-mail.c) */
 };
 
 /* What to show.  show_args fills it; the strings are borrowed from argv. */
@@ -37,7 +38,8 @@ struct show;
 /*
  * Parse the report command's arguments: argv[0] .. argv[argc - 1] are the
  * words after "report" (argv[0] is not a program name):
- *   [--days N] [--until YYYY-MM-DD] [--domain D] [--format text|html|json]
+ *   [--days N] [--until YYYY-MM-DD] [--domain D]
+ *   [--format text|html|json|mail]
  *   [-o FILE]
  * Defaults: 30 days up to today (UTC), every domain, text, standard output,
  * no colour (show_main turns it on for a terminal).  -1 and *cause on a
@@ -54,6 +56,15 @@ struct show *show_open(const char *, char **);
 
 /* Write the report to f.  -1 and *cause when a query fails. */
 int	show_write(struct show *, const struct show_opts *, FILE *, char **);
+
+/*
+ * The report as a mail: its Subject (raw, the window and the domains'
+ * pass rates), its text part (the text report, no colours) and its
+ * mail-safe HTML part, read in one transaction.  The caller frees the
+ * three.  -1 and *cause when a query fails.
+ */
+int	show_mail_render(struct show *, const struct show_opts *, char **,
+	    char **, char **, char **);
 
 /* Disconnect and free. */
 void	show_close(struct show *);
@@ -161,5 +172,24 @@ char	*show_alerts_subject(const struct show_alerts *);
 char	*show_alerts_text(const struct show_alerts *);
 char	*show_alerts_html(const struct show_alerts *);
 char	*show_alerts_json(const struct show_alerts *, const char *);
+
+/*
+ * The summary mail's schedule (show-summary.c): the summary of one period
+ * (every: "daily", "weekly" or "monthly"; the period's first day) covering
+ * [first, last], for the recipients.  show_summary_claim inserts its
+ * dmarc.summary_sent row when missing; when it is due (not sent, its next
+ * attempt come, no other agent sending it) *due is 1 and the row stays
+ * locked in a transaction until show_summary_done records the outcome:
+ * sent (error NULL), or tried again after retry seconds, doubling up to an
+ * hour.  show_summary_next: seconds until it is due (0: now), -1 when it
+ * was sent.  -1 and *cause on a database failure.
+ */
+int	show_summary_claim(struct show *, const char *, const char *,
+	    const char *, const char *, const char *const *, size_t, int *,
+	    char **);
+int	show_summary_done(struct show *, const char *, const char *,
+	    const char *, int, char **);
+int	show_summary_next(struct show *, const char *, const char *, long *,
+	    char **);
 
 #endif

@@ -176,5 +176,6 @@ void		 show_json_senders(FILE *, int, const char *,
 int	show_text(FILE *, const struct show_data *, int);
 int	show_html(FILE *, const struct show_data *);
 int	show_json(FILE *, const struct show_data *);
+int	show_mail(FILE *, const struct show_data *);
 
 #endif
