@@ -50,7 +50,8 @@ static void	compose_sr(const struct show_table *, size_t,
 static void	compose_mf(const struct show_table *, size_t,
 		    struct alert_msg *);
 static void	msg_free(struct alert_msg *);
-static void	wrap(struct buf *, const char *, const char *, size_t);
+static void	wrap(struct buf *, const char *, const char *, const char *,
+		    size_t);
 static void	put(struct buf *, const char *);
 static void	put_html(struct buf *, const char *);
 static void	put_json(struct buf *, const char *, const char *, int);
@@ -135,7 +136,7 @@ compose_asf(const struct show_table *t, size_t r, struct alert_msg *m)
 	xasprintf(&m->title, "Approved sender failing DMARC for %s: %s %s"
 	    " (%s%% pass)", dom, kind, val, rate);
 	xasprintf(&m->what, "On %s, only %s%% of its %s messages passed DMARC"
-	    " (the alert is under %s%%): %s would be rejected at p=reject.",
+	    " (alerts fire under %s%%): %s would be rejected at p=reject.",
 	    show_cell(t, r, ALT_DAY), rate, show_fmt_count(a, sizeof a, msgs),
 	    thr, show_fmt_count(b, sizeof b, show_num(t, r, ALT_FAIL)));
 	xasprintf(&m->detail, "Aligned DKIM passed for %s, aligned SPF for"
@@ -277,11 +278,16 @@ put(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-/* s as paragraphs of at most width columns, each line after indent. */
+/*
+ * s as a paragraph of at most width columns: its first line after first,
+ * the others after rest.
+ */
 static void
-wrap(struct buf *b, const char *s, const char *indent, size_t width)
+wrap(struct buf *b, const char *s, const char *first, const char *rest,
+    size_t width)
 {
-	size_t	col = 0, w, ind = strlen(indent);
+	const char	*indent = first;
+	size_t		 col = 0, w;
 
 	while (*s != '\0') {
 		while (*s == ' ')
@@ -292,10 +298,11 @@ wrap(struct buf *b, const char *s, const char *indent, size_t width)
 		if (col > 0 && col + 1 + w > width) {
 			put(b, "\n");
 			col = 0;
+			indent = rest;
 		}
 		if (col == 0) {
 			put(b, indent);
-			col = ind;
+			col = strlen(indent);
 		} else {
 			put(b, " ");
 			col++;
@@ -337,18 +344,18 @@ show_alerts_text(const struct show_alerts *a)
 	buf_init(&b, SIZE_MAX - 1);	/* at most 100 alerts */
 	xasprintf(&line, "dmarc-agent found %zu alert%s in the DMARC reports"
 	    " of your domains.", t->nrows, t->nrows == 1 ? "" : "s");
-	wrap(&b, line, "", WRAP);
+	wrap(&b, line, "", "", WRAP);
 	free(line);
 	for (r = 0; r < t->nrows; r++) {
 		compose(t, r, &m);
 		xasprintf(&line, "%zu. %s", r + 1, m.title);
 		put(&b, "\n");
-		wrap(&b, line, "", WRAP);
+		wrap(&b, line, "", "   ", WRAP);
 		free(line);
-		wrap(&b, m.what, "   ", WRAP);
-		wrap(&b, m.detail, "   ", WRAP);
+		wrap(&b, m.what, "   ", "   ", WRAP);
+		wrap(&b, m.detail, "   ", "   ", WRAP);
 		xasprintf(&line, "What to do: %s", m.advice);
-		wrap(&b, line, "   ", WRAP);
+		wrap(&b, line, "   ", "   ", WRAP);
 		free(line);
 		if (m.command != NULL) {
 			put(&b, "     $ ");
@@ -358,7 +365,7 @@ show_alerts_text(const struct show_alerts *a)
 		xasprintf(&line, "(alert %s, %s, first seen %s)",
 		    show_cell(t, r, ALT_ID), show_cell(t, r, ALT_RULE),
 		    show_cell(t, r, ALT_FIRST_SEEN));
-		wrap(&b, line, "   ", WRAP);
+		wrap(&b, line, "   ", "   ", WRAP);
 		free(line);
 		msg_free(&m);
 	}
