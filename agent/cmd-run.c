@@ -3,7 +3,9 @@
  * mailbox every interval until SIGTERM.
  *
  * One poller thread per mailbox, each with its own IMAP and PostgreSQL
- * connections, so a slow or failing mailbox never delays the others.  A
+ * connections, so a slow or failing mailbox never delays the others.
+ * Beside them the enricher and the alerter (the alert rules and their
+ * deliveries, the summary mail), each on connections of its own.  A
  * poller polls, then sleeps until its next due time: the mailbox's
  * interval plus a little jitter, or after a failure an exponential backoff
  * (30 s doubling up to an hour; a refused login waits at least 15
@@ -47,6 +49,7 @@
 #define BACKOFF_AUTH	900
 #define IDLE_MS		3600000	/* the main thread's wait without a watchdog */
 #define DRAIN_MS	50	/* how often it looks whether threads ended */
+#define ALERT_EVERY	3600	/* the alerter's longest sleep, seconds */
 
 /* What a poller knows about its mailbox; kept across reloads. */
 struct poller_state {
@@ -78,6 +81,19 @@ struct enricher {
 	time_t			 next_due;	/* under sched_lock */
 };
 
+/*
+ * Alerts and the summary mail (cmd-alerts.c, cmd-report.c): a thread of
+ * their own, on connections of their own, after each poll that stored
+ * reports or failed, and at least hourly; sooner when a failed delivery
+ * or the summary is due again.
+ */
+struct alerter {
+	const struct conf	*conf;
+	pthread_t		 thread;
+	int			 running;
+	time_t			 next_due;	/* under sched_lock */
+};
+
 /* The service: the main thread's view. */
 struct run {
 	struct cmd_env		*env;
@@ -86,6 +102,7 @@ struct run {
 	size_t			 n;
 	int			 started;	/* ps's threads not joined */
 	struct enricher		 en;
+	struct alerter		 al;
 	uint64_t		 wdusec;	/* ping period; 0: no watchdog */
 	struct timespec		 next_ping;	/* CLOCK_MONOTONIC */
 };
@@ -94,6 +111,7 @@ static pthread_mutex_t	sched_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	sched_cond = PTHREAD_COND_INITIALIZER;
 static int		sched_stop;
 static unsigned		sched_threads;	/* pollers and enricher running */
+static int		alerter_poked;	/* a poll stored or failed */
 
 static void	*poller_main(void *);
 static void	 poller_done(struct poller *, const struct poll_result *);
@@ -105,6 +123,8 @@ static struct conf *sched_reload(const char *);
 static void	 sched_exit(void);
 static void	*enricher_main(void *);
 static void	 enricher_start(struct enricher *, const struct conf *);
+static void	*alerter_main(void *);
+static void	 alerter_start(struct alerter *, const struct conf *);
 static int	 run_wait(struct run *, long);
 static int	 run_drain(struct run *, int *);
 static int	 run_reload(struct run *);
@@ -138,6 +158,10 @@ poller_done(struct poller *p, const struct poll_result *r)
 		    "%d s", p->mb->name, st->failures_in_row, delay);
 	}
 	st->next_due = time(NULL) + delay;
+	if (r->counts.stored > 0 || r->failed) {
+		alerter_poked = 1;
+		pthread_cond_broadcast(&sched_cond);
+	}
 	pipeline_counts_format(&r->counts, line, sizeof line);
 	if (r->failed)
 		notify_status("%s: poll failed; next poll in %d s",
@@ -234,6 +258,48 @@ enricher_start(struct enricher *en, const struct conf *conf)
 	if (pthread_create(&en->thread, NULL, enricher_main, en) != 0)
 		fatalx("pthread_create failed");
 	en->running = 1;
+}
+
+static void *
+alerter_main(void *arg)
+{
+	struct alerter	*al = arg;
+	struct timespec	 ts;
+	long		 a, b, wait;
+
+	pthread_mutex_lock(&sched_lock);
+	while (!sched_stop) {
+		if (!alerter_poked && time(NULL) < al->next_due) {
+			ts.tv_sec = al->next_due;
+			ts.tv_nsec = 0;
+			pthread_cond_timedwait(&sched_cond, &sched_lock, &ts);
+			continue;
+		}
+		alerter_poked = 0;
+		pthread_mutex_unlock(&sched_lock);
+		alerts_pass(al->conf, NULL, 0, NULL, &a);
+		summary_pass(al->conf, &b);
+		wait = ALERT_EVERY;
+		if (a >= 0 && a < wait)
+			wait = a;
+		if (b >= 0 && b < wait)
+			wait = b;
+		pthread_mutex_lock(&sched_lock);
+		al->next_due = time(NULL) + (wait > 0 ? wait : 1);
+	}
+	sched_exit();
+	return (NULL);
+}
+
+/* Start the alerter on conf (no thread is running); it keeps its due time. */
+static void
+alerter_start(struct alerter *al, const struct conf *conf)
+{
+	al->conf = conf;
+	sched_threads++;
+	if (pthread_create(&al->thread, NULL, alerter_main, al) != 0)
+		fatalx("pthread_create failed");
+	al->running = 1;
 }
 
 /*
@@ -399,6 +465,9 @@ run_drain(struct run *r, int *again)
 	if (r->en.running)
 		pthread_join(r->en.thread, NULL);
 	r->en.running = 0;
+	if (r->al.running)
+		pthread_join(r->al.thread, NULL);
+	r->al.running = 0;
 	r->started = 0;
 	return (quit);
 }
@@ -440,6 +509,7 @@ run_reload(struct run *r)
 			    LOG_TO_STDERR, log_getverbose());
 		pollers_start(r->ps, r->n);
 		enricher_start(&r->en, nc);
+		alerter_start(&r->al, nc);
 		r->started = 1;
 		log_warnx("reload: %s applied, %zu mailbox(es) (%zu unchanged "
 		    "keep their schedule)", r->env->conf_file, r->n, kept);
@@ -483,6 +553,7 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 	r.n = env->conf->nmailboxes;
 	pollers_start(r.ps, r.n);
 	enricher_start(&r.en, env->conf);
+	alerter_start(&r.al, env->conf);
 	r.started = 1;
 	log_info("run: polling %zu mailbox(es)", r.n);
 	notify_ready();

@@ -9,11 +9,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define EXIT_OPFAIL	1
 #define EXIT_USAGE	2
 
 struct conf;
+struct deliver_mail;
 struct enrich;
 struct sink;
 
@@ -24,6 +26,7 @@ struct cmd_env {
 	int		 debug;		/* -d: stay on stderr */
 };
 
+int	cmd_alerts(struct cmd_env *, int, char **);
 int	cmd_check_config(struct cmd_env *, int, char **);
 int	cmd_enrich(struct cmd_env *, int, char **);
 int	cmd_ingest(struct cmd_env *, int, char **);
@@ -34,6 +37,7 @@ int	cmd_reparse(struct cmd_env *, int, char **);
 int	cmd_report(struct cmd_env *, int, char **);
 int	cmd_run(struct cmd_env *, int, char **);
 int	cmd_verify(struct cmd_env *, int, char **);
+int	cmd_senders(struct cmd_env *, int, char **);
 
 /*
  * The enrichment pass (cmd-enrich.c), which `run` also makes in the
@@ -57,5 +61,24 @@ int	ipinfo_pass(const struct conf *, struct sink *, struct enrich *,
 int	verify_stored(struct sink *, const struct conf *, int64_t,
 	    const char **, char **);
 int	verify_payload(struct sink *, const struct conf *, int64_t, char **);
+
+/*
+ * The alerting pass (cmd-alerts.c), which `run` also makes: evaluate the
+ * rules up to until (YYYY-MM-DD, NULL: today), record the alerts, deliver
+ * what is owed (not with dry_run), a line per alert and a summary on out
+ * when not NULL.  *next: seconds until a failed delivery is due again, -1
+ * when none is owed.  0, or -1 when something failed (logged).
+ */
+int	alerts_pass(const struct conf *, const char *, int, FILE *, long *);
+/*
+ * The summary mail (cmd-report.c), which `run` sends once per period of
+ * the summary group: sent when due, its outcome recorded.  *wait: seconds
+ * until it should be looked at again (a retry, the next period), -1
+ * without a summary group.  0, or -1 when something failed (logged).
+ */
+int	summary_pass(const struct conf *, long *);
+/* The notify.mail settings for deliver/ (the conf must have them). */
+void	alerts_mail_opts(const struct conf *, struct deliver_mail *);
+extern const char alerts_usage[];
 
 #endif

@@ -157,7 +157,7 @@ static const struct conf_item verify_items[] = {
 
 static const char *top_items[] = {
 	"database", "mailboxes", "log", "limits", "enrichment",
-	"verification", "failure_reports", NULL
+	"verification", "failure_reports", "alerts", "notify", "summary", NULL
 };
 static const char *failure_items[] = { "store_body", NULL };
 static const char *database_items[] = {
@@ -214,6 +214,11 @@ static void	 oauth2_file(struct conf_ctx *, const config_setting_t *,
 static void	conf_mode_check(struct conf_ctx *, const char *,
 		    const struct conf *);
 static void	conf_oauth2_free(struct conf_oauth2 *);
+/* Alerts, notification and the summary: the section at the end. */
+static void	conf_alerting_defaults(struct conf *);
+static void	conf_alerting(struct conf_ctx *, config_t *, struct conf *);
+static void	conf_alerting_free(struct conf *);
+static void	print_alerting(FILE *, const struct conf *);
 
 static void
 conf_defaults(struct conf *c)
@@ -249,6 +254,7 @@ conf_defaults(struct conf *c)
 	c->verify.max_signatures = 8;
 	c->verify.max_signature_bytes = 8192;
 	c->verify.keep_message = 1;
+	conf_alerting_defaults(c);
 }
 
 static void
@@ -1065,6 +1071,7 @@ conf_load(const char *file, struct conf_msgs *msgs)
 		conf_bool(&cx, s, "store_body", &c->failure_store_body);
 	}
 	conf_mailboxes(&cx, &cfg, c);
+	conf_alerting(&cx, &cfg, c);
 	conf_mode_check(&cx, file, c);
 	config_destroy(&cfg);
 	if (msgs->nerrors != 0) {
@@ -1108,6 +1115,7 @@ conf_free(struct conf *c)
 		free(c->verify.trusted_ids[i]);
 	free(c->verify.trusted_ids);
 	free(c->verify.resolver);
+	conf_alerting_free(c);
 	free(c->conninfo);
 	free(c->file);
 	free(c);
@@ -1485,4 +1493,415 @@ conf_print(const struct conf *c, FILE *f)
 		fprintf(f, "%s\n", i + 1 < c->nmailboxes ? "," : "");
 	}
 	fprintf(f, ");\n");
+	print_alerting(f, c);
+}
+
+/*
+ * Alerts, notification and the summary mail ---------------------------------
+ *
+ *   alerts = { days = 3;
+ *     new_failing_source = { enabled = true; min_messages = 5; };
+ *     approved_sender_failing = { min_messages = 10; pass_rate = 90; };
+ *     pass_rate_drop = { points = 10; min_messages = 50;
+ *         history_days = 14; };
+ *     silent_reporter = { days = 3; };
+ *     mailbox_failing = { polls = 3; }; };
+ *   notify = { retry = 60;
+ *     mail = { url = "smtps://..." | "smtp://..."; from; to = [ ... ];
+ *         username; password_file; tls_ca_file; };
+ *     webhook = { url = "https://..."; secret_file; tls_ca_file; }; };
+ *   summary = { every = "daily" | "weekly" | "monthly"; days = 7;
+ *     to = [ ... ]; };
+ *
+ * Secrets come from files only (password_file, secret_file), read at load
+ * time like a mailbox's; check-config -v prints the files' names, never
+ * what they hold.  A summary needs notify.mail, which carries it.
+ */
+#define AR_OFF(f)	offsetof(struct conf_alert_rule, f)
+#define NM_OFF(f)	offsetof(struct conf_notify_mail, f)
+#define NH_OFF(f)	offsetof(struct conf_notify_hook, f)
+
+static const char *rule_names[CONF_NRULES] = {
+	"new_failing_source", "approved_sender_failing", "pass_rate_drop",
+	"silent_reporter", "mailbox_failing"
+};
+
+/* Each rule's settings; enabled first. */
+static const struct conf_item rule_items[CONF_NRULES][5] = {
+	{ { "enabled", CT_BOOL, 0, 0, AR_OFF(enabled) },
+	  { "min_messages", CT_INT, 1, 1000000000, AR_OFF(min_messages) },
+	  { NULL, 0, 0, 0, 0 } },
+	{ { "enabled", CT_BOOL, 0, 0, AR_OFF(enabled) },
+	  { "min_messages", CT_INT, 1, 1000000000, AR_OFF(min_messages) },
+	  { "pass_rate", CT_INT, 1, 100, AR_OFF(pass_rate) },
+	  { NULL, 0, 0, 0, 0 } },
+	{ { "enabled", CT_BOOL, 0, 0, AR_OFF(enabled) },
+	  { "points", CT_INT, 1, 100, AR_OFF(points) },
+	  { "min_messages", CT_INT, 1, 1000000000, AR_OFF(min_messages) },
+	  { "history_days", CT_INT, 2, 90, AR_OFF(history_days) },
+	  { NULL, 0, 0, 0, 0 } },
+	{ { "enabled", CT_BOOL, 0, 0, AR_OFF(enabled) },
+	  { "days", CT_INT, 1, 90, AR_OFF(days) },
+	  { NULL, 0, 0, 0, 0 } },
+	{ { "enabled", CT_BOOL, 0, 0, AR_OFF(enabled) },
+	  { "polls", CT_INT, 1, 10000, AR_OFF(polls) },
+	  { NULL, 0, 0, 0, 0 } }
+};
+
+static const struct conf_item alerts_items[] = {
+	{ "days", CT_INT, 1, 60, offsetof(struct conf_alerts, days) },
+	{ NULL, 0, 0, 0, 0 }
+};
+static const struct conf_item notify_items[] = {
+	{ "retry", CT_INT, 1, 86400, offsetof(struct conf_notify, retry) },
+	{ "mail", CT_OTHER, 0, 0, 0 },
+	{ "webhook", CT_OTHER, 0, 0, 0 },
+	{ NULL, 0, 0, 0, 0 }
+};
+static const struct conf_item mail_items[] = {
+	{ "url", CT_STRING, 0, 0, NM_OFF(url) },
+	{ "from", CT_STRING, 0, 0, NM_OFF(from) },
+	{ "to", CT_OTHER, 0, 0, 0 },
+	{ "username", CT_STRING, 0, 0, NM_OFF(username) },
+	{ "password_file", CT_STRING, 0, 0, NM_OFF(password_file) },
+	{ "tls_ca_file", CT_STRING, 0, 0, NM_OFF(tls_ca_file) },
+	{ NULL, 0, 0, 0, 0 }
+};
+static const struct conf_item hook_items[] = {
+	{ "url", CT_STRING, 0, 0, NH_OFF(url) },
+	{ "secret_file", CT_STRING, 0, 0, NH_OFF(secret_file) },
+	{ "tls_ca_file", CT_STRING, 0, 0, NH_OFF(tls_ca_file) },
+	{ NULL, 0, 0, 0, 0 }
+};
+static const struct conf_item summary_items[] = {
+	{ "every", CT_OTHER, 0, 0, 0 },
+	{ "days", CT_INT, 1, 366, offsetof(struct conf_summary, days) },
+	{ "to", CT_OTHER, 0, 0, 0 },
+	{ NULL, 0, 0, 0, 0 }
+};
+static const char *every_words[] = {
+	"", "daily", "weekly", "monthly", NULL
+};
+
+static int	alert_address_ok(const char *);
+static void	alert_addresses(struct conf_ctx *, const config_setting_t *,
+		    const char *, char ***, size_t *);
+static void	alert_rules(struct conf_ctx *, const config_setting_t *,
+		    struct conf_alerts *);
+static void	alert_mail(struct conf_ctx *, const config_setting_t *,
+		    struct conf_notify *);
+static void	alert_hook(struct conf_ctx *, const config_setting_t *,
+		    struct conf_notify *);
+static void	alert_summary(struct conf_ctx *, const config_setting_t *,
+		    struct conf *);
+static void	alert_free_list(char **, size_t);
+static void	alert_print_list(FILE *, const char *, char **, size_t);
+
+static void
+conf_alerting_defaults(struct conf *c)
+{
+	struct conf_alert_rule	*r = c->alerts.rule;
+	int			 i;
+
+	c->alerts.days = 3;
+	for (i = 0; i < CONF_NRULES; i++)
+		r[i].enabled = 1;
+	r[CONF_RULE_NEW_FAILING_SOURCE].min_messages = 5;
+	r[CONF_RULE_APPROVED_SENDER_FAILING].min_messages = 10;
+	r[CONF_RULE_APPROVED_SENDER_FAILING].pass_rate = 90;
+	r[CONF_RULE_PASS_RATE_DROP].points = 10;
+	r[CONF_RULE_PASS_RATE_DROP].min_messages = 50;
+	r[CONF_RULE_PASS_RATE_DROP].history_days = 14;
+	r[CONF_RULE_SILENT_REPORTER].days = 3;
+	r[CONF_RULE_MAILBOX_FAILING].polls = 3;
+	c->notify.retry = 60;
+	c->summary.days = 7;
+}
+
+/*
+ * A bare address, local@domain, as it goes into an SMTP envelope and a
+ * header: printable ASCII without spaces, quotes, brackets or separators.
+ */
+static int
+alert_address_ok(const char *a)
+{
+	const char	*at;
+
+	if (strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.!#$%&'*+-/=?^_`{|}~@") != strlen(a))
+		return (0);
+	if ((at = strchr(a, '@')) == NULL || at == a || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strlen(a) > 254)
+		return (0);
+	return (1);
+}
+
+/* A list of addresses (or one string) named name of group s. */
+static void
+alert_addresses(struct conf_ctx *cx, const config_setting_t *s,
+    const char *name, char ***list, size_t *n)
+{
+	const config_setting_t	*m, *e;
+	const char		*v;
+	int			 i, len;
+
+	if ((m = config_setting_get_member(s, name)) == NULL)
+		return;
+	len = config_setting_type(m) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(m);
+	if (len == 0 || (config_setting_type(m) != CONFIG_TYPE_STRING &&
+	    !config_setting_is_aggregate(m))) {
+		conf_error(cx, m, "\"%s\" must be an address or a list of"
+		    " addresses", name);
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		e = config_setting_type(m) == CONFIG_TYPE_STRING ? m :
+		    config_setting_get_elem(m, i);
+		if (e == NULL || (v = config_setting_get_string(e)) == NULL ||
+		    !alert_address_ok(v)) {
+			conf_error(cx, e != NULL ? e : m, "\"%s\": not a mail"
+			    " address (local@domain)", name);
+			continue;
+		}
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		(*list)[(*n)++] = xstrdup(v);
+	}
+}
+
+static void
+alert_rules(struct conf_ctx *cx, const config_setting_t *s,
+    struct conf_alerts *al)
+{
+	const config_setting_t	*m;
+	int			 i;
+
+	if (!config_setting_is_group(s)) {
+		conf_error(cx, s, "\"alerts\" must be a group { ... }");
+		return;
+	}
+	conf_unknown(cx, s, rule_names, alerts_items);
+	conf_items(cx, s, alerts_items, al);
+	for (i = 0; i < CONF_NRULES; i++) {
+		if ((m = config_setting_get_member(s, rule_names[i])) == NULL)
+			continue;
+		if (!config_setting_is_group(m)) {
+			conf_error(cx, m, "alerts: \"%s\" must be a group"
+			    " { ... }", rule_names[i]);
+			continue;
+		}
+		conf_unknown(cx, m, NULL, rule_items[i]);
+		conf_items(cx, m, rule_items[i], &al->rule[i]);
+	}
+}
+
+static void
+alert_mail(struct conf_ctx *cx, const config_setting_t *s,
+    struct conf_notify *n)
+{
+	struct conf_notify_mail	*ml;
+	const char		*host;
+	char			*cause;
+
+	ml = n->mail = xcalloc(1, sizeof *n->mail);
+	conf_unknown(cx, s, NULL, mail_items);
+	conf_items(cx, s, mail_items, ml);
+	alert_addresses(cx, s, "to", &ml->to, &ml->nto);
+	if (ml->url == NULL || (strncasecmp(ml->url, "smtps://", 8) != 0 &&
+	    strncasecmp(ml->url, "smtp://", 7) != 0))
+		conf_error(cx, s, "notify.mail: \"url\" must start with"
+		    " smtps:// or smtp:// (STARTTLS)");
+	else {
+		host = ml->url + (ml->url[4] == 's' || ml->url[4] == 'S' ?
+		    8 : 7);
+		if (*host == '\0' || *host == '/' || *host == ':')
+			conf_error(cx, s, "notify.mail: url \"%s\" has no"
+			    " host", ml->url);
+		else if (strchr(host, '@') != NULL)
+			conf_error(cx, s, "notify.mail: the url must not hold"
+			    " credentials: use \"username\" and"
+			    " \"password_file\"");
+	}
+	if (ml->from == NULL || !alert_address_ok(ml->from))
+		conf_error(cx, s, "notify.mail: \"from\" must be a mail"
+		    " address (local@domain)");
+	if (ml->nto == 0)
+		conf_error(cx, s, "notify.mail: \"to\" needs at least one"
+		    " address");
+	if ((ml->username == NULL) != (ml->password_file == NULL))
+		conf_error(cx, s, "notify.mail: \"username\" and"
+		    " \"password_file\" go together");
+	else if (ml->password_file != NULL && (ml->password =
+	    conf_read_secret(cx, ml->password_file, &cause)) == NULL) {
+		conf_error(cx, s, "notify.mail: %s", cause);
+		free(cause);
+	}
+}
+
+static void
+alert_hook(struct conf_ctx *cx, const config_setting_t *s,
+    struct conf_notify *n)
+{
+	struct conf_notify_hook	*h;
+	char			*cause;
+
+	h = n->webhook = xcalloc(1, sizeof *n->webhook);
+	conf_unknown(cx, s, NULL, hook_items);
+	conf_items(cx, s, hook_items, h);
+	if (h->url == NULL || strncasecmp(h->url, "https://", 8) != 0 ||
+	    h->url[8] == '\0' || h->url[8] == '/')
+		conf_error(cx, s, "notify.webhook: \"url\" must be an"
+		    " https:// URL");
+	if (h->secret_file == NULL)
+		conf_error(cx, s, "notify.webhook: missing \"secret_file\""
+		    " (the HMAC-SHA256 key)");
+	else if ((h->secret = conf_read_secret(cx, h->secret_file,
+	    &cause)) == NULL) {
+		conf_error(cx, s, "notify.webhook: %s", cause);
+		free(cause);
+	} else if (*h->secret == '\0')
+		conf_error(cx, s, "notify.webhook: the secret file \"%s\" is"
+		    " empty", h->secret_file);
+}
+
+static void
+alert_summary(struct conf_ctx *cx, const config_setting_t *s, struct conf *c)
+{
+	int	w;
+
+	if (!config_setting_is_group(s)) {
+		conf_error(cx, s, "\"summary\" must be a group { ... }");
+		return;
+	}
+	conf_unknown(cx, s, NULL, summary_items);
+	conf_items(cx, s, summary_items, &c->summary);
+	if ((w = conf_word(cx, s, "every", every_words, CONF_EVERY_WEEKLY)) >=
+	    0)
+		c->summary.every = (enum conf_every)w;
+	alert_addresses(cx, s, "to", &c->summary.to, &c->summary.nto);
+	if (c->notify.mail == NULL)
+		conf_error(cx, s, "\"summary\" needs notify.mail to send it");
+}
+
+/* The alerts, notify and summary groups, when present. */
+static void
+conf_alerting(struct conf_ctx *cx, config_t *cfg, struct conf *c)
+{
+	config_setting_t	*s, *m;
+
+	if ((s = config_lookup(cfg, "alerts")) != NULL)
+		alert_rules(cx, s, &c->alerts);
+	if ((s = config_lookup(cfg, "notify")) != NULL) {
+		if (!config_setting_is_group(s))
+			conf_error(cx, s, "\"notify\" must be a group { ... }");
+		else {
+			conf_unknown(cx, s, NULL, notify_items);
+			conf_items(cx, s, notify_items, &c->notify);
+			if ((m = config_setting_get_member(s, "mail")) != NULL) {
+				if (config_setting_is_group(m))
+					alert_mail(cx, m, &c->notify);
+				else
+					conf_error(cx, m, "notify: \"mail\""
+					    " must be a group { ... }");
+			}
+			m = config_setting_get_member(s, "webhook");
+			if (m != NULL && config_setting_is_group(m))
+				alert_hook(cx, m, &c->notify);
+			else if (m != NULL)
+				conf_error(cx, m, "notify: \"webhook\" must be"
+				    " a group { ... }");
+		}
+	}
+	if ((s = config_lookup(cfg, "summary")) != NULL)
+		alert_summary(cx, s, c);
+}
+
+static void
+alert_free_list(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+conf_alerting_free(struct conf *c)
+{
+	struct conf_notify_mail	*ml = c->notify.mail;
+	struct conf_notify_hook	*h = c->notify.webhook;
+
+	if (ml != NULL) {
+		free(ml->url);
+		free(ml->from);
+		alert_free_list(ml->to, ml->nto);
+		free(ml->username);
+		free(ml->password_file);
+		if (ml->password != NULL)
+			explicit_bzero(ml->password, strlen(ml->password));
+		free(ml->password);
+		free(ml->tls_ca_file);
+		free(ml);
+	}
+	if (h != NULL) {
+		free(h->url);
+		free(h->secret_file);
+		if (h->secret != NULL)
+			explicit_bzero(h->secret, strlen(h->secret));
+		free(h->secret);
+		free(h->tls_ca_file);
+		free(h);
+	}
+	alert_free_list(c->summary.to, c->summary.nto);
+}
+
+static void
+alert_print_list(FILE *f, const char *indent, char **v, size_t n)
+{
+	size_t	i;
+
+	fprintf(f, "%sto = [", indent);
+	for (i = 0; i < n; i++) {
+		fputs(i == 0 ? " " : ", ", f);
+		print_quoted(f, v[i]);
+	}
+	fprintf(f, " ];\n");
+}
+
+/* The three groups as in force; secrets are in files, named only. */
+static void
+print_alerting(FILE *f, const struct conf *c)
+{
+	const struct conf_notify_mail	*ml = c->notify.mail;
+	const struct conf_notify_hook	*h = c->notify.webhook;
+	int				 i;
+
+	fprintf(f, "alerts = {\n  days = %d;\n", c->alerts.days);
+	for (i = 0; i < CONF_NRULES; i++) {
+		fprintf(f, "  %s = {\n", rule_names[i]);
+		print_items(f, "    ", rule_items[i], &c->alerts.rule[i]);
+		fprintf(f, "  };\n");
+	}
+	fprintf(f, "};\nnotify = {\n  retry = %d;\n", c->notify.retry);
+	if (ml != NULL) {
+		fprintf(f, "  mail = {\n");
+		print_items(f, "    ", mail_items, ml);
+		alert_print_list(f, "    ", ml->to, ml->nto);
+		fprintf(f, "  };\n");
+	}
+	if (h != NULL) {
+		fprintf(f, "  webhook = {\n");
+		print_items(f, "    ", hook_items, h);
+		fprintf(f, "  };\n");
+	}
+	fprintf(f, "};\n");
+	if (c->summary.every == CONF_EVERY_NONE)
+		return;
+	fprintf(f, "summary = {\n");
+	print_str(f, "  ", "every", every_words[c->summary.every]);
+	fprintf(f, "  days = %d;\n", c->summary.days);
+	if (c->summary.nto != 0)
+		alert_print_list(f, "  ", c->summary.to, c->summary.nto);
+	fprintf(f, "};\n");
 }

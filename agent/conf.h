@@ -148,6 +148,77 @@ struct conf_verify {
 	size_t		 ntrusted;
 };
 
+/*
+ * Alerts, their notification and the summary mail (the alerts, notify and
+ * summary groups; conf.c's section of the same name).  The rules are in
+ * this order, which show/'s enum show_rule follows.
+ */
+enum conf_rule {
+	CONF_RULE_NEW_FAILING_SOURCE = 0,
+	CONF_RULE_APPROVED_SENDER_FAILING,
+	CONF_RULE_PASS_RATE_DROP,
+	CONF_RULE_SILENT_REPORTER,
+	CONF_RULE_MAILBOX_FAILING,
+	CONF_NRULES
+};
+
+/* One rule's group; each rule reads the fields it has a use for. */
+struct conf_alert_rule {
+	int		 enabled;	/* every rule: true */
+	int		 min_messages;	/* new_failing_source 5, approved 10,
+					   pass_rate_drop 50 */
+	int		 pass_rate;	/* approved_sender_failing: under 90 */
+	int		 points;	/* pass_rate_drop: 10 under the median */
+	int		 history_days;	/* pass_rate_drop: 14 */
+	int		 days;		/* silent_reporter: 3 */
+	int		 polls;		/* mailbox_failing: 3 */
+};
+
+struct conf_alerts {
+	int			 days;	/* looked at, up to today; 3 */
+	struct conf_alert_rule	 rule[CONF_NRULES];
+};
+
+/* notify.mail: SMTP with TLS (smtps://, or smtp:// with STARTTLS). */
+struct conf_notify_mail {
+	char		*url;
+	char		*from;
+	char		**to;
+	size_t		 nto;
+	char		*username;	/* NULL: no login */
+	char		*password_file;
+	char		*password;	/* read from password_file */
+	char		*tls_ca_file;	/* NULL: the system's */
+};
+
+/* notify.webhook: an HTTPS POST of JSON, signed with HMAC-SHA256. */
+struct conf_notify_hook {
+	char		*url;
+	char		*secret_file;
+	char		*secret;	/* read from secret_file */
+	char		*tls_ca_file;
+};
+
+struct conf_notify {
+	struct conf_notify_mail	*mail;		/* NULL: not configured */
+	struct conf_notify_hook	*webhook;	/* NULL: not configured */
+	int			 retry;		/* first retry, s; 60 */
+};
+
+enum conf_every {
+	CONF_EVERY_NONE = 0,	/* no summary group */
+	CONF_EVERY_DAILY,
+	CONF_EVERY_WEEKLY,
+	CONF_EVERY_MONTHLY
+};
+
+struct conf_summary {
+	enum conf_every	 every;
+	int		 days;		/* covered; 7 */
+	char		**to;		/* default: notify.mail.to */
+	size_t		 nto;
+};
+
 struct conf {
 	char			*file;
 	char			*conninfo;
@@ -160,6 +231,9 @@ struct conf {
 	struct conf_verify	 verify;
 	struct conf_mailbox	*mailboxes;
 	size_t			 nmailboxes;
+	struct conf_alerts	 alerts;
+	struct conf_notify	 notify;
+	struct conf_summary	 summary;
 };
 
 struct conf_msgs {

@@ -62,6 +62,8 @@ static const struct command commands[] = {
 	{ "oauth2", "login [--port N] [--wait S] MAILBOX | test [MAILBOX...]",
 	    "sign in once for a refresh token; try getting tokens", NULL, 1,
 	    cmd_oauth2 },
+	{ "senders", NULL, NULL, show_senders_usage, 1, cmd_senders },
+	{ "alerts", NULL, NULL, alerts_usage, 1, cmd_alerts },
 };
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])
 

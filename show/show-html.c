@@ -127,6 +127,7 @@ static void	html_details(FILE *, size_t, const struct show_domain *);
 static void	html_tls(FILE *, const struct show_table *);
 static void	html_health(FILE *, const struct show_table *);
 static void	html_silent(FILE *, const struct show_table *);
+static void	html_senders(FILE *, const struct show_table *);
 static void	html_domain(FILE *, const struct show_data *, size_t);
 
 static void
@@ -638,6 +639,58 @@ html_health(FILE *f, const struct show_table *t)
 	fputs("</table>\n", f);
 }
 
+/*
+ * The senders, unapproved failing ones first (show-senders.c's order);
+ * for an approved sender that fails, what p=reject would refuse.  The
+ * first 15 rows; data-approved and data-fail carry the figures.
+ */
+static void
+html_senders(FILE *f, const struct show_table *t)
+{
+	long long	m, fail;
+	int		ok;
+	size_t		r;
+
+	fputs("<h2>Senders</h2>\n<p class=\"hint\">Who sends in your name."
+	    " Approve the senders you know (<code>dmarc-agent senders approve"
+	    " DOMAIN KIND VALUE</code>): unapproved senders that fail DMARC"
+	    " come first; for an approved one that fails, the messages a"
+	    " p=reject policy would have refused.</p>\n", f);
+	if (t->nrows == 0) {
+		fputs("<p class=\"none\">No senders in this period.</p>\n", f);
+		return;
+	}
+	fputs("<table class=\"senders\">\n<tr><th>Approved</th><th>Sender"
+	    "</th><th class=\"n\">Messages</th><th class=\"n\">DMARC pass"
+	    "</th><th class=\"n\">Failed</th><th>Note</th></tr>\n", f);
+	for (r = 0; r < t->nrows && r < 15; r++) {
+		m = show_num(t, r, SEND_MSGS);
+		fail = show_num(t, r, SEND_FAIL);
+		ok = *show_cell(t, r, SEND_APPROVED) == 'y';
+		fprintf(f, "<tr data-approved=\"%s\" data-fail=\"%lld\"><td>%s"
+		    "</td><td class=\"src\">", ok ? "yes" : "no", fail,
+		    ok ? "yes" : (fail > 0 ? "<strong style=\"color:#cf222e\">"
+		    "no</strong>" : "no"));
+		html_put(f, show_cell(t, r, SEND_KIND));
+		fputs(" ", f);
+		html_put(f, show_cell(t, r, SEND_VALUE));
+		fputs("</td><td class=\"n\">", f);
+		html_count(f, m);
+		fputs("</td><td class=\"n\">", f);
+		html_pct(f, show_num(t, r, SEND_PASS), m);
+		fputs("</td><td class=\"n\">", f);
+		html_count(f, fail);
+		fputs("</td><td>", f);
+		if (ok && fail > 0) {
+			html_count(f, fail);
+			fputs(" would be rejected at p=reject. ", f);
+		}
+		html_put(f, show_cell(t, r, SEND_NOTE));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static void
 html_silent(FILE *f, const struct show_table *t)
 {
@@ -689,6 +742,8 @@ html_domain(FILE *f, const struct show_data *d, size_t i)
 	html_chart(f, &v->daily);
 	html_top(f, d, i + 1, &v->top);
 	html_failing(f, &v->failing);
+	if (d->has_senders)
+		html_senders(f, &v->senders);
 	html_fwd(f, &v->fwd);
 	html_spoof(f, &v->spoof);
 	html_reporters(f, &v->reporters);

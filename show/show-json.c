@@ -104,6 +104,22 @@ json_domain(FILE *f, const struct show_data *d, const struct show_domain *v)
 		fputs(",\n", f);
 		json_table(f, "authenticity", &v->auth, "    ");
 	}
+	if (d->has_senders) {
+		fputs(",\n", f);
+		json_table(f, "senders", &v->senders, "    ");
+	}
+	fputs("}", f);
+}
+
+/* One domain's senders (the senders command), after a comma when comma. */
+void
+show_json_senders(FILE *f, int comma, const char *domain,
+    const struct show_table *t)
+{
+	fputs(comma ? ",\n  {\"domain\": " : "\n  {\"domain\": ", f);
+	json_str(f, domain);
+	fputs(",\n", f);
+	json_table(f, "senders", t, "    ");
 	fputs("}", f);
 }
 
@@ -118,10 +134,11 @@ show_json(FILE *f, const struct show_data *d)
 	    " \"domain\": ", d->from, d->until, d->days);
 	json_str(f, d->domain);
 	fprintf(f, ",\n \"enriched\": %s, \"has_tls\": %s,"
-	    " \"has_health\": %s, \"has_silent\": %s,\n \"domains\": [",
+	    " \"has_health\": %s, \"has_silent\": %s, \"has_senders\": %s,"
+	    "\n \"domains\": [",
 	    d->enriched ? "true" : "false", d->has_tls ? "true" : "false",
-	    d->has_health ? "true" : "false", d->has_silent ? "true" :
-	    "false");
+	    d->has_health ? "true" : "false", d->has_silent ? "true" : "false",
+	    d->has_senders ? "true" : "false");
 	for (i = 0; i < d->n; i++) {
 		fputs(i > 0 ? ",\n" : "\n", f);
 		json_domain(f, d, &d->v[i]);

@@ -53,6 +53,8 @@ static void	text_reporters(struct text *, const struct show_table *);
 static void	text_tls(struct text *, const struct show_table *);
 static void	text_health(struct text *, const struct show_table *);
 static void	text_silent(struct text *, const struct show_table *);
+static void	text_senders(struct text *, const struct show_table *,
+		    size_t);
 static void	text_domain(struct text *, const struct show_data *,
 		    const struct show_domain *);
 
@@ -418,6 +420,72 @@ text_silent(struct text *t, const struct show_table *tab)
 	}
 }
 
+/*
+ * The senders, approved or not (show-senders.c's order: unapproved
+ * failing first), at most max rows (0: all); an approved sender's failures
+ * are what p=reject would refuse.
+ */
+static void
+text_senders(struct text *t, const struct show_table *tab, size_t max)
+{
+	const char	*kind, *note;
+	char		*sender, b[32];
+	long long	 m, fail;
+	size_t		 r;
+
+	if (text_none(t, tab))
+		return;
+	fprintf(t->f, "%-8s %-40s %8s %8s %9s\n", "Approved", "Sender",
+	    "Messages", "DMARC", "Failed");
+	for (r = 0; r < tab->nrows && (max == 0 || r < max); r++) {
+		m = show_num(tab, r, SEND_MSGS);
+		fail = show_num(tab, r, SEND_FAIL);
+		kind = show_cell(tab, r, SEND_KIND);
+		if (*show_cell(tab, r, SEND_APPROVED) == 'n' && fail > 0)
+			text_sgr(t, SGR_RED);
+		text_cell(t, show_cell(tab, r, SEND_APPROVED), 9, 0);
+		text_sgr(t, SGR_RESET);
+		xasprintf(&sender, "%-6s %s", kind,
+		    show_cell(tab, r, SEND_VALUE));
+		text_cell(t, sender, 40, 0);
+		free(sender);
+		text_count(t, m, 9);
+		text_pct(t, show_num(tab, r, SEND_PASS), m, 9);
+		text_count(t, fail, 10);
+		fputc('\n', t->f);
+		if (*show_cell(tab, r, SEND_APPROVED) == 'y' && fail > 0)
+			fprintf(t->f, "%9s%s would be rejected at p=reject\n",
+			    "", show_fmt_count(b, sizeof b, fail));
+		note = show_cell(tab, r, SEND_NOTE);
+		if (*note != '\0') {
+			fprintf(t->f, "%9snote: ", "");
+			text_cell(t, note, 65, 2);
+			fputc('\n', t->f);
+		}
+	}
+	if (max != 0 && tab->nrows > max)
+		fprintf(t->f, "  ... %zu more: dmarc-agent senders --domain D\n",
+		    tab->nrows - max);
+}
+
+/* The senders table alone (the senders command). */
+void
+show_text_senders(FILE *f, const struct show_table *tab, int color)
+{
+	struct text	t = { f, color };
+
+	text_senders(&t, tab, 0);
+}
+
+/* A value from the database, cleaned and cut to width columns. */
+void
+show_text_value(FILE *f, const char *s, size_t width)
+{
+	struct text	t = { f, 0 };
+
+	text_cell(&t, s, width, 2);
+}
+
 static void
 text_domain(struct text *t, const struct show_data *d,
     const struct show_domain *v)
@@ -439,6 +507,12 @@ text_domain(struct text *t, const struct show_data *d,
 	text_daily(t, d, v);
 	text_top(t, d, &v->top);
 	text_failing(t, &v->failing);
+	if (d->has_senders) {
+		text_heading(t, "Senders, unapproved failing ones first");
+		fputs("Approve yours: dmarc-agent senders approve DOMAIN KIND"
+		    " VALUE\n", t->f);
+		text_senders(t, &v->senders, 15);
+	}
 	text_fwd(t, &v->fwd);
 	text_spoof(t, &v->spoof);
 	text_reporters(t, &v->reporters);

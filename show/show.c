@@ -35,21 +35,14 @@
 #define SHOW_MAX_DOMAINS	100
 #define SHOW_MAX_DAYS		3660
 
-struct show {
-	PGconn		*conn;
-	int		 enriched;	/* dmarc.ip_info can name sources */
-	int		 has_tls;
-	int		 has_health;
-	int		 has_silent;
-	int		 has_auth;
-	char		*label;		/* SQL: the source name of row s */
-	char		*join;		/* SQL: the join label needs */
-};
 
 const char show_usage[] =
     "  report [--days N] [--until YYYY-MM-DD] [--domain D]\n"
-    "         [--format text|html|json] [-o FILE]\n"
-    "                      DMARC report over the last N days (default 30)\n";
+    "         [--format text|html|json|mail] [-o FILE]\n"
+    "                      DMARC report over the last N days (default 30)\n"
+    "  report --mail [--to ADDR]... [--days N] [--until YYYY-MM-DD]\n"
+    "         [--domain D]\n"
+    "                      send it by mail (notify.mail)\n";
 
 const struct show_col show_cols_sum[] = {
 	{ "domain", SHOW_STR }, { "messages", SHOW_INT },
@@ -270,15 +263,9 @@ static const char sql_silent[] =
     " ORDER BY v.last_received DESC, v.reporter_key, v.policy_domain"
     " LIMIT 50";
 
-static char	*show_pq_cause(PGconn *, PGresult *);
-static int	 show_exec(struct show *, const char *, PGresult **,
-		    char **);
 static int	 show_has(struct show *, const char *, const char *,
 		    int *, char **);
 static int	 show_features(struct show *, char **);
-static int	 show_query(struct show *, const char *, const char *,
-		    const char *const *, int, const struct show_col *,
-		    size_t, struct show_table *, char **);
 static int	 show_fquery(struct show *, const char *, const char *,
 		    const char *const *, const struct show_col *, size_t,
 		    struct show_table *, char **);
@@ -288,6 +275,7 @@ static int	 show_read(struct show *, const struct show_opts *,
 		    struct show_data *, char **);
 static void	 show_data_free(struct show_data *);
 static int	 show_int_arg(const char *, int *);
+static char	*show_mail_subject(const struct show_data *);
 static int	 show_cp_bad(uint32_t);
 
 /* Strict YYYY-MM-DD to days since 1970-01-01; -1 when not a real date. */
@@ -316,6 +304,20 @@ show_parse_day(const char *s, long *day)
 		return (-1);	/* 2026-02-30 normalised to March */
 	*day = (long)(t / 86400);
 	return (0);
+}
+
+int
+show_day_valid(const char *s)
+{
+	long	day;
+
+	return (show_parse_day(s, &day) == 0);
+}
+
+void
+show_today(char *out)
+{
+	show_format_day((long)(time(NULL) / 86400), out);
 }
 
 /* Days since 1970-01-01 to YYYY-MM-DD (11 bytes). */
@@ -409,9 +411,11 @@ show_args(int argc, char **argv, struct show_opts *o, char **cause)
 				o->format = SHOW_HTML;
 			else if (strcmp(val, "json") == 0)
 				o->format = SHOW_JSON;
+			else if (strcmp(val, "mail") == 0)
+				o->format = SHOW_MAIL;
 			else {
-				xasprintf(cause, "--format: text, html or"
-				    " json");
+				xasprintf(cause, "--format: text, html, json"
+				    " or mail");
 				return (-1);
 			}
 		} else if (strcmp(opt, "-o") == 0 && val[0] != '\0')
@@ -431,7 +435,7 @@ unknown:
 }
 
 /* libpq's message, one line, escaped. */
-static char *
+char *
 show_pq_cause(PGconn *conn, PGresult *res)
 {
 	const char	*m;
@@ -444,7 +448,7 @@ show_pq_cause(PGconn *conn, PGresult *res)
 	return (log_escape(m, len, 400));
 }
 
-static int
+int
 show_exec(struct show *s, const char *sql, PGresult **resp, char **cause)
 {
 	PGresult	*res;
@@ -531,7 +535,9 @@ show_features(struct show *s, char **cause)
 	    "policy_domain,reports,last_period_end,last_received,silent_for",
 	    &s->has_silent, cause) != 0 ||
 	    show_has(s, "dmarc.v_authenticity", "day,policy_domain,"
-	    "verified_messages,counted_messages", &s->has_auth, cause) != 0)
+	    "verified_messages,counted_messages", &s->has_auth, cause) != 0 ||
+	    show_has(s, "dmarc.v_sender_record", "sender_kind,sender_value,"
+	    "approved_pk", &s->has_senders, cause) != 0)
 		return (-1);
 	s->enriched = base;
 	xasprintf(&s->label, "coalesce(%s%s host(s.source_ip), '(unreadable)')",
@@ -586,7 +592,7 @@ show_close(struct show *s)
 }
 
 /* Run one query into t; the result must have ncols columns. */
-static int
+int
 show_query(struct show *s, const char *what, const char *sql,
     const char *const *params, int nparams, const struct show_col *cols,
     size_t ncols, struct show_table *t, char **cause)
@@ -670,6 +676,9 @@ show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
 	if (s->has_tls && show_query(s, "TLS reports", sql_tls, p, 3,
 	    show_cols_tls, TLS_NCOLS, &v->tls, cause) != 0)
 		return (-1);
+	if (s->has_senders && show_senders_read(s, d->from, d->until, name,
+	    &v->senders, cause) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -695,6 +704,7 @@ show_read(struct show *s, const struct show_opts *o, struct show_data *d,
 	d->has_health = s->has_health;
 	d->has_silent = s->has_silent;
 	d->has_auth = s->has_auth;
+	d->has_senders = s->has_senders;
 	p[0] = d->from;
 	p[1] = d->until;
 	p[2] = o->domain;
@@ -738,6 +748,7 @@ show_data_free(struct show_data *d)
 		show_table_free(&v->detail);
 		show_table_free(&v->tls);
 		show_table_free(&v->auth);
+		show_table_free(&v->senders);
 	}
 	free(d->v);
 	show_table_free(&d->health);
@@ -767,11 +778,85 @@ show_write(struct show *s, const struct show_opts *o, FILE *f, char **cause)
 		case SHOW_JSON:
 			rc = show_json(f, &d);
 			break;
+		case SHOW_MAIL:
+			rc = show_mail(f, &d);
+			break;
 		}
 		if (rc != 0 || fflush(f) != 0 || ferror(f)) {
 			xasprintf(cause, "write: %s", strerror(errno));
 			rc = -1;
 		}
+	}
+	show_data_free(&d);
+	return (rc);
+}
+
+/* The Subject of the report's mail: the window and the domains' rates. */
+static char *
+show_mail_subject(const struct show_data *d)
+{
+	const struct show_table	*t0, *t1;
+	char			*s, *n0, *n1, p0[16], p1[16];
+	size_t			 i, low = 0;
+
+	if (d->n == 0) {
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: no"
+		    " reports", d->from, d->until);
+		return (s);
+	}
+	for (i = 1; i < d->n; i++)	/* the lowest pass rate */
+		if (show_num(&d->v[i].sum, 0, SUM_PASS) *
+		    show_num(&d->v[low].sum, 0, SUM_MSGS) <
+		    show_num(&d->v[low].sum, 0, SUM_PASS) *
+		    show_num(&d->v[i].sum, 0, SUM_MSGS))
+			low = i;
+	t0 = &d->v[d->n > 2 ? low : 0].sum;
+	t1 = &d->v[d->n == 2 ? 1 : 0].sum;
+	n0 = show_term_clean(show_cell(t0, 0, SUM_DOMAIN), 60);
+	n1 = show_term_clean(show_cell(t1, 0, SUM_DOMAIN), 60);
+	show_fmt_pct(p0, sizeof p0, show_num(t0, 0, SUM_PASS),
+	    show_num(t0, 0, SUM_MSGS));
+	show_fmt_pct(p1, sizeof p1, show_num(t1, 0, SUM_PASS),
+	    show_num(t1, 0, SUM_MSGS));
+	if (d->n == 1)
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: %s %s"
+		    " pass", d->from, d->until, n0, p0);
+	else if (d->n == 2)
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: %s %s"
+		    " pass, %s %s pass", d->from, d->until, n0, p0, n1, p1);
+	else
+		xasprintf(&s, "[dmarc-agent] DMARC summary %s to %s: %zu"
+		    " domains, lowest %s %s pass", d->from, d->until, d->n, n0,
+		    p0);
+	free(n0);
+	free(n1);
+	return (s);
+}
+
+int
+show_mail_render(struct show *s, const struct show_opts *o, char **subject,
+    char **text, char **html, char **cause)
+{
+	struct show_data	 d;
+	FILE			*ft, *fh;
+	size_t			 lt, lh;
+	int			 rc;
+
+	*subject = *text = *html = NULL;
+	if (show_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    NULL, cause) != 0)
+		return (-1);
+	rc = show_read(s, o, &d, cause);
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	if (rc == 0) {
+		if ((ft = open_memstream(text, &lt)) == NULL ||
+		    (fh = open_memstream(html, &lh)) == NULL)
+			fatal("open_memstream");
+		if (show_text(ft, &d, 0) != 0 || show_mail(fh, &d) != 0)
+			fatalx("%s: write to memory failed", __func__);
+		fclose(ft);
+		fclose(fh);
+		*subject = show_mail_subject(&d);
 	}
 	show_data_free(&d);
 	return (rc);
@@ -792,7 +877,7 @@ show_main(const char *conninfo, int argc, char **argv)
 		free(cause);
 		fprintf(stderr, "usage: dmarc-agent [-c FILE] report"
 		    " [--days N] [--until YYYY-MM-DD] [--domain D]\n"
-		    "       [--format text|html|json] [-o FILE]\n");
+		    "       [--format text|html|json|mail] [-o FILE]\n");
 		return (2);
 	}
 	nc = getenv("NO_COLOR");

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct pg_conn;
+struct pg_result;
+struct show_alerts;
+
 enum show_kind {
 	SHOW_STR,
 	SHOW_INT
@@ -54,6 +58,36 @@ enum { TLS_DAY, TLS_SUCCESS, TLS_FAILURE, TLS_NCOLS };
 enum { HEALTH_MAILBOX, HEALTH_LAST_OK, HEALTH_FAILING, HEALTH_NCOLS };
 enum { SIL_REPORTER, SIL_DOMAIN, SIL_REPORTS, SIL_LAST_END, SIL_LAST_SEEN,
 	SIL_DAYS, SIL_NCOLS };
+/* show-senders.c: one sender of a policy domain, approved or seen. */
+enum { SEND_KIND, SEND_VALUE, SEND_APPROVED, SEND_NOTE, SEND_MSGS,
+	SEND_PASS, SEND_FAIL, SEND_SOURCES, SEND_FIRST, SEND_LAST,
+	SEND_NCOLS };
+
+/* show-alert.c: an alert due for delivery, its figures taken apart. */
+enum { ALT_ID, ALT_RULE, ALT_DOMAIN, ALT_SUBJECT, ALT_DAY, ALT_FIRST_SEEN,
+	ALT_FIGURES, ALT_THROUGH, ALT_KIND, ALT_VALUE, ALT_NOTE, ALT_MSGS,
+	ALT_PASS, ALT_FAIL, ALT_REJ, ALT_QUAR, ALT_RATE, ALT_THRESHOLD,
+	ALT_MEDIAN, ALT_HISTORY, ALT_MIN, ALT_IPS, ALT_FROMS, ALT_REPORTERS,
+	ALT_POLICY, ALT_DKIM, ALT_SPF, ALT_DKIM_OK, ALT_SPF_OK, ALT_ORG,
+	ALT_LAST_DAY, ALT_SILENT, ALT_WEEK, ALT_POLLS, ALT_ERROR,
+	ALT_LAST_OK, ALT_NCOLS };
+const struct show_table *show_alerts_table(const struct show_alerts *);
+
+/*
+ * The connection, and what the database has (looked up at connect time).
+ * libpq's types by their tags, so that this header needs no libpq.
+ */
+struct show {
+	struct pg_conn	*conn;
+	int		 enriched;	/* dmarc.ip_info can name sources */
+	int		 has_tls;
+	int		 has_health;
+	int		 has_silent;	/* dmarc.v_silent_reporters */
+	int		 has_auth;	/* dmarc.v_authenticity (schema 12) */
+	int		 has_senders;	/* dmarc.v_sender_record (schema 11) */
+	char		*label;		/* SQL: the source name of row s */
+	char		*join;		/* SQL: the join label needs */
+};
 
 /* Everything shown for one policy domain. */
 struct show_domain {
@@ -67,6 +101,7 @@ struct show_domain {
 	struct show_table	 detail;	/* drill-down of the top 10 */
 	struct show_table	 tls;		/* TLS reports; empty without */
 	struct show_table	 auth;		/* one row; empty without */
+	struct show_table	 senders;	/* approval; empty without */
 };
 
 /* One report. */
@@ -80,6 +115,7 @@ struct show_data {
 	int			 has_health;	/* mailbox health view exists */
 	int			 has_silent;	/* v_silent_reporters exists */
 	int			 has_auth;	/* v_authenticity exists */
+	int			 has_senders;	/* approved senders exist */
 	struct show_domain	*v;
 	size_t			 n;
 	struct show_table	 health;	/* per mailbox */
@@ -98,7 +134,31 @@ enum show_level {
 extern const struct show_col show_cols_sum[], show_cols_day[],
 	show_cols_top[], show_cols_fail[], show_cols_fwd[],
 	show_cols_spoof[], show_cols_rep[], show_cols_det[],
-	show_cols_tls[], show_cols_health[], show_cols_silent[];
+	show_cols_tls[], show_cols_health[], show_cols_silent[],
+	show_cols_senders[];
+
+/*
+ * show.c: the connection's helpers for the other files.  show_exec runs
+ * fixed SQL (*resp, when not NULL, is the caller's to PQclear);
+ * show_query runs one parameterised query into t, which must have ncols
+ * columns (free with show_table_free, also after a failure);
+ * show_pq_cause is libpq's message on one line, escaped (the caller frees
+ * it).
+ */
+int		 show_exec(struct show *, const char *, struct pg_result **,
+		    char **);
+int		 show_query(struct show *, const char *, const char *,
+		    const char *const *, int, const struct show_col *, size_t,
+		    struct show_table *, char **);
+char		*show_pq_cause(struct pg_conn *, struct pg_result *);
+
+/*
+ * show-senders.c: the senders of one policy domain over [$1, $2], approved
+ * ones without mail included, unapproved failing ones first, then approved
+ * failing ones, then the rest by volume (SEND_* columns).
+ */
+int		 show_senders_read(struct show *, const char *, const char *,
+		    const char *, struct show_table *, char **);
 
 /* show.c: table access and pure helpers (tests/unit/tst_show.c). */
 const char	*show_cell(const struct show_table *, size_t, size_t);
@@ -117,9 +177,19 @@ char		*show_json_esc(const char *);
 int		 show_parse_day(const char *, long *);
 void		 show_format_day(long, char *);
 
+/* show-senders.c: an approved sender's value as stored; -1 and *cause. */
+int		 show_sender_norm(const char *, const char *, char **,
+		    char **);
+/* The senders command's output (show-text.c, show-json.c). */
+void		 show_text_senders(FILE *, const struct show_table *, int);
+void		 show_text_value(FILE *, const char *, size_t);
+void		 show_json_senders(FILE *, int, const char *,
+		    const struct show_table *);
+
 /* The renderers; -1 on a write error. */
 int	show_text(FILE *, const struct show_data *, int);
 int	show_html(FILE *, const struct show_data *);
 int	show_json(FILE *, const struct show_data *);
+int	show_mail(FILE *, const struct show_data *);
 
 #endif

@@ -145,7 +145,14 @@ DECLARE
         -- ledger, and a kept copy of the whole mail: never.
         ['message_auth', 'false'],
         ['message_signature', 'false'],
-        ['message_raw', 'false']];
+        ['message_raw', 'false'],
+        -- Approved senders and alerts (schema 11) are per policy domain
+        -- (a mailbox alert has none: hidden); their deliveries and the
+        -- summaries sent name recipients of every domain: never.
+        ['approved_sender', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
+        ['alert', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
+        ['notification', 'false'],
+        ['summary_sent', 'false']];
     -- What scoped readers may read besides the tables above (never
     -- mail_message, ingest_run, mailbox, v_ingest_errors, v_mailbox_health).
     also CONSTANT text[] := ARRAY['source_map', 'v_daily_volume',
@@ -153,7 +160,8 @@ DECLARE
         'v_forwarding_suspects', 'v_spoofing_suspects', 'v_reporter_activity',
         'v_silent_reporters', 'v_source_enriched', 'v_sources_by_sender',
         'v_tlsrpt_daily', 'v_tlsrpt_failures', 'v_failure_reports',
-        'authenticity_setting', 'v_authenticity'];
+        'authenticity_setting', 'v_authenticity', 'v_sender_record',
+        'v_senders_daily'];
 BEGIN
     GRANT USAGE ON SCHEMA dmarc TO dmarc_scoped_reader;
     FOR i IN 1 .. array_length(rules, 1) LOOP

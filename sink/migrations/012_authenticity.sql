@@ -262,7 +262,8 @@ COMMENT ON COLUMN v_authenticity.forged_messages IS 'Of those, in forged reports
 COMMENT ON COLUMN v_authenticity.counted_messages IS 'Of those, in reports the figures count (authenticity_setting).';
 COMMENT ON COLUMN v_authenticity.verified_pct IS 'Percentage of the messages in verified reports.';
 
--- Scoped readers (schema 9): the new tables get row-level security like
+-- Scoped readers (schema 9): the new tables (and schema 11's) get
+-- row-level security like
 -- the others, scoped_reader_setup() (which knows them) runs again when the
 -- role exists, and every view is read with the caller's rights again: the
 -- views re-created above lost security_invoker.
@@ -270,7 +271,9 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['message_auth', 'message_signature',
-        'message_raw', 'authenticity_setting']
+        'message_raw', 'authenticity_setting',
+        -- and schema 11's, which came after 9
+        'approved_sender', 'alert', 'notification', 'summary_sent']
     LOOP
         EXECUTE format('ALTER TABLE dmarc.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY unscoped ON dmarc.%I AS PERMISSIVE'

@@ -24,6 +24,10 @@
 #                            print how many messages in FOLDER match the
 #                            doveadm search query (default ALL), e.g.
 #                            dovecot_count INBOX SEEN
+#   dovecot_lmtp             call before dovecot_start: the Dovecot also
+#                            takes mail over LMTP (RFC 2033) on a third free
+#                            port, LMTP_PORT (exported), for a test mail
+#                            server to deliver into (needs dovecot-lmtpd)
 #   dovecot_skip_or_fail MESSAGE
 #                            print MESSAGE, exit 77 (skip), or 1 when CI=true
 #   dovecot_free_port [NOT]  print a free TCP port on 127.0.0.1 (not NOT)
@@ -121,7 +125,7 @@ state_dir = $_dwc_d/state
 log_path = $_dwc_d/dovecot.log
 info_log_path = $_dwc_d/dovecot.log
 debug_log_path = $_dwc_d/dovecot.log
-protocols = imap
+protocols = imap${LMTP_PORT:+ lmtp}
 listen = 127.0.0.1
 ssl = required
 ssl_cert = <$_dwc_d/server.crt
@@ -187,6 +191,19 @@ EOF
 	echo "protocol imap {"
 	echo "  mail_max_userip_connections = 50"
 	echo "}"
+	if [ -n "${LMTP_PORT:-}" ]; then
+		# Plain LMTP on loopback: the test's mail server hands over.
+		echo "service lmtp {"
+		echo "  inet_listener lmtp {"
+		echo "    address = 127.0.0.1"
+		echo "    port = $LMTP_PORT"
+		echo "  }"
+		[ -n "$DOVECOT_NOCHROOT" ] && echo "  chroot ="
+		echo "}"
+		echo "protocol lmtp {"
+		echo "  postmaster_address = postmaster@example.com"
+		echo "}"
+	fi
 	} >"$_dwc_d/dovecot.conf"
 	[ -n "${DOVECOT_OAUTH2_URL:-}" ] || return 0
 	cat >"$_dwc_d/dovecot-oauth2.conf.ext" <<EOF
@@ -251,7 +268,9 @@ dovecot_wait()
 		esac
 		if [ -n "$_dw_pid" ] && [ -S "$1/run/auth-userdb" ] &&
 		    dovecot_listening "$IMAP_PORT" &&
-		    dovecot_listening "$IMAPS_PORT"; then
+		    dovecot_listening "$IMAPS_PORT" &&
+		    { [ -z "${LMTP_PORT:-}" ] ||
+		    dovecot_listening "$LMTP_PORT"; }; then
 			return 0
 		fi
 		sleep 0.05
@@ -318,6 +337,10 @@ dovecot_start()
 		IMAPS_PORT=$(dovecot_free_port) || return 1
 		IMAP_PORT=$(dovecot_free_port "$IMAPS_PORT") || return 1
 		export IMAPS_PORT IMAP_PORT
+		if [ -n "${DOVECOT_WANT_LMTP:-}" ]; then
+			LMTP_PORT=$(dovecot_free_port "$IMAP_PORT") || return 1
+			export LMTP_PORT
+		fi
 		dovecot_write_conf "$_ds_d"
 		rm -f "$_ds_d/run/master.pid"
 		: >"$_ds_d/dovecot.log"
@@ -454,6 +477,16 @@ dovecot_count()
 	else
 		printf '%s\n' "$_dc_out" | wc -l | tr -d ' '
 	fi
+}
+
+dovecot_lmtp()
+{
+	if [ ! -x /usr/lib/dovecot/lmtp ]; then
+		echo "dovecot_lmtp: no LMTP server (apt-get install" \
+		    "dovecot-lmtpd)" >&2
+		return 1
+	fi
+	DOVECOT_WANT_LMTP=1
 }
 
 dovecot_skip_or_fail()

@@ -432,12 +432,13 @@ test_migrate(struct sink *s)
 	/*
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
 	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1;
-	 * 009 scoped readers: +1 (domain_grant); 012 authenticity: +4, +1.
+	 * 009 scoped readers: +1 (domain_grant); 011 alerts: +4, +2; 012
+	 * authenticity: +4, +1.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 29);
+	    " 'dmarc'", NULL, NULL), 33);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 16);
+	    " 'dmarc'", NULL, NULL), 18);
 	free(cause);
 }
 

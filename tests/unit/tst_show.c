@@ -1,7 +1,7 @@
 /*
  * tst_show.c: the pure functions of show/: number formatting, the verdict,
- * bar lengths, escaping for terminals, HTML and JSON, day arithmetic and
- * the report command's arguments.
+ * bar lengths, escaping for terminals, HTML and JSON, day arithmetic, the
+ * report command's arguments and an approved sender's value.
  */
 #include "config.h"
 
@@ -22,6 +22,7 @@ static void	test_html(void);
 static void	test_json(void);
 static void	test_days(void);
 static void	test_args(void);
+static void	test_sender_norm(void);
 
 static void
 test_count(void)
@@ -314,6 +315,49 @@ test_args(void)
 	}
 }
 
+/* An approved sender's kind and value as dmarc.approved_sender keeps them. */
+static void
+test_sender_norm(void)
+{
+	static const struct {
+		const char	*kind, *in, *want;	/* want NULL: refused */
+	} t[] = {
+		{ "domain", "SendGrid.NET.", "sendgrid.net" },
+		{ "domain", ".example.com", "example.com" },
+		{ "domain", "mail_1.example-x.com", "mail_1.example-x.com" },
+		{ "domain", "a b.example", NULL },
+		{ "domain", "a..example", NULL },
+		{ "domain", "...", NULL },
+		{ "domain", "x\r\nBcc: y", NULL },
+		{ "ptr", "Outlook.COM", "outlook.com" },
+		{ "asn", "AS15169", "15169" },
+		{ "asn", "as680", "680" },
+		{ "asn", "4294967295", "4294967295" },
+		{ "asn", "4294967296", NULL },
+		{ "asn", "-1", NULL },
+		{ "asn", "AS", NULL },
+		{ "name", "Amazon SES", "Amazon SES" },
+		{ "name", "", NULL },
+		{ "name", "tab\there", NULL },
+		{ "cidr", "192.0.2.0/24", "192.0.2.0/24" },	/* the server's */
+		{ "colour", "blue", NULL }
+	};
+	char	*out, *cause;
+	size_t	 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		cause = NULL;
+		CHECK_INT(show_sender_norm(t[i].kind, t[i].in, &out, &cause),
+		    t[i].want != NULL ? 0 : -1);
+		if (t[i].want != NULL)
+			CHECK_STR(out, t[i].want);
+		else
+			CHECK(out == NULL && cause != NULL);
+		free(out);
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -327,5 +371,6 @@ main(void)
 	test_json();
 	test_days();
 	test_args();
+	test_sender_norm();
 	return (TST_DONE());
 }
