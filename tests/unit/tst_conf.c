@@ -510,7 +510,8 @@ test_oauth2(void)
 		conf_print(c, f);
 		fclose(f);
 		CHECK(strstr(out, "    auth = \"xoauth2\";\n    search = "
-		    "\"unseen\";\n    oauth2 = {\n      provider = "
+		    "\"unseen\";\n    expunge = \"uid\";\n    oauth2 = {\n"
+		    "      provider = "
 		    "\"microsoft\";\n      flow = \"client_credentials\";\n"
 		    "      tenant = \"contoso.onmicrosoft.com\";\n      "
 		    "client_id = \"c1d\";\n      client_secret_file = "
