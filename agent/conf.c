@@ -1521,9 +1521,9 @@ conf_print(const struct conf *c, FILE *f)
 #define NM_OFF(f)	offsetof(struct conf_notify_mail, f)
 #define NH_OFF(f)	offsetof(struct conf_notify_hook, f)
 
-static const char *rule_names[CONF_NRULES] = {
+static const char *rule_names[CONF_NRULES + 1] = {
 	"new_failing_source", "approved_sender_failing", "pass_rate_drop",
-	"silent_reporter", "mailbox_failing"
+	"silent_reporter", "mailbox_failing", NULL
 };
 
 /* Each rule's settings; enabled first. */
