@@ -184,6 +184,10 @@ static void	conf_items(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_item *, void *);
 static void	conf_bool(struct conf_ctx *, const config_setting_t *,
 		    const char *, int *);
+static int	conf_strings(struct conf_ctx *, const config_setting_t *,
+		    const char *, int (*)(const char *), const char *, char ***,
+		    size_t *);
+static int	authserv_id_ok(const char *);
 static void	conf_enrich(struct conf_ctx *, const config_setting_t *,
 		    struct conf_enrich *);
 static void	conf_verify(struct conf_ctx *, const config_setting_t *,
@@ -400,14 +404,52 @@ conf_items(struct conf_ctx *cx, const config_setting_t *s,
 		conf_item_read(cx, s, &items[i], base);
 }
 
+/*
+ * The strings of member name of s, a string or a list of them, appended
+ * to *v (*n of them).  A value that is not a string, or that ok refuses
+ * (ok may be NULL), is the error what and ends the list; *elem is set to
+ * the setting of each string taken, for the caller's own checks.
+ */
+static int
+conf_strings(struct conf_ctx *cx, const config_setting_t *s,
+    const char *name, int (*ok)(const char *), const char *what,
+    char ***v, size_t *n)
+{
+	const config_setting_t	*m, *e;
+	const char		*str;
+	int			 i, len;
+
+	if ((m = config_setting_get_member(s, name)) == NULL)
+		return (0);
+	len = config_setting_type(m) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(m);
+	for (i = 0; i < len; i++) {
+		e = config_setting_type(m) == CONFIG_TYPE_STRING ? m :
+		    config_setting_get_elem(m, i);
+		if (e == NULL || (str = config_setting_get_string(e)) == NULL ||
+		    (ok != NULL && !ok(str))) {
+			conf_error(cx, m, "%s", what);
+			return (-1);
+		}
+		*v = xreallocarray(*v, *n + 1, sizeof **v);
+		(*v)[(*n)++] = xstrdup(str);
+	}
+	return (0);
+}
+
+/* An RFC 8601 authserv-id as a setting may give it: a host name. */
+static int
+authserv_id_ok(const char *v)
+{
+	return (*v != '\0' && strpbrk(v, " \t;()\"") == NULL);
+}
+
 /* The enrichment group: the table's items, and mmdb_file (one or a list). */
 static void
 conf_enrich(struct conf_ctx *cx, const config_setting_t *s,
     struct conf_enrich *en)
 {
-	const config_setting_t	*m, *e;
-	const char		*v;
-	int			 i, n;
+	size_t	i;
 
 	if (!config_setting_is_group(s)) {
 		conf_error(cx, s, "\"enrichment\" must be a group { ... }");
@@ -415,25 +457,13 @@ conf_enrich(struct conf_ctx *cx, const config_setting_t *s,
 	}
 	conf_unknown(cx, s, NULL, enrich_items);
 	conf_items(cx, s, enrich_items, en);
-	if ((m = config_setting_get_member(s, "mmdb_file")) == NULL)
-		return;
-	n = config_setting_type(m) == CONFIG_TYPE_STRING ? 1 :
-	    config_setting_length(m);
-	for (i = 0; i < n; i++) {
-		e = config_setting_type(m) == CONFIG_TYPE_STRING ? m :
-		    config_setting_get_elem(m, i);
-		if (e == NULL || (v = config_setting_get_string(e)) == NULL) {
-			conf_error(cx, m, "\"mmdb_file\" must be a string or "
-			    "a list of strings");
-			return;
-		}
-		if (access(v, R_OK) != 0)
-			conf_error(cx, e, "cannot read mmdb_file \"%s\": %s", v,
-			    strerror(errno));
-		en->mmdb_files = xreallocarray(en->mmdb_files, en->nmmdb + 1,
-		    sizeof *en->mmdb_files);
-		en->mmdb_files[en->nmmdb++] = xstrdup(v);
-	}
+	conf_strings(cx, s, "mmdb_file", NULL, "\"mmdb_file\" must be a "
+	    "string or a list of strings", &en->mmdb_files, &en->nmmdb);
+	for (i = 0; i < en->nmmdb; i++)
+		if (access(en->mmdb_files[i], R_OK) != 0)
+			conf_error(cx, config_setting_get_member(s,
+			    "mmdb_file"), "cannot read mmdb_file \"%s\": %s",
+			    en->mmdb_files[i], strerror(errno));
 }
 
 /*
@@ -444,34 +474,16 @@ static void
 conf_verify(struct conf_ctx *cx, const config_setting_t *s,
     struct conf_verify *vf)
 {
-	const config_setting_t	*m, *e;
-	const char		*v;
-	int			 i, n;
-
 	if (!config_setting_is_group(s)) {
 		conf_error(cx, s, "\"verification\" must be a group { ... }");
 		return;
 	}
 	conf_unknown(cx, s, NULL, verify_items);
 	conf_items(cx, s, verify_items, vf);
-	if ((m = config_setting_get_member(s, "trusted_authserv_ids")) == NULL)
-		return;
-	n = config_setting_type(m) == CONFIG_TYPE_STRING ? 1 :
-	    config_setting_length(m);
-	for (i = 0; i < n; i++) {
-		e = config_setting_type(m) == CONFIG_TYPE_STRING ? m :
-		    config_setting_get_elem(m, i);
-		if (e == NULL || (v = config_setting_get_string(e)) == NULL ||
-		    *v == '\0' || strpbrk(v, " \t;()\"") != NULL) {
-			conf_error(cx, m, "\"trusted_authserv_ids\" must be a "
-			    "string or a list of strings, each an authserv-id "
-			    "(a host name, no spaces)");
-			return;
-		}
-		vf->trusted_ids = xreallocarray(vf->trusted_ids,
-		    vf->ntrusted + 1, sizeof *vf->trusted_ids);
-		vf->trusted_ids[vf->ntrusted++] = xstrdup(v);
-	}
+	conf_strings(cx, s, "trusted_authserv_ids", authserv_id_ok,
+	    "\"trusted_authserv_ids\" must be a string or a list of strings, "
+	    "each an authserv-id (a host name, no spaces)", &vf->trusted_ids,
+	    &vf->ntrusted);
 }
 
 /* A boolean member of group s, when present. */
