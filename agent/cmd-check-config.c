@@ -16,9 +16,11 @@
 #include "agent/cmd.h"
 #include "agent/conf.h"
 #include "agent/oauth2.h"
+#include "agent/poll.h"
 #include "enrich/enrich.h"
 
 static int	enrichment_check(const struct conf *);
+static void	same_mailboxes(const struct conf *);
 
 /*
  * The enrichment settings as `enrich` and `run` use them: the resolver's
@@ -39,6 +41,40 @@ enrichment_check(const struct conf *c)
 	}
 	enrich_free(e);
 	return (0);
+}
+
+/*
+ * Warn of two mailboxes that are one (server, account and folder): they
+ * share a lock and a ledger, so they poll in turns and their settings
+ * (after, search, folders) fight over the same mail.  A warning, not an
+ * error: the ledger keeps it exactly once either way.
+ */
+static void
+same_mailboxes(const struct conf *c)
+{
+	char	**ids;
+	char	 *cause;
+	size_t	  i, j;
+
+	ids = xcalloc(c->nmailboxes + 1, sizeof *ids);
+	for (i = 0; i < c->nmailboxes; i++) {
+		cause = NULL;
+		ids[i] = poll_identity(c, &c->mailboxes[i], &cause);
+		free(cause);
+		for (j = 0; ids[i] != NULL && j < i; j++) {
+			if (ids[j] == NULL || strcmp(ids[i], ids[j]) != 0)
+				continue;
+			fprintf(stderr, "%s: mailboxes \"%s\" and \"%s\" are "
+			    "the same mailbox (server, account and folder): "
+			    "they share one ledger and poll in turns "
+			    "(warning)\n", c->file, c->mailboxes[j].name,
+			    c->mailboxes[i].name);
+			break;
+		}
+	}
+	for (i = 0; i < c->nmailboxes; i++)
+		free(ids[i]);
+	free(ids);
 }
 
 int
@@ -72,6 +108,7 @@ cmd_check_config(struct cmd_env *env, int argc, char **argv)
 		conf_free(c);
 		return (EXIT_USAGE);
 	}
+	same_mailboxes(c);
 	if (verbose)
 		conf_print(c, stdout);
 	conf_free(c);

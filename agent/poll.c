@@ -183,6 +183,16 @@ poll_opts(const struct conf *conf, const struct conf_mailbox *mb,
 	o->verbose = log_getverbose() >= 3;
 }
 
+char *
+poll_identity(const struct conf *conf, const struct conf_mailbox *mb,
+    char **cause)
+{
+	struct imap_opts	o;
+
+	poll_opts(conf, mb, &o, NULL);
+	return (imap_url_identity(&o, cause));
+}
+
 /*
  * Log in with the mailbox's OAuth 2.0 token, if any (oauth2_token: the
  * cached one or a new one); when the server refuses the token, renew it
@@ -309,13 +319,11 @@ static int
 poll_take(struct poll_ctx *pc, struct poll_result *res)
 {
 	const struct conf_mailbox	*mb = pc->mb;
-	struct imap_opts		 o;
 	enum sink_lock			 locked;
 	char				*cause = NULL;
 	int				 rc = -1;
 
-	poll_opts(pc->conf, mb, &o, NULL);
-	if ((pc->identity = imap_url_identity(&o, &cause)) == NULL)
+	if ((pc->identity = poll_identity(pc->conf, mb, &cause)) == NULL)
 		goto out;
 	locked = sink_mailbox_lock(pc->sink, pc->identity, &cause);
 	if (locked == SINK_LOCK_BUSY) {

@@ -31,6 +31,14 @@ struct poll_result {
 int	poll_mailbox(const struct conf *, const struct conf_mailbox *,
 	    struct sink *, struct poll_result *);
 
+/*
+ * What mailbox mb is (server, account and folder: imap_url_identity), the
+ * key of its lock and its ledger; the caller frees it.  NULL and *cause
+ * when the URL is refused.
+ */
+char	*poll_identity(const struct conf *, const struct conf_mailbox *,
+	    char **);
+
 /* Read DMARC_AGENT_FAULT and the test knobs (poll-fault.c); once a run. */
 void	poll_fault_init(void);
 
