@@ -114,6 +114,7 @@ static void	html_count(FILE *, long long);
 static void	html_pct(FILE *, long long, long long);
 static const char *html_level_class(enum show_level);
 static void	html_verdict(FILE *, const struct show_domain *);
+static void	html_auth(FILE *, const struct show_table *);
 static void	html_kpis(FILE *, const struct show_domain *);
 static long long html_nice_max(long long);
 static void	html_chart(FILE *, const struct show_table *);
@@ -234,7 +235,44 @@ html_verdict(FILE *f, const struct show_domain *v)
 	html_count(f, show_num(s, 0, SUM_QUAR));
 	fputs(" in spam (quarantine) and refused ", f);
 	html_count(f, show_num(s, 0, SUM_REJ));
-	fputs(".</p>\n</div>\n", f);
+	fputs(".</p>\n", f);
+	html_auth(f, &v->auth);
+	fputs("</div>\n", f);
+}
+
+/*
+ * Who sent the reports, as text_auth says it: how much of the data comes
+ * from reports whose reporter was verified, and what the figures leave
+ * out (authenticity_setting).  Nothing without schema 12.
+ */
+static void
+html_auth(FILE *f, const struct show_table *auth)
+{
+	long long	msgs, vmsgs, counted;
+
+	if (auth->nrows != 1)
+		return;
+	msgs = show_num(auth, 0, AUTH_MSGS);
+	vmsgs = show_num(auth, 0, AUTH_VMSGS);
+	counted = show_num(auth, 0, AUTH_COUNTED);
+	fprintf(f, "<p class=\"auth\" data-auth-verified=\"%lld\">Reporters"
+	    " verified for ", show_num(auth, 0, AUTH_VERIFIED));
+	html_pct(f, vmsgs, msgs);
+	fputs(" of ", f);
+	html_count(f, msgs);
+	fputs(" messages (reports: ", f);
+	html_count(f, show_num(auth, 0, AUTH_VERIFIED));
+	fputs(" verified, ", f);
+	html_count(f, show_num(auth, 0, AUTH_UNVERIFIED));
+	fputs(" unverified, ", f);
+	html_count(f, show_num(auth, 0, AUTH_FORGED));
+	fputs(" forged)", f);
+	if (counted != msgs) {
+		fputs("; ", f);
+		html_count(f, msgs - counted);
+		fputs(" messages not counted", f);
+	}
+	fputs(".</p>\n", f);
 }
 
 static void
