@@ -94,19 +94,23 @@ static int
 poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 {
 	struct sink_ledger_entry	*led = NULL;
+	struct imap_selected	 sel;
+	struct imap_query	 q;
 	struct poll_plan	 plan;
 	uint32_t		*uids = NULL;
 	size_t			 n = 0, nled = 0;
-	time_t			 since = 0, fetch_start;
+	time_t			 fetch_start;
 	int			 rc = -1, fetch_rc;
 
 	memset(&plan, 0, sizeof plan);
+	memset(&q, 0, sizeof q);
+	q.kind = pc->mb->search_all ? IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN;
 	if (pc->mb->since_days > 0)
-		since = time(NULL) - (time_t)pc->mb->since_days * 86400;
-	if (imap_select(is, imap_url_mailbox(is), &pc->uidvalidity,
-	    cause) != 0 || imap_search(is, pc->mb->search_all ?
-	    IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN, since, &uids, &n,
-	    cause) != 0)
+		q.since = time(NULL) - (time_t)pc->mb->since_days * 86400;
+	if (imap_select(is, imap_url_mailbox(is), &sel, cause) != 0)
+		return (-1);
+	pc->uidvalidity = sel.uidvalidity;
+	if (imap_search(is, &q, &uids, &n, cause) != 0)
 		return (-1);
 	if (sink_ledger_list(pc->sink, pc->mailbox_pk, pc->uidvalidity, &led,
 	    &nled, cause) != 0) {
