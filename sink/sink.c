@@ -39,7 +39,7 @@
 
 static const char *sink_status_names[] = {
 	"none", "claimed", "stored", "duplicate", "ignored", "invalid",
-	"too_large"
+	"too_large", "pruned"
 };
 #define SINK_NSTATUS (sizeof sink_status_names / sizeof sink_status_names[0])
 
@@ -48,6 +48,12 @@ static char	*sink_utf8(const char *);
 static int	 sink_status_parse(const char *, enum sink_status *);
 static int	 sink_uids_param(struct sink_params *, const uint32_t *,
 		    size_t, char **);
+static int	 sink_ledger_rows(struct sink *, PGresult *,
+		    struct sink_ledger_entry **, size_t *, size_t *, char **);
+static int	 ledger_uid_cmp(const void *, const void *);
+static int	 sink_ledger_query(struct sink *, int64_t, uint32_t,
+		    const uint32_t *, size_t, struct sink_ledger_entry **,
+		    size_t *, size_t *, char **);
 static int	 sink_ledger_send(struct sink *, const struct sink_msg_info *,
 		    PGresult **, char **);
 static int	 sink_ledger_read(struct sink *, PGresult *,
@@ -877,6 +883,155 @@ sink_after_done(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
 	sink_param_int(&p, uidvalidity);
 	if (sink_uids_param(&p, uids, n, cause) == 0)
 		rc = sink_exec(s, SINK_ST_AFTER_DONE, &p, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* Rows of a ledger query (uid, status, after_action done) onto v. */
+static int
+sink_ledger_rows(struct sink *s, PGresult *res, struct sink_ledger_entry **v,
+    size_t *n, size_t *size, char **cause)
+{
+	struct sink_ledger_entry	*e;
+	int				 i, rows = PQntuples(res);
+
+	for (i = 0; i < rows; i++) {
+		if (*n == *size) {
+			*size = *size == 0 ? 64 : *size * 2;
+			*v = xreallocarray(*v, *size, sizeof **v);
+		}
+		e = &(*v)[*n];
+		e->uid = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		if (sink_status_parse(PQgetvalue(res, i, 1), &e->status) != 0) {
+			xasprintf(cause, "find ledger rows: unknown status "
+			    "\"%s\"", PQgetvalue(res, i, 1));
+			sink_fail_data(s);
+			return (-1);
+		}
+		e->after_done = *PQgetvalue(res, i, 2) == 't';
+		(*n)++;
+	}
+	return (0);
+}
+
+static int
+ledger_uid_cmp(const void *a, const void *b)
+{
+	const struct sink_ledger_entry	*x = a, *y = b;
+
+	return (x->uid < y->uid ? -1 : x->uid > y->uid);
+}
+
+/* One statement of sink_ledger_find: uids (NULL: the unfinished rows). */
+static int
+sink_ledger_query(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, struct sink_ledger_entry **v,
+    size_t *nv, size_t *size, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res = NULL;
+	int			 rc = -1;
+
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)mailbox);
+	sink_param_int(&p, uidvalidity);
+	if (uids == NULL)
+		rc = sink_exec(s, SINK_ST_LEDGER_UNFINISHED, &p, &res, cause);
+	else if (sink_uids_param(&p, uids, n, cause) == 0)
+		rc = sink_exec(s, SINK_ST_LEDGER_FIND, &p, &res, cause);
+	sink_params_free(&p);
+	if (rc == 0)
+		rc = sink_ledger_rows(s, res, v, nv, size, cause);
+	if (res != NULL)
+		PQclear(res);
+	return (rc);
+}
+
+/*
+ * The rows a poll needs (see sink.h): the unfinished ones, then those of
+ * the uids, SINK_LEDGER_CHUNK at a time; sorted, an unfinished row also
+ * found by its uid kept once.
+ */
+#define SINK_LEDGER_CHUNK	10000
+int
+sink_ledger_find(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, struct sink_ledger_entry **out,
+    size_t *nout, char **cause)
+{
+	struct sink_ledger_entry	*v = NULL;
+	size_t				 nv = 0, size = 0, off, k, i, j;
+
+	*out = NULL;
+	*nout = 0;
+	if (sink_ledger_query(s, mailbox, uidvalidity, NULL, 0, &v, &nv,
+	    &size, cause) != 0)
+		goto fail;
+	for (off = 0; off < n; off += k) {
+		k = n - off < SINK_LEDGER_CHUNK ? n - off : SINK_LEDGER_CHUNK;
+		if (sink_ledger_query(s, mailbox, uidvalidity, uids + off, k,
+		    &v, &nv, &size, cause) != 0)
+			goto fail;
+	}
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, ledger_uid_cmp);
+	for (i = j = 0; i < nv; i++)
+		if (j == 0 || v[j - 1].uid != v[i].uid)
+			v[j++] = v[i];
+	*out = v;
+	*nout = j;
+	return (0);
+fail:
+	free(v);
+	return (-1);
+}
+
+int
+sink_mark_read(struct sink *s, int64_t mailbox, struct sink_search_mark *m,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	memset(m, 0, sizeof *m);
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)mailbox);
+	rc = sink_exec(s, SINK_ST_MARK_READ, &p, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) == 1) {
+		m->uidvalidity = (uint32_t)strtoul(PQgetvalue(res, 0, 0),
+		    NULL, 10);
+		snprintf(m->criteria, sizeof m->criteria, "%s",
+		    PQgetvalue(res, 0, 1));
+		m->uidnext = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL,
+		    10);
+		m->highestmodseq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+		m->full_at = (time_t)strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	}
+	PQclear(res);
+	return (0);
+}
+
+int
+sink_mark_write(struct sink *s, int64_t mailbox,
+    const struct sink_search_mark *m, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	if (s->in_msg || s->in_batch)
+		fatalx("%s: inside a message transaction or a batch", __func__);
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)mailbox);
+	sink_param_int(&p, m->uidvalidity);
+	sink_param_str(&p, m->criteria);
+	sink_param_int(&p, m->uidnext);
+	sink_param_int(&p, m->highestmodseq > INT64_MAX ? 0 :
+	    (long long)m->highestmodseq);
+	sink_param_int(&p, (long long)m->full_at);
+	rc = sink_exec(s, SINK_ST_MARK_WRITE, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -1847,6 +2002,45 @@ static const char sink_sql_mailbox_claim[] =
 	" SELECT id FROM known UNION ALL SELECT id FROM old"
 	" UNION ALL SELECT id FROM made";
 
+/* --- A poll's history (sink.c) --- */
+
+/*
+ * The ledger rows of the uids in $3 (the search result), and those of
+ * pruned rows from the UID ranges they left (the range with the greatest
+ * start at or below the uid is the only one that can hold it).
+ */
+static const char sink_sql_ledger_find[] =
+	"SELECT m.uid, m.status, m.after_action = 'done'"
+	" FROM dmarc.mail_message m"
+	" WHERE m.mailbox_pk = $1 AND m.uidvalidity = $2"
+	" AND m.uid = ANY ($3::bigint[])"
+	" UNION ALL"
+	" SELECT u.u, 'pruned', true FROM unnest($3::bigint[]) AS u(u)"
+	" WHERE (SELECT s.uid_hi FROM dmarc.mail_settled s"
+	" WHERE s.mailbox_pk = $1 AND s.uidvalidity = $2 AND s.uid_lo <= u.u"
+	" ORDER BY s.uid_lo DESC LIMIT 1) >= u.u";
+
+/* The predicate of mail_message_unfinished_idx (migration 013), as is. */
+static const char sink_sql_ledger_unfinished[] =
+	"SELECT uid, status, after_action = 'done' FROM dmarc.mail_message"
+	" WHERE mailbox_pk = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
+	" AND (status = 'claimed' OR after_action = 'pending')";
+
+static const char sink_sql_mark_read[] =
+	"SELECT uidvalidity, criteria, coalesce(uidnext, 0),"
+	" coalesce(highestmodseq, 0), extract(epoch FROM full_at)::bigint"
+	" FROM dmarc.mailbox_search WHERE mailbox_pk = $1";
+
+static const char sink_sql_mark_write[] =
+	"INSERT INTO dmarc.mailbox_search AS k (mailbox_pk, uidvalidity,"
+	" criteria, uidnext, highestmodseq, full_at)"
+	" VALUES ($1, $2, $3, nullif($4::bigint, 0), nullif($5::bigint, 0),"
+	" to_timestamp($6::double precision))"
+	" ON CONFLICT (mailbox_pk) DO UPDATE SET"
+	" uidvalidity = EXCLUDED.uidvalidity, criteria = EXCLUDED.criteria,"
+	" uidnext = EXCLUDED.uidnext, highestmodseq = EXCLUDED.highestmodseq,"
+	" full_at = EXCLUDED.full_at, searched_at = now()";
+
 /* --- Enrichment (sink-enrich.c) --- */
 
 static const char sink_sql_discover[] =
@@ -2050,6 +2244,16 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_mailbox_claim_lock, PGRES_TUPLES_OK, 0, 0 },
 	[SINK_ST_MAILBOX_CLAIM] = { "claim mailbox",
 	    sink_sql_mailbox_claim, PGRES_TUPLES_OK, 2, 0 },
+
+	/* A poll's history. */
+	[SINK_ST_LEDGER_FIND] = { "find ledger rows",
+	    sink_sql_ledger_find, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_LEDGER_UNFINISHED] = { "list unfinished ledger rows",
+	    sink_sql_ledger_unfinished, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_MARK_READ] = { "read search mark",
+	    sink_sql_mark_read, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_MARK_WRITE] = { "write search mark",
+	    sink_sql_mark_write, PGRES_COMMAND_OK, 6, 0 },
 
 	/* Enrichment. */
 	[SINK_ST_ENRICH_DISCOVER] = { "discover source addresses",

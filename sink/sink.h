@@ -115,7 +115,9 @@ enum sink_status {
 	SINK_DUPLICATE,
 	SINK_IGNORED,
 	SINK_INVALID,
-	SINK_TOO_LARGE
+	SINK_TOO_LARGE,
+	SINK_PRUNED		/* sink_ledger_find only: a pruned row's UID
+				   (final, after-action done) */
 };
 const char *sink_status_name(enum sink_status);
 
@@ -146,6 +148,40 @@ struct sink_ledger_entry {
  */
 int	sink_ledger_list(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    struct sink_ledger_entry **out, size_t *n, char **);
+
+/*
+ * The ledger rows a poll needs, ascending by uid, without reading the rest
+ * of a long ledger: the rows of these uids (ascending; those of pruned
+ * rows, kept in mail_settled, come back as SINK_PRUNED with after_done
+ * set), and every unfinished row of (mailbox, uidvalidity), claimed or
+ * with its after-action pending, whatever its uid.  Many uids go in
+ * several statements (a full search of a large folder), so the memory
+ * used stays that of the rows returned.  The caller frees *out.
+ */
+int	sink_ledger_find(struct sink *, int64_t mailbox, uint32_t uidvalidity,
+	    const uint32_t *uids, size_t n, struct sink_ledger_entry **out,
+	    size_t *nout, char **);
+
+/*
+ * What the last complete search of a mailbox covered (table
+ * mailbox_search): the next poll of the same uidvalidity and criteria
+ * asks the server only for what can be new since (agent/poll-plan.c).
+ */
+#define SINK_CRITERIA_MAX	64
+struct sink_search_mark {
+	uint32_t	 uidvalidity;	/* 0: no mark */
+	char		 criteria[SINK_CRITERIA_MAX]; /* "all", "unseen since
+					   30d" ... */
+	uint32_t	 uidnext;	/* 0: the server did not say */
+	uint64_t	 highestmodseq;	/* 0: none (no CONDSTORE) */
+	time_t		 full_at;	/* the last search of everything */
+};
+/* The mailbox's mark; uidvalidity 0 when it has none. */
+int	sink_mark_read(struct sink *, int64_t mailbox,
+	    struct sink_search_mark *, char **);
+/* Replace it (autocommit; not inside a message transaction or batch). */
+int	sink_mark_write(struct sink *, int64_t mailbox,
+	    const struct sink_search_mark *, char **);
 
 /*
  * Insert 'claimed' rows for these uids (existing rows untouched), labelled
