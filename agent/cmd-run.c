@@ -21,7 +21,8 @@
  * did not change keeps its state: next due time, backoff, failures and
  * history; so a reload, or a storm of them, polls only what is new.  The
  * main thread pings the systemd watchdog on time throughout, also while it
- * waits for a poll to end and however often signals come.
+ * waits for a poll to end and however often signals come.  With a
+ * retention set, a thread prunes at start and once a day.
  */
 #include "config.h"
 
@@ -78,6 +79,21 @@ struct enricher {
 	time_t			 next_due;	/* under sched_lock */
 };
 
+/*
+ * Retention (cmd-prune.c) in a thread of its own, on its own connection:
+ * at start, then every PRUNE_SECS, in batches with PRUNE_NAP_MS between
+ * two so the polls go on meanwhile.  A pass cut short by a reload is
+ * taken up again at once after it.
+ */
+#define PRUNE_SECS	86400
+#define PRUNE_NAP_MS	20
+struct pruner {
+	const struct conf	*conf;
+	pthread_t		 thread;
+	int			 running;
+	time_t			 next_due;	/* under sched_lock */
+};
+
 /* The service: the main thread's view. */
 struct run {
 	struct cmd_env		*env;
@@ -86,6 +102,7 @@ struct run {
 	size_t			 n;
 	int			 started;	/* ps's threads not joined */
 	struct enricher		 en;
+	struct pruner		 pr;
 	uint64_t		 wdusec;	/* ping period; 0: no watchdog */
 	struct timespec		 next_ping;	/* CLOCK_MONOTONIC */
 };
@@ -105,6 +122,9 @@ static struct conf *sched_reload(const char *);
 static void	 sched_exit(void);
 static void	*enricher_main(void *);
 static void	 enricher_start(struct enricher *, const struct conf *);
+static int	 sched_stopping(void);
+static void	*pruner_main(void *);
+static void	 pruner_start(struct pruner *, const struct conf *);
 static int	 run_wait(struct run *, long);
 static int	 run_drain(struct run *, int *);
 static int	 run_reload(struct run *);
@@ -234,6 +254,63 @@ enricher_start(struct enricher *en, const struct conf *conf)
 	if (pthread_create(&en->thread, NULL, enricher_main, en) != 0)
 		fatalx("pthread_create failed");
 	en->running = 1;
+}
+
+/* Whether the threads are asked to stop (between two prune batches). */
+static int
+sched_stopping(void)
+{
+	int	stop;
+
+	pthread_mutex_lock(&sched_lock);
+	stop = sched_stop;
+	pthread_mutex_unlock(&sched_lock);
+	return (stop || agent_quitting());
+}
+
+static void *
+pruner_main(void *arg)
+{
+	struct pruner	*pr = arg;
+	struct sink	*sink;
+	struct timespec	 ts;
+	int		 rc;
+
+	pthread_mutex_lock(&sched_lock);
+	while (!sched_stop) {
+		if (time(NULL) < pr->next_due) {
+			ts.tv_sec = pr->next_due;
+			ts.tv_nsec = 0;
+			pthread_cond_timedwait(&sched_cond, &sched_lock, &ts);
+			continue;
+		}
+		pthread_mutex_unlock(&sched_lock);
+		rc = -1;
+		if ((sink = agent_sink_connect(pr->conf, 0)) != NULL) {
+			rc = prune_pass(pr->conf, sink, 0, PRUNE_NAP_MS,
+			    sched_stopping, NULL);
+			sink_close(sink);
+		}
+		pthread_mutex_lock(&sched_lock);
+		if (rc != 1)
+			pr->next_due = time(NULL) + PRUNE_SECS;
+	}
+	sched_exit();
+	return (NULL);
+}
+
+/* Start the pruner on conf when it sets a retention (no thread runs). */
+static void
+pruner_start(struct pruner *pr, const struct conf *conf)
+{
+	pr->conf = conf;
+	pr->running = 0;
+	if (!prune_wanted(conf))
+		return;
+	sched_threads++;
+	if (pthread_create(&pr->thread, NULL, pruner_main, pr) != 0)
+		fatalx("pthread_create failed");
+	pr->running = 1;
 }
 
 /*
@@ -399,6 +476,9 @@ run_drain(struct run *r, int *again)
 	if (r->en.running)
 		pthread_join(r->en.thread, NULL);
 	r->en.running = 0;
+	if (r->pr.running)
+		pthread_join(r->pr.thread, NULL);
+	r->pr.running = 0;
 	r->started = 0;
 	return (quit);
 }
@@ -439,6 +519,7 @@ run_reload(struct run *r)
 			    LOG_TO_STDERR, log_getverbose());
 		pollers_start(r->ps, r->n);
 		enricher_start(&r->en, nc);
+		pruner_start(&r->pr, nc);
 		r->started = 1;
 		log_warnx("reload: %s applied, %zu mailbox(es) (%zu unchanged "
 		    "keep their schedule)", r->env->conf_file, r->n, kept);
@@ -481,6 +562,7 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 	r.n = env->conf->nmailboxes;
 	pollers_start(r.ps, r.n);
 	enricher_start(&r.en, env->conf);
+	pruner_start(&r.pr, env->conf);
 	r.started = 1;
 	log_info("run: polling %zu mailbox(es)", r.n);
 	notify_ready();

@@ -8,6 +8,7 @@
 #define CMD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define EXIT_OPFAIL	1
 #define EXIT_USAGE	2
@@ -28,6 +29,7 @@ int	cmd_enrich(struct cmd_env *, int, char **);
 int	cmd_ingest(struct cmd_env *, int, char **);
 int	cmd_migrate(struct cmd_env *, int, char **);
 int	cmd_poll(struct cmd_env *, int, char **);
+int	cmd_prune(struct cmd_env *, int, char **);
 int	cmd_reparse(struct cmd_env *, int, char **);
 int	cmd_report(struct cmd_env *, int, char **);
 int	cmd_run(struct cmd_env *, int, char **);
@@ -41,5 +43,16 @@ int	cmd_run(struct cmd_env *, int, char **);
 struct enrich *ipinfo_resolver(const struct conf *);
 int	ipinfo_pass(const struct conf *, struct sink *, struct enrich *,
 	    char *, size_t);
+
+/*
+ * Retention (cmd-prune.c), which `run` also applies once a day:
+ * prune_wanted says whether the configuration sets any; prune_pass
+ * deletes (or with dry set, counts) what is older, napping nap_ms between
+ * two batches, with a line per kind on out (NULL: the log); it returns 1
+ * when stop (NULL: agent_quitting) told it to stop between two batches.
+ */
+int	prune_wanted(const struct conf *);
+int	prune_pass(const struct conf *, struct sink *, int dry, long nap_ms,
+	    int (*stop)(void), FILE *out);
 
 #endif

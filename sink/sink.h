@@ -474,6 +474,67 @@ enum sink_lock {
 enum sink_lock sink_mailbox_lock(struct sink *, const char *identity,
 	    char **);
 
+/* --- Retention: prune --- */
+
+/*
+ * What prune deletes, one kind at a time, in batches of its own
+ * transaction each (autocommit), so a poll running meanwhile never waits
+ * long on a lock.  before is the cutoff (a time):
+ *
+ * SINK_PRUNE_REPORTS  aggregate reports whose period ended before it,
+ *                     with their records (ON DELETE CASCADE) and the
+ *                     payload rows that delivered them (report_file, and
+ *                     so their raw copies: a reparse cannot bring them
+ *                     back); rows: reports, items: records, files:
+ *                     payloads.
+ * SINK_PRUNE_TLS      the same for SMTP TLS reports (items: policies).
+ * SINK_PRUNE_FAILURE  failure reports whose failed message arrived before
+ *                     it, or that were stored before it (personal data:
+ *                     the earlier of the two counts), with their payload
+ *                     rows and raw copies (items: 0).
+ * SINK_PRUNE_RAW      raw copies (report_raw) of payloads stored before
+ *                     it; the payload rows stay (rows: payloads, items:
+ *                     chunks).
+ * SINK_PRUNE_LEDGER   IMAP ledger rows settled before it (a final status
+ *                     written then, after-action done) none of whose
+ *                     payloads still delivers a stored report; their
+ *                     UIDs go to mail_settled, so a search that finds the
+ *                     message again finds it settled; their payload rows
+ *                     without a report go with them (rows: ledger rows,
+ *                     items: UID ranges added, files: payloads).  Files
+ *                     from ingest keep their rows: their SHA-256 is what
+ *                     tells a file already read.
+ */
+enum sink_prune {
+	SINK_PRUNE_REPORTS = 0,
+	SINK_PRUNE_TLS,
+	SINK_PRUNE_FAILURE,
+	SINK_PRUNE_RAW,
+	SINK_PRUNE_LEDGER,
+	SINK_NPRUNE
+};
+struct sink_prune_count {
+	uint64_t	 rows;
+	uint64_t	 items;
+	uint64_t	 files;
+};
+/*
+ * One batch: delete at most limit rows (reports, payloads or ledger rows
+ * looked at) and add what went to *c.  *cursor (0 at first) is where the
+ * next batch starts; *more is 0 when nothing is left to look at.
+ */
+int	sink_prune_batch(struct sink *, enum sink_prune, time_t before,
+	    size_t limit, int64_t *cursor, struct sink_prune_count *,
+	    int *more, char **);
+/*
+ * What sink_prune_batch would delete of one kind, all batches together,
+ * once the kinds before it were pruned (a dry run): cutoffs[k] is the
+ * cutoff of kind k, 0 for a kind kept forever.
+ */
+int	sink_prune_count(struct sink *, enum sink_prune,
+	    const time_t cutoffs[SINK_NPRUNE], struct sink_prune_count *,
+	    char **);
+
 /* --- Enrichment: ip_info and source_map --- */
 
 /*

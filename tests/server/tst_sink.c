@@ -594,8 +594,8 @@ ledger_str(const struct sink_ledger_entry *e, size_t n)
 
 /*
  * A poll's history: sink_ledger_find reads the rows of the UIDs asked
- * and the unfinished ones, and pruned rows' UIDs from mail_settled; the
- * search mark round-trips.
+ * and the unfinished ones, and pruned rows' UIDs from mail_settled;
+ * prune of the ledger keeps UIDs as runs; the search mark round-trips.
  */
 static void
 test_history(struct sink *s)
@@ -603,9 +603,12 @@ test_history(struct sink *s)
 	static const uint32_t	 ask[] = { 2, 5, 13, 20, 21 };
 	struct sink_ledger_entry *e;
 	struct sink_search_mark	 m, r;
+	struct sink_prune_count	 c;
+	time_t			 cut[SINK_NPRUNE];
 	size_t			 n;
-	int64_t			 mb = 0;
-	char			*cause = NULL;
+	int64_t			 mb = 0, cursor = 0;
+	char			*cause = NULL, *v;
+	int			 more = 1, batches = 0;
 
 	CHECK_INT(sink_mailbox_claim(s, "imap://tst@127.0.0.1:993/History",
 	    "history", &mb, &cause), 0);
@@ -627,14 +630,26 @@ test_history(struct sink *s)
 	CHECK_INT(sink_ledger_find(s, mb, 8, ask, 5, &e, &n, &cause), 0);
 	CHECK_INT(n, 0);
 	free(e);
-	/* Pruned rows (not 11 and 12): their UIDs are kept as ranges. */
-	CHECK_INT(run_sql(db, "WITH d AS (DELETE FROM dmarc.mail_message m"
-	    " USING dmarc.mailbox b WHERE b.id = m.mailbox_pk AND"
-	    " b.name = 'history' AND m.uid NOT IN (11, 12)"
-	    " RETURNING m.mailbox_pk)"
-	    " INSERT INTO dmarc.mail_settled (mailbox_pk, uidvalidity, uid_lo,"
-	    " uid_hi) SELECT DISTINCT mailbox_pk, 7, 1, 10 FROM d UNION ALL"
-	    " SELECT DISTINCT mailbox_pk, 7, 20, 20 FROM d"), 0);
+	/* Prune settled rows (not 11 and 12), four ids a batch. */
+	memset(&c, 0, sizeof c);
+	memset(cut, 0, sizeof cut);
+	cut[SINK_PRUNE_LEDGER] = time(NULL) - 86400;
+	CHECK_INT(sink_prune_count(s, SINK_PRUNE_LEDGER, cut, &c, &cause), 0);
+	CHECK_INT(c.rows, 11);
+	memset(&c, 0, sizeof c);
+	cursor = qint("SELECT min(id) - 1 FROM dmarc.mail_message WHERE"
+	    " mailbox = 'history'", NULL, NULL);
+	while (more && batches++ < 10)
+		CHECK_INT(sink_prune_batch(s, SINK_PRUNE_LEDGER, time(NULL) -
+		    86400, 4, &cursor, &c, &more, &cause), 0);
+	CHECK_INT(batches, 4);		/* the fourth window is short */
+	CHECK_INT(c.rows, 11);
+	CHECK_INT(c.items, 2);		/* new ranges; the others grew */
+	v = q1("SELECT string_agg(uid_lo || '-' || uid_hi, ' ' ORDER BY uid_lo)"
+	    " FROM dmarc.mail_settled s JOIN dmarc.mailbox b"
+	    " ON b.id = s.mailbox_pk WHERE b.name = 'history'", NULL, NULL);
+	CHECK_STR(v, "1-10 20-20");
+	free(v);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
 	    " mailbox = 'history'", NULL, NULL), 2);
 	CHECK_INT(sink_ledger_find(s, mb, 7, ask, 5, &e, &n, &cause), 0);
