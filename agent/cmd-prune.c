@@ -84,8 +84,8 @@ prune_say(FILE *out, const struct prune_kind *k, int days, time_t before,
 		    "tlsrpt_policy and %llu report_file rows", verb, r, i, f);
 		break;
 	case SINK_PRUNE_FAILURE:
-		snprintf(what, sizeof what, "%s %llu failure_report and %llu "
-		    "report_file rows", verb, r, f);
+		snprintf(what, sizeof what, "%s %llu failure_report, %llu "
+		    "report_file and %llu message_raw rows", verb, r, f, i);
 		break;
 	case SINK_PRUNE_RAW:
 		snprintf(what, sizeof what, "%s %llu report_raw rows (the raw "

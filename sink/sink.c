@@ -2269,20 +2269,31 @@ static const char sink_sql_count_tls[] =
 #define SINK_FAILURE_OLD \
 	"least(arrival_date, first_seen) < " SINK_CUTOFF
 
+/*
+ * With a failure report go its payloads and the whole mail that delivered
+ * it, kept gzip'd for verify (message_raw, schema 12): that copy holds the
+ * same personal data, and the ledger row it hangs on may stay for years.
+ */
 static const char sink_sql_prune_failure[] =
 	"WITH r AS (SELECT id FROM dmarc.failure_report"
 	" WHERE " SINK_FAILURE_OLD " ORDER BY id LIMIT $2),"
 	" f AS (SELECT DISTINCT d.file_pk FROM dmarc.failure_delivery d"
 	" JOIN r ON r.id = d.failure_pk),"
+	" dm AS (DELETE FROM dmarc.message_raw x USING dmarc.report_file p, f"
+	" WHERE p.id = f.file_pk AND x.message_pk = p.message_pk RETURNING 1),"
 	" dr AS (DELETE FROM dmarc.failure_report x USING r WHERE x.id = r.id"
 	" RETURNING x.id),"
 	" df AS (DELETE FROM dmarc.report_file x USING f"
 	" WHERE x.id = f.file_pk RETURNING x.id)"
-	" SELECT (SELECT count(*) FROM dr), 0, (SELECT count(*) FROM df)";
+	" SELECT (SELECT count(*) FROM dr), (SELECT count(*) FROM dm),"
+	" (SELECT count(*) FROM df)";
 static const char sink_sql_count_failure[] =
-	"SELECT count(*), 0, (SELECT count(DISTINCT d.file_pk)"
-	" FROM dmarc.failure_delivery d WHERE d.failure_pk IN"
-	" (SELECT id FROM dmarc.failure_report WHERE " SINK_FAILURE_OLD "))"
+	"WITH f AS (SELECT DISTINCT d.file_pk FROM dmarc.failure_delivery d"
+	" WHERE d.failure_pk IN (SELECT id FROM dmarc.failure_report"
+	" WHERE " SINK_FAILURE_OLD "))"
+	" SELECT count(*), (SELECT count(*) FROM dmarc.message_raw x"
+	" WHERE x.message_pk IN (SELECT p.message_pk FROM dmarc.report_file p"
+	" JOIN f ON f.file_pk = p.id)), (SELECT count(*) FROM f)"
 	" FROM dmarc.failure_report WHERE " SINK_FAILURE_OLD;
 
 /*

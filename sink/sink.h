@@ -586,7 +586,9 @@ enum sink_lock sink_mailbox_lock(struct sink *, const char *identity,
  * SINK_PRUNE_FAILURE  failure reports whose failed message arrived before
  *                     it, or that were stored before it (personal data:
  *                     the earlier of the two counts), with their payload
- *                     rows and raw copies (items: 0).
+ *                     rows and raw copies, and the whole mail that
+ *                     delivered them where verify kept it (message_raw;
+ *                     items: its chunks).
  * SINK_PRUNE_RAW      raw copies (report_raw) of payloads stored before
  *                     it; the payload rows stay (rows: payloads, items:
  *                     chunks).
