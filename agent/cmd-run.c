@@ -4,8 +4,9 @@
  *
  * One poller thread per mailbox, each with its own IMAP and PostgreSQL
  * connections, so a slow or failing mailbox never delays the others.
- * Beside them the enricher and the alerter (the alert rules and their
- * deliveries, the summary mail), each on connections of its own.  A
+ * Beside them the enricher, the alerter (the alert rules and their
+ * deliveries, the summary mail) and the pruner, each on connections of
+ * its own.  A
  * poller polls, then sleeps until its next due time: the mailbox's
  * interval plus a little jitter, or after a failure an exponential backoff
  * (30 s doubling up to an hour; a refused login waits at least 15
@@ -23,7 +24,8 @@
  * did not change keeps its state: next due time, backoff, failures and
  * history; so a reload, or a storm of them, polls only what is new.  The
  * main thread pings the systemd watchdog on time throughout, also while it
- * waits for a poll to end and however often signals come.
+ * waits for a poll to end and however often signals come.  With a
+ * retention set, a thread prunes at start and once a day.
  */
 #include "config.h"
 
@@ -94,6 +96,21 @@ struct alerter {
 	time_t			 next_due;	/* under sched_lock */
 };
 
+/*
+ * Retention (cmd-prune.c) in a thread of its own, on its own connection:
+ * at start, then every PRUNE_SECS, in batches with PRUNE_NAP_MS between
+ * two so the polls go on meanwhile.  A pass cut short by a reload is
+ * taken up again at once after it.
+ */
+#define PRUNE_SECS	86400
+#define PRUNE_NAP_MS	20
+struct pruner {
+	const struct conf	*conf;
+	pthread_t		 thread;
+	int			 running;
+	time_t			 next_due;	/* under sched_lock */
+};
+
 /* The service: the main thread's view. */
 struct run {
 	struct cmd_env		*env;
@@ -103,6 +120,7 @@ struct run {
 	int			 started;	/* ps's threads not joined */
 	struct enricher		 en;
 	struct alerter		 al;
+	struct pruner		 pr;
 	uint64_t		 wdusec;	/* ping period; 0: no watchdog */
 	struct timespec		 next_ping;	/* CLOCK_MONOTONIC */
 };
@@ -110,7 +128,7 @@ struct run {
 static pthread_mutex_t	sched_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	sched_cond = PTHREAD_COND_INITIALIZER;
 static int		sched_stop;
-static unsigned		sched_threads;	/* pollers and enricher running */
+static unsigned		sched_threads;	/* every thread of the scheduler */
 static int		alerter_poked;	/* a poll stored or failed */
 
 static void	*poller_main(void *);
@@ -125,6 +143,9 @@ static void	*enricher_main(void *);
 static void	 enricher_start(struct enricher *, const struct conf *);
 static void	*alerter_main(void *);
 static void	 alerter_start(struct alerter *, const struct conf *);
+static int	 sched_stopping(void);
+static void	*pruner_main(void *);
+static void	 pruner_start(struct pruner *, const struct conf *);
 static int	 run_wait(struct run *, long);
 static int	 run_drain(struct run *, int *);
 static int	 run_reload(struct run *);
@@ -302,6 +323,63 @@ alerter_start(struct alerter *al, const struct conf *conf)
 	al->running = 1;
 }
 
+/* Whether the threads are asked to stop (between two prune batches). */
+static int
+sched_stopping(void)
+{
+	int	stop;
+
+	pthread_mutex_lock(&sched_lock);
+	stop = sched_stop;
+	pthread_mutex_unlock(&sched_lock);
+	return (stop || agent_quitting());
+}
+
+static void *
+pruner_main(void *arg)
+{
+	struct pruner	*pr = arg;
+	struct sink	*sink;
+	struct timespec	 ts;
+	int		 rc;
+
+	pthread_mutex_lock(&sched_lock);
+	while (!sched_stop) {
+		if (time(NULL) < pr->next_due) {
+			ts.tv_sec = pr->next_due;
+			ts.tv_nsec = 0;
+			pthread_cond_timedwait(&sched_cond, &sched_lock, &ts);
+			continue;
+		}
+		pthread_mutex_unlock(&sched_lock);
+		rc = -1;
+		if ((sink = agent_sink_connect(pr->conf, 0)) != NULL) {
+			rc = prune_pass(pr->conf, sink, 0, PRUNE_NAP_MS,
+			    sched_stopping, NULL);
+			sink_close(sink);
+		}
+		pthread_mutex_lock(&sched_lock);
+		if (rc != 1)
+			pr->next_due = time(NULL) + PRUNE_SECS;
+	}
+	sched_exit();
+	return (NULL);
+}
+
+/* Start the pruner on conf when it sets a retention (no thread runs). */
+static void
+pruner_start(struct pruner *pr, const struct conf *conf)
+{
+	pr->conf = conf;
+	pr->running = 0;
+	if (!prune_wanted(conf))
+		return;
+	sched_threads++;
+	if (pthread_create(&pr->thread, NULL, pruner_main, pr) != 0)
+		fatalx("pthread_create failed");
+	pr->running = 1;
+}
+
 /*
  * The pollers of nc.  A mailbox whose settings, and the database's, are
  * what they were in oc takes over its old poller's state (next due time,
@@ -468,6 +546,9 @@ run_drain(struct run *r, int *again)
 	if (r->al.running)
 		pthread_join(r->al.thread, NULL);
 	r->al.running = 0;
+	if (r->pr.running)
+		pthread_join(r->pr.thread, NULL);
+	r->pr.running = 0;
 	r->started = 0;
 	return (quit);
 }
@@ -510,6 +591,7 @@ run_reload(struct run *r)
 		pollers_start(r->ps, r->n);
 		enricher_start(&r->en, nc);
 		alerter_start(&r->al, nc);
+		pruner_start(&r->pr, nc);
 		r->started = 1;
 		log_warnx("reload: %s applied, %zu mailbox(es) (%zu unchanged "
 		    "keep their schedule)", r->env->conf_file, r->n, kept);
@@ -554,6 +636,7 @@ cmd_run(struct cmd_env *env, int argc, char **argv)
 	pollers_start(r.ps, r.n);
 	enricher_start(&r.en, env->conf);
 	alerter_start(&r.al, env->conf);
+	pruner_start(&r.pr, env->conf);
 	r.started = 1;
 	log_info("run: polling %zu mailbox(es)", r.n);
 	notify_ready();

@@ -33,6 +33,7 @@ int	cmd_ingest(struct cmd_env *, int, char **);
 int	cmd_migrate(struct cmd_env *, int, char **);
 int	cmd_oauth2(struct cmd_env *, int, char **);
 int	cmd_poll(struct cmd_env *, int, char **);
+int	cmd_prune(struct cmd_env *, int, char **);
 int	cmd_reparse(struct cmd_env *, int, char **);
 int	cmd_report(struct cmd_env *, int, char **);
 int	cmd_run(struct cmd_env *, int, char **);
@@ -80,5 +81,16 @@ int	summary_pass(const struct conf *, long *);
 /* The notify.mail settings for deliver/ (the conf must have them). */
 void	alerts_mail_opts(const struct conf *, struct deliver_mail *);
 extern const char alerts_usage[];
+
+/*
+ * Retention (cmd-prune.c), which `run` also applies once a day:
+ * prune_wanted says whether the configuration sets any; prune_pass
+ * deletes (or with dry set, counts) what is older, napping nap_ms between
+ * two batches, with a line per kind on out (NULL: the log); it returns 1
+ * when stop (NULL: agent_quitting) told it to stop between two batches.
+ */
+int	prune_wanted(const struct conf *);
+int	prune_pass(const struct conf *, struct sink *, int dry, long nap_ms,
+	    int (*stop)(void), FILE *out);
 
 #endif

@@ -30,6 +30,7 @@ enum conf_type {
 	CT_INT,			/* int, bounds lo..hi */
 	CT_INT64,		/* uint64_t, bounds lo..hi */
 	CT_BOOL,
+	CT_DAYS,		/* "Nd": int days, bounds lo..hi */
 	CT_OTHER		/* known name, read by its owner */
 };
 
@@ -155,9 +156,21 @@ static const struct conf_item verify_items[] = {
 	{ NULL, 0, 0, 0, 0 }
 };
 
+/* retention: days to keep each kind of data (cmd-prune.c). */
+#define RET_OFF(f)	offsetof(struct conf_retention, f)
+static const struct conf_item retention_items[] = {
+	{ "reports", CT_DAYS, 1, 36500, RET_OFF(reports) },
+	{ "tls_reports", CT_DAYS, 1, 36500, RET_OFF(tls_reports) },
+	{ "failure_reports", CT_DAYS, 1, 36500, RET_OFF(failure_reports) },
+	{ "raw", CT_DAYS, 1, 36500, RET_OFF(raw) },
+	{ "ledger", CT_DAYS, 1, 36500, RET_OFF(ledger) },
+	{ NULL, 0, 0, 0, 0 }
+};
+
 static const char *top_items[] = {
 	"database", "mailboxes", "log", "limits", "enrichment",
-	"verification", "failure_reports", "alerts", "notify", "summary", NULL
+	"verification", "failure_reports", "alerts", "notify", "summary",
+	"retention", NULL
 };
 static const char *failure_items[] = { "store_body", NULL };
 static const char *database_items[] = {
@@ -180,6 +193,8 @@ static void	conf_unknown(struct conf_ctx *, const config_setting_t *,
 		    const char **, const struct conf_item *);
 static int	conf_item_read(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_item *, void *);
+static int	conf_days(struct conf_ctx *, const config_setting_t *,
+		    const struct conf_item *, int *);
 static void	conf_items(struct conf_ctx *, const config_setting_t *,
 		    const struct conf_item *, void *);
 static void	conf_bool(struct conf_ctx *, const config_setting_t *,
@@ -364,6 +379,9 @@ conf_item_read(struct conf_ctx *cx, const config_setting_t *s,
 		}
 		*(int *)((char *)base + it->off) = config_setting_get_bool(m);
 		return (0);
+	case CT_DAYS:
+		return (conf_days(cx, m, it, (int *)(void *)((char *)base +
+		    it->off)));
 	case CT_INT:
 	case CT_INT64:
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
@@ -392,6 +410,28 @@ conf_item_read(struct conf_ctx *cx, const config_setting_t *s,
 		return (0);
 	}
 	return (-1);
+}
+
+/* A number of days written "Nd", between it->lo and it->hi. */
+static int
+conf_days(struct conf_ctx *cx, const config_setting_t *m,
+    const struct conf_item *it, int *out)
+{
+	const char	*v;
+	char		*end;
+	long		 days = 0;
+
+	if ((v = config_setting_get_string(m)) != NULL)
+		days = strtol(v, &end, 10);
+	if (v == NULL || end == v || strcmp(end, "d") != 0 || days < it->lo ||
+	    days > it->hi) {
+		conf_error(cx, m, "\"%s\" must be a number of days such as "
+		    "\"400d\" (%lld to %lld)", it->name, (long long)it->lo,
+		    (long long)it->hi);
+		return (-1);
+	}
+	*out = (int)days;
+	return (0);
 }
 
 static void
@@ -1078,6 +1118,15 @@ conf_load(const char *file, struct conf_msgs *msgs)
 		conf_enrich(&cx, s, &c->enrich);
 	if ((s = config_lookup(&cfg, "verification")) != NULL)
 		conf_verify(&cx, s, &c->verify);
+	if ((s = config_lookup(&cfg, "retention")) != NULL) {
+		if (!config_setting_is_group(s))
+			conf_error(&cx, s, "\"retention\" must be a group "
+			    "{ ... }");
+		else {
+			conf_unknown(&cx, s, NULL, retention_items);
+			conf_items(&cx, s, retention_items, &c->retention);
+		}
+	}
 	if ((s = config_lookup(&cfg, "failure_reports")) != NULL) {
 		conf_unknown(&cx, s, failure_items, NULL);
 		conf_bool(&cx, s, "store_body", &c->failure_store_body);
@@ -1357,6 +1406,12 @@ print_items(FILE *f, const char *indent, const struct conf_item *tbl,
 			fprintf(f, "%s%s = %s;\n", indent, it->name,
 			    *(const int *)(const void *)p ? "true" : "false");
 			break;
+		case CT_DAYS:
+			/* 0: not set, kept forever. */
+			if (*(const int *)(const void *)p > 0)
+				fprintf(f, "%s%s = \"%dd\";\n", indent,
+				    it->name, *(const int *)(const void *)p);
+			break;
 		case CT_OTHER:
 			break;
 		}
@@ -1499,6 +1554,8 @@ conf_print(const struct conf *c, FILE *f)
 		}
 		fprintf(f, " ];\n");
 	}
+	fprintf(f, "};\nretention = {\n");
+	print_items(f, "  ", retention_items, &c->retention);
 	fprintf(f, "};\nmailboxes = (\n");
 	for (i = 0; i < c->nmailboxes; i++) {
 		print_mailbox(f, &c->mailboxes[i]);

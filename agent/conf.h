@@ -219,6 +219,18 @@ struct conf_summary {
 	size_t		 nto;
 };
 
+/*
+ * The retention group: how many days each kind of data is kept ("400d");
+ * 0 (not set): forever.  dmarc-agent prune and run delete what is older.
+ */
+struct conf_retention {
+	int		 reports;	/* aggregate reports and records */
+	int		 tls_reports;
+	int		 failure_reports; /* personal data */
+	int		 raw;		/* raw payloads (reparse) */
+	int		 ledger;	/* IMAP ledger rows */
+};
+
 struct conf {
 	char			*file;
 	char			*conninfo;
@@ -229,6 +241,7 @@ struct conf {
 	struct conf_limits	 limits;
 	struct conf_enrich	 enrich;
 	struct conf_verify	 verify;
+	struct conf_retention	 retention;
 	struct conf_mailbox	*mailboxes;
 	size_t			 nmailboxes;
 	struct conf_alerts	 alerts;

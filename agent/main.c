@@ -53,6 +53,8 @@ static const struct command commands[] = {
 	    cmd_migrate },
 	{ "enrich", "", "look up the source addresses (DNS, ASN)", NULL, 1,
 	    cmd_enrich },
+	{ "prune", "[--dry-run]", "delete what is older than the retention",
+	    NULL, 1, cmd_prune },
 	{ "reparse", "--all | --since YYYY-MM-DD | REPORT_ID...",
 	    "re-derive reports from the stored payloads", NULL, 1,
 	    cmd_reparse },

@@ -1,8 +1,10 @@
 /*
  * poll.c: one poll of one mailbox, in the order the ledger requires.
  *
- *   1. SELECT (UIDVALIDITY), UID SEARCH (UNSEEN by default, ALL with
- *      search = "all"), and the ledger rows of (mailbox, uidvalidity);
+ *   1. SELECT (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ), UID SEARCH (UNSEEN
+ *      by default, ALL with search = "all") for what can be new since
+ *      the last complete search (poll_ask), and the ledger rows of the
+ *      UIDs found and the unfinished ones (sink_ledger_find);
  *   2. plan (poll-plan.c): complete the after-actions still pending for
  *      messages that reached a final status (a crash may have come between
  *      commit and move);
@@ -19,8 +21,10 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +43,10 @@
 
 static int	poll_fetch_all(struct poll_ctx *, struct imap_session *,
 		    const uint32_t *, size_t, char **);
+static int	poll_search(struct poll_ctx *, struct imap_session *,
+		    const struct poll_ask *, uint32_t **, size_t *, char **);
+static int	poll_look(struct poll_ctx *, struct imap_session *,
+		    struct poll_plan *, char **);
 static int	poll_session(struct poll_ctx *, struct imap_session *,
 		    char **);
 static void	poll_opts(const struct conf *, const struct conf_mailbox *,
@@ -94,43 +102,117 @@ poll_fetch_all(struct poll_ctx *pc, struct imap_session *is,
 	return (0);
 }
 
+/*
+ * Ask the server for what a (poll_ask) says can be new: *uids, ascending,
+ * an empty array when there is nothing to ask.
+ */
 static int
-poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
+poll_search(struct poll_ctx *pc, struct imap_session *is,
+    const struct poll_ask *a, uint32_t **uids, size_t *n, char **cause)
+{
+	struct imap_query	 q;
+	char			 what[64];
+
+	*uids = NULL;
+	*n = 0;
+	switch (a->how) {
+	case ASK_NOTHING:
+		log_debug("%s: nothing can be new; no search", pc->mb->name);
+		return (0);
+	case ASK_ALL:
+		snprintf(what, sizeof what, "everything");
+		break;
+	case ASK_UIDS:
+		snprintf(what, sizeof what, "UIDs from %" PRIu32, a->uid_from);
+		break;
+	case ASK_MODSEQ:
+		snprintf(what, sizeof what, "changes from MODSEQ %" PRIu64,
+		    a->modseq_from);
+		break;
+	}
+	memset(&q, 0, sizeof q);
+	q.kind = pc->mb->search_all ? IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN;
+	if (pc->mb->since_days > 0)
+		q.since = time(NULL) - (time_t)pc->mb->since_days * 86400;
+	q.uid_from = a->uid_from;
+	q.modseq_from = a->modseq_from;
+	if (imap_search(is, &q, uids, n, cause) != 0)
+		return (-1);
+	log_debug("%s: searched %s: %zu UIDs", pc->mb->name, what, *n);
+	return (0);
+}
+
+/*
+ * Select, search for what can be new, read the ledger rows that matter
+ * and plan; then keep the search's mark once everything it found is in
+ * the ledger (see poll_ask and doc/architecture.md).
+ */
+static int
+poll_look(struct poll_ctx *pc, struct imap_session *is,
+    struct poll_plan *plan, char **cause)
 {
 	struct sink_ledger_entry	*led = NULL;
-	struct poll_plan	 plan;
-	uint32_t		*uids = NULL;
-	size_t			 n = 0, nled = 0;
-	time_t			 since = 0, fetch_start;
-	int			 rc = -1, fetch_rc;
+	struct sink_search_mark		 last, mark;
+	struct imap_selected		 sel;
+	struct poll_ask			 ask;
+	uint32_t			*uids = NULL;
+	char				 crit[SINK_CRITERIA_MAX];
+	size_t				 n = 0, nled = 0;
+	time_t				 now;
+	int				 rc = -1;
 
-	memset(&plan, 0, sizeof plan);
-	if (pc->mb->since_days > 0)
-		since = time(NULL) - (time_t)pc->mb->since_days * 86400;
-	if (imap_select(is, imap_url_mailbox(is), &pc->uidvalidity,
-	    cause) != 0 || imap_search(is, pc->mb->search_all ?
-	    IMAP_SEARCH_ALL : IMAP_SEARCH_UNSEEN, since, &uids, &n,
-	    cause) != 0)
+	if (imap_select(is, imap_url_mailbox(is), &sel, cause) != 0)
 		return (-1);
-	if (sink_ledger_list(pc->sink, pc->mailbox_pk, pc->uidvalidity, &led,
-	    &nled, cause) != 0) {
+	pc->uidvalidity = sel.uidvalidity;
+	poll_criteria(pc->mb->search_all, pc->mb->since_days, crit,
+	    sizeof crit);
+	if (sink_mark_read(pc->sink, pc->mailbox_pk, &last, cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		return (-1);
+	}
+	now = time(NULL);
+	poll_ask(&last, crit, pc->mb->search_all, &sel, now, &ask);
+	if (poll_search(pc, is, &ask, &uids, &n, cause) != 0)
+		return (-1);
+	if (sink_ledger_find(pc->sink, pc->mailbox_pk, pc->uidvalidity, uids,
+	    n, &led, &nled, cause) != 0) {
 		pc->dbcause = xstrdup(*cause);
 		goto out;
 	}
 	poll_plan(led, nled, uids, n, pc->mb->batch_size > 0 ?
-	    (size_t)pc->mb->batch_size : 0, &plan);
-	free(led);
-	if (plan.pending.n != 0) {
+	    (size_t)pc->mb->batch_size : 0, plan);
+	if (plan->pending.n != 0) {
 		log_info("%s: completing %zu pending after-actions",
-		    pc->mb->name, plan.pending.n);
-		if (poll_after_actions(is, pc, &plan.pending, cause) != 0)
+		    pc->mb->name, plan->pending.n);
+		if (poll_after_actions(is, pc, &plan->pending, cause) != 0)
 			goto out;
 	}
-	if (plan.nfresh != 0 && sink_claim(pc->sink, pc->mailbox_pk,
-	    pc->uidvalidity, plan.fresh, plan.nfresh, cause) != 0) {
+	if ((plan->nfresh != 0 && sink_claim(pc->sink, pc->mailbox_pk,
+	    pc->uidvalidity, plan->fresh, plan->nfresh, cause) != 0) ||
+	    /* Everything the search found is in the ledger now. */
+	    (plan->held == 0 && poll_mark(&last, crit, &sel, &ask, now,
+	    &mark) && sink_mark_write(pc->sink, pc->mailbox_pk, &mark,
+	    cause) != 0)) {
 		pc->dbcause = xstrdup(*cause);
 		goto out;
 	}
+	rc = 0;
+out:
+	free(led);
+	free(uids);
+	return (rc);
+}
+
+static int
+poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
+{
+	struct poll_plan	 plan;
+	time_t			 fetch_start;
+	int			 rc = -1, fetch_rc;
+
+	memset(&plan, 0, sizeof plan);
+	if (poll_look(pc, is, &plan, cause) != 0)
+		goto out;
 	fetch_start = time(NULL);
 	poll_workers_start(pc, plan.nfetch);
 	fetch_rc = plan.nfetch != 0 ? poll_fetch_all(pc, is, plan.fetch,
@@ -158,7 +240,6 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 out:
 	poll_workers_free(pc);
 	poll_plan_free(&plan);
-	free(uids);
 	return (rc);
 }
 

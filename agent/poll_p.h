@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "agent/pipeline.h"
+#include "imap/imap.h"
 #include "sink/sink.h"
 
 struct conf;
@@ -42,6 +43,28 @@ struct imap_session;
 #define BATCH_MAX	100
 #define BATCH_MSEC	250
 #define AFTER_SLICE	500
+
+/*
+ * Without CONDSTORE, a poll with search = "all" asks for the UIDs above
+ * the last search's UIDNEXT only, and for everything at least every
+ * FULL_SEARCH_SECS: that finds a message that appeared below it (one
+ * undeleted, or made visible late by a server that numbers messages
+ * before it commits them).
+ */
+#define FULL_SEARCH_SECS	86400
+
+/* What a poll asks the server for (poll_ask). */
+enum poll_ask_how {
+	ASK_ALL = 0,		/* everything the criteria find */
+	ASK_NOTHING,		/* nothing can be new: no search */
+	ASK_UIDS,		/* UIDs from uid_from on */
+	ASK_MODSEQ		/* changes from modseq_from on (CONDSTORE) */
+};
+struct poll_ask {
+	enum poll_ask_how	 how;
+	uint32_t		 uid_from;
+	uint64_t		 modseq_from;
+};
 
 /* Fault points (poll-fault.c), where a test may kill or pause a poll. */
 enum poll_fault {
@@ -146,6 +169,8 @@ struct poll_plan {
 	size_t			 nfetch;
 	uint32_t		*fresh;		/* new: to claim first */
 	size_t			 nfresh;
+	size_t			 held;		/* new, left for later by
+						   batch_size */
 };
 
 /* poll-fault.c */
@@ -159,6 +184,12 @@ uint32_t *poll_list_uids(const struct poll_list *);	/* malloc'd */
 void	 poll_plan(const struct sink_ledger_entry *, size_t,
 	    const uint32_t *, size_t, size_t, struct poll_plan *);
 void	 poll_plan_free(struct poll_plan *);
+void	 poll_criteria(int, int, char *, size_t);
+void	 poll_ask(const struct sink_search_mark *, const char *, int,
+	    const struct imap_selected *, time_t, struct poll_ask *);
+int	 poll_mark(const struct sink_search_mark *, const char *,
+	    const struct imap_selected *, const struct poll_ask *, time_t,
+	    struct sink_search_mark *);
 
 /* poll-workers.c */
 void	poll_workers_start(struct poll_ctx *, size_t);

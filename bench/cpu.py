@@ -9,8 +9,10 @@ wall in seconds; cmd the CPU seconds (user + system) of CMD and its
 children; postgres and dovecot the CPU seconds of every process of that
 name (a backend that exits is counted through its parent, the postmaster,
 which reaps it); other the rest of the machine's busy time; idle the
-seconds of the machine's cores that nothing used.  Reads /proc only;
-Linux.  CMD's standard output and error go to OUT.out and OUT.err.  The
+seconds of the machine's cores that nothing used.  On a machine shared
+with other servers of those names, CPU_PG_PID and CPU_DOVECOT_PID (the
+postmaster's and the Dovecot master's pids) count only that server: the
+process and its children.  Reads /proc only; Linux.  CMD's standard output and error go to OUT.out and OUT.err.  The
 processes are read 0.3 s after CMD ended, so that the server processes
 that served it have exited and been reaped.
 """
@@ -36,8 +38,17 @@ def procs():
             continue
         comm = s[s.index("(") + 1:s.rindex(")")]
         f = s[s.rindex(")") + 2:].split()
-        d[p] = (comm, sum(int(x) for x in f[11:15]))
+        d[p] = (comm, sum(int(x) for x in f[11:15]), f[1])
     return d
+
+
+def ours(p, ppid, comm):
+    """Whether a process counts: of the server named by the environment,
+    when it names one."""
+    k = group(comm)
+    want = os.environ.get({"postgres": "CPU_PG_PID",
+                           "dovecot": "CPU_DOVECOT_PID"}.get(k, ""), "")
+    return not want or want in (p, ppid)
 
 
 def machine():
@@ -72,10 +83,10 @@ def main():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     mine = ru.ru_utime + ru.ru_stime
     g = {"postgres": 0, "dovecot": 0}
-    for p, (comm, ticks) in b.items():
+    for p, (comm, ticks, ppid) in b.items():
         d = ticks - (a[p][1] if p in a and a[p][0] == comm else 0)
         k = group(comm)
-        if k in g and d > 0:
+        if k in g and d > 0 and ours(p, ppid, comm):
             g[k] += d
     pg, dc = g["postgres"] / HZ, g["dovecot"] / HZ
     busy = (b1 - b0) / HZ

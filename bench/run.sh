@@ -3,6 +3,7 @@
 # how far is that from what IMAP and PostgreSQL allow on this machine?
 #
 #	sh bench/run.sh [N...]		(default: 1000 5000)
+#	sh bench/run.sh history		(bench/history.sh)
 #
 # Builds nothing: runs $DMARC_AGENT, or build/dmarc-agent under the source
 # tree (configure and make there first).  Needs the corpus ($DMARC_CORPUS,
@@ -133,6 +134,13 @@ rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }';
 echo "machine: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "agent:   $agent"
 echo "server:  PostgreSQL $(sql -c 'SHOW server_version'), fsync $(sql -c 'SHOW fsync'), synchronous_commit $(sql -c 'SHOW synchronous_commit'), full_page_writes $(sql -c 'SHOW full_page_writes'), shared_buffers $(sql -c 'SHOW shared_buffers')"
+
+# Named scenarios, each in a file of its own: `run.sh history`.
+case ${1:-} in
+history)
+	. "$srcdir/bench/history.sh"
+	exit 0;;
+esac
 
 max=0
 for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done

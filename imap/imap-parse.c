@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1216,25 +1217,40 @@ imap_folder_map(const char *name, const char *prefix, char delim,
 }
 
 /*
- * The criteria of a UID SEARCH: "UNDELETED" or "UNSEEN UNDELETED", then
- * " SINCE d-Mon-yyyy" (the UTC date of since) when since is not 0.  Built
- * from numbers and fixed words only.  The caller frees it.
+ * The criteria of a UID SEARCH: "UID n:*" when uid_from is not 0, then
+ * "UNDELETED" or "UNSEEN UNDELETED", then " SINCE d-Mon-yyyy" (the UTC
+ * date of since) when since is not 0, then " MODSEQ m" when modseq_from
+ * is not 0.  Built from numbers and fixed words only.  The caller frees
+ * it.
  */
 char *
-imap_search_criteria(int unseen, time_t since)
+imap_search_criteria(int unseen, time_t since, uint32_t uid_from,
+    uint64_t modseq_from)
 {
 	static const char	*mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct tm		 tm;
-	char			*s;
+	struct buf		 b;
+	char			 w[64];
+	int			 n;
 
+	buf_init(&b, 256);
+	if (uid_from != 0) {
+		n = snprintf(w, sizeof w, "UID %" PRIu32 ":* ", uid_from);
+		buf_add(&b, w, (size_t)n);
+	}
+	n = snprintf(w, sizeof w, "%sUNDELETED", unseen ? "UNSEEN " : "");
+	buf_add(&b, w, (size_t)n);
 	if (since != 0 && gmtime_r(&since, &tm) != NULL &&
 	    tm.tm_mon >= 0 && tm.tm_mon < 12 && tm.tm_year >= -1900 &&
-	    tm.tm_year <= 9999 - 1900)
-		xasprintf(&s, "%sUNDELETED SINCE %d-%s-%04d",
-		    unseen ? "UNSEEN " : "", tm.tm_mday, mon[tm.tm_mon],
-		    tm.tm_year + 1900);
-	else
-		xasprintf(&s, "%sUNDELETED", unseen ? "UNSEEN " : "");
-	return (s);
+	    tm.tm_year <= 9999 - 1900) {
+		n = snprintf(w, sizeof w, " SINCE %d-%s-%04d", tm.tm_mday,
+		    mon[tm.tm_mon], tm.tm_year + 1900);
+		buf_add(&b, w, (size_t)n);
+	}
+	if (modseq_from != 0) {
+		n = snprintf(w, sizeof w, " MODSEQ %" PRIu64, modseq_from);
+		buf_add(&b, w, (size_t)n);
+	}
+	return (buf_steal(&b, NULL));
 }

@@ -867,34 +867,49 @@ static int
 imap_on_select(struct imap_session *is, const struct imap_resp *resp,
     const struct imap_status *st, void *arg, char **cause)
 {
-	uint32_t	 v;
+	struct imap_selected	*sel = arg;
+	const char		*v;
+	size_t			 len;
+	uint64_t		 m;
 
-	if (st->cond == IMAP_C_OK && imap_parse_code_num(st, "UIDVALIDITY",
-	    &v))
-		*(uint32_t *)arg = v;
+	if (st->cond != IMAP_C_OK)
+		return (0);
+	if (imap_parse_code_num(st, "UIDVALIDITY", &sel->uidvalidity) ||
+	    imap_parse_code_num(st, "UIDNEXT", &sel->uidnext))
+		return (0);
+	if (imap_parse_code(st, "HIGHESTMODSEQ", &v, &len) &&
+	    imap_parse_u64(v, len, &m) == 0)
+		sel->highestmodseq = m;
+	else if (imap_parse_code(st, "NOMODSEQ", NULL, NULL))
+		sel->highestmodseq = 0;
 	return (0);
 }
 
-/* SELECT mailbox (read-write) and give its UIDVALIDITY. */
+/*
+ * SELECT mailbox (read-write), with CONDSTORE when the server has it;
+ * see imap.h.
+ */
 int
 imap_select(struct imap_session *is, const char *mailbox,
-    uint32_t *uidvalidity, char **cause)
+    struct imap_selected *sel, char **cause)
 {
 	char		*q;
-	uint32_t	 v = 0;
 	int		 rv;
 
+	memset(sel, 0, sizeof *sel);
 	if ((q = imap_arg_mailbox(mailbox, cause)) == NULL)
 		return (imap_fail(is, IMAP_FATAL, NULL, "-"));
-	rv = imap_cmd(is, imap_on_select, &v, cause, "SELECT %s", q);
+	is->exists = 0;
+	rv = imap_cmd(is, imap_on_select, sel, cause, "SELECT %s%s", q,
+	    imap_has_capability(is, "CONDSTORE") ? " (CONDSTORE)" : "");
 	free(q);
 	if (rv == -1)
 		return (-1);
-	if (v == 0)
+	if (sel->uidvalidity == 0)
 		return (imap_fail(is, IMAP_FATAL, cause,
 		    "no UIDVALIDITY in the SELECT response"));
-	is->uidvalidity = v;
-	*uidvalidity = v;
+	is->uidvalidity = sel->uidvalidity;
+	sel->exists = is->exists;
 	return (0);
 }
 
@@ -931,17 +946,19 @@ imap_search_run(struct imap_session *is, const char *criteria,
 	return (0);
 }
 
-/* UID SEARCH [UNSEEN] UNDELETED [SINCE date]; see imap.h. */
+/* UID SEARCH [UID n:*] [UNSEEN] UNDELETED [SINCE date] [MODSEQ m]; see
+   imap.h. */
 int
-imap_search(struct imap_session *is, enum imap_search_kind kind,
-    time_t since, uint32_t **uids, size_t *n, char **cause)
+imap_search(struct imap_session *is, const struct imap_query *q,
+    uint32_t **uids, size_t *n, char **cause)
 {
 	char	*criteria;
 	int	 rv;
 
-	if (kind != IMAP_SEARCH_UNSEEN && kind != IMAP_SEARCH_ALL)
+	if (q->kind != IMAP_SEARCH_UNSEEN && q->kind != IMAP_SEARCH_ALL)
 		return (imap_fail(is, IMAP_FATAL, cause, "unknown search"));
-	criteria = imap_search_criteria(kind == IMAP_SEARCH_UNSEEN, since);
+	criteria = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN,
+	    q->since, q->uid_from, q->modseq_from);
 	rv = imap_search_run(is, criteria, uids, n, cause);
 	free(criteria);
 	return (rv);

@@ -133,25 +133,50 @@ const char *imap_url_mailbox(struct imap_session *);
 char	*imap_url_identity(const struct imap_opts *, char **);
 int	imap_has_capability(struct imap_session *, const char *);
 
-/*
- * SELECT the mailbox (read-write); gives UIDVALIDITY.  Mailbox and folder
- * names (here and in imap_move) are UTF-8: a name with 8-bit characters is
- * sent in modified UTF-7, a printable ASCII name is sent as it is (so an
- * already encoded name works too); control characters are refused.
- */
-int	imap_select(struct imap_session *, const char *, uint32_t *uidvalidity,
-	    char **);
+/* What SELECT said about the mailbox. */
+struct imap_selected {
+	uint32_t	 uidvalidity;
+	uint32_t	 uidnext;	/* 0: the server did not say */
+	uint32_t	 exists;	/* messages in it */
+	uint64_t	 highestmodseq;	/* 0: no CONDSTORE, or NOMODSEQ */
+};
 
 /*
- * UID SEARCH [UNSEEN] UNDELETED [SINCE d-Mon-yyyy]: the UIDs of the
- * selected mailbox, ascending (the caller frees *uids and takes the first
- * batch_size of them for a bounded poll).  since (0: none) is a time; the
- * server compares its UTC date with each message's internal date, so
- * since = now - N days gives a bounded backfill.  Messages flagged
- * \Deleted are left out: they are on their way out (imap_delete and
- * imap_move leave ours so without UIDPLUS or with expunge mode NEVER).
+ * SELECT the mailbox (read-write); gives UIDVALIDITY, UIDNEXT, EXISTS and,
+ * on a server with CONDSTORE (RFC 7162: SELECT ... (CONDSTORE) is sent
+ * then, which also makes FETCH responses carry MODSEQ), HIGHESTMODSEQ.
+ * Mailbox and folder names (here and in imap_move) are UTF-8: a name with
+ * 8-bit characters is sent in modified UTF-7, a printable ASCII name is
+ * sent as it is (so an already encoded name works too); control
+ * characters are refused.
  */
-int	imap_search(struct imap_session *, enum imap_search_kind, time_t since,
+int	imap_select(struct imap_session *, const char *,
+	    struct imap_selected *, char **);
+
+/*
+ * What imap_search asks for.  since (0: none) is a time; the server
+ * compares its UTC date with each message's internal date, so since =
+ * now - N days gives a bounded backfill.  uid_from (0: none) asks for UIDs
+ * uid_from:* only; note that RFC 3501 makes n:* hold the highest UID of
+ * the mailbox even when it is below n.  modseq_from (0: none) asks for the
+ * messages changed (or added) at or after that mod-sequence (CONDSTORE:
+ * only after imap_select gave a highestmodseq).
+ */
+struct imap_query {
+	enum imap_search_kind	 kind;
+	time_t			 since;
+	uint32_t		 uid_from;
+	uint64_t		 modseq_from;
+};
+
+/*
+ * UID SEARCH [UID n:*] [UNSEEN] UNDELETED [SINCE d-Mon-yyyy] [MODSEQ m]:
+ * the UIDs of the selected mailbox, ascending (the caller frees *uids and
+ * takes the first batch_size of them for a bounded poll).  Messages
+ * flagged \Deleted are left out: they are on their way out (imap_delete
+ * and imap_move leave ours so without UIDPLUS or with expunge mode NEVER).
+ */
+int	imap_search(struct imap_session *, const struct imap_query *,
 	    uint32_t **uids, size_t *n, char **);
 
 /* NOOP: keeps an idle session alive (call it between long steps, e.g.

@@ -162,6 +162,6 @@ char	*imap_mailbox_encode(const char *, char **);
 char	*imap_identity_key(const char *, const char *, unsigned, const char *,
 	    char **);
 char	*imap_folder_map(const char *, const char *, char, char **);
-char	*imap_search_criteria(int, time_t);
+char	*imap_search_criteria(int, time_t, uint32_t, uint64_t);
 
 #endif

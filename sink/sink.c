@@ -40,7 +40,7 @@
 
 static const char *sink_status_names[] = {
 	"none", "claimed", "stored", "duplicate", "ignored", "invalid",
-	"too_large"
+	"too_large", "pruned"
 };
 #define SINK_NSTATUS (sizeof sink_status_names / sizeof sink_status_names[0])
 
@@ -49,6 +49,12 @@ static char	*sink_utf8(const char *);
 static int	 sink_status_parse(const char *, enum sink_status *);
 static int	 sink_uids_param(struct sink_params *, const uint32_t *,
 		    size_t, char **);
+static int	 sink_ledger_rows(struct sink *, PGresult *,
+		    struct sink_ledger_entry **, size_t *, size_t *, char **);
+static int	 ledger_uid_cmp(const void *, const void *);
+static int	 sink_ledger_query(struct sink *, int64_t, uint32_t,
+		    const uint32_t *, size_t, struct sink_ledger_entry **,
+		    size_t *, size_t *, char **);
 static int	 sink_ledger_send(struct sink *, const struct sink_msg_info *,
 		    PGresult **, char **);
 static int	 sink_ledger_read(struct sink *, PGresult *,
@@ -909,6 +915,155 @@ sink_after_done(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
 	sink_param_int(&p, uidvalidity);
 	if (sink_uids_param(&p, uids, n, cause) == 0)
 		rc = sink_exec(s, SINK_ST_AFTER_DONE, &p, NULL, cause);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* Rows of a ledger query (uid, status, after_action done) onto v. */
+static int
+sink_ledger_rows(struct sink *s, PGresult *res, struct sink_ledger_entry **v,
+    size_t *n, size_t *size, char **cause)
+{
+	struct sink_ledger_entry	*e;
+	int				 i, rows = PQntuples(res);
+
+	for (i = 0; i < rows; i++) {
+		if (*n == *size) {
+			*size = *size == 0 ? 64 : *size * 2;
+			*v = xreallocarray(*v, *size, sizeof **v);
+		}
+		e = &(*v)[*n];
+		e->uid = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		if (sink_status_parse(PQgetvalue(res, i, 1), &e->status) != 0) {
+			xasprintf(cause, "find ledger rows: unknown status "
+			    "\"%s\"", PQgetvalue(res, i, 1));
+			sink_fail_data(s);
+			return (-1);
+		}
+		e->after_done = *PQgetvalue(res, i, 2) == 't';
+		(*n)++;
+	}
+	return (0);
+}
+
+static int
+ledger_uid_cmp(const void *a, const void *b)
+{
+	const struct sink_ledger_entry	*x = a, *y = b;
+
+	return (x->uid < y->uid ? -1 : x->uid > y->uid);
+}
+
+/* One statement of sink_ledger_find: uids (NULL: the unfinished rows). */
+static int
+sink_ledger_query(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, struct sink_ledger_entry **v,
+    size_t *nv, size_t *size, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res = NULL;
+	int			 rc = -1;
+
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)mailbox);
+	sink_param_int(&p, uidvalidity);
+	if (uids == NULL)
+		rc = sink_exec(s, SINK_ST_LEDGER_UNFINISHED, &p, &res, cause);
+	else if (sink_uids_param(&p, uids, n, cause) == 0)
+		rc = sink_exec(s, SINK_ST_LEDGER_FIND, &p, &res, cause);
+	sink_params_free(&p);
+	if (rc == 0)
+		rc = sink_ledger_rows(s, res, v, nv, size, cause);
+	if (res != NULL)
+		PQclear(res);
+	return (rc);
+}
+
+/*
+ * The rows a poll needs (see sink.h): the unfinished ones, then those of
+ * the uids, SINK_LEDGER_CHUNK at a time; sorted, an unfinished row also
+ * found by its uid kept once.
+ */
+#define SINK_LEDGER_CHUNK	10000
+int
+sink_ledger_find(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, struct sink_ledger_entry **out,
+    size_t *nout, char **cause)
+{
+	struct sink_ledger_entry	*v = NULL;
+	size_t				 nv = 0, size = 0, off, k, i, j;
+
+	*out = NULL;
+	*nout = 0;
+	if (sink_ledger_query(s, mailbox, uidvalidity, NULL, 0, &v, &nv,
+	    &size, cause) != 0)
+		goto fail;
+	for (off = 0; off < n; off += k) {
+		k = n - off < SINK_LEDGER_CHUNK ? n - off : SINK_LEDGER_CHUNK;
+		if (sink_ledger_query(s, mailbox, uidvalidity, uids + off, k,
+		    &v, &nv, &size, cause) != 0)
+			goto fail;
+	}
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, ledger_uid_cmp);
+	for (i = j = 0; i < nv; i++)
+		if (j == 0 || v[j - 1].uid != v[i].uid)
+			v[j++] = v[i];
+	*out = v;
+	*nout = j;
+	return (0);
+fail:
+	free(v);
+	return (-1);
+}
+
+int
+sink_mark_read(struct sink *s, int64_t mailbox, struct sink_search_mark *m,
+    char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 rc;
+
+	memset(m, 0, sizeof *m);
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)mailbox);
+	rc = sink_exec(s, SINK_ST_MARK_READ, &p, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) == 1) {
+		m->uidvalidity = (uint32_t)strtoul(PQgetvalue(res, 0, 0),
+		    NULL, 10);
+		snprintf(m->criteria, sizeof m->criteria, "%s",
+		    PQgetvalue(res, 0, 1));
+		m->uidnext = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL,
+		    10);
+		m->highestmodseq = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+		m->full_at = (time_t)strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	}
+	PQclear(res);
+	return (0);
+}
+
+int
+sink_mark_write(struct sink *s, int64_t mailbox,
+    const struct sink_search_mark *m, char **cause)
+{
+	struct sink_params	p;
+	int			rc;
+
+	if (s->in_msg || s->in_batch)
+		fatalx("%s: inside a message transaction or a batch", __func__);
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)mailbox);
+	sink_param_int(&p, m->uidvalidity);
+	sink_param_str(&p, m->criteria);
+	sink_param_int(&p, m->uidnext);
+	sink_param_int(&p, m->highestmodseq > INT64_MAX ? 0 :
+	    (long long)m->highestmodseq);
+	sink_param_int(&p, (long long)m->full_at);
+	rc = sink_exec(s, SINK_ST_MARK_WRITE, &p, NULL, cause);
 	sink_params_free(&p);
 	return (rc);
 }
@@ -2026,6 +2181,224 @@ static const char sink_sql_mailbox_claim[] =
 	" SELECT id FROM known UNION ALL SELECT id FROM old"
 	" UNION ALL SELECT id FROM made";
 
+/* --- A poll's history (sink.c) --- */
+
+/*
+ * The ledger rows of the uids in $3 (the search result), and those of
+ * pruned rows from the UID ranges they left (the range with the greatest
+ * start at or below the uid is the only one that can hold it).
+ */
+static const char sink_sql_ledger_find[] =
+	"SELECT m.uid, m.status, m.after_action = 'done'"
+	" FROM dmarc.mail_message m"
+	" WHERE m.mailbox_pk = $1 AND m.uidvalidity = $2"
+	" AND m.uid = ANY ($3::bigint[])"
+	" UNION ALL"
+	" SELECT u.u, 'pruned', true FROM unnest($3::bigint[]) AS u(u)"
+	" WHERE (SELECT s.uid_hi FROM dmarc.mail_settled s"
+	" WHERE s.mailbox_pk = $1 AND s.uidvalidity = $2 AND s.uid_lo <= u.u"
+	" ORDER BY s.uid_lo DESC LIMIT 1) >= u.u";
+
+/* The predicate of mail_message_unfinished_idx (migration 013), as is. */
+static const char sink_sql_ledger_unfinished[] =
+	"SELECT uid, status, after_action = 'done' FROM dmarc.mail_message"
+	" WHERE mailbox_pk = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
+	" AND (status = 'claimed' OR after_action = 'pending')";
+
+static const char sink_sql_mark_read[] =
+	"SELECT uidvalidity, criteria, coalesce(uidnext, 0),"
+	" coalesce(highestmodseq, 0), extract(epoch FROM full_at)::bigint"
+	" FROM dmarc.mailbox_search WHERE mailbox_pk = $1";
+
+static const char sink_sql_mark_write[] =
+	"INSERT INTO dmarc.mailbox_search AS k (mailbox_pk, uidvalidity,"
+	" criteria, uidnext, highestmodseq, full_at)"
+	" VALUES ($1, $2, $3, nullif($4::bigint, 0), nullif($5::bigint, 0),"
+	" to_timestamp($6::double precision))"
+	" ON CONFLICT (mailbox_pk) DO UPDATE SET"
+	" uidvalidity = EXCLUDED.uidvalidity, criteria = EXCLUDED.criteria,"
+	" uidnext = EXCLUDED.uidnext, highestmodseq = EXCLUDED.highestmodseq,"
+	" full_at = EXCLUDED.full_at, searched_at = now()";
+
+/* --- Retention (sink-prune.c) --- */
+
+/*
+ * Each prune statement deletes one batch and answers rows, items, files
+ * (see enum sink_prune in sink.h); those that walk a table by id also
+ * answer where the next batch starts and whether it may find more.  $1
+ * is the cutoff (epoch seconds), $2 the batch size, $3 the cursor.  The
+ * payload rows of a pruned report go with it (and their raw copies by
+ * cascade), so that reparse cannot bring the report back.
+ */
+#define SINK_CUTOFF	"to_timestamp($1::double precision)"
+
+#define SINK_SQL_PRUNE_DELIVERED(table, delivery, key, items) \
+	"WITH r AS (SELECT id FROM dmarc." table " WHERE date_end < " \
+	SINK_CUTOFF " ORDER BY date_end LIMIT $2)," \
+	" f AS (SELECT DISTINCT d.file_pk FROM dmarc." delivery " d" \
+	" JOIN r ON r.id = d." key ")," \
+	" dr AS (DELETE FROM dmarc." table " x USING r WHERE x.id = r.id" \
+	" RETURNING x." items " AS n)," \
+	" df AS (DELETE FROM dmarc.report_file x USING f" \
+	" WHERE x.id = f.file_pk RETURNING x.id)" \
+	" SELECT (SELECT count(*) FROM dr)," \
+	" (SELECT coalesce(sum(n), 0) FROM dr), (SELECT count(*) FROM df)"
+
+#define SINK_SQL_COUNT_DELIVERED(table, delivery, key, items) \
+	"SELECT count(*), coalesce(sum(r." items "), 0)," \
+	" (SELECT count(DISTINCT d.file_pk) FROM dmarc." delivery " d" \
+	" JOIN dmarc." table " x ON x.id = d." key \
+	" WHERE x.date_end < " SINK_CUTOFF ")" \
+	" FROM dmarc." table " r WHERE r.date_end < " SINK_CUTOFF
+
+static const char sink_sql_prune_reports[] =
+	SINK_SQL_PRUNE_DELIVERED("report", "report_delivery", "report_pk",
+	    "record_count");
+static const char sink_sql_count_reports[] =
+	SINK_SQL_COUNT_DELIVERED("report", "report_delivery", "report_pk",
+	    "record_count");
+static const char sink_sql_prune_tls[] =
+	SINK_SQL_PRUNE_DELIVERED("tlsrpt_report", "tlsrpt_delivery",
+	    "report_pk", "policy_count");
+static const char sink_sql_count_tls[] =
+	SINK_SQL_COUNT_DELIVERED("tlsrpt_report", "tlsrpt_delivery",
+	    "report_pk", "policy_count");
+
+/* A failure report's age: its failed message's arrival, or when it was
+   stored when that is earlier or unknown (least ignores NULL). */
+#define SINK_FAILURE_OLD \
+	"least(arrival_date, first_seen) < " SINK_CUTOFF
+
+/*
+ * With a failure report go its payloads and the whole mail that delivered
+ * it, kept gzip'd for verify (message_raw, schema 12): that copy holds the
+ * same personal data, and the ledger row it hangs on may stay for years.
+ */
+static const char sink_sql_prune_failure[] =
+	"WITH r AS (SELECT id FROM dmarc.failure_report"
+	" WHERE " SINK_FAILURE_OLD " ORDER BY id LIMIT $2),"
+	" f AS (SELECT DISTINCT d.file_pk FROM dmarc.failure_delivery d"
+	" JOIN r ON r.id = d.failure_pk),"
+	" dm AS (DELETE FROM dmarc.message_raw x USING dmarc.report_file p, f"
+	" WHERE p.id = f.file_pk AND x.message_pk = p.message_pk RETURNING 1),"
+	" dr AS (DELETE FROM dmarc.failure_report x USING r WHERE x.id = r.id"
+	" RETURNING x.id),"
+	" df AS (DELETE FROM dmarc.report_file x USING f"
+	" WHERE x.id = f.file_pk RETURNING x.id)"
+	" SELECT (SELECT count(*) FROM dr), (SELECT count(*) FROM dm),"
+	" (SELECT count(*) FROM df)";
+static const char sink_sql_count_failure[] =
+	"WITH f AS (SELECT DISTINCT d.file_pk FROM dmarc.failure_delivery d"
+	" WHERE d.failure_pk IN (SELECT id FROM dmarc.failure_report"
+	" WHERE " SINK_FAILURE_OLD "))"
+	" SELECT count(*), (SELECT count(*) FROM dmarc.message_raw x"
+	" WHERE x.message_pk IN (SELECT p.message_pk FROM dmarc.report_file p"
+	" JOIN f ON f.file_pk = p.id)), (SELECT count(*) FROM f)"
+	" FROM dmarc.failure_report WHERE " SINK_FAILURE_OLD;
+
+/*
+ * Raw copies, walking report_raw by payload id: a window of $2 payloads
+ * after the cursor, to the end (ids grow with time only roughly: a
+ * connection reserves them ahead).
+ */
+static const char sink_sql_prune_raw[] =
+	"WITH w AS (SELECT DISTINCT file_pk FROM dmarc.report_raw"
+	" WHERE file_pk > $3 ORDER BY file_pk LIMIT $2),"
+	" o AS (SELECT w.file_pk FROM w JOIN dmarc.report_file f"
+	" ON f.id = w.file_pk WHERE f.created_at < " SINK_CUTOFF "),"
+	" d AS (DELETE FROM dmarc.report_raw x USING o"
+	" WHERE x.file_pk = o.file_pk RETURNING x.file_pk)"
+	" SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM d), 0,"
+	" coalesce((SELECT max(file_pk) FROM w), 0),"
+	" (SELECT count(*) FROM w) >= $2";
+/*
+ * The dry run counts what the real run would delete, where the kinds
+ * before have already gone: $2, $3 and $4 are the cutoffs of reports, TLS
+ * reports and failure reports (NULL: kept forever).  A payload f goes
+ * with a report that would be pruned (SINK_PAYLOAD_GOES), or keeps one
+ * (SINK_PAYLOAD_KEPT).
+ */
+#define SINK_DELIVERS(delivery, table, key, old, cutoff, yes) \
+	"EXISTS (SELECT 1 FROM dmarc." delivery " d JOIN dmarc." table " r" \
+	" ON r.id = d." key " WHERE d.file_pk = f.id AND " yes \
+	" coalesce(" old " < to_timestamp(" cutoff "::double precision)," \
+	" false))"
+#define SINK_PAYLOAD(yes, or) \
+	"(" SINK_DELIVERS("report_delivery", "report", "report_pk", \
+	"r.date_end", "$2", yes) " " or " " \
+	SINK_DELIVERS("tlsrpt_delivery", "tlsrpt_report", "report_pk", \
+	"r.date_end", "$3", yes) " " or " " \
+	SINK_DELIVERS("failure_delivery", "failure_report", "failure_pk", \
+	"least(r.arrival_date, r.first_seen)", "$4", yes) ")"
+#define SINK_PAYLOAD_GOES	SINK_PAYLOAD("", "OR")
+#define SINK_PAYLOAD_KEPT	SINK_PAYLOAD("NOT", "OR")
+
+static const char sink_sql_count_raw[] =
+	"SELECT count(DISTINCT x.file_pk), count(*), 0"
+	" FROM dmarc.report_raw x JOIN dmarc.report_file f ON f.id = x.file_pk"
+	" WHERE f.created_at < " SINK_CUTOFF " AND NOT " SINK_PAYLOAD_GOES;
+
+/*
+ * A ledger row c that may go: an IMAP message settled before the cutoff
+ * (final status, after-action done) none of whose payloads delivers a
+ * report still stored.  Its UID is kept in mail_settled (see sink.h).
+ */
+#define SINK_LEDGER_OLD \
+	"c.uid IS NOT NULL AND c.status <> 'claimed'" \
+	" AND c.after_action = 'done' AND c.status_at < " SINK_CUTOFF \
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.report_file f" \
+	" WHERE f.message_pk = c.id AND (" \
+	"EXISTS (SELECT 1 FROM dmarc.report_delivery d WHERE d.file_pk = f.id)" \
+	" OR EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d" \
+	" WHERE d.file_pk = f.id)" \
+	" OR EXISTS (SELECT 1 FROM dmarc.failure_delivery d" \
+	" WHERE d.file_pk = f.id)))"
+
+/*
+ * A window of $2 ledger rows after the cursor, by id, to the end of the
+ * table (a row's status_at is when it became final, which need not follow
+ * the ids); those that may go are deleted, with their payload rows, and
+ * their UIDs, in runs of consecutive UIDs (uid - row_number() is constant
+ * along a run), become ranges, or lengthen the range that ends just below
+ * (the windows go up the ids, so mostly up the UIDs).
+ */
+static const char sink_sql_prune_ledger[] =
+	"WITH c AS (SELECT id, uid, status, after_action, status_at"
+	" FROM dmarc.mail_message WHERE id > $3 ORDER BY id LIMIT $2),"
+	" m AS (SELECT c.id FROM c WHERE " SINK_LEDGER_OLD "),"
+	" df AS (DELETE FROM dmarc.report_file x USING m"
+	" WHERE x.message_pk = m.id RETURNING x.id),"
+	" d AS (DELETE FROM dmarc.mail_message x USING m WHERE x.id = m.id"
+	" RETURNING x.mailbox_pk, x.uidvalidity, x.uid),"
+	" g AS (SELECT mailbox_pk, uidvalidity, uid, uid - row_number() OVER"
+	" (PARTITION BY mailbox_pk, uidvalidity ORDER BY uid) AS run FROM d),"
+	" runs AS (SELECT mailbox_pk, uidvalidity, min(uid) AS lo,"
+	" max(uid) AS hi FROM g GROUP BY mailbox_pk, uidvalidity, run),"
+	" ext AS (UPDATE dmarc.mail_settled s SET uid_hi = r.hi, pruned_at ="
+	" now() FROM runs r WHERE s.mailbox_pk = r.mailbox_pk"
+	" AND s.uidvalidity = r.uidvalidity AND s.uid_hi = r.lo - 1"
+	" RETURNING r.mailbox_pk, r.uidvalidity, r.lo),"
+	" ins AS (INSERT INTO dmarc.mail_settled AS s (mailbox_pk,"
+	" uidvalidity, uid_lo, uid_hi) SELECT r.mailbox_pk, r.uidvalidity,"
+	" r.lo, r.hi FROM runs r WHERE NOT EXISTS (SELECT 1 FROM ext e"
+	" WHERE e.mailbox_pk = r.mailbox_pk AND e.uidvalidity = r.uidvalidity"
+	" AND e.lo = r.lo)"
+	" ON CONFLICT (mailbox_pk, uidvalidity, uid_lo) DO UPDATE"
+	" SET uid_hi = greatest(s.uid_hi, EXCLUDED.uid_hi) RETURNING 1)"
+	" SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM ins),"
+	" (SELECT count(*) FROM df), coalesce((SELECT max(id) FROM c), 0),"
+	" (SELECT count(*) FROM c) >= $2";
+#define SINK_LEDGER_OLD_DRY \
+	"c.uid IS NOT NULL AND c.status <> 'claimed'" \
+	" AND c.after_action = 'done' AND c.status_at < " SINK_CUTOFF \
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.report_file f" \
+	" WHERE f.message_pk = c.id AND " SINK_PAYLOAD_KEPT ")"
+static const char sink_sql_count_ledger[] =
+	"SELECT count(*), 0, (SELECT count(*) FROM dmarc.report_file f"
+	" JOIN dmarc.mail_message c ON c.id = f.message_pk"
+	" WHERE " SINK_LEDGER_OLD_DRY " AND NOT " SINK_PAYLOAD_GOES ")"
+	" FROM dmarc.mail_message c WHERE " SINK_LEDGER_OLD_DRY;
+
 /* --- Enrichment (sink-enrich.c) --- */
 
 static const char sink_sql_discover[] =
@@ -2301,6 +2674,36 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_mailbox_claim_lock, PGRES_TUPLES_OK, 0, 0 },
 	[SINK_ST_MAILBOX_CLAIM] = { "claim mailbox",
 	    sink_sql_mailbox_claim, PGRES_TUPLES_OK, 2, 0 },
+
+	/* A poll's history and retention. */
+	[SINK_ST_LEDGER_FIND] = { "find ledger rows",
+	    sink_sql_ledger_find, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_LEDGER_UNFINISHED] = { "list unfinished ledger rows",
+	    sink_sql_ledger_unfinished, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_MARK_READ] = { "read search mark",
+	    sink_sql_mark_read, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_MARK_WRITE] = { "write search mark",
+	    sink_sql_mark_write, PGRES_COMMAND_OK, 6, 0 },
+	[SINK_ST_PRUNE_REPORTS] = { "prune reports",
+	    sink_sql_prune_reports, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_PRUNE_TLS] = { "prune TLS reports",
+	    sink_sql_prune_tls, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_PRUNE_FAILURE] = { "prune failure reports",
+	    sink_sql_prune_failure, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_PRUNE_RAW] = { "prune raw payloads",
+	    sink_sql_prune_raw, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_PRUNE_LEDGER] = { "prune ledger",
+	    sink_sql_prune_ledger, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_COUNT_REPORTS] = { "count old reports",
+	    sink_sql_count_reports, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_COUNT_TLS] = { "count old TLS reports",
+	    sink_sql_count_tls, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_COUNT_FAILURE] = { "count old failure reports",
+	    sink_sql_count_failure, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_COUNT_RAW] = { "count old raw payloads",
+	    sink_sql_count_raw, PGRES_TUPLES_OK, 4, 0 },
+	[SINK_ST_COUNT_LEDGER] = { "count old ledger rows",
+	    sink_sql_count_ledger, PGRES_TUPLES_OK, 4, 0 },
 
 	/* Enrichment. */
 	[SINK_ST_ENRICH_DISCOVER] = { "discover source addresses",

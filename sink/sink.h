@@ -115,7 +115,9 @@ enum sink_status {
 	SINK_DUPLICATE,
 	SINK_IGNORED,
 	SINK_INVALID,
-	SINK_TOO_LARGE
+	SINK_TOO_LARGE,
+	SINK_PRUNED		/* sink_ledger_find only: a pruned row's UID
+				   (final, after-action done) */
 };
 const char *sink_status_name(enum sink_status);
 
@@ -146,6 +148,40 @@ struct sink_ledger_entry {
  */
 int	sink_ledger_list(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    struct sink_ledger_entry **out, size_t *n, char **);
+
+/*
+ * The ledger rows a poll needs, ascending by uid, without reading the rest
+ * of a long ledger: the rows of these uids (ascending; those of pruned
+ * rows, kept in mail_settled, come back as SINK_PRUNED with after_done
+ * set), and every unfinished row of (mailbox, uidvalidity), claimed or
+ * with its after-action pending, whatever its uid.  Many uids go in
+ * several statements (a full search of a large folder), so the memory
+ * used stays that of the rows returned.  The caller frees *out.
+ */
+int	sink_ledger_find(struct sink *, int64_t mailbox, uint32_t uidvalidity,
+	    const uint32_t *uids, size_t n, struct sink_ledger_entry **out,
+	    size_t *nout, char **);
+
+/*
+ * What the last complete search of a mailbox covered (table
+ * mailbox_search): the next poll of the same uidvalidity and criteria
+ * asks the server only for what can be new since (agent/poll-plan.c).
+ */
+#define SINK_CRITERIA_MAX	64
+struct sink_search_mark {
+	uint32_t	 uidvalidity;	/* 0: no mark */
+	char		 criteria[SINK_CRITERIA_MAX]; /* "all", "unseen since
+					   30d" ... */
+	uint32_t	 uidnext;	/* 0: the server did not say */
+	uint64_t	 highestmodseq;	/* 0: none (no CONDSTORE) */
+	time_t		 full_at;	/* the last search of everything */
+};
+/* The mailbox's mark; uidvalidity 0 when it has none. */
+int	sink_mark_read(struct sink *, int64_t mailbox,
+	    struct sink_search_mark *, char **);
+/* Replace it (autocommit; not inside a message transaction or batch). */
+int	sink_mark_write(struct sink *, int64_t mailbox,
+	    const struct sink_search_mark *, char **);
 
 /*
  * Insert 'claimed' rows for these uids (existing rows untouched), labelled
@@ -531,6 +567,69 @@ enum sink_lock {
 	SINK_LOCK_TAKEN = 1	/* this connection holds it now */
 };
 enum sink_lock sink_mailbox_lock(struct sink *, const char *identity,
+	    char **);
+
+/* --- Retention: prune --- */
+
+/*
+ * What prune deletes, one kind at a time, in batches of its own
+ * transaction each (autocommit), so a poll running meanwhile never waits
+ * long on a lock.  before is the cutoff (a time):
+ *
+ * SINK_PRUNE_REPORTS  aggregate reports whose period ended before it,
+ *                     with their records (ON DELETE CASCADE) and the
+ *                     payload rows that delivered them (report_file, and
+ *                     so their raw copies: a reparse cannot bring them
+ *                     back); rows: reports, items: records, files:
+ *                     payloads.
+ * SINK_PRUNE_TLS      the same for SMTP TLS reports (items: policies).
+ * SINK_PRUNE_FAILURE  failure reports whose failed message arrived before
+ *                     it, or that were stored before it (personal data:
+ *                     the earlier of the two counts), with their payload
+ *                     rows and raw copies, and the whole mail that
+ *                     delivered them where verify kept it (message_raw;
+ *                     items: its chunks).
+ * SINK_PRUNE_RAW      raw copies (report_raw) of payloads stored before
+ *                     it; the payload rows stay (rows: payloads, items:
+ *                     chunks).
+ * SINK_PRUNE_LEDGER   IMAP ledger rows settled before it (a final status
+ *                     written then, after-action done) none of whose
+ *                     payloads still delivers a stored report; their
+ *                     UIDs go to mail_settled, so a search that finds the
+ *                     message again finds it settled; their payload rows
+ *                     without a report go with them (rows: ledger rows,
+ *                     items: UID ranges added, files: payloads).  Files
+ *                     from ingest keep their rows: their SHA-256 is what
+ *                     tells a file already read.
+ */
+enum sink_prune {
+	SINK_PRUNE_REPORTS = 0,
+	SINK_PRUNE_TLS,
+	SINK_PRUNE_FAILURE,
+	SINK_PRUNE_RAW,
+	SINK_PRUNE_LEDGER,
+	SINK_NPRUNE
+};
+struct sink_prune_count {
+	uint64_t	 rows;
+	uint64_t	 items;
+	uint64_t	 files;
+};
+/*
+ * One batch: delete at most limit rows (reports, payloads or ledger rows
+ * looked at) and add what went to *c.  *cursor (0 at first) is where the
+ * next batch starts; *more is 0 when nothing is left to look at.
+ */
+int	sink_prune_batch(struct sink *, enum sink_prune, time_t before,
+	    size_t limit, int64_t *cursor, struct sink_prune_count *,
+	    int *more, char **);
+/*
+ * What sink_prune_batch would delete of one kind, all batches together,
+ * once the kinds before it were pruned (a dry run): cutoffs[k] is the
+ * cutoff of kind k, 0 for a kind kept forever.
+ */
+int	sink_prune_count(struct sink *, enum sink_prune,
+	    const time_t cutoffs[SINK_NPRUNE], struct sink_prune_count *,
 	    char **);
 
 /* --- Enrichment: ip_info and source_map --- */

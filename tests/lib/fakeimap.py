@@ -29,7 +29,20 @@
 #   --spool DIR                      before each connection, every file
 #                                    of DIR (in name order) becomes a new
 #                                    message in INBOX and is removed: mail
-#                                    delivered between two sessions
+#                                    delivered between two sessions; a
+#                                    file named uidN-... gets UID N, even
+#                                    below UIDs already there (a server
+#                                    that numbered it before it became
+#                                    visible), and one named
+#                                    undelete-N (empty) clears \Deleted
+#                                    on UID N (another client's doing)
+#
+# With CONDSTORE in --caps, every message has a mod-sequence (one more
+# than the folder's highest at each arrival and flag change), SELECT
+# answers HIGHESTMODSEQ, UID SEARCH takes MODSEQ n (answering with
+# "(MODSEQ m)"), and FETCH responses carry MODSEQ once it is enabled.
+# UID SEARCH takes UID set, UNSEEN, UNDELETED and SINCE (ignored) in any
+# order.
 #   --state F                        after each connection, write each
 #                                    mailbox as "NAME: UIDflags ..." (flags
 #                                    as letters: d deleted, s seen; another
@@ -116,19 +129,43 @@ class Store:
                          for u, boxes in self.accounts.items()}
         self.uidnext = self.uidnexts[args.user]
         self.stalled = False
+        self.modseq = 0
+        for boxes in self.accounts.values():
+            for box in boxes.values():
+                for m in box:
+                    self.touch(m)
+
+    def touch(self, m):
+        """A change to m: its mod-sequence goes above every other."""
+        self.modseq += 1
+        m["modseq"] = self.modseq
 
     def deliver(self, spool):
         """Mail that arrived in spool since the last session."""
+        box = self.boxes["INBOX"]
         for name in sorted(os.listdir(spool)):
             path = os.path.join(spool, name)
             with open(path, "rb") as f:
                 data = f.read()
             os.remove(path)
-            self.boxes["INBOX"].append({"uid": self.uidnext["INBOX"],
-                                        "data": data,
-                                        "announced": len(data),
-                                        "flags": set()})
-            self.uidnext["INBOX"] += 1
+            und = re.match(r"undelete-(\d+)$", name)
+            if und:
+                for m in box:
+                    if m["uid"] == int(und.group(1)):
+                        m["flags"].discard("\\Deleted")
+                        self.touch(m)
+                continue
+            given = re.match(r"uid(\d+)-", name)
+            uid = int(given.group(1)) if given else self.uidnext["INBOX"]
+            m = {"uid": uid, "data": data, "announced": len(data),
+                 "flags": set()}
+            self.touch(m)
+            box.append(m)
+            box.sort(key=lambda x: x["uid"])
+            self.uidnext["INBOX"] = max(self.uidnext["INBOX"], uid + 1)
+
+    def highest(self, box):
+        return max([m["modseq"] for m in box] + [self.modseq])
 
     def dump(self, path):
         with open(path, "w") as f:
@@ -150,6 +187,7 @@ class Conn:
         self.rf = sock.makefile("rb")
         self.caps = args.caps
         self.selected = None
+        self.modseqs = False  # CONDSTORE enabled in this session
         self.authed = False
         self.store = store
         self.boxes = store.boxes
@@ -335,22 +373,58 @@ class Conn:
             self.send("%s NO [NONEXISTENT] no such mailbox\r\n" % tag)
             return
         self.selected = name
+        if "(CONDSTORE)" in rest.upper() and self.condstore():
+            self.modseqs = True
+        hms = ""
+        if self.condstore():
+            hms = "* OK [HIGHESTMODSEQ %d] ok\r\n" % self.store.highest(
+                self.boxes[name])
         self.send("* %d EXISTS\r\n* OK [UIDVALIDITY %d] ok\r\n"
-                  "* OK [UIDNEXT %d] ok\r\n%s OK [READ-WRITE] selected\r\n" %
+                  "* OK [UIDNEXT %d] ok\r\n%s%s OK [READ-WRITE] selected\r\n" %
                   (len(self.boxes[name]), UIDVALIDITY, self.uidnext[name],
-                   tag))
+                   hms, tag))
+
+    def condstore(self):
+        return " CONDSTORE " in " %s " % self.caps.upper()
 
     def c_UID_SEARCH(self, tag, rest):
         words = rest.upper().split()
+        box = self.boxes[self.selected]
+        want = box
+        since = None
+        i = 0
+        while i < len(words):
+            w = words[i]
+            if w == "UID":
+                want = self.uidset(words[i + 1], self.selected)
+                i += 1
+            elif w in ("SINCE",):
+                i += 1
+            elif w == "MODSEQ":
+                if not self.condstore():
+                    self.send("%s BAD no CONDSTORE here\r\n" % tag)
+                    return
+                since = int(words[i + 1])
+                self.modseqs = True
+                i += 1
+            elif w not in ("UNSEEN", "UNDELETED"):
+                self.send("%s BAD unknown search key\r\n" % tag)
+                return
+            i += 1
         found = []
-        for m in self.boxes[self.selected]:
+        top = 0
+        for m in want:
             if "UNSEEN" in words and "\\Seen" in m["flags"]:
                 continue
             if "UNDELETED" in words and "\\Deleted" in m["flags"]:
                 continue
+            if since is not None and m["modseq"] < since:
+                continue
             found.append(str(m["uid"]))
-        self.send("* SEARCH%s\r\n%s OK done\r\n" %
-                  ("".join(" " + u for u in found), tag))
+            top = max(top, m["modseq"])
+        tail = " (MODSEQ %d)" % top if since is not None and found else ""
+        self.send("* SEARCH%s%s\r\n%s OK done\r\n" %
+                  ("".join(" " + u for u in found), tail, tag))
 
     def c_UID_FETCH(self, tag, rest):
         spec, _, items = rest.partition(" ")
@@ -363,6 +437,8 @@ class Conn:
         for m in msgs:
             head = "* %d FETCH (UID %d RFC822.SIZE %d" % (
                 self.seq(m), m["uid"], m["announced"])
+            if self.modseqs:
+                head += " MODSEQ (%d)" % m["modseq"]
             if not body:
                 self.send(head + ")\r\n")
                 continue
@@ -409,12 +485,18 @@ class Conn:
             return
         flags = set(m.group(3).split())
         for msg in self.uidset(spec, self.selected):
+            before = set(msg["flags"])
             if m.group(1) == "+":
                 msg["flags"] |= flags
             elif m.group(1) == "-":
                 msg["flags"] -= flags
             else:
                 msg["flags"] = set(flags)
+            if msg["flags"] != before:
+                self.store.touch(msg)
+                if self.modseqs:
+                    self.send("* %d FETCH (UID %d MODSEQ (%d))\r\n" %
+                              (self.seq(msg), msg["uid"], msg["modseq"]))
         self.send("%s OK done\r\n" % tag)
 
     def copy(self, tag, rest, move):
@@ -426,12 +508,14 @@ class Conn:
         msgs = self.uidset(spec, self.selected)
         for m in msgs:
             c = dict(m, uid=self.uidnext[name], flags=set(m["flags"]))
+            self.store.touch(c)
             self.uidnext[name] += 1
             self.boxes[name].append(c)
         if move:
             for m in msgs:
                 self.send("* %d EXPUNGE\r\n" % self.seq(m))
                 self.boxes[self.selected].remove(m)
+                self.store.modseq += 1
         self.send("%s OK done\r\n" % tag)
 
     def c_UID_COPY(self, tag, rest):
@@ -448,6 +532,7 @@ class Conn:
             if "\\Deleted" in m["flags"]:
                 self.send("* %d EXPUNGE\r\n" % self.seq(m))
                 self.boxes[self.selected].remove(m)
+                self.store.modseq += 1
         self.send("%s OK done\r\n" % tag)
 
     def c_UID_EXPUNGE(self, tag, rest):

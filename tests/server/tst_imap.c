@@ -14,10 +14,13 @@
  *   open              print "caps MOVE=0|1 UIDPLUS=0|1 mailbox NAME"
  *   folder NAME...    print "folder SERVER-NAME" for each configured NAME
  *   select            print "uidvalidity N"
+ *   status            print "uidvalidity N uidnext N exists N
+ *                     highestmodseq N" (what imap_select gives)
  *   search            print "uids N: u1 u2 ..." (UID SEARCH UNDELETED)
- *   find all|unseen [DAYS]
- *                     imap_search, since DAYS days ago (may be negative);
- *                     print "uids N: u1 u2 ..."
+ *   find all|unseen [DAYS [UIDFROM [MODSEQFROM]]]
+ *                     imap_search, since DAYS days ago (may be negative;
+ *                     0: no SINCE), UIDs UIDFROM:* and mod-sequences from
+ *                     MODSEQFROM (0: any); print "uids N: u1 u2 ..."
  *   noop              imap_noop; print "noop ok"
  *   fetch DIR         fetch every message; write each to DIR/UID, or
  *                     DIR/UID.big holding the reported size when it is over
@@ -158,32 +161,37 @@ print_uids(const uint32_t *uids, size_t n)
 	printf("\n");
 }
 
-/* find all|unseen [DAYS] */
+/* find all|unseen [DAYS [UIDFROM [MODSEQFROM]]] */
 static int
 find(struct imap_session *is, int argc, char **argv, char **cause)
 {
-	enum imap_search_kind	 kind;
+	struct imap_query	 q;
 	uint32_t		*uids;
-	time_t			 since = 0;
 	size_t			 n;
 	char			*end;
 	long			 days;
 
-	if (argc < 2 || argc > 3)
+	if (argc < 2 || argc > 5)
 		usage();
+	memset(&q, 0, sizeof q);
 	if (strcmp(argv[1], "all") == 0)
-		kind = IMAP_SEARCH_ALL;
+		q.kind = IMAP_SEARCH_ALL;
 	else if (strcmp(argv[1], "unseen") == 0)
-		kind = IMAP_SEARCH_UNSEEN;
+		q.kind = IMAP_SEARCH_UNSEEN;
 	else
 		usage();
-	if (argc == 3) {
+	if (argc >= 3) {
 		days = strtol(argv[2], &end, 10);
 		if (*end != '\0' || days < -36500 || days > 36500)
 			usage();
-		since = time(NULL) - (time_t)days * 86400;
+		if (days != 0)
+			q.since = time(NULL) - (time_t)days * 86400;
 	}
-	if (imap_search(is, kind, since, &uids, &n, cause) == -1)
+	if (argc >= 4)
+		q.uid_from = (uint32_t)strtoul(argv[3], NULL, 10);
+	if (argc == 5)
+		q.modseq_from = strtoull(argv[4], NULL, 10);
+	if (imap_search(is, &q, &uids, &n, cause) == -1)
 		return (-1);
 	print_uids(uids, n);
 	free(uids);
@@ -211,7 +219,9 @@ static int
 run(struct imap_session *is, int argc, char **argv, char **cause)
 {
 	struct fetch_state	 fs;
-	uint32_t		*uids = NULL, uv;
+	struct imap_selected	 sel;
+	struct imap_query	 all;
+	uint32_t		*uids = NULL;
 	size_t			 n;
 	int			 rv = -1;
 
@@ -223,15 +233,22 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 	}
 	if (strcmp(argv[0], "folder") == 0)
 		return (folder(is, argc, argv, cause));
-	if (imap_select(is, imap_url_mailbox(is), &uv, cause) == -1)
+	if (imap_select(is, imap_url_mailbox(is), &sel, cause) == -1)
 		return (-1);
 	if (strcmp(argv[0], "select") == 0) {
-		printf("uidvalidity %" PRIu32 "\n", uv);
+		printf("uidvalidity %" PRIu32 "\n", sel.uidvalidity);
 		return (0);
 	}
+	if (strcmp(argv[0], "status") == 0) {
+		printf("uidvalidity %" PRIu32 " uidnext %" PRIu32 " exists %"
+		    PRIu32 " highestmodseq %" PRIu64 "\n", sel.uidvalidity,
+		    sel.uidnext, sel.exists, sel.highestmodseq);
+		return (0);
+	}
+	memset(&all, 0, sizeof all);
+	all.kind = IMAP_SEARCH_ALL;
 	if (strcmp(argv[0], "search") == 0) {
-		if (imap_search(is, IMAP_SEARCH_ALL, 0, &uids, &n,
-		    cause) == -1)
+		if (imap_search(is, &all, &uids, &n, cause) == -1)
 			return (-1);
 		print_uids(uids, n);
 		free(uids);
@@ -246,8 +263,7 @@ run(struct imap_session *is, int argc, char **argv, char **cause)
 		return (0);
 	}
 	if (strcmp(argv[0], "fetch") == 0 && argc == 2) {
-		if (imap_search(is, IMAP_SEARCH_ALL, 0, &uids, &n,
-		    cause) == -1)
+		if (imap_search(is, &all, &uids, &n, cause) == -1)
 			return (-1);
 		memset(&fs, 0, sizeof fs);
 		fs.dir = argv[1];

@@ -61,6 +61,7 @@ static int	 run_sql(PGconn *, const char *);
 static char	*mailbox_name(int64_t);
 static void	 test_mailbox(struct sink *);
 static void	 test_claim(struct sink *);
+static void	 test_history(struct sink *);
 static void	 test_store(struct sink *);
 static void	 test_duplicates(struct sink *);
 static void	 test_payload_rollback(struct sink *);
@@ -433,10 +434,11 @@ test_migrate(struct sink *s)
 	 * 001-002: 13 tables, 8 views; 003 health: +1, +2; 004 enrichment:
 	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1;
 	 * 009 scoped readers: +1 (domain_grant); 011 alerts: +4, +2; 012
-	 * authenticity: +4, +1.
+	 * authenticity: +4, +1; 013 history: +2 (mailbox_search,
+	 * mail_settled).
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 33);
+	    " 'dmarc'", NULL, NULL), 35);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
 	    " 'dmarc'", NULL, NULL), 18);
 	free(cause);
@@ -574,6 +576,111 @@ test_claim(struct sink *s)
 	    "imap://tst@127.0.0.1:993/INBOX", NULL), 4);
 	CHECK_STR(sink_status_name(SINK_TOO_LARGE), "too_large");
 	CHECK_STR(sink_status_name(SINK_NONE), "none");
+	free(cause);
+}
+
+/* "uid:status[+] ..." of ledger entries, into a static buffer. */
+static const char *
+ledger_str(const struct sink_ledger_entry *e, size_t n)
+{
+	static char	out[512];
+	size_t		i, off = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && off < sizeof out - 40; i++)
+		off += (size_t)snprintf(out + off, sizeof out - off, "%s%u:%s%s",
+		    i == 0 ? "" : " ", e[i].uid, sink_status_name(e[i].status),
+		    e[i].after_done ? "+" : "");
+	return (out);
+}
+
+/*
+ * A poll's history: sink_ledger_find reads the rows of the UIDs asked
+ * and the unfinished ones, and pruned rows' UIDs from mail_settled;
+ * prune of the ledger keeps UIDs as runs; the search mark round-trips.
+ */
+static void
+test_history(struct sink *s)
+{
+	static const uint32_t	 ask[] = { 2, 5, 13, 20, 21 };
+	struct sink_ledger_entry *e;
+	struct sink_search_mark	 m, r;
+	struct sink_prune_count	 c;
+	time_t			 cut[SINK_NPRUNE];
+	size_t			 n;
+	int64_t			 mb = 0, cursor = 0;
+	char			*cause = NULL, *v;
+	int			 more = 1, batches = 0;
+
+	CHECK_INT(sink_mailbox_claim(s, "imap://tst@127.0.0.1:993/History",
+	    "history", &mb, &cause), 0);
+	CHECK_INT(run_sql(db, "INSERT INTO dmarc.mail_message (mailbox_pk,"
+	    " mailbox, uidvalidity, uid, status, after_action, status_at)"
+	    " SELECT b.id, b.name, 7, u, CASE WHEN u = 11 THEN 'claimed'"
+	    " ELSE 'stored' END, CASE WHEN u IN (11, 12) THEN 'pending'"
+	    " ELSE 'done' END, now() - interval '2 days'"
+	    " FROM dmarc.mailbox b, (SELECT generate_series(1, 12) UNION ALL"
+	    " SELECT 20) AS g(u) WHERE b.name = 'history' ORDER BY u"), 0);
+	CHECK_INT(sink_ledger_find(s, mb, 7, ask, 5, &e, &n, &cause), 0);
+	CHECK_STR(ledger_str(e, n), "2:stored+ 5:stored+ 11:claimed "
+	    "12:stored 20:stored+");
+	free(e);
+	/* Nothing asked: the unfinished rows only. */
+	CHECK_INT(sink_ledger_find(s, mb, 7, NULL, 0, &e, &n, &cause), 0);
+	CHECK_STR(ledger_str(e, n), "11:claimed 12:stored");
+	free(e);
+	CHECK_INT(sink_ledger_find(s, mb, 8, ask, 5, &e, &n, &cause), 0);
+	CHECK_INT(n, 0);
+	free(e);
+	/* Prune settled rows (not 11 and 12), four ids a batch. */
+	memset(&c, 0, sizeof c);
+	memset(cut, 0, sizeof cut);
+	cut[SINK_PRUNE_LEDGER] = time(NULL) - 86400;
+	CHECK_INT(sink_prune_count(s, SINK_PRUNE_LEDGER, cut, &c, &cause), 0);
+	CHECK_INT(c.rows, 11);
+	memset(&c, 0, sizeof c);
+	cursor = qint("SELECT min(id) - 1 FROM dmarc.mail_message WHERE"
+	    " mailbox = 'history'", NULL, NULL);
+	while (more && batches++ < 10)
+		CHECK_INT(sink_prune_batch(s, SINK_PRUNE_LEDGER, time(NULL) -
+		    86400, 4, &cursor, &c, &more, &cause), 0);
+	CHECK_INT(batches, 4);		/* the fourth window is short */
+	CHECK_INT(c.rows, 11);
+	CHECK_INT(c.items, 2);		/* new ranges; the others grew */
+	v = q1("SELECT string_agg(uid_lo || '-' || uid_hi, ' ' ORDER BY uid_lo)"
+	    " FROM dmarc.mail_settled s JOIN dmarc.mailbox b"
+	    " ON b.id = s.mailbox_pk WHERE b.name = 'history'", NULL, NULL);
+	CHECK_STR(v, "1-10 20-20");
+	free(v);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mail_message WHERE"
+	    " mailbox = 'history'", NULL, NULL), 2);
+	CHECK_INT(sink_ledger_find(s, mb, 7, ask, 5, &e, &n, &cause), 0);
+	CHECK_STR(ledger_str(e, n), "2:pruned+ 5:pruned+ 11:claimed "
+	    "12:stored 20:pruned+");
+	free(e);
+	/* The search mark. */
+	CHECK_INT(sink_mark_read(s, mb, &r, &cause), 0);
+	CHECK_INT(r.uidvalidity, 0);
+	memset(&m, 0, sizeof m);
+	m.uidvalidity = 7;
+	snprintf(m.criteria, sizeof m.criteria, "all since 30d");
+	m.uidnext = 4000000000U;
+	m.highestmodseq = UINT64_C(9223372036854775807);
+	m.full_at = 1800000000;
+	CHECK_INT(sink_mark_write(s, mb, &m, &cause), 0);
+	CHECK_INT(sink_mark_read(s, mb, &r, &cause), 0);
+	CHECK_INT(r.uidvalidity, 7);
+	CHECK_STR(r.criteria, "all since 30d");
+	CHECK(r.uidnext == 4000000000U);
+	CHECK(r.highestmodseq == UINT64_C(9223372036854775807));
+	CHECK(r.full_at == 1800000000);
+	m.uidnext = 0;
+	m.highestmodseq = 0;
+	CHECK_INT(sink_mark_write(s, mb, &m, &cause), 0);
+	CHECK_INT(sink_mark_read(s, mb, &r, &cause), 0);
+	CHECK(r.uidnext == 0 && r.highestmodseq == 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.mailbox_search WHERE"
+	    " uidnext IS NULL AND highestmodseq IS NULL", NULL, NULL), 1);
 	free(cause);
 }
 
@@ -2667,6 +2774,7 @@ main(int argc, char **argv)
 	test_comments();
 	test_mailbox(s);
 	test_claim(s);
+	test_history(s);
 	test_store(s);
 	test_duplicates(s);
 	test_payload_rollback(s);

@@ -165,6 +165,21 @@ static const struct row rows[] = {
 	{ OA OA_MS "flow = \"refresh_token\"; "
 	    "refresh_token_file = \"/tmp/tst-conf-none\"; }; "
 	    "auth = \"oauthbearer\"; } );", 0, NULL },
+	/* Retention: days, "Nd", each optional. */
+	{ "database = { conninfo = \"d\"; };\nretention = { reports = "
+	    "\"400d\"; ledger = \"1y\"; };", 1,
+	    ":2: \"ledger\" must be a number of days such as \"400d\" "
+	    "(1 to 36500)" },
+	{ "database = { conninfo = \"d\"; };\nretention = { raw = 90; };", 1,
+	    ":2: \"raw\" must be a number of days such as \"400d\"" },
+	{ "database = { conninfo = \"d\"; };\nretention = { raw = \"0d\"; };",
+	    1, "\"raw\" must be a number of days" },
+	{ "database = { conninfo = \"d\"; };\nretention = "
+	    "{ failure_reports = \"36501d\"; };", 1,
+	    "\"failure_reports\" must be a number of days" },
+	{ "database = { conninfo = \"d\"; };\nretention = \"400d\";", 1,
+	    ":2: \"retention\" must be a group" },
+	{ "database = { conninfo = \"d\"; };\nretention = { };", 0, NULL },
 };
 
 static char *
@@ -463,6 +478,10 @@ test_values(void)
 		CHECK(c->mailboxes[0].invalid_folder == NULL);
 		CHECK(conf_find_mailbox(c, "r") == &c->mailboxes[0]);
 		CHECK(conf_find_mailbox(c, "x") == NULL);
+		/* No retention: everything kept. */
+		CHECK_INT(c->retention.reports + c->retention.tls_reports +
+		    c->retention.failure_reports + c->retention.raw +
+		    c->retention.ledger, 0);
 	}
 	conf_free(c);
 	conf_msgs_free(&m);
@@ -525,6 +544,63 @@ test_oauth2(void)
 	free(path);
 }
 
+/* The retention group's values, and check-config -v prints them back. */
+static void
+test_retention(void)
+{
+	struct conf_msgs	 m;
+	struct conf		*c;
+	char			*path, *out = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	path = write_tmp("database = { conninfo = \"d\"; };\n"
+	    "retention = { reports = \"400d\"; tls_reports = \"401d\";\n"
+	    "  failure_reports = \"90d\"; raw = \"91d\"; ledger = \"36500d\";"
+	    " };");
+	c = conf_load(path, &m);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_INT(c->retention.reports, 400);
+		CHECK_INT(c->retention.tls_reports, 401);
+		CHECK_INT(c->retention.failure_reports, 90);
+		CHECK_INT(c->retention.raw, 91);
+		CHECK_INT(c->retention.ledger, 36500);
+		if ((f = open_memstream(&out, &len)) == NULL)
+			fatal("open_memstream");
+		conf_print(c, f);
+		fclose(f);
+		CHECK(strstr(out, "retention = {\n  reports = \"400d\";\n"
+		    "  tls_reports = \"401d\";\n  failure_reports = \"90d\";\n"
+		    "  raw = \"91d\";\n  ledger = \"36500d\";\n};\n") != NULL);
+		free(out);
+	}
+	conf_free(c);
+	conf_msgs_free(&m);
+	unlink(path);
+	free(path);
+	/* Only some: the others unset, and not printed. */
+	path = write_tmp("database = { conninfo = \"d\"; };\n"
+	    "retention = { failure_reports = \"30d\"; };");
+	c = conf_load(path, &m);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_INT(c->retention.failure_reports, 30);
+		CHECK_INT(c->retention.reports, 0);
+		if ((f = open_memstream(&out, &len)) == NULL)
+			fatal("open_memstream");
+		conf_print(c, f);
+		fclose(f);
+		CHECK(strstr(out, "retention = {\n  failure_reports = \"30d\";\n"
+		    "};\n") != NULL);
+		free(out);
+	}
+	conf_free(c);
+	conf_msgs_free(&m);
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -534,5 +610,6 @@ main(void)
 	test_expunge();
 	test_equal();
 	test_oauth2();
+	test_retention();
 	return (TST_DONE());
 }

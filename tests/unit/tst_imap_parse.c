@@ -756,17 +756,27 @@ static const struct folder_case folder_cases[] = {
 struct criteria_case {
 	int		 unseen;
 	time_t		 since;
+	uint32_t	 uid_from;
+	uint64_t	 modseq_from;
 	const char	*want;
 };
 
 static const struct criteria_case criteria_cases[] = {
-	{ 1, 0, "UNSEEN UNDELETED" },
-	{ 0, 0, "UNDELETED" },
-	{ 1, 1709251199, "UNSEEN UNDELETED SINCE 29-Feb-2024" },
-	{ 0, 1709251200, "UNDELETED SINCE 1-Mar-2024" },
-	{ 0, 86400 * 365, "UNDELETED SINCE 1-Jan-1971" },
-	{ 0, -86400, "UNDELETED SINCE 31-Dec-1969" },
-	{ 0, 4102444800, "UNDELETED SINCE 1-Jan-2100" },
+	{ 1, 0, 0, 0, "UNSEEN UNDELETED" },
+	{ 0, 0, 0, 0, "UNDELETED" },
+	{ 1, 1709251199, 0, 0, "UNSEEN UNDELETED SINCE 29-Feb-2024" },
+	{ 0, 1709251200, 0, 0, "UNDELETED SINCE 1-Mar-2024" },
+	{ 0, 86400 * 365, 0, 0, "UNDELETED SINCE 1-Jan-1971" },
+	{ 0, -86400, 0, 0, "UNDELETED SINCE 31-Dec-1969" },
+	{ 0, 4102444800, 0, 0, "UNDELETED SINCE 1-Jan-2100" },
+	/* Only what can be new: a UID range, a mod-sequence (CONDSTORE). */
+	{ 0, 0, 1000001, 0, "UID 1000001:* UNDELETED" },
+	{ 1, 0, 4294967295U, 0, "UID 4294967295:* UNSEEN UNDELETED" },
+	{ 0, 0, 0, 917162501, "UNDELETED MODSEQ 917162501" },
+	{ 1, 1709251200, 0, UINT64_C(9223372036854775807),
+	    "UNSEEN UNDELETED SINCE 1-Mar-2024 MODSEQ 9223372036854775807" },
+	{ 0, 1709251200, 7, 12,
+	    "UID 7:* UNDELETED SINCE 1-Mar-2024 MODSEQ 12" },
 };
 
 static void
@@ -837,7 +847,8 @@ test_folder(void)
 	for (i = 0; i < sizeof criteria_cases / sizeof criteria_cases[0];
 	    i++) {
 		k = &criteria_cases[i];
-		got = imap_search_criteria(k->unseen, k->since);
+		got = imap_search_criteria(k->unseen, k->since, k->uid_from,
+		    k->modseq_from);
 		CHECK_STR(got, k->want);
 		free(got);
 	}
