@@ -5,8 +5,9 @@
  *
  * Kind by kind (enum sink_prune in sink.h says what each deletes):
  * reports, TLS reports, failure reports (personal data: this is how a
- * user keeps them no longer than their own policy allows), raw payloads,
- * then the ledger (after the reports, whose deletion frees ledger rows).
+ * user keeps them no longer than their own policy allows), raw payloads
+ * and the whole report mails kept for verify (both by `raw`), then the
+ * ledger (after the reports, whose deletion frees ledger rows).
  * A kind without a retention is never touched.  Each batch is its own
  * short transaction, so polls go on meanwhile.
  */
@@ -43,6 +44,8 @@ static const struct prune_kind {
 	{ "failure_reports", SINK_PRUNE_FAILURE, 200,
 	    offsetof(struct conf_retention, failure_reports) },
 	{ "raw", SINK_PRUNE_RAW, 200, offsetof(struct conf_retention, raw) },
+	{ "raw", SINK_PRUNE_MAIL_RAW, 200,
+	    offsetof(struct conf_retention, raw) },
 	{ "ledger", SINK_PRUNE_LEDGER, 2000,
 	    offsetof(struct conf_retention, ledger) },
 };
@@ -90,6 +93,10 @@ prune_say(FILE *out, const struct prune_kind *k, int days, time_t before,
 	case SINK_PRUNE_RAW:
 		snprintf(what, sizeof what, "%s %llu report_raw rows (the raw "
 		    "copies of %llu payloads)", verb, i, r);
+		break;
+	case SINK_PRUNE_MAIL_RAW:
+		snprintf(what, sizeof what, "%s %llu message_raw rows (the "
+		    "whole mail of %llu messages, kept for verify)", verb, i, r);
 		break;
 	case SINK_PRUNE_LEDGER:
 		if (dry)

@@ -19,20 +19,28 @@
 #include "sink/sink.h"
 #include "sink/sink_p.h"
 
+enum { PRUNE_NONE, PRUNE_ALL, PRUNE_FAILURE };
+
 /* The statements of each kind: the batch, the count. */
 static const struct {
 	enum sink_stmt	 batch;
 	enum sink_stmt	 count;
 	int		 walks;		/* takes a cursor, answers where next */
+	int		 counts_after;	/* count: the cutoffs of the kinds
+					   before it (PRUNE_ALL), or of the
+					   failure reports (PRUNE_FAILURE) */
 } prune_stmts[] = {
 	[SINK_PRUNE_REPORTS] = { SINK_ST_PRUNE_REPORTS, SINK_ST_COUNT_REPORTS,
 	    0 },
 	[SINK_PRUNE_TLS] = { SINK_ST_PRUNE_TLS, SINK_ST_COUNT_TLS, 0 },
 	[SINK_PRUNE_FAILURE] = { SINK_ST_PRUNE_FAILURE, SINK_ST_COUNT_FAILURE,
 	    0 },
-	[SINK_PRUNE_RAW] = { SINK_ST_PRUNE_RAW, SINK_ST_COUNT_RAW, 1 },
+	[SINK_PRUNE_RAW] = { SINK_ST_PRUNE_RAW, SINK_ST_COUNT_RAW, 1,
+	    PRUNE_ALL },
+	[SINK_PRUNE_MAIL_RAW] = { SINK_ST_PRUNE_MAIL_RAW,
+	    SINK_ST_COUNT_MAIL_RAW, 1, PRUNE_FAILURE },
 	[SINK_PRUNE_LEDGER] = { SINK_ST_PRUNE_LEDGER, SINK_ST_COUNT_LEDGER,
-	    1 },
+	    1, PRUNE_ALL },
 };
 
 static uint64_t	prune_u64(PGresult *, int);
@@ -101,13 +109,16 @@ sink_prune_count(struct sink *s, enum sink_prune what,
 	sink_params_init(&p);
 	sink_param_int(&p, (long long)cutoffs[what]);
 	/* What goes before a payload's raw copy or its ledger row. */
-	if (prune_stmts[what].walks)
-		for (k = SINK_PRUNE_REPORTS; k <= SINK_PRUNE_FAILURE; k++) {
-			if (cutoffs[k] != 0)
-				sink_param_int(&p, (long long)cutoffs[k]);
-			else
-				sink_param_str(&p, NULL);
-		}
+	for (k = SINK_PRUNE_REPORTS; k <= SINK_PRUNE_FAILURE; k++) {
+		if (prune_stmts[what].counts_after == PRUNE_NONE ||
+		    (prune_stmts[what].counts_after == PRUNE_FAILURE &&
+		    k != SINK_PRUNE_FAILURE))
+			continue;
+		if (cutoffs[k] != 0)
+			sink_param_int(&p, (long long)cutoffs[k]);
+		else
+			sink_param_str(&p, NULL);
+	}
 	rc = sink_exec(s, prune_stmts[what].count, &p, &res, cause);
 	sink_params_free(&p);
 	if (rc != 0)

@@ -2339,6 +2339,31 @@ static const char sink_sql_count_raw[] =
 	" WHERE f.created_at < " SINK_CUTOFF " AND NOT " SINK_PAYLOAD_GOES;
 
 /*
+ * Whole report mails kept for verify, walking message_raw by message id
+ * like the raw copies above; the age is when the message was fetched.
+ */
+static const char sink_sql_prune_mail_raw[] =
+	"WITH w AS (SELECT DISTINCT message_pk FROM dmarc.message_raw"
+	" WHERE message_pk > $3 ORDER BY message_pk LIMIT $2),"
+	" o AS (SELECT w.message_pk FROM w JOIN dmarc.mail_message m"
+	" ON m.id = w.message_pk WHERE m.fetched_at < " SINK_CUTOFF "),"
+	" d AS (DELETE FROM dmarc.message_raw x USING o"
+	" WHERE x.message_pk = o.message_pk RETURNING 1)"
+	" SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM d), 0,"
+	" coalesce((SELECT max(message_pk) FROM w), 0),"
+	" (SELECT count(*) FROM w) >= $2";
+/* $2: the failure reports' cutoff (NULL: kept); their mail went first. */
+static const char sink_sql_count_mail_raw[] =
+	"SELECT count(DISTINCT x.message_pk), count(*), 0"
+	" FROM dmarc.message_raw x JOIN dmarc.mail_message m"
+	" ON m.id = x.message_pk WHERE m.fetched_at < " SINK_CUTOFF
+	" AND NOT EXISTS (SELECT 1 FROM dmarc.report_file f"
+	" JOIN dmarc.failure_delivery d ON d.file_pk = f.id"
+	" JOIN dmarc.failure_report r ON r.id = d.failure_pk"
+	" WHERE f.message_pk = m.id AND coalesce(least(r.arrival_date,"
+	" r.first_seen) < to_timestamp($2::double precision), false))";
+
+/*
  * A ledger row c that may go: an IMAP message settled before the cutoff
  * (final status, after-action done) none of whose payloads delivers a
  * report still stored.  Its UID is kept in mail_settled (see sink.h).
@@ -2692,6 +2717,8 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_prune_failure, PGRES_TUPLES_OK, 2, 0 },
 	[SINK_ST_PRUNE_RAW] = { "prune raw payloads",
 	    sink_sql_prune_raw, PGRES_TUPLES_OK, 3, 0 },
+	[SINK_ST_PRUNE_MAIL_RAW] = { "prune kept report mails",
+	    sink_sql_prune_mail_raw, PGRES_TUPLES_OK, 3, 0 },
 	[SINK_ST_PRUNE_LEDGER] = { "prune ledger",
 	    sink_sql_prune_ledger, PGRES_TUPLES_OK, 3, 0 },
 	[SINK_ST_COUNT_REPORTS] = { "count old reports",
@@ -2702,6 +2729,8 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_count_failure, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_COUNT_RAW] = { "count old raw payloads",
 	    sink_sql_count_raw, PGRES_TUPLES_OK, 4, 0 },
+	[SINK_ST_COUNT_MAIL_RAW] = { "count old kept report mails",
+	    sink_sql_count_mail_raw, PGRES_TUPLES_OK, 2, 0 },
 	[SINK_ST_COUNT_LEDGER] = { "count old ledger rows",
 	    sink_sql_count_ledger, PGRES_TUPLES_OK, 4, 0 },
 

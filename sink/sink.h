@@ -592,6 +592,11 @@ enum sink_lock sink_mailbox_lock(struct sink *, const char *identity,
  * SINK_PRUNE_RAW      raw copies (report_raw) of payloads stored before
  *                     it; the payload rows stay (rows: payloads, items:
  *                     chunks).
+ * SINK_PRUNE_MAIL_RAW the whole report mails verify keeps (message_raw)
+ *                     of messages fetched before it; the ledger rows stay
+ *                     (rows: messages, items: chunks).  After it, verify
+ *                     cannot check those messages again, as reparse
+ *                     cannot re-derive a payload whose raw copy went.
  * SINK_PRUNE_LEDGER   IMAP ledger rows settled before it (a final status
  *                     written then, after-action done) none of whose
  *                     payloads still delivers a stored report; their
@@ -607,6 +612,7 @@ enum sink_prune {
 	SINK_PRUNE_TLS,
 	SINK_PRUNE_FAILURE,
 	SINK_PRUNE_RAW,
+	SINK_PRUNE_MAIL_RAW,
 	SINK_PRUNE_LEDGER,
 	SINK_NPRUNE
 };
