@@ -7,7 +7,8 @@
  * reports, TLS reports, failure reports (personal data: this is how a
  * user keeps them no longer than their own policy allows), raw payloads
  * and the whole report mails kept for verify (both by `raw`), then the
- * ledger (after the reports, whose deletion frees ledger rows).
+ * ledger (after the reports, whose deletion frees ledger rows) and the
+ * polls' rows.
  * A kind without a retention is never touched.  Each batch is its own
  * short transaction, so polls go on meanwhile.
  */
@@ -47,6 +48,8 @@ static const struct prune_kind {
 	{ "raw", SINK_PRUNE_MAIL_RAW, 200,
 	    offsetof(struct conf_retention, raw) },
 	{ "ledger", SINK_PRUNE_LEDGER, 2000,
+	    offsetof(struct conf_retention, ledger) },
+	{ "ledger", SINK_PRUNE_RUNS, 2000,
 	    offsetof(struct conf_retention, ledger) },
 };
 #define NKINDS	(sizeof kinds / sizeof kinds[0])
@@ -107,6 +110,10 @@ prune_say(FILE *out, const struct prune_kind *k, int days, time_t before,
 			snprintf(what, sizeof what, "%s %llu mail_message and "
 			    "%llu report_file rows (their UIDs kept in %llu new "
 			    "mail_settled ranges)", verb, r, f, i);
+		break;
+	case SINK_PRUNE_RUNS:
+		snprintf(what, sizeof what, "%s %llu ingest_run rows (polls; "
+		    "each mailbox's last success and later ones stay)", verb, r);
 		break;
 	case SINK_NPRUNE:
 		fatalx("%s: no such kind", __func__);

@@ -41,6 +41,8 @@ static const struct {
 	    SINK_ST_COUNT_MAIL_RAW, 1, PRUNE_FAILURE },
 	[SINK_PRUNE_LEDGER] = { SINK_ST_PRUNE_LEDGER, SINK_ST_COUNT_LEDGER,
 	    1, PRUNE_ALL },
+	[SINK_PRUNE_RUNS] = { SINK_ST_PRUNE_RUNS, SINK_ST_COUNT_RUNS, 0,
+	    PRUNE_NONE },
 };
 
 static uint64_t	prune_u64(PGresult *, int);

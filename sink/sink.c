@@ -2339,6 +2339,25 @@ static const char sink_sql_count_raw[] =
 	" WHERE f.created_at < " SINK_CUTOFF " AND NOT " SINK_PAYLOAD_GOES;
 
 /*
+ * A poll x that may go: started before the cutoff, and a later poll of
+ * the same mailbox succeeded (so the last success, and every poll after
+ * it, stay).
+ */
+#define SINK_RUN_OLD \
+	"x.started_at < " SINK_CUTOFF " AND EXISTS (SELECT 1" \
+	" FROM dmarc.ingest_run y WHERE y.ok AND y.started_at > x.started_at" \
+	" AND (y.mailbox_pk = x.mailbox_pk OR (x.mailbox_pk IS NULL" \
+	" AND y.mailbox_pk IS NULL AND y.mailbox = x.mailbox)))"
+static const char sink_sql_prune_runs[] =
+	"WITH r AS (SELECT x.id FROM dmarc.ingest_run x WHERE " SINK_RUN_OLD
+	" ORDER BY x.id LIMIT $2),"
+	" d AS (DELETE FROM dmarc.ingest_run z USING r WHERE z.id = r.id"
+	" RETURNING 1)"
+	" SELECT (SELECT count(*) FROM d), 0, 0";
+static const char sink_sql_count_runs[] =
+	"SELECT count(*), 0, 0 FROM dmarc.ingest_run x WHERE " SINK_RUN_OLD;
+
+/*
  * Whole report mails kept for verify, walking message_raw by message id
  * like the raw copies above; the age is when the message was fetched.
  */
@@ -2729,6 +2748,10 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_count_failure, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_COUNT_RAW] = { "count old raw payloads",
 	    sink_sql_count_raw, PGRES_TUPLES_OK, 4, 0 },
+	[SINK_ST_PRUNE_RUNS] = { "prune polls",
+	    sink_sql_prune_runs, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_COUNT_RUNS] = { "count old polls",
+	    sink_sql_count_runs, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_COUNT_MAIL_RAW] = { "count old kept report mails",
 	    sink_sql_count_mail_raw, PGRES_TUPLES_OK, 2, 0 },
 	[SINK_ST_COUNT_LEDGER] = { "count old ledger rows",

@@ -606,6 +606,11 @@ enum sink_lock sink_mailbox_lock(struct sink *, const char *identity,
  *                     items: UID ranges added, files: payloads).  Files
  *                     from ingest keep their rows: their SHA-256 is what
  *                     tells a file already read.
+ * SINK_PRUNE_RUNS     rows of polls (ingest_run) that started before it,
+ *                     by `ledger` too, but never a mailbox's last
+ *                     successful poll or any poll after it (what
+ *                     v_mailbox_health and the mailbox_failing alert
+ *                     read); rows: polls.
  */
 enum sink_prune {
 	SINK_PRUNE_REPORTS = 0,
@@ -614,6 +619,7 @@ enum sink_prune {
 	SINK_PRUNE_RAW,
 	SINK_PRUNE_MAIL_RAW,
 	SINK_PRUNE_LEDGER,
+	SINK_PRUNE_RUNS,
 	SINK_NPRUNE
 };
 struct sink_prune_count {
