@@ -13,7 +13,13 @@ if [ -d "$corpus" ]; then
 	find "$corpus" -type f -name '*.xml' -exec cp {} "$out/report/" \;
 	find "$corpus" -type f -name '*.json' -exec cp {} "$out/tlsrpt/" \;
 fi
-cp "$top"/tests/conf/*/*.conf "$top/etc/dmarc-agent.conf.sample" "$out/conf/"
+# good/ and bad/ may hold files of the same name: each seed is named after
+# its folder too.
+for f in "$top"/tests/conf/*/*.conf; do
+	d=$(basename "$(dirname "$f")")
+	cp "$f" "$out/conf/$d-$(basename "$f")"
+done
+cp "$top/etc/dmarc-agent.conf.sample" "$out/conf/"
 i=0
 for r in '* OK [CAPABILITY IMAP4rev1 UIDPLUS MOVE AUTH=PLAIN] ready\r\n' \
     '* 3 EXISTS\r\n* OK [UIDVALIDITY 1700000001] ok\r\n* OK [UIDNEXT 4] ok\r\nA1 OK [READ-WRITE] selected\r\n' \
