@@ -497,8 +497,9 @@ worker_main(void *arg)
 		    worker_wait(w))) {
 			pthread_mutex_unlock(&pc->mtx);
 			rc = worker_commit(w, NULL, &cause);
-		} else if (pc->eof)
-			break;
+		} else if (pc->eof && pc->head == NULL)
+			break;	/* not while the queue holds messages: the
+				   fetch may end while worker_wait sleeps */
 		else {
 			if (!w->in_batch)
 				pthread_cond_wait(&pc->more, &pc->mtx);
