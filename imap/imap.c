@@ -27,6 +27,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,6 +45,12 @@
 #define IMAP_FETCH_CHUNK	100	/* UIDs per UID FETCH */
 #define IMAP_SET_MAXLEN		2000	/* characters of a UID set */
 #define IMAP_MAX_UIDS		(16 * 1024 * 1024)
+/*
+ * UIDs one search asks for at most when the folder is larger: 50,000
+ * UIDs answer in at most 550,000 bytes, under the 1 MiB a response line
+ * may take, however many messages the folder holds.
+ */
+#define IMAP_SEARCH_WINDOW	50000
 #define IMAP_LIT_SLACK		65536	/* other literals in a FETCH */
 #define IMAP_LOG_MAX		300	/* bytes of a line in the log */
 #define IMAP_LOGOUT_TIMEOUT	5
@@ -73,6 +80,7 @@ struct imap_session {
 	int		 logout;	/* BYE expected */
 	uint32_t	 exists;
 	uint32_t	 uidvalidity;
+	uint32_t	 uidnext;	/* of the last SELECT; 0: not said */
 	struct imap_reader rd;
 	size_t		 roff;
 	size_t		 rlen;
@@ -153,6 +161,9 @@ static int	 imap_on_select(struct imap_session *,
 static int	 imap_on_search(struct imap_session *,
 		     const struct imap_resp *, const struct imap_status *,
 		     void *, char **);
+static int	 imap_search_windows(struct imap_session *,
+		    const struct imap_query *, uint32_t, uint32_t **, size_t *,
+		    char **);
 static int	 imap_search_run(struct imap_session *, const char *,
 		     uint32_t **, size_t *, char **);
 static int	 imap_on_namespace(struct imap_session *,
@@ -909,6 +920,7 @@ imap_select(struct imap_session *is, const char *mailbox,
 		return (imap_fail(is, IMAP_FATAL, cause,
 		    "no UIDVALIDITY in the SELECT response"));
 	is->uidvalidity = sel->uidvalidity;
+	is->uidnext = sel->uidnext;
 	sel->exists = is->exists;
 	return (0);
 }
@@ -955,13 +967,62 @@ imap_search(struct imap_session *is, const struct imap_query *q,
 	char	*criteria;
 	int	 rv;
 
+	uint32_t	 lo = q->uid_from > 0 ? q->uid_from : 1;
+
 	if (q->kind != IMAP_SEARCH_UNSEEN && q->kind != IMAP_SEARCH_ALL)
 		return (imap_fail(is, IMAP_FATAL, cause, "unknown search"));
+	/* Not for changes (MODSEQ): those are what one interval brings. */
+	if (q->modseq_from == 0 && is->uidnext > lo &&
+	    is->uidnext - lo > IMAP_SEARCH_WINDOW)
+		return (imap_search_windows(is, q, lo, uids, n, cause));
 	criteria = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN,
 	    q->since, q->uid_from, q->modseq_from);
 	rv = imap_search_run(is, criteria, uids, n, cause);
 	free(criteria);
 	return (rv);
+}
+
+/*
+ * The same search, UID window by window from lo (IMAP_SEARCH_WINDOW UIDs
+ * each, the last one lo:* so that what arrived since SELECT is found
+ * too): a folder of any size answers in lines a response may hold.
+ */
+static int
+imap_search_windows(struct imap_session *is, const struct imap_query *q,
+    uint32_t lo, uint32_t **uids, size_t *n, char **cause)
+{
+	struct imap_search	 s;
+	char			*base, *criteria;
+	uint32_t		 hi;
+	int			 last, rv = 0;
+
+	memset(&s, 0, sizeof s);
+	base = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN, q->since,
+	    0, q->modseq_from);
+	do {
+		last = is->uidnext - lo <= IMAP_SEARCH_WINDOW;
+		hi = lo + (IMAP_SEARCH_WINDOW - 1);
+		if (last)
+			xasprintf(&criteria, "UID %" PRIu32 ":* %s", lo, base);
+		else
+			xasprintf(&criteria, "UID %" PRIu32 ":%" PRIu32 " %s",
+			    lo, hi, base);
+		rv = imap_cmd(is, imap_on_search, &s, cause, "UID SEARCH %s",
+		    criteria);
+		free(criteria);
+		lo = hi + 1;
+	} while (rv != -1 && !last);
+	free(base);
+	if (rv == -1) {
+		free(s.uids);
+		return (-1);
+	}
+	s.n = imap_uids_sort(s.uids, s.n);
+	if (s.uids == NULL)
+		s.uids = xcalloc(1, sizeof *s.uids);
+	*uids = s.uids;
+	*n = s.n;
+	return (0);
 }
 
 /* NOOP, to keep the session alive. */
