@@ -51,6 +51,8 @@ static const struct command commands[] = {
 	    NULL, 0, cmd_check_config },
 	{ "migrate", "", "create or upgrade the database schema", NULL, 1,
 	    cmd_migrate },
+	{ "check-db", "", "compare the rollup tables with the records", NULL,
+	    1, cmd_check_db },
 	{ "enrich", "", "look up the source addresses (DNS, ASN)", NULL, 1,
 	    cmd_enrich },
 	{ "reparse", "--all | --since YYYY-MM-DD | REPORT_ID...",
