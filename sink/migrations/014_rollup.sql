@@ -48,8 +48,10 @@
 
 SET LOCAL search_path = dmarc;
 
--- Who reported the sources a report shows.
-CREATE INDEX record_domain_ip_day_idx ON record (policy_domain, source_ip, report_day);
+-- Who reported the sources a report shows: an index-only scan (its
+-- report, and its messages for the drill-down).
+CREATE INDEX record_domain_ip_day_idx ON record (policy_domain, source_ip,
+    report_day) INCLUDE (report_pk, message_count);
 
 -- The key of a row's nullable columns ----------------------------------------------
 -- STABLE, as convert_to and a row's text are, so that the planner inlines
@@ -123,6 +125,7 @@ CREATE TABLE rollup_volume (
     k                 bytea  NOT NULL,
     UNIQUE (policy_domain, day, k)
 );
+CREATE INDEX rollup_volume_day_idx ON rollup_volume (day);
 COMMENT ON TABLE rollup_volume IS
 'The records added up per UTC day, policy domain and header_from, equal to the records at every commit (see rollup_add). v_daily_volume reads it.';
 COMMENT ON COLUMN rollup_volume.day IS 'UTC day of the report period start.';
