@@ -215,6 +215,7 @@ COMMENT ON COLUMN rollup_source_month.records IS 'As rollup_source.records.';
 COMMENT ON COLUMN rollup_source_month.k IS 'As rollup_source.k.';
 
 CREATE UNLOGGED TABLE rollup_pending (
+    txid          xid8    NOT NULL DEFAULT pg_current_xact_id(),
     day           date    NOT NULL,
     policy_domain text    NOT NULL,
     report_pk     bigint  NOT NULL,
@@ -231,6 +232,9 @@ CREATE UNLOGGED TABLE rollup_pending (
     messages      bigint  NOT NULL,
     records       bigint  NOT NULL
 );
+-- The flush finds its transaction's rows by this index: a scan would
+-- also read the dead rows of every transaction since the last vacuum.
+CREATE INDEX rollup_pending_txid_idx ON rollup_pending (txid);
 COMMENT ON TABLE rollup_pending IS
 'What the records written (or deleted) in an open transaction add to (or take from) the rollup tables, one line per record, as in v_record_rollup: the statement that inserts records writes them here, and rollup_flush(), called before COMMIT, adds them up into the rollup tables and deletes them. Empty between transactions (unlogged: nothing in it outlives a crash).';
 COMMENT ON COLUMN rollup_pending.day IS 'As v_record_rollup.day.';
@@ -245,6 +249,7 @@ COMMENT ON COLUMN rollup_pending.dkim_results IS 'As v_record_rollup.dkim_result
 COMMENT ON COLUMN rollup_pending.spf_results IS 'As v_record_rollup.spf_results.';
 COMMENT ON COLUMN rollup_pending.reasons IS 'As v_record_rollup.reasons.';
 COMMENT ON COLUMN rollup_pending.forwarded IS 'As v_record_rollup.forwarded.';
+COMMENT ON COLUMN rollup_pending.txid IS 'The transaction that wrote the row (the flush takes its own).';
 COMMENT ON COLUMN rollup_pending.report_pk IS 'The record''s report (for rollup_volume.reports).';
 COMMENT ON COLUMN rollup_pending.messages IS 'The record''s message count, negative when it is taken away.';
 COMMENT ON COLUMN rollup_pending.records IS '1, or -1 when the record is taken away.';
@@ -259,7 +264,10 @@ BEGIN
     IF p_sign IS NULL OR p_sign NOT IN (1, -1) THEN
         RAISE EXCEPTION 'rollup_stage: sign must be 1 or -1';
     END IF;
-    INSERT INTO dmarc.rollup_pending
+    INSERT INTO dmarc.rollup_pending (day, policy_domain, report_pk,
+        source_ip, header_from, envelope_from, disposition, dkim_aligned,
+        spf_aligned, dkim_results, spf_results, reasons, forwarded,
+        messages, records)
     SELECT u.day, u.policy_domain, u.report_pk, u.source_ip, u.header_from,
            u.envelope_from, u.disposition, u.dkim_aligned, u.spf_aligned,
            u.dkim_results, u.spf_results, u.reasons, u.forwarded,
@@ -280,11 +288,12 @@ DECLARE
     b dmarc.rollup_volume[];
     n bigint;
 BEGIN
-    -- This transaction's rows (the others' are not visible), added up
-    -- once per rollup_source row and per rollup_volume row.  Groups that
+    -- This transaction's rows, added up once per rollup_source row and
+    -- per rollup_volume row.  Groups that
     -- add nothing (a report parsed again into the same records) are left
     -- out.
-    WITH d AS (DELETE FROM dmarc.rollup_pending RETURNING *),
+    WITH d AS (DELETE FROM dmarc.rollup_pending
+                WHERE txid = pg_catalog.pg_current_xact_id() RETURNING *),
     g AS (SELECT d.day, d.policy_domain, d.source_ip, d.header_from,
                  d.envelope_from, d.disposition, d.dkim_aligned,
                  d.spf_aligned, d.dkim_results, d.spf_results, d.reasons,
@@ -367,8 +376,10 @@ BEGIN
 
     -- Rows a subtraction left with no record.
     IF EXISTS (SELECT 1 FROM unnest(a) u WHERE u.records < 0) THEN
-        PERFORM dmarc.rollup_sweep(
-            (SELECT array_agg(DISTINCT u.day) FROM unnest(a) u));
+        PERFORM dmarc.rollup_sweep(array_agg(x.policy_domain),
+                                   array_agg(x.day))
+           FROM (SELECT DISTINCT u.policy_domain, u.day
+                   FROM unnest(a) u WHERE u.records < 0) x;
     END IF;
     RETURN n;
 END $$;
@@ -384,18 +395,21 @@ $$;
 COMMENT ON FUNCTION rollup_add(bigint[], integer) IS
 'Add (1) or take away (-1) the records of these reports to or from the rollup tables now: rollup_stage, then rollup_flush. A pruning of reports calls it with -1 before it deletes them, in the same transaction.';
 
--- Rows that a subtraction left with no record.
-CREATE FUNCTION rollup_sweep(p_days date[]) RETURNS void
+-- Rows that a subtraction left with no record, of these (domain, day)s.
+CREATE FUNCTION rollup_sweep(p_domains text[], p_days date[]) RETURNS void
 LANGUAGE sql
 AS $$
-DELETE FROM dmarc.rollup_volume WHERE day = ANY (p_days) AND records = 0;
-DELETE FROM dmarc.rollup_source WHERE day = ANY (p_days) AND records = 0;
-DELETE FROM dmarc.rollup_source_month WHERE records = 0 AND month = ANY (
-    SELECT DISTINCT date_trunc('month', d::timestamp)::date
-      FROM unnest(p_days) d);
+DELETE FROM dmarc.rollup_volume t USING unnest(p_domains, p_days) x (d, y)
+ WHERE t.policy_domain = x.d AND t.day = x.y AND t.records = 0;
+DELETE FROM dmarc.rollup_source t USING unnest(p_domains, p_days) x (d, y)
+ WHERE t.policy_domain = x.d AND t.day = x.y AND t.records = 0;
+DELETE FROM dmarc.rollup_source_month t
+ USING (SELECT DISTINCT d, date_trunc('month', y::timestamp)::date AS m
+          FROM unnest(p_domains, p_days) x (d, y)) x
+ WHERE t.policy_domain = x.d AND t.month = x.m AND t.records = 0;
 $$;
-COMMENT ON FUNCTION rollup_sweep(date[]) IS
-'Delete the rollup rows of these days (and their months) that hold no record any more (after records were taken away).';
+COMMENT ON FUNCTION rollup_sweep(text[], date[]) IS
+'Delete the rollup rows of these policy domains and days (the arrays go in pairs), and of their months, that hold no record any more (after records were taken away).';
 
 CREATE FUNCTION rollup_refresh(p_from date, p_until date,
     p_domain text DEFAULT NULL) RETURNS bigint
