@@ -649,12 +649,14 @@ show_open(const char *conninfo, char **cause)
 	s->conn = conn;
 	/*
 	 * JIT off: compiling a report's larger queries took longer than
-	 * running them.
+	 * running them.  The window's rows of a month (some 15 MB for a busy
+	 * domain) are kept once in memory, not on disk.
 	 */
 	if (show_exec(s, "SELECT pg_catalog.set_config('search_path', '',"
 	    " false), pg_catalog.set_config('TimeZone', 'UTC', false),"
 	    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
-	    " pg_catalog.set_config('jit', 'off', false)", NULL,
+	    " pg_catalog.set_config('jit', 'off', false),"
+	    " pg_catalog.set_config('work_mem', '32MB', false)", NULL,
 	    cause) != 0 || show_features(s, cause) != 0) {
 		show_close(s);
 		return (NULL);
