@@ -25,11 +25,13 @@
 -- outlive their transaction), and the sink calls rollup_flush() before
 -- COMMIT: it adds the pending rows to the rollup tables, in key order, and
 -- deletes them.  A duplicate report inserts no record and adds nothing.
--- Whoever deletes or replaces records takes them away first, in the same
--- transaction: rollup_stage(report ids, -1) then rollup_flush() (reparse
--- does; rollup_add(report ids, -1) does both, for a pruning of reports),
--- or recomputes whole months afterwards with rollup_refresh(first day,
--- last day).  rollup_check() compares the rollup tables with the records
+-- Whoever deletes or replaces records takes them away in the same
+-- transaction: rollup_stage(report ids, -1) before deleting them, and
+-- rollup_flush() just before COMMIT (reparse does; so must a pruning of
+-- reports: flushing last keeps the rollup's row locks after every other
+-- lock, as the sink's writers take them, so they cannot deadlock), or
+-- recomputes whole months afterwards with rollup_refresh(first day, last
+-- day).  rollup_check() compares the rollup tables with the records
 -- (dmarc-agent check-db).
 --
 -- Rows are merged on the day (or month), the policy domain and k, a 128-bit
@@ -384,7 +386,7 @@ BEGIN
     RETURN n;
 END $$;
 COMMENT ON FUNCTION rollup_flush() IS
-'Add what rollup_pending holds (this transaction''s records, see rollup_stage) to the rollup tables and empty it; the sink calls it before COMMIT. Returns the records added (less those taken away).';
+'Add what rollup_pending holds (this transaction''s records, see rollup_stage) to the rollup tables, in key order, and empty it; the sink calls it just before COMMIT, and so should whoever else changes records (a pruning: rollup_stage(ids, -1), the DELETE, rollup_flush(), COMMIT), so that the rollup''s row locks come after every other lock and writers never deadlock on them. Returns the records added (less those taken away).';
 
 CREATE FUNCTION rollup_add(p_reports bigint[], p_sign integer) RETURNS bigint
 LANGUAGE sql
@@ -393,7 +395,7 @@ SELECT dmarc.rollup_stage(p_reports, p_sign);
 SELECT dmarc.rollup_flush();
 $$;
 COMMENT ON FUNCTION rollup_add(bigint[], integer) IS
-'Add (1) or take away (-1) the records of these reports to or from the rollup tables now: rollup_stage, then rollup_flush. A pruning of reports calls it with -1 before it deletes them, in the same transaction.';
+'Add (1) or take away (-1) the records of these reports to or from the rollup tables now: rollup_stage, then rollup_flush. Where other writers run, rather stage before deleting and flush just before COMMIT (see rollup_flush).';
 
 -- Rows that a subtraction left with no record, of these (domain, day)s.
 CREATE FUNCTION rollup_sweep(p_domains text[], p_days date[]) RETURNS void
