@@ -12,7 +12,9 @@ which reaps it); other the rest of the machine's busy time; idle the
 seconds of the machine's cores that nothing used.  Reads /proc only;
 Linux.  CMD's standard output and error go to OUT.out and OUT.err.  The
 processes are read 0.3 s after CMD ended, so that the server processes
-that served it have exited and been reaped.
+that served it have exited and been reaped.  With CPU_PG_PID set (the
+postmaster's pid), only that server's processes count as postgres (the
+machine may run other clusters): the rest count as other.
 """
 import os
 import resource
@@ -36,7 +38,7 @@ def procs():
             continue
         comm = s[s.index("(") + 1:s.rindex(")")]
         f = s[s.rindex(")") + 2:].split()
-        d[p] = (comm, sum(int(x) for x in f[11:15]))
+        d[p] = (comm, sum(int(x) for x in f[11:15]), f[1])
     return d
 
 
@@ -48,8 +50,11 @@ def machine():
     return sum(v[:8]) - idle, idle
 
 
-def group(comm):
+def group(comm, pid, ppid):
     if comm.startswith("postgres") or comm.startswith("postmaster"):
+        pm = os.environ.get("CPU_PG_PID")
+        if pm and pm not in (pid, ppid):
+            return "other"
         return "postgres"
     if comm in ("dovecot", "imap", "imap-login", "anvil", "log",
                 "config", "auth", "stats"):
@@ -72,9 +77,9 @@ def main():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     mine = ru.ru_utime + ru.ru_stime
     g = {"postgres": 0, "dovecot": 0}
-    for p, (comm, ticks) in b.items():
+    for p, (comm, ticks, ppid) in b.items():
         d = ticks - (a[p][1] if p in a and a[p][0] == comm else 0)
-        k = group(comm)
+        k = group(comm, p, ppid)
         if k in g and d > 0:
             g[k] += d
     pg, dc = g["postgres"] / HZ, g["dovecot"] / HZ

@@ -107,6 +107,17 @@ int	sink_schema_version(void);		/* what this program wants */
  */
 int	sink_migrate_to(struct sink *, int version, char **);
 
+/*
+ * Compare the rollup tables (daily sums of the records, migration 014)
+ * with the records, added up afresh: *n differences, the first max of
+ * them as one line of text each in *lines (the table, which side has the
+ * group, and the group), none when they are equal.  Reads every record:
+ * slow on a large database.  The caller frees *lines with
+ * sink_enrich_free(*lines, *nlines).
+ */
+int	sink_rollup_check(struct sink *, size_t max, char ***lines,
+	    size_t *nlines, size_t *n, char **);
+
 /* Ledger states, as in mail_message.status. */
 enum sink_status {
 	SINK_NONE = 0,		/* not in the ledger */
