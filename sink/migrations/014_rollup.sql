@@ -81,7 +81,7 @@ COMMENT ON FUNCTION rollup_key(inet, text, text, text, text, text, text, text, t
 'The k of a rollup_source(_month) row: 16 bytes of the SHA-256 of its key columns after the day, as a row''s text (NULLs included, distinct from any text).';
 
 -- What one record adds -------------------------------------------------------------
-CREATE VIEW v_record_rollup WITH (security_invoker = on) AS
+CREATE VIEW v_record_rollup WITH (security_invoker = true) AS
 SELECT r.report_pk, r.report_day AS day, r.policy_domain,
        r.source_ip, r.header_from, r.envelope_from, r.disposition,
        r.dkim_aligned, r.spf_aligned,
@@ -607,7 +607,7 @@ COMMENT ON FUNCTION rollup_source_window(text, date, date) IS
 -- Views re-created here keep the columns 012 gave them (verified_messages)
 -- and its filter counted(); CREATE OR REPLACE VIEW drops an option it does
 -- not repeat, hence security_invoker on each (scoped readers, schema 9).
-CREATE OR REPLACE VIEW v_daily_volume WITH (security_invoker = on) AS
+CREATE OR REPLACE VIEW v_daily_volume WITH (security_invoker = true) AS
 SELECT day, policy_domain, header_from,
        sum(messages)::numeric AS messages,
        sum(dmarc_pass)::numeric AS dmarc_pass,
@@ -622,14 +622,14 @@ FROM rollup_volume
 WHERE counted(authenticity)
 GROUP BY 1, 2, 3;
 
-CREATE OR REPLACE VIEW v_forwarding_suspects WITH (security_invoker = on) AS
+CREATE OR REPLACE VIEW v_forwarding_suspects WITH (security_invoker = true) AS
 SELECT day AS report_day, policy_domain, source_ip, header_from,
        envelope_from, sum(messages)::numeric AS messages
 FROM rollup_source WHERE dkim_aligned = 'pass' AND spf_aligned = 'fail'
   AND counted(authenticity)
 GROUP BY 1, 2, 3, 4, 5;
 
-CREATE OR REPLACE VIEW v_spoofing_suspects WITH (security_invoker = on) AS
+CREATE OR REPLACE VIEW v_spoofing_suspects WITH (security_invoker = true) AS
 SELECT day AS report_day, policy_domain, source_ip, header_from,
        sum(messages)::numeric AS messages,
        coalesce(sum(messages) FILTER (WHERE disposition IN ('quarantine','reject')), 0)::numeric AS blocked,
@@ -640,7 +640,7 @@ GROUP BY 1, 2, 3, 4;
 
 -- 0.0.0.0/0 stands for an unreadable source (NULL) in a join: no record
 -- has a network there.
-CREATE OR REPLACE VIEW v_source_summary WITH (security_invoker = on) AS
+CREATE OR REPLACE VIEW v_source_summary WITH (security_invoker = true) AS
 WITH g AS (
     SELECT policy_domain, source_ip,
            min(day) AS first_day, max(day) AS last_day,
@@ -670,7 +670,7 @@ LEFT JOIN rep ON rep.policy_domain = g.policy_domain
 LEFT JOIN ip_info i ON i.ip = g.source_ip
 LEFT JOIN source_map m ON m.base_domain = i.base_domain;
 
-CREATE OR REPLACE VIEW v_sources_by_sender WITH (security_invoker = on) AS
+CREATE OR REPLACE VIEW v_sources_by_sender WITH (security_invoker = true) AS
 SELECT s.day, s.policy_domain,
        coalesce(m.sender_name, i.base_domain, 'unknown') AS sender,
        min(m.sender_kind) AS sender_kind,
