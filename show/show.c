@@ -126,6 +126,12 @@ const struct show_col show_cols_silent[] = {
 	" WHERE r.policy_domain = $3 AND r.report_day BETWEEN $1::date" \
 	" AND $2::date AND r.source_ip IS NULL" \
 	" AND array_position(" ips ", NULL) IS NOT NULL"
+/*
+ * The rows of reports authenticity_setting counts (schema 12): rollup rows
+ * carry their reports' authenticity.  The number of reports and the
+ * reporters table count every report, as v_authenticity does.
+ */
+#define SQL_COUNTED(t)	"dmarc.counted(" t ".authenticity)"
 /* A report's period begins in the window (report_domain_begin_idx). */
 #define SQL_BEGINS \
 	" p.policy_domain = $3 AND p.date_begin >= $1::date::timestamp" \
@@ -143,7 +149,8 @@ static const char sql_domains[] =
     " NULL::bigint,"
     " (SELECT count(*) FROM dmarc.report p WHERE" SQL_BEGINS ")"
     " FROM dmarc.rollup_volume v"
-    " WHERE v.policy_domain = $3 AND v.day BETWEEN $1::date AND $2::date";
+    " WHERE v.policy_domain = $3 AND v.day BETWEEN $1::date AND $2::date"
+    " AND " SQL_COUNTED("v");
 
 /* Who sent the reports: every report, forged ones included. */
 static const char sql_auth[] =
@@ -157,7 +164,7 @@ static const char sql_auth[] =
 
 static const char sql_domain_list[] =
     "SELECT v.policy_domain FROM dmarc.rollup_volume v"
-    " WHERE v.day BETWEEN $1::date AND $2::date"
+    " WHERE v.day BETWEEN $1::date AND $2::date AND " SQL_COUNTED("v")
     " AND ($3::text IS NULL OR v.policy_domain = $3)"
     " GROUP BY 1 ORDER BY sum(v.messages) DESC, 1 LIMIT 100";
 
@@ -168,7 +175,7 @@ static const char sql_daily[] =
     " coalesce(sum(v.quarantined), 0), coalesce(sum(v.rejected), 0)"
     " FROM generate_series($1::date, $2::date, interval '1 day') g"
     " LEFT JOIN dmarc.rollup_volume v"
-    " ON v.day = g::date AND v.policy_domain = $3"
+    " ON v.day = g::date AND v.policy_domain = $3 AND " SQL_COUNTED("v")
     " GROUP BY 1 ORDER BY 1";
 
 /*
@@ -211,7 +218,8 @@ static const char sql_sources[] =
     " GROUP BY 1),"
     " rep AS (SELECT q.source, p.reporter_key, sum(x.message_count) AS m"
     " FROM q, LATERAL (" SQL_RECORDS_OF("q.ips") ") x"
-    " JOIN dmarc.report p ON p.id = x.report_pk GROUP BY 1, 2),"
+    " JOIN dmarc.report p ON p.id = x.report_pk"
+    " WHERE " SQL_COUNTED("p") " GROUP BY 1, 2),"
     /* Suspected forwarding and spoofing. */
     " fw AS (SELECT l.source, coalesce(d.header_from, '?') AS hf,"
     " coalesce(nullif(d.envelope_from, ''), '(none)') AS ef,"
