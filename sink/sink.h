@@ -370,7 +370,9 @@ struct sink_auth_info {
  * Store (or replace) a message's verdict and set its reports'
  * authenticity: message_pk 0 is the message open now (before
  * sink_msg_commit, or inside a reparse); another is done in a
- * transaction of its own (dmarc-agent verify).  Waits.
+ * transaction of its own (dmarc-agent verify).  A report whose
+ * authenticity changes moves between the rollup's rows (migration 014):
+ * flushed before that transaction's COMMIT, or the message's.  Waits.
  */
 int	sink_auth_store(struct sink *, int64_t message_pk,
 	    const struct sink_auth_info *, char **);
