@@ -179,7 +179,8 @@ def main():
             sql = expand_vars(expand_macros(t["rawSql"], a.t0, a.t1), vars_)
             if a.show_sql:
                 print("-- %s\n%s;" % (p["title"], sql))
-            rels = sorted(set(re.findall(r"\bdmarc\.(\w+)", sql)))
+            # Relations only: a call such as dmarc.counted(...) is a function.
+            rels = sorted(set(re.findall(r"\bdmarc\.(\w+)\b(?!\s*\()", sql)))
             missing = [r for r in rels if psql(
                 "SELECT to_regclass('dmarc.%s') IS NULL" % r).stdout.strip() == "t"]
             if missing:
