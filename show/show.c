@@ -128,10 +128,12 @@ const struct show_col show_cols_silent[] = {
 	" AND array_position(" ips ", NULL) IS NOT NULL"
 /*
  * The rows of reports authenticity_setting counts (schema 12): rollup rows
- * carry their reports' authenticity.  The number of reports and the
- * reporters table count every report, as v_authenticity does.
+ * carry their reports' authenticity (a set found once a query: counted()
+ * a row costs a call a row).  The number of reports and the reporters
+ * table count every report, as v_authenticity does.
  */
-#define SQL_COUNTED(t)	"dmarc.counted(" t ".authenticity)"
+#define SQL_COUNTED(t)	\
+	t ".authenticity IN (SELECT dmarc.counted_authenticities())"
 /* A report's period begins in the window (report_domain_begin_idx). */
 #define SQL_BEGINS \
 	" p.policy_domain = $3 AND p.date_begin >= $1::date::timestamp" \

@@ -562,6 +562,17 @@ END $$;
 COMMENT ON FUNCTION rollup_check() IS
 'Compare the rollup tables with the records, added up afresh: one row per difference (side rollup: a group the table has and the records do not; records: the other way round; key: a row whose k does not match its columns), none when they are equal. dmarc-agent check-db runs it.';
 
+-- The authenticities counted() lets through, for a filter
+-- "authenticity IN (SELECT dmarc.counted_authenticities())": evaluated once
+-- a query, where counted(authenticity) costs a call a row (a year's rollup
+-- rows of a month: 40 ms against 220).
+CREATE FUNCTION counted_authenticities() RETURNS SETOF text
+LANGUAGE sql STABLE
+AS $$ SELECT a FROM unnest(ARRAY['verified', 'unverified', 'forged']) a
+       WHERE dmarc.counted(a) $$;
+COMMENT ON FUNCTION counted_authenticities() IS
+'The values of report.authenticity that counted() counts (authenticity_setting): the rollup''s readers keep the rows whose authenticity is among them.';
+
 -- The rows of a report window: whole months from rollup_source_month, the
 -- days before and after them from rollup_source (each day once, whole
 -- month or not: the second branch starts where the first ends).
@@ -577,7 +588,7 @@ SELECT s.source_ip, s.header_from, s.envelope_from, s.disposition,
        s.reasons, s.forwarded, s.messages, s.records
   FROM dmarc.rollup_source s
  WHERE s.policy_domain = p_domain AND s.day >= p_from AND s.day <= p_until
-   AND dmarc.counted(s.authenticity)
+   AND s.authenticity IN (SELECT dmarc.counted_authenticities())
    AND s.day < (date_trunc('month', (p_from - 1)::timestamp)
                 + interval '1 month')::date
 UNION ALL
@@ -586,7 +597,7 @@ SELECT s.source_ip, s.header_from, s.envelope_from, s.disposition,
        s.reasons, s.forwarded, s.messages, s.records
   FROM dmarc.rollup_source s
  WHERE s.policy_domain = p_domain AND s.day >= p_from AND s.day <= p_until
-   AND dmarc.counted(s.authenticity)
+   AND s.authenticity IN (SELECT dmarc.counted_authenticities())
    AND s.day > date_trunc('month', (p_until + 1)::timestamp)::date - 1
    AND s.day >= (date_trunc('month', (p_from - 1)::timestamp)
                  + interval '1 month')::date
@@ -595,7 +606,7 @@ SELECT m.source_ip, m.header_from, m.envelope_from, m.disposition,
        m.dkim_aligned, m.spf_aligned, m.dkim_results, m.spf_results,
        m.reasons, m.forwarded, m.messages, m.records
   FROM dmarc.rollup_source_month m
- WHERE m.policy_domain = p_domain AND dmarc.counted(m.authenticity)
+ WHERE m.policy_domain = p_domain AND m.authenticity IN (SELECT dmarc.counted_authenticities())
    AND m.month >= (date_trunc('month', (p_from - 1)::timestamp)
                    + interval '1 month')::date
    AND m.month <= date_trunc('month', (p_until + 1)::timestamp)::date - 1
@@ -619,14 +630,14 @@ SELECT day, policy_domain, header_from,
        sum(reports)::bigint AS reports,
        coalesce(sum(messages) FILTER (WHERE authenticity = 'verified'), 0)::numeric AS verified_messages
 FROM rollup_volume
-WHERE counted(authenticity)
+WHERE authenticity IN (SELECT counted_authenticities())
 GROUP BY 1, 2, 3;
 
 CREATE OR REPLACE VIEW v_forwarding_suspects WITH (security_invoker = true) AS
 SELECT day AS report_day, policy_domain, source_ip, header_from,
        envelope_from, sum(messages)::numeric AS messages
 FROM rollup_source WHERE dkim_aligned = 'pass' AND spf_aligned = 'fail'
-  AND counted(authenticity)
+  AND authenticity IN (SELECT counted_authenticities())
 GROUP BY 1, 2, 3, 4, 5;
 
 CREATE OR REPLACE VIEW v_spoofing_suspects WITH (security_invoker = true) AS
@@ -635,7 +646,7 @@ SELECT day AS report_day, policy_domain, source_ip, header_from,
        coalesce(sum(messages) FILTER (WHERE disposition IN ('quarantine','reject')), 0)::numeric AS blocked,
        bool_or(forwarded) AS receiver_saw_forwarding
 FROM rollup_source WHERE dkim_aligned = 'fail' AND spf_aligned = 'fail'
-  AND counted(authenticity)
+  AND authenticity IN (SELECT counted_authenticities())
 GROUP BY 1, 2, 3, 4;
 
 -- 0.0.0.0/0 stands for an unreadable source (NULL) in a join: no record
@@ -649,12 +660,13 @@ WITH g AS (
                     OR spf_aligned = 'pass'), 0) AS pass,
            array_agg(DISTINCT header_from) AS header_froms,
            coalesce(sum(messages) FILTER (WHERE authenticity = 'verified'), 0) AS verified
-      FROM rollup_source WHERE counted(authenticity) GROUP BY 1, 2),
+      FROM rollup_source WHERE authenticity IN (SELECT counted_authenticities())
+     GROUP BY 1, 2),
 rep AS (
     SELECT r.policy_domain, r.source_ip,
            count(DISTINCT p.reporter_key) AS n
       FROM record r JOIN report p ON p.id = r.report_pk
-     WHERE counted(p.authenticity) GROUP BY 1, 2)
+     WHERE p.authenticity IN (SELECT counted_authenticities()) GROUP BY 1, 2)
 SELECT g.policy_domain, g.source_ip, g.first_day, g.last_day,
        g.messages::numeric AS messages,
        round(100.0 * g.pass / nullif(g.messages, 0), 1) AS dmarc_pass_pct,
@@ -687,7 +699,7 @@ SELECT s.day, s.policy_domain,
 FROM rollup_source s
 LEFT JOIN ip_info i ON i.ip = s.source_ip
 LEFT JOIN source_map m ON m.base_domain = i.base_domain
-WHERE counted(s.authenticity)
+WHERE s.authenticity IN (SELECT counted_authenticities())
 GROUP BY 1, 2, 3;
 
 COMMENT ON VIEW v_daily_volume IS 'Daily message volume per policy domain and From domain, by the UTC day the report period starts (read from rollup_volume).';
