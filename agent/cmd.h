@@ -28,6 +28,7 @@ struct cmd_env {
 
 int	cmd_alerts(struct cmd_env *, int, char **);
 int	cmd_check_config(struct cmd_env *, int, char **);
+int	cmd_check_db(struct cmd_env *, int, char **);
 int	cmd_enrich(struct cmd_env *, int, char **);
 int	cmd_ingest(struct cmd_env *, int, char **);
 int	cmd_migrate(struct cmd_env *, int, char **);

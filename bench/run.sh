@@ -4,6 +4,7 @@
 #
 #	sh bench/run.sh [N...]		(default: 1000 5000)
 #	sh bench/run.sh history		(bench/history.sh)
+#	sh bench/run.sh year		a year of reports: backfill and reads
 #
 # Builds nothing: runs $DMARC_AGENT, or build/dmarc-agent under the source
 # tree (configure and make there first).  Needs the corpus ($DMARC_CORPUS,
@@ -34,6 +35,17 @@
 #            gzip'd), stored with its DKIM and SPF rows, against the floor
 #            `xmllint --stream --noout` plus psql \copy of the same rows
 #            into the same tables.
+#   year     (alone: `run.sh year`) a year of one busy domain's reports
+#            (bench/mkyear.py: 20 reporters x 365 days x 300 records, 2,000
+#            sources, 7,300 gzip'd files): `ingest` of it against the floor
+#            `xmllint --stream` of the XML plus psql \copy of every row it
+#            stored into the same tables (the rollup tables included), in
+#            one transaction; then `report` over 30 and 365 days in text,
+#            HTML and JSON, and every Grafana panel's query over the last
+#            30 days for all domains (tests/lib/grafana_sql.py --timing),
+#            beside the targets; then `check-db`.  YEAR_DAYS=N makes it N
+#            days; REPEAT=N ingests N times (median shown) and runs each
+#            read N times; YEAR_JOBS=N is ingest's -j (default: the cores).
 #
 # Not part of `make check` or CI.  About 5 minutes on two cores.  Figures
 # and history: bench/README.md.  BIG_RECORDS=0 skips the big report;
@@ -71,6 +83,13 @@ pg_admin_psql -c "ALTER SYSTEM SET synchronous_commit = on" \
 pg_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/log" -w -t 30 \
     restart >/dev/null ||
     { echo "run.sh: cannot restart PostgreSQL" >&2; exit 1; }
+# Count only this server's processes as PostgreSQL (bench/cpu.py).
+CPU_PG_PID=$(head -n 1 "$dir/pg/data/postmaster.pid")
+export CPU_PG_PID
+if [ "${1:-}" = year ]; then
+	. "$srcdir/bench/year.sh"
+	exit $?
+fi
 dovecot_start "$dir/imap" ||
     { echo "run.sh: cannot start Dovecot" >&2; exit 1; }
 

@@ -117,7 +117,8 @@ static void	html_verdict(FILE *, const struct show_domain *);
 static void	html_auth(FILE *, const struct show_table *);
 static void	html_kpis(FILE *, const struct show_domain *);
 static long long html_nice_max(long long);
-static void	html_chart(FILE *, const struct show_table *);
+static void	html_chart(FILE *, const struct show_data *,
+		    const struct show_table *);
 static void	html_top(FILE *, const struct show_data *, size_t,
 		    const struct show_table *);
 static void	html_failing(FILE *, const struct show_table *);
@@ -320,17 +321,27 @@ html_nice_max(long long max)
 	}
 }
 
-/* Stacked bars per day: passed at the bottom (green), failed on top. */
+/*
+ * Stacked bars per day (per week or month over a long window, see
+ * show_bins): passed at the bottom (green), failed on top.  The axis
+ * labels carry the year unless every bar is a day of one year.
+ */
 static void
-html_chart(FILE *f, const struct show_table *t)
+html_chart(FILE *f, const struct show_data *d, const struct show_table *daily)
 {
-	const double	 pw = CH_W - CH_LEFT - CH_RIGHT;
-	const double	 ph = CH_H - CH_TOP - CH_BOTTOM;
-	long long	 max = 0, m, pass, fail, top;
-	double		 slot, bw, x, hp, hf, base = CH_TOP + ph;
-	size_t		 r, every;
-	int		 i;
+	static const char	*per[] = { "day", "week", "month" };
+	const double		 pw = CH_W - CH_LEFT - CH_RIGHT;
+	const double		 ph = CH_H - CH_TOP - CH_BOTTOM;
+	enum show_bin		 bin = show_bin_for(d->days);
+	struct show_table	 tb, *t = &tb;
+	long long		 max = 0, m, pass, fail, top;
+	double			 slot, bw, x, hp, hf, base = CH_TOP + ph;
+	size_t			 r, every;
+	char			 label[16];
+	int			 i, short_ok;
 
+	show_bins(daily, bin, &tb);
+	short_ok = strncmp(d->from, d->until, 4) == 0;
 	for (r = 0; r < t->nrows; r++)
 		if ((m = show_num(t, r, DAY_MSGS)) > max)
 			max = m;
@@ -339,8 +350,9 @@ html_chart(FILE *f, const struct show_table *t)
 	bw = slot > 3 ? slot * 0.72 : slot;
 	every = t->nrows / 10 + 1;
 	fprintf(f, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\""
-	    " viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"Messages per"
-	    " day, passed and failed\">\n", CH_W, CH_H);
+	    " viewBox=\"0 0 %d %d\" role=\"img\" data-bin=\"%s\""
+	    " aria-label=\"Messages per %s, passed and failed\">\n", CH_W,
+	    CH_H, per[bin], per[bin]);
 	for (i = 0; i <= 4; i++) {
 		double	y = base - ph * i / 4.0;
 
@@ -361,7 +373,10 @@ html_chart(FILE *f, const struct show_table *t)
 		html_put(f, show_cell(t, r, DAY_DAY));
 		fprintf(f, "\" data-pass=\"%lld\" data-fail=\"%lld\"><title>",
 		    pass, fail);
-		html_put(f, show_cell(t, r, DAY_DAY));
+		if (bin == SHOW_BIN_WEEK)
+			fputs("week of ", f);
+		html_put(f, show_bin_label(bin, show_cell(t, r, DAY_DAY), 0,
+		    label, sizeof label));
 		fputs(": ", f);
 		html_count(f, pass);
 		fputs(" passed, ", f);
@@ -380,14 +395,17 @@ html_chart(FILE *f, const struct show_table *t)
 			fprintf(f, "<text x=\"%.1f\" y=\"%d\""
 			    " text-anchor=\"middle\">", x + bw / 2,
 			    CH_H - CH_BOTTOM + 18);
-			html_put(f, show_cell(t, r, DAY_DAY) + 5);
+			html_put(f, show_bin_label(bin, show_cell(t, r,
+			    DAY_DAY), short_ok, label, sizeof label));
 			fputs("</text>\n", f);
 		}
 	}
-	fputs("</svg>\n<div class=\"legend\"><span><i style=\"background:"
+	fprintf(f, "</svg>\n<div class=\"legend\"><span><i style=\"background:"
 	    "#2da44e\"></i>passed DMARC</span><span><i style=\"background:"
 	    "#cf222e\"></i>failed DMARC</span><span>days are UTC; a report"
-	    " counts on the day its period begins</span></div>\n", f);
+	    " counts on the day its period begins%s</span></div>\n",
+	    bin == SHOW_BIN_WEEK ? "; weeks begin on Monday" : "");
+	show_table_free(&tb);
 }
 
 static void
@@ -776,8 +794,10 @@ html_domain(FILE *f, const struct show_data *d, size_t i)
 	fputs("\">\n", f);
 	html_verdict(f, v);
 	html_kpis(f, v);
-	fputs("<h2>Mail per day</h2>\n", f);
-	html_chart(f, &v->daily);
+	fprintf(f, "<h2>Mail per %s</h2>\n", show_bin_for(d->days) ==
+	    SHOW_BIN_DAY ? "day" : show_bin_for(d->days) == SHOW_BIN_WEEK ?
+	    "week" : "month");
+	html_chart(f, d, &v->daily);
 	html_top(f, d, i + 1, &v->top);
 	html_failing(f, &v->failing);
 	if (d->has_senders)

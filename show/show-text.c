@@ -21,7 +21,7 @@
 
 #define TEXT_WIDTH	80
 #define TEXT_BAR	40
-#define TEXT_ALLDAYS	45	/* longer windows skip days without mail */
+#define TEXT_ALLDAYS	45	/* more lines than that: the empty left out */
 
 #define SGR_BOLD	"\033[1m"
 #define SGR_RED		"\033[31m"
@@ -200,30 +200,43 @@ text_verdict(struct text *t, const struct show_table *sum)
 	}
 }
 
+/*
+ * The volume per day, or per week or month over a long window (show_bins),
+ * with a bar each.
+ */
 static void
 text_daily(struct text *t, const struct show_data *d,
     const struct show_domain *v)
 {
-	const struct show_table	*tab = &v->daily;
+	static const char	*heads[] = { "Daily volume", "Weekly volume",
+				    "Monthly volume" };
+	static const char	*cols[] = { "Day", "Week of", "Month" };
+	enum show_bin		 bin = show_bin_for(d->days);
+	struct show_table	 tab;
 	long long		 max = 0, m;
 	size_t			 r, np, nf;
+	char			 label[16];
+	int			 skip;
 
-	for (r = 0; r < tab->nrows; r++)
-		if ((m = show_num(tab, r, DAY_MSGS)) > max)
+	show_bins(&v->daily, bin, &tab);
+	skip = tab.nrows > TEXT_ALLDAYS;
+	for (r = 0; r < tab.nrows; r++)
+		if ((m = show_num(&tab, r, DAY_MSGS)) > max)
 			max = m;
-	text_heading(t, "Daily volume");
-	fprintf(t->f, "Day        Messages   Passed   Failed  ('#' passed,"
-	    " 'x' failed)\n");
-	for (r = 0; r < tab->nrows; r++) {
-		m = show_num(tab, r, DAY_MSGS);
-		if (m == 0 && d->days > TEXT_ALLDAYS)
+	text_heading(t, heads[bin]);
+	fprintf(t->f, "%-10s Messages   Passed   Failed  ('#' passed,"
+	    " 'x' failed)\n", cols[bin]);
+	for (r = 0; r < tab.nrows; r++) {
+		m = show_num(&tab, r, DAY_MSGS);
+		if (m == 0 && skip)
 			continue;
-		text_cell(t, show_cell(tab, r, DAY_DAY), 10, 0);
+		text_cell(t, show_bin_label(bin, show_cell(&tab, r, DAY_DAY),
+		    0, label, sizeof label), 10, 0);
 		text_count(t, m, 9);
-		text_count(t, show_num(tab, r, DAY_PASS), 9);
-		text_count(t, show_num(tab, r, DAY_FAIL), 9);
-		show_bar_split(show_num(tab, r, DAY_PASS),
-		    show_num(tab, r, DAY_FAIL), max, TEXT_BAR, &np, &nf);
+		text_count(t, show_num(&tab, r, DAY_PASS), 9);
+		text_count(t, show_num(&tab, r, DAY_FAIL), 9);
+		show_bar_split(show_num(&tab, r, DAY_PASS),
+		    show_num(&tab, r, DAY_FAIL), max, TEXT_BAR, &np, &nf);
 		if (np + nf > 0)
 			fputc(' ', t->f);
 		text_sgr(t, SGR_GREEN);
@@ -235,8 +248,16 @@ text_daily(struct text *t, const struct show_data *d,
 		text_sgr(t, SGR_RESET);
 		fputc('\n', t->f);
 	}
-	if (d->days > TEXT_ALLDAYS)
-		fputs("(days without reports are left out)\n", t->f);
+	if (skip)
+		fprintf(t->f, "(%s without reports are left out)\n",
+		    bin == SHOW_BIN_DAY ? "days" : bin == SHOW_BIN_WEEK ?
+		    "weeks" : "months");
+	if (bin == SHOW_BIN_WEEK)
+		fputs("(weeks begin on Monday; the first and the last may be"
+		    " partial)\n", t->f);
+	else if (bin == SHOW_BIN_MONTH)
+		fputs("(the first and the last month may be partial)\n", t->f);
+	show_table_free(&tab);
 }
 
 static void

@@ -4,13 +4,14 @@
  *
  * One report is read in one read-only REPEATABLE READ transaction, so every
  * section sees the same rows.  The window is [until - days + 1, until] in
- * UTC days (record.report_day).  Everything is read from the views of
- * sink/migrations/001_initial.sql; the optional relations of later
- * migrations (dmarc.ip_info for source names, v_tlsrpt_daily for TLS
- * reports, v_mailbox_health for the mailboxes, v_silent_reporters for
- * reporters gone silent) are looked up at connect
- * time with to_regclass and used only when present, so this reads any
- * schema from version 1 on.
+ * UTC days (record.report_day).  The figures and the sources are read from
+ * the rollup tables of sink/migrations/014_rollup.sql (daily sums kept
+ * equal to the records), so a schema older than version 14 is refused;
+ * the relations of other migrations (dmarc.ip_info for source names,
+ * v_tlsrpt_daily for TLS reports, v_mailbox_health for the mailboxes,
+ * v_silent_reporters for reporters gone silent, v_authenticity and the
+ * senders of schema 11) are looked up at connect time with to_regclass and
+ * used only when present.
  *
  * Every value goes to the server as a parameter; the only text pasted into
  * SQL is fixed here (the source-name expression and its join).
@@ -104,25 +105,54 @@ const struct show_col show_cols_silent[] = {
 	{ "last_received", SHOW_STR }, { "silent_days", SHOW_INT }
 };
 
-/* The per-domain queries: $1 first day, $2 last day, $3 domain. */
-#define SQL_WINDOW \
-	" s.report_day BETWEEN $1::date AND $2::date AND s.policy_domain = $3"
+/*
+ * The per-domain queries: $1 first day, $2 last day, $3 domain.  They read
+ * the rollup tables (migration 014): rollup_volume for the figures and the
+ * days, rollup_source_window() for the sources (whole months from
+ * rollup_source_month), so that a report costs what its window holds.
+ * Who reported a source is read from record (an index-only scan of
+ * record_domain_ip_day_idx) for the ten sources a table shows.
+ */
+#define SQL_W \
+	"dmarc.rollup_source_window($3::text, $1::date, $2::date)"
 #define SQL_PASS \
-	"(s.dkim_aligned = 'pass' OR s.spf_aligned = 'pass')"
+	"(w.dkim_aligned = 'pass' OR w.spf_aligned = 'pass')"
+/* The records of the sources in the array column ips, in the window. */
+#define SQL_RECORDS_OF(ips) \
+	"SELECT r.report_pk, r.message_count FROM dmarc.record r" \
+	" WHERE r.policy_domain = $3 AND r.report_day BETWEEN $1::date" \
+	" AND $2::date AND r.source_ip = ANY (" ips ")" \
+	" UNION ALL SELECT r.report_pk, r.message_count FROM dmarc.record r" \
+	" WHERE r.policy_domain = $3 AND r.report_day BETWEEN $1::date" \
+	" AND $2::date AND r.source_ip IS NULL" \
+	" AND array_position(" ips ", NULL) IS NOT NULL"
+/*
+ * The rows of reports authenticity_setting counts (schema 12): rollup rows
+ * carry their reports' authenticity (a set found once a query: counted()
+ * a row costs a call a row).  The number of reports and the reporters
+ * table count every report, as v_authenticity does.
+ */
+#define SQL_COUNTED(t)	\
+	t ".authenticity IN (SELECT dmarc.counted_authenticities())"
+/* A report's period begins in the window (report_domain_begin_idx). */
+#define SQL_BEGINS \
+	" p.policy_domain = $3 AND p.date_begin >= $1::date::timestamp" \
+	" AT TIME ZONE 'UTC' AND p.date_begin < ($2::date + 1)::timestamp" \
+	" AT TIME ZONE 'UTC'"
 
+/* The figures; the number of source addresses comes with the sources. */
 static const char sql_domains[] =
-    "SELECT v.policy_domain, sum(v.messages),"
-    " coalesce(sum(v.dmarc_pass), 0), coalesce(sum(v.dmarc_fail), 0),"
+    "SELECT $3::text, coalesce(sum(v.messages), 0),"
+    " coalesce(sum(v.dmarc_pass), 0),"
+    " coalesce(sum(v.messages - v.dmarc_pass), 0),"
     " coalesce(sum(v.dkim_aligned_pass), 0),"
     " coalesce(sum(v.spf_aligned_pass), 0),"
     " coalesce(sum(v.quarantined), 0), coalesce(sum(v.rejected), 0),"
-    " (SELECT count(DISTINCT s.source_ip) FROM dmarc.record s WHERE"
-    SQL_WINDOW "),"
-    " (SELECT count(*) FROM dmarc.report p WHERE p.policy_domain = $3 AND"
-    " (p.date_begin AT TIME ZONE 'UTC')::date BETWEEN $1::date AND $2::date)"
-    " FROM dmarc.v_daily_volume v"
-    " WHERE v.day BETWEEN $1::date AND $2::date AND v.policy_domain = $3"
-    " GROUP BY 1";
+    " NULL::bigint,"
+    " (SELECT count(*) FROM dmarc.report p WHERE" SQL_BEGINS ")"
+    " FROM dmarc.rollup_volume v"
+    " WHERE v.policy_domain = $3 AND v.day BETWEEN $1::date AND $2::date"
+    " AND " SQL_COUNTED("v");
 
 /* Who sent the reports: every report, forged ones included. */
 static const char sql_auth[] =
@@ -135,56 +165,120 @@ static const char sql_auth[] =
     " WHERE a.day BETWEEN $1::date AND $2::date AND a.policy_domain = $3";
 
 static const char sql_domain_list[] =
-    "SELECT v.policy_domain FROM dmarc.v_daily_volume v"
-    " WHERE v.day BETWEEN $1::date AND $2::date"
+    "SELECT v.policy_domain FROM dmarc.rollup_volume v"
+    " WHERE v.day BETWEEN $1::date AND $2::date AND " SQL_COUNTED("v")
     " AND ($3::text IS NULL OR v.policy_domain = $3)"
     " GROUP BY 1 ORDER BY sum(v.messages) DESC, 1 LIMIT 100";
 
 static const char sql_daily[] =
     "SELECT g::date, coalesce(sum(v.messages), 0),"
-    " coalesce(sum(v.dmarc_pass), 0), coalesce(sum(v.dmarc_fail), 0),"
+    " coalesce(sum(v.dmarc_pass), 0),"
+    " coalesce(sum(v.messages - v.dmarc_pass), 0),"
     " coalesce(sum(v.quarantined), 0), coalesce(sum(v.rejected), 0)"
     " FROM generate_series($1::date, $2::date, interval '1 day') g"
-    " LEFT JOIN dmarc.v_daily_volume v"
-    " ON v.day = g::date AND v.policy_domain = $3"
+    " LEFT JOIN dmarc.rollup_volume v"
+    " ON v.day = g::date AND v.policy_domain = $3 AND " SQL_COUNTED("v")
     " GROUP BY 1 ORDER BY 1";
 
-/* %1$s the source name expression, %2$s its join. */
-static const char sql_top[] =
-    "SELECT %1$s, count(DISTINCT s.source_ip),"
-    " array_to_string((array_agg(DISTINCT host(s.source_ip)))[1:5], ' '),"
-    " sum(s.message_count),"
-    " coalesce(sum(s.message_count) FILTER (WHERE " SQL_PASS "), 0),"
-    " coalesce(sum(s.message_count) FILTER (WHERE s.spf_aligned = 'pass'),"
-    " 0),"
-    " coalesce(sum(s.message_count) FILTER (WHERE s.dkim_aligned = 'pass'),"
-    " 0)"
-    " FROM dmarc.v_source_detail s %2$s WHERE" SQL_WINDOW
-    " GROUP BY 1 ORDER BY 4 DESC, 1 LIMIT 10";
-
-static const char sql_failing[] =
-    "SELECT %1$s, sum(s.message_count),"
-    " coalesce(sum(s.message_count) FILTER (WHERE NOT coalesce(" SQL_PASS
-    ", false)), 0),"
-    " string_agg(DISTINCT coalesce(s.header_from, '?'), ', '),"
-    " string_agg(DISTINCT s.reporter_key, ', ')"
-    " FROM dmarc.v_source_detail s %2$s WHERE" SQL_WINDOW
-    " GROUP BY 1"
-    " HAVING coalesce(sum(s.message_count) FILTER (WHERE NOT coalesce("
-    SQL_PASS ", false)), 0) > 0"
-    " ORDER BY 3 DESC, 1 LIMIT 10";
-
-static const char sql_fwd[] =
-    "SELECT %1$s, coalesce(s.header_from, '?'),"
-    " coalesce(nullif(s.envelope_from, ''), '(none)'), sum(s.messages)"
-    " FROM dmarc.v_forwarding_suspects s %2$s WHERE" SQL_WINDOW
-    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 10";
-
-static const char sql_spoof[] =
-    "SELECT %1$s, coalesce(s.header_from, '?'), sum(s.messages),"
-    " coalesce(sum(s.blocked), 0)"
-    " FROM dmarc.v_spoofing_suspects s %2$s WHERE" SQL_WINDOW
-    " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 10";
+/*
+ * Every table about sources, from one pass over the window: d its rows, s
+ * per address, l the addresses with their source names (%1$s the name
+ * expression of s.source_ip, %2$s its join).  Who reported a source comes
+ * from record (rep), for the twenty sources at most that the failing and
+ * the drill-down tables show.  Each output row is tagged with its table
+ * (enum show_sec) and its place in it; the values follow as text, in the
+ * column order of that table.
+ */
+static const char sql_sources[] =
+    "WITH d AS MATERIALIZED (SELECT w.source_ip,"
+    " coalesce(w.source_ip, '0.0.0.0/0'::inet) AS ipk, w.header_from,"
+    " w.envelope_from, w.disposition, w.dkim_aligned, w.spf_aligned,"
+    " w.dkim_results, w.spf_results, w.reasons, w.messages,"
+    " " SQL_PASS " IS TRUE AS pass FROM " SQL_W " w),"
+    " s AS (SELECT d.source_ip, d.ipk, sum(d.messages) AS m,"
+    " coalesce(sum(d.messages) FILTER (WHERE d.pass), 0) AS p,"
+    " coalesce(sum(d.messages) FILTER (WHERE NOT d.pass), 0) AS f,"
+    " coalesce(sum(d.messages) FILTER (WHERE d.spf_aligned = 'pass'), 0)"
+    " AS sp,"
+    " coalesce(sum(d.messages) FILTER (WHERE d.dkim_aligned = 'pass'), 0)"
+    " AS dk FROM d GROUP BY 1, 2),"
+    " l AS MATERIALIZED (SELECT s.*, %1$s AS source FROM s %2$s),"
+    /* The top sources, and the failing ones with their From domains. */
+    " top AS (SELECT l.source, count(DISTINCT l.source_ip) AS n,"
+    " array_to_string((array_agg(DISTINCT host(l.source_ip)))[1:5], ' ')"
+    " AS ips, sum(l.m) AS m, sum(l.p) AS p, sum(l.sp) AS sp,"
+    " sum(l.dk) AS dk FROM l GROUP BY 1 ORDER BY 4 DESC, 1 LIMIT 10),"
+    " fl AS (SELECT l.source, sum(l.m) AS m, sum(l.f) AS f FROM l"
+    " GROUP BY 1 HAVING sum(l.f) > 0 ORDER BY 3 DESC, 1 LIMIT 10),"
+    " ff AS (SELECT fl.source,"
+    " string_agg(DISTINCT coalesce(d.header_from, '?'), ', ') AS froms"
+    " FROM fl JOIN l ON l.source = fl.source JOIN d ON d.ipk = l.ipk"
+    " GROUP BY 1),"
+    /* Who reported the sources of those two tables. */
+    " q AS (SELECT l.source, array_agg(l.source_ip) AS ips FROM l"
+    " WHERE l.source IN (SELECT source FROM top UNION SELECT source FROM fl)"
+    " GROUP BY 1),"
+    " rep AS (SELECT q.source, p.reporter_key, sum(x.message_count) AS m"
+    " FROM q, LATERAL (" SQL_RECORDS_OF("q.ips") ") x"
+    " JOIN dmarc.report p ON p.id = x.report_pk"
+    " WHERE " SQL_COUNTED("p") " GROUP BY 1, 2),"
+    /* Suspected forwarding and spoofing. */
+    " fw AS (SELECT l.source, coalesce(d.header_from, '?') AS hf,"
+    " coalesce(nullif(d.envelope_from, ''), '(none)') AS ef,"
+    " sum(d.messages) AS m FROM d JOIN l ON l.ipk = d.ipk"
+    " WHERE d.dkim_aligned = 'pass' AND d.spf_aligned = 'fail'"
+    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 10),"
+    " sf AS (SELECT l.source, coalesce(d.header_from, '?') AS hf,"
+    " sum(d.messages) AS m, coalesce(sum(d.messages) FILTER (WHERE"
+    " d.disposition IN ('quarantine', 'reject')), 0) AS b"
+    " FROM d JOIN l ON l.ipk = d.ipk"
+    " WHERE d.dkim_aligned = 'fail' AND d.spf_aligned = 'fail'"
+    " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 10),"
+    /* The drill-down of the top sources, at most 8 values a kind. */
+    " t AS (SELECT l.source, d.* FROM d JOIN l ON l.ipk = d.ipk"
+    " WHERE l.source IN (SELECT source FROM top)),"
+    " k AS ("
+    " SELECT source, 1 AS o, 'ip' AS kind,"
+    " coalesce(host(source_ip), '(unreadable)') AS value, messages FROM t"
+    " UNION ALL SELECT source, 2, 'header_from',"
+    " coalesce(header_from, '(none)'), messages FROM t"
+    " UNION ALL SELECT source, 3, 'envelope_from',"
+    " coalesce(nullif(envelope_from, ''), '(none)'), messages FROM t"
+    " UNION ALL SELECT source, 4, 'reporter', reporter_key, m FROM rep"
+    " WHERE source IN (SELECT source FROM top)"
+    " UNION ALL SELECT source, 5, 'result',"
+    " 'DKIM ' || coalesce(dkim_aligned, '?') || ', SPF ' ||"
+    " coalesce(spf_aligned, '?') || ', ' || coalesce(disposition, '?'),"
+    " messages FROM t"
+    " UNION ALL SELECT source, 6, 'dkim',"
+    " coalesce(dkim_results, '(no signature)'), messages FROM t"
+    " UNION ALL SELECT source, 7, 'spf', coalesce(spf_results, '(none)'),"
+    " messages FROM t"
+    " UNION ALL SELECT source, 8, 'reason', x, messages"
+    " FROM t, unnest(reasons) x),"
+    " g AS (SELECT source, o, kind, value, sum(messages) AS messages"
+    " FROM k GROUP BY 1, 2, 3, 4),"
+    " r AS (SELECT *, row_number() OVER (PARTITION BY source, o"
+    " ORDER BY messages DESC, value) AS n FROM g)"
+    " SELECT 0 AS sec, 0::bigint AS ord,"
+    " count(DISTINCT source_ip)::text AS c1, NULL::text AS c2,"
+    " NULL::text AS c3, NULL::text AS c4, NULL::text AS c5,"
+    " NULL::text AS c6, NULL::text AS c7 FROM s"
+    " UNION ALL SELECT 1, row_number() OVER (ORDER BY m DESC, source),"
+    " source, n::text, ips, m::text, p::text, sp::text, dk::text FROM top"
+    " UNION ALL SELECT 2, row_number() OVER (ORDER BY fl.f DESC,"
+    " fl.source), fl.source, fl.m::text, fl.f::text, ff.froms,"
+    " (SELECT string_agg(rep.reporter_key, ', ' ORDER BY"
+    " rep.reporter_key) FROM rep WHERE rep.source = fl.source), NULL, NULL"
+    " FROM fl JOIN ff ON ff.source = fl.source"
+    " UNION ALL SELECT 3, row_number() OVER (ORDER BY m DESC, source, hf,"
+    " ef), source, hf, ef, m::text, NULL, NULL, NULL FROM fw"
+    " UNION ALL SELECT 4, row_number() OVER (ORDER BY m DESC, source, hf),"
+    " source, hf, m::text, b::text, NULL, NULL, NULL FROM sf"
+    " UNION ALL SELECT 5, row_number() OVER (ORDER BY source, o, n),"
+    " source, kind, value, messages::text, NULL, NULL, NULL"
+    " FROM r WHERE n <= 8"
+    " ORDER BY 1, 2";
 
 static const char sql_reporters[] =
     "SELECT p.reporter_key,"
@@ -192,48 +286,8 @@ static const char sql_reporters[] =
     " count(*), sum(p.message_total),"
     " to_char(max(p.date_end) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
     " (array_agg(p.report_id ORDER BY p.date_end DESC, p.report_id))[1]"
-    " FROM dmarc.report p WHERE p.policy_domain = $3"
-    " AND (p.date_begin AT TIME ZONE 'UTC')::date"
-    " BETWEEN $1::date AND $2::date"
+    " FROM dmarc.report p WHERE" SQL_BEGINS
     " GROUP BY 1 ORDER BY 4 DESC, 1 LIMIT 20";
-
-/* The drill-down of the top 10 sources, at most 8 values of each kind. */
-static const char sql_detail[] =
-    "WITH d AS (SELECT %1$s AS source, s.source_ip, s.reporter_key,"
-    " s.header_from, s.envelope_from, s.disposition, s.dkim_aligned,"
-    " s.spf_aligned, s.dkim_results, s.spf_results, s.message_count"
-    " FROM dmarc.v_source_detail s %2$s WHERE" SQL_WINDOW "),"
-    " top AS (SELECT source FROM d GROUP BY 1"
-    " ORDER BY sum(message_count) DESC, 1 LIMIT 10),"
-    " k AS ("
-    " SELECT source, 1 AS o, 'ip' AS kind,"
-    " coalesce(host(source_ip), '(unreadable)') AS value, message_count"
-    " FROM d"
-    " UNION ALL SELECT source, 2, 'header_from',"
-    " coalesce(header_from, '(none)'), message_count FROM d"
-    " UNION ALL SELECT source, 3, 'envelope_from',"
-    " coalesce(nullif(envelope_from, ''), '(none)'), message_count FROM d"
-    " UNION ALL SELECT source, 4, 'reporter', reporter_key, message_count"
-    " FROM d"
-    " UNION ALL SELECT source, 5, 'result',"
-    " 'DKIM ' || coalesce(dkim_aligned, '?') || ', SPF ' ||"
-    " coalesce(spf_aligned, '?') || ', ' || coalesce(disposition, '?'),"
-    " message_count FROM d"
-    " UNION ALL SELECT source, 6, 'dkim',"
-    " coalesce(dkim_results, '(no signature)'), message_count FROM d"
-    " UNION ALL SELECT source, 7, 'spf', coalesce(spf_results, '(none)'),"
-    " message_count FROM d"
-    " UNION ALL SELECT %1$s, 8, 'reason',"
-    " coalesce(x.type, x.type_raw, '?') || coalesce(': ' || x.comment, ''),"
-    " s.message_count"
-    " FROM dmarc.record s JOIN dmarc.record_reason x ON x.record_pk = s.id"
-    " %2$s WHERE" SQL_WINDOW "),"
-    " g AS (SELECT source, o, kind, value, sum(message_count) AS messages"
-    " FROM k WHERE source IN (SELECT source FROM top) GROUP BY 1, 2, 3, 4),"
-    " r AS (SELECT *, row_number() OVER (PARTITION BY source, o"
-    " ORDER BY messages DESC, value) AS n FROM g)"
-    " SELECT source, kind, value, messages FROM r WHERE n <= 8"
-    " ORDER BY source, o, n";
 
 static const char sql_tls[] =
     "SELECT g::date, coalesce(sum(t.successful_sessions), 0),"
@@ -266,9 +320,8 @@ static const char sql_silent[] =
 static int	 show_has(struct show *, const char *, const char *,
 		    int *, char **);
 static int	 show_features(struct show *, char **);
-static int	 show_fquery(struct show *, const char *, const char *,
-		    const char *const *, const struct show_col *, size_t,
-		    struct show_table *, char **);
+static int	 show_sources(struct show *, struct show_domain *,
+		    const char *const *, char **);
 static int	 show_read_domain(struct show *, struct show_data *,
 		    struct show_domain *, const char *, char **);
 static int	 show_read(struct show *, const struct show_opts *,
@@ -335,6 +388,98 @@ show_format_day(long day, char *out)
 	    tm.tm_mon + 1, tm.tm_mday);
 	memcpy(out, tmp, 10);
 	out[10] = '\0';
+}
+
+/* The bins of a window of days (enum show_bin). */
+enum show_bin
+show_bin_for(int days)
+{
+	if (days <= SHOW_BIN_DAYS)
+		return (SHOW_BIN_DAY);
+	if (days <= SHOW_BIN_WEEKS)
+		return (SHOW_BIN_WEEK);
+	return (SHOW_BIN_MONTH);
+}
+
+/*
+ * The label of a bin whose first day is day (YYYY-MM-DD): the day, or
+ * YYYY-MM for a month; on a chart's axis (short set) a day without its
+ * year, unless the window spans years or is binned.
+ */
+const char *
+show_bin_label(enum show_bin bin, const char *day, int short_ok, char *out,
+    size_t len)
+{
+	if (strlen(day) != 10)
+		snprintf(out, len, "%s", day);
+	else if (bin == SHOW_BIN_MONTH)
+		snprintf(out, len, "%.7s", day);
+	else if (bin == SHOW_BIN_DAY && short_ok)
+		snprintf(out, len, "%s", day + 5);
+	else
+		snprintf(out, len, "%s", day);
+	return (out);
+}
+
+/* The key of the bin a day (YYYY-MM-DD) falls in; -1 if not a day. */
+static long
+show_bin_key(enum show_bin bin, const char *day)
+{
+	long	d;
+
+	if (show_parse_day(day, &d) != 0)
+		return (-1);
+	switch (bin) {
+	case SHOW_BIN_DAY:
+		break;
+	case SHOW_BIN_WEEK:
+		/* 1970-01-01 was a Thursday: (d + 3) % 7 is 0 on Mondays. */
+		d -= (d + 3) % 7;
+		break;
+	case SHOW_BIN_MONTH:
+		d = atol(day) * 12 + atol(day + 5);
+		break;
+	}
+	return (d);
+}
+
+/*
+ * The daily table (show_cols_day, one row per day in order) grouped into
+ * bins, in out (same columns): each bin's first day of the window and the
+ * sums of its days.  The caller frees out with show_table_free.
+ */
+void
+show_bins(const struct show_table *daily, enum show_bin bin,
+    struct show_table *out)
+{
+	long long	 sum[DAY_NCOLS];
+	long		 key, cur = -1;
+	size_t		 r, c, n = 0;
+	char		 b[32];
+
+	memset(out, 0, sizeof *out);
+	out->cols = daily->cols;
+	out->ncols = DAY_NCOLS;
+	out->cells = xcalloc(daily->nrows * DAY_NCOLS + 1,
+	    sizeof *out->cells);
+	for (r = 0; r < daily->nrows; r++) {
+		key = show_bin_key(bin, show_cell(daily, r, DAY_DAY));
+		if (r == 0 || key != cur) {
+			if (r > 0)
+				n++;
+			cur = key;
+			memset(sum, 0, sizeof sum);
+			out->cells[n * DAY_NCOLS + DAY_DAY] =
+			    xstrdup(show_cell(daily, r, DAY_DAY));
+			out->nrows = n + 1;
+		}
+		for (c = DAY_MSGS; c < DAY_NCOLS; c++) {
+			sum[c] += show_num(daily, r, c);
+			free(out->cells[n * DAY_NCOLS + c]);
+			snprintf(b, sizeof b, "%lld", sum[c]);
+			out->cells[n * DAY_NCOLS + c] = xstrdup(b);
+		}
+	}
 }
 
 static int
@@ -515,12 +660,12 @@ show_features(struct show *s, char **cause)
 {
 	int	schema, base, name = 0;
 
-	if (show_has(s, "dmarc.v_source_detail", "source_ip", &schema,
+	if (show_has(s, "dmarc.rollup_source", "source_ip,reasons", &schema,
 	    cause) != 0)
 		return (-1);
 	if (!schema) {
-		xasprintf(cause, "no dmarc schema in this database (run"
-		    " dmarc-agent migrate)");
+		xasprintf(cause, "no dmarc schema of version 14 or later in"
+		    " this database (run dmarc-agent migrate)");
 		return (-1);
 	}
 	if (show_has(s, "dmarc.ip_info", "ip,base_domain", &base,
@@ -570,9 +715,16 @@ show_open(const char *conninfo, char **cause)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->conn = conn;
+	/*
+	 * JIT off: compiling a report's larger queries took longer than
+	 * running them.  The window's rows of a month (some 15 MB for a busy
+	 * domain) are kept once in memory, not on disk.
+	 */
 	if (show_exec(s, "SELECT pg_catalog.set_config('search_path', '',"
 	    " false), pg_catalog.set_config('TimeZone', 'UTC', false),"
-	    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false)", NULL,
+	    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
+	    " pg_catalog.set_config('jit', 'off', false),"
+	    " pg_catalog.set_config('work_mem', '32MB', false)", NULL,
 	    cause) != 0 || show_features(s, cause) != 0) {
 		show_close(s);
 		return (NULL);
@@ -627,22 +779,89 @@ show_query(struct show *s, const char *what, const char *sql,
 	return (0);
 }
 
-/* show_query with the source name expression put into sql. */
+/* The tables of sql_sources, by the tag (sec) of its rows. */
+enum show_sec {
+	SEC_COUNT,		/* source addresses, for the summary */
+	SEC_TOP,
+	SEC_FAIL,
+	SEC_FWD,
+	SEC_SPOOF,
+	SEC_DETAIL,
+	SEC_N
+};
+
+/*
+ * Read every table about sources with sql_sources, the source name
+ * expression put into it, and the number of source addresses into the
+ * summary (already read).
+ */
 static int
-show_fquery(struct show *s, const char *what, const char *fmt,
-    const char *const *params, const struct show_col *cols, size_t ncols,
-    struct show_table *t, char **cause)
+show_sources(struct show *s, struct show_domain *v, const char *const *p,
+    char **cause)
 {
-	char	*sql;
-	int	 rc;
+	const struct {
+		struct show_table	*t;
+		const struct show_col	*cols;
+		size_t			 ncols;
+	} sec[SEC_N] = {
+		{ NULL, NULL, 1 },
+		{ &v->top, show_cols_top, TOP_NCOLS },
+		{ &v->failing, show_cols_fail, FAIL_NCOLS },
+		{ &v->fwd, show_cols_fwd, FWD_NCOLS },
+		{ &v->spoof, show_cols_spoof, SPOOF_NCOLS },
+		{ &v->detail, show_cols_det, DET_NCOLS }
+	};
+	struct show_table	*t;
+	PGresult		*res;
+	size_t			 nrows[SEC_N] = { 0 }, c, row;
+	char			*sql, *m, **cell;
+	int			 r, k;
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	xasprintf(&sql, fmt, s->label, s->join);
+	xasprintf(&sql, sql_sources, s->label, s->join);
 #pragma GCC diagnostic pop
-	rc = show_query(s, what, sql, params, 3, cols, ncols, t, cause);
+	res = PQexecParams(s->conn, sql, 3, NULL, p, NULL, NULL, 0);
 	free(sql);
-	return (rc);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		m = show_pq_cause(s->conn, res);
+		xasprintf(cause, "sources: %s", m);
+		free(m);
+		PQclear(res);
+		return (-1);
+	}
+	if (PQnfields(res) != 9)
+		fatalx("%s: %d columns", __func__, PQnfields(res));
+	for (r = 0; r < PQntuples(res); r++) {
+		k = atoi(PQgetvalue(res, r, 0));
+		if (k < 0 || k >= SEC_N)
+			fatalx("%s: table %d", __func__, k);
+		nrows[k]++;
+	}
+	for (k = 1; k < SEC_N; k++) {
+		t = sec[k].t;
+		memset(t, 0, sizeof *t);
+		t->cols = sec[k].cols;
+		t->ncols = sec[k].ncols;
+		t->cells = xcalloc(nrows[k] * t->ncols + 1, sizeof *t->cells);
+	}
+	for (r = 0; r < PQntuples(res); r++) {
+		k = atoi(PQgetvalue(res, r, 0));
+		if (k == SEC_COUNT) {
+			cell = &v->sum.cells[SUM_SOURCES];
+			free(*cell);
+			*cell = xstrdup(PQgetvalue(res, r, 2));
+			continue;
+		}
+		t = sec[k].t;
+		row = t->nrows++;
+		for (c = 0; c < t->ncols; c++)
+			if (!PQgetisnull(res, r, (int)c + 2))
+				t->cells[row * t->ncols + c] = xstrdup(
+				    PQgetvalue(res, r, (int)c + 2));
+	}
+	PQclear(res);
+	return (0);
 }
 
 static int
@@ -652,26 +871,18 @@ show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
 	const char	*p[3] = { d->from, d->until, name };
 
 	if (show_query(s, "summary", sql_domains, p, 3, show_cols_sum,
-	    SUM_NCOLS, &v->sum, cause) != 0 ||
-	    show_query(s, "daily volume", sql_daily, p, 3, show_cols_day,
-	    DAY_NCOLS, &v->daily, cause) != 0 ||
-	    show_fquery(s, "top sources", sql_top, p, show_cols_top,
-	    TOP_NCOLS, &v->top, cause) != 0 ||
-	    show_fquery(s, "failing sources", sql_failing, p, show_cols_fail,
-	    FAIL_NCOLS, &v->failing, cause) != 0 ||
-	    show_fquery(s, "forwarding", sql_fwd, p, show_cols_fwd,
-	    FWD_NCOLS, &v->fwd, cause) != 0 ||
-	    show_fquery(s, "spoofing", sql_spoof, p, show_cols_spoof,
-	    SPOOF_NCOLS, &v->spoof, cause) != 0 ||
-	    show_query(s, "reporters", sql_reporters, p, 3, show_cols_rep,
-	    REP_NCOLS, &v->reporters, cause) != 0 ||
-	    show_fquery(s, "source details", sql_detail, p, show_cols_det,
-	    DET_NCOLS, &v->detail, cause) != 0)
+	    SUM_NCOLS, &v->sum, cause) != 0)
 		return (-1);
 	if (v->sum.nrows != 1)
 		fatalx("%s: no summary row", __func__);
 	if (s->has_auth && show_query(s, "authenticity", sql_auth, p, 3,
 	    show_cols_auth, AUTH_NCOLS, &v->auth, cause) != 0)
+		return (-1);
+	if (show_query(s, "daily volume", sql_daily, p, 3, show_cols_day,
+	    DAY_NCOLS, &v->daily, cause) != 0 ||
+	    show_sources(s, v, p, cause) != 0 ||
+	    show_query(s, "reporters", sql_reporters, p, 3, show_cols_rep,
+	    REP_NCOLS, &v->reporters, cause) != 0)
 		return (-1);
 	if (s->has_tls && show_query(s, "TLS reports", sql_tls, p, 3,
 	    show_cols_tls, TLS_NCOLS, &v->tls, cause) != 0)

@@ -123,6 +123,19 @@ struct show_data {
 						   now (not of the window) */
 };
 
+/*
+ * How the daily chart and bars group the window's days: by day up to
+ * SHOW_BIN_DAYS days, by week (Monday to Sunday) up to SHOW_BIN_WEEKS,
+ * by calendar month beyond (a long range would be thin bars otherwise).
+ */
+enum show_bin {
+	SHOW_BIN_DAY,
+	SHOW_BIN_WEEK,
+	SHOW_BIN_MONTH
+};
+#define SHOW_BIN_DAYS	90
+#define SHOW_BIN_WEEKS	731
+
 /* How healthy a domain is, from its DMARC pass rate. */
 enum show_level {
 	SHOW_NODATA,
@@ -176,6 +189,11 @@ char		*show_html_esc(const char *);
 char		*show_json_esc(const char *);
 int		 show_parse_day(const char *, long *);
 void		 show_format_day(long, char *);
+enum show_bin	 show_bin_for(int);
+const char	*show_bin_label(enum show_bin, const char *, int, char *,
+		    size_t);
+void		 show_bins(const struct show_table *, enum show_bin,
+		    struct show_table *);
 
 /* show-senders.c: an approved sender's value as stored; -1 and *cause. */
 int		 show_sender_norm(const char *, const char *, char **,

@@ -136,6 +136,15 @@ sink_auth_store(struct sink *s, int64_t message_pk,
 			rc = sink_exec(s, SINK_ST_AUTH_STORE, &p, NULL, cause);
 		sink_params_free(&p);
 	}
+	/*
+	 * A report whose authenticity changed moves its records between the
+	 * rollup's rows (a trigger of 014 writes rollup_pending): flushed
+	 * before the COMMIT, as records are.
+	 */
+	if (rc == 0)
+		s->rollup_dirty = 1;
+	if (own && rc == 0)
+		rc = sink_rollup_send(s, cause);
 	if (own && rc == 0)
 		rc = sink_cmd(s, SINK_ST_COMMIT, cause);
 	else if (own)

@@ -473,6 +473,8 @@ sink_reparse_commit(struct sink *s, const char *error, char **cause)
 	rc = sink_exec(s, SINK_ST_FILE_ERROR, &p, NULL, cause);
 	sink_params_free(&p);
 	if (rc == 0)
+		rc = sink_rollup_send(s, cause);
+	if (rc == 0)
 		rc = sink_exec(s, SINK_ST_COMMIT, NULL, &res, cause);
 	if (rc == 0) {
 		if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {

@@ -592,9 +592,13 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 		return (deliveries > 0 ? SINK_REPARSE_DUP : SINK_REPARSE_NONE);
 	}
 
+	/* Its old records leave the rollup tables (at COMMIT, with the new). */
 	sink_params_init(&p);
 	sink_param_str(&p, report_pk);
-	rc = sink_exec(s, SINK_ST_REPARSE_CLEAR, &p, NULL, cause);
+	s->rollup_dirty = 1;
+	rc = sink_exec(s, SINK_ST_ROLLUP_SUB, &p, NULL, cause);
+	if (rc == 0)
+		rc = sink_exec(s, SINK_ST_REPARSE_CLEAR, &p, NULL, cause);
 	sink_params_free(&p);
 	if (rc != 0)
 		return (SINK_REPARSE_ERROR);
@@ -800,6 +804,7 @@ sink_records_send(struct sink *s, char **lit, size_t n, char **cause)
 		lit[j] = NULL;
 	}
 	prev = s->last_records;
+	s->rollup_dirty = 1;
 	rc = sink_send(s, SINK_ST_RECORDS, &p, SINK_CHK_COUNT, (long long)n,
 	    NULL, cause);
 	sink_params_free(&p);
@@ -960,6 +965,7 @@ sink_report_send(struct sink *s, const struct sink_params *tail,
 	sink_params_append(&p, &d->end);
 	if (tail != NULL)
 		sink_params_append(&p, tail);
+	s->rollup_dirty = 1;
 	rc = sink_send(s, st, &p, SINK_CHK_ROW, 0, &res, cause);
 	sink_params_free(&p);
 	if (rc == 0)
@@ -1024,6 +1030,21 @@ sink_report_end(struct sink *s, const struct report_head *h, char **cause)
 	if (rc == 0)
 		rc = sink_sync(s, cause);
 	return (rc == 0 ? SINK_OK : SINK_FAILED);
+}
+
+/*
+ * The records of this transaction into the rollup tables, sent just
+ * before COMMIT so that their row locks are held for as short a time as
+ * possible (contract in sink_p.h).
+ */
+int
+sink_rollup_send(struct sink *s, char **cause)
+{
+	if (!s->rollup_dirty)
+		return (0);
+	s->rollup_dirty = 0;
+	return (sink_send(s, SINK_ST_ROLLUP_FLUSH, NULL, SINK_CHK_ROW, 0,
+	    NULL, cause));
 }
 
 /* Hold reports back and store each whole (contract in sink.h). */

@@ -180,3 +180,34 @@ sink_migrate_to(struct sink *s, int version, char **cause)
 	sink_cmd_quiet(s, SINK_ST_MIGRATE_UNLOCK);
 	return (rc);
 }
+
+/* Compare the rollup tables with the records (contract in sink.h). */
+int
+sink_rollup_check(struct sink *s, size_t max, char ***lines, size_t *nlines,
+    size_t *n, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	int			 i, rc;
+
+	*lines = NULL;
+	*nlines = *n = 0;
+	if (s->in_msg || s->in_batch)
+		fatalx("%s: inside a transaction", __func__);
+	sink_params_init(&p);
+	sink_param_int(&p, (long long)max);
+	rc = sink_exec(s, SINK_ST_ROLLUP_CHECK, &p, &res, cause);
+	sink_params_free(&p);
+	if (rc != 0)
+		return (-1);
+	if (PQntuples(res) > 0) {
+		*n = (size_t)strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+		*lines = xcalloc((size_t)PQntuples(res), sizeof **lines);
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		xasprintf(&(*lines)[(*nlines)++], "%s: %s has %s",
+		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		    PQgetvalue(res, i, 2));
+	PQclear(res);
+	return (0);
+}

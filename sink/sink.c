@@ -1264,6 +1264,8 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 		}
 	}
 	if (rc == 0)
+		rc = sink_rollup_send(s, cause);
+	if (rc == 0)
 		rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE, 0, &res,
 		    cause);
 	if (rc == 0)
@@ -1300,6 +1302,8 @@ sink_rollback(struct sink *s, enum sink_stmt st, char **cause)
 		sink_sync(s, &c);
 		free(c);
 	}
+	if (st == SINK_ST_ROLLBACK)
+		s->rollup_dirty = 0;
 	rc = sink_send_cmd(s, st, cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
@@ -1373,8 +1377,10 @@ sink_batch_commit(struct sink *s, char **cause)
 		fatalx("%s: no batch, or a message is open", __func__);
 	s->commit_unknown = 0;
 	if (s->batch_cause == NULL) {
-		rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE, 0, &res,
-		    cause);
+		rc = sink_rollup_send(s, cause);
+		if (rc == 0)
+			rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE,
+			    0, &res, cause);
 		at = s->npend - 1;
 		if (rc == 0 && s->commit_hook != NULL) {
 			/*
@@ -1690,10 +1696,41 @@ static const char sink_sql_dup[] =
 	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
 
 /*
+ * What the records of a batch add to the rollup tables (migration 014),
+ * into rollup_pending, computed from the rows the statement inserts (the
+ * CTEs ins, r, d, s and x of SINK_SQL_RECORDS) as v_record_rollup
+ * computes it from the tables; rollup_flush() adds them up before COMMIT
+ * (sink_rollup_send).
+ */
+#define SINK_SQL_PENDING \
+	" pend AS (INSERT INTO dmarc.rollup_pending (day, policy_domain," \
+	" report_pk, source_ip, header_from, envelope_from, disposition," \
+	" dkim_aligned, spf_aligned, dkim_results, spf_results, reasons," \
+	" forwarded, authenticity, messages, records)" \
+	" SELECT r.report_day, r.policy_domain, ins.id, r.source_ip," \
+	" r.header_from, r.envelope_from, r.disposition, r.dkim_aligned," \
+	" r.spf_aligned, dk.v, sp.v, xr.v, coalesce(xr.f, false)," \
+	" ins.authenticity, r.message_count, 1 FROM ins, r" \
+	" LEFT JOIN (SELECT d.record_pk, string_agg(coalesce(d.domain, '?')" \
+	" || '/' || coalesce(d.selector, '-') || '=' ||" \
+	" coalesce(d.result, d.result_raw, '?'), ' ' ORDER BY d.ord) AS v" \
+	" FROM d GROUP BY 1) dk ON dk.record_pk = r.id" \
+	" LEFT JOIN (SELECT s.record_pk, string_agg(coalesce(s.domain, '?')" \
+	" || '(' || coalesce(s.scope, s.scope_raw, 'mfrom') || ')=' ||" \
+	" coalesce(s.result, s.result_raw, '?'), ' ' ORDER BY s.ord) AS v" \
+	" FROM s GROUP BY 1) sp ON sp.record_pk = r.id" \
+	" LEFT JOIN (SELECT x.record_pk, array_agg(coalesce(x.type," \
+	" x.type_raw, '?') || coalesce(': ' || x.comment, '')" \
+	" ORDER BY x.ord) AS v, bool_or(x.type IN ('forwarded'," \
+	" 'mailing_list', 'trusted_forwarder')) AS f FROM x GROUP BY 1) xr" \
+	" ON xr.record_pk = r.id)"
+
+/*
  * The records of one batch and their DKIM, SPF, reason and extension rows,
  * as CTEs after a CTE "ins" that gives the report (id, policy_domain,
- * date_begin): $2-$45 are the parallel arrays of sink_records_lits, the
- * children joined to the new record ids through the record's ord.
+ * date_begin, authenticity): $2-$45 are the parallel arrays of sink_records_lits, the
+ * children joined to the new record ids through the record's ord, and
+ * what they add to the rollup tables into rollup_pending (SINK_SQL_PENDING).
  * Shared by sink_sql_records and sink_sql_whole.
  */
 #define SINK_SQL_RECORDS \
@@ -1713,14 +1750,17 @@ static const char sink_sql_dup[] =
 	" $15::text[], $16::text[], $17::text[])" \
 	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf," \
 	" spf_raw, hfrom, efrom, eto, tag, warn)" \
-	" RETURNING id, ord)," \
+	" RETURNING id, ord, report_day, policy_domain, source_ip, header_from," \
+	" envelope_from, disposition, dkim_aligned, spf_aligned," \
+	" message_count)," \
 	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain," \
 	" selector, result, result_raw, human_result, human_result_lang)" \
 	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human," \
 	" t.lang FROM unnest($18::integer[], $19::integer[], $20::text[]," \
 	" $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])" \
 	" AS t(rec, ord, domain, sel, res, res_raw, human, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
+	" JOIN r ON r.ord = t.rec" \
+	" RETURNING record_pk, ord, domain, selector, result, result_raw)," \
 	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope," \
 	" scope_raw, result, result_raw, human_result, human_result_lang)" \
 	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res," \
@@ -1728,24 +1768,29 @@ static const char sink_sql_dup[] =
 	" $27::integer[], $28::text[], $29::text[], $30::text[], $31::text[]," \
 	" $32::text[], $33::text[], $34::text[])" \
 	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
+	" JOIN r ON r.ord = t.rec" \
+	" RETURNING record_pk, ord, domain, scope, scope_raw, result," \
+	" result_raw)," \
 	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type," \
 	" type_raw, comment, comment_lang)" \
 	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang" \
 	" FROM unnest($35::integer[], $36::integer[], $37::text[]," \
 	" $38::text[], $39::text[], $40::text[])" \
 	" AS t(rec, ord, type, type_raw, comment, lang)" \
-	" JOIN r ON r.ord = t.rec)," \
+	" JOIN r ON r.ord = t.rec" \
+	" RETURNING record_pk, ord, type, type_raw, comment)," \
 	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri," \
 	" local_name, xml)" \
 	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')" \
 	" FROM unnest($41::integer[], $42::integer[], $43::text[]," \
 	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)" \
-	" JOIN r ON r.ord = t.rec)"
+	" JOIN r ON r.ord = t.rec)," \
+	SINK_SQL_PENDING
 
 /* $1 the report, $2-$45 the batch. */
 static const char sink_sql_records[] =
-	"WITH ins AS (SELECT id, policy_domain, date_begin FROM dmarc.report"
+	"WITH ins AS (SELECT id, policy_domain, date_begin, authenticity"
+	" FROM dmarc.report"
 	" WHERE id = $1), " SINK_SQL_RECORDS
 	" SELECT count(*) FROM r";
 
@@ -1802,7 +1847,7 @@ static const char sink_sql_end[] =
 	" $61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72," \
 	" $73, $74, $75, $76, $77, $78, $79::text[], $85, $86, $87)" \
 	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)" \
-	" DO NOTHING RETURNING id, policy_domain, date_begin)," \
+	" DO NOTHING RETURNING id, policy_domain, date_begin, authenticity)," \
 	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message," \
 	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang" \
 	" FROM ins, unnest($80::text[], $81::text[]) WITH ORDINALITY" \
@@ -1894,6 +1939,20 @@ static const char sink_sql_reparse_link[] =
 	" AND report_id = $2 AND policy_domain = $3"
 	" AND date_begin = to_timestamp($4::double precision)"
 	" ON CONFLICT (report_pk, file_pk) DO NOTHING";
+
+/*
+ * The rollup tables (migration 014): add up what this transaction's
+ * records wrote into rollup_pending, before COMMIT; write there that a
+ * reparsed report's old records ($1) go, before they are deleted; compare
+ * with the records ($1 the most differences to list).
+ */
+static const char sink_sql_rollup_flush[] =
+	"SELECT dmarc.rollup_flush()";
+static const char sink_sql_rollup_sub[] =
+	"SELECT dmarc.rollup_stage(ARRAY[$1::bigint], -1)";
+static const char sink_sql_rollup_check[] =
+	"SELECT relation, side, row_text, count(*) OVER ()"
+	" FROM dmarc.rollup_check() LIMIT $1";
 
 /* Reparse: whether payload $1 delivered a report it did not store. */
 static const char sink_sql_reparse_deliveries[] =
@@ -2251,9 +2310,11 @@ static const char sink_sql_mark_write[] =
 	" WHERE x.date_end < " SINK_CUTOFF ")" \
 	" FROM dmarc." table " r WHERE r.date_end < " SINK_CUTOFF
 
+/* The rollup (schema 14) loses what the records added, in the same
+   transaction: dmarc.prune_reports. */
 static const char sink_sql_prune_reports[] =
-	SINK_SQL_PRUNE_DELIVERED("report", "report_delivery", "report_pk",
-	    "record_count");
+	"SELECT reports, records, files FROM dmarc.prune_reports("
+	SINK_CUTOFF ", $2::integer)";
 static const char sink_sql_count_reports[] =
 	SINK_SQL_COUNT_DELIVERED("report", "report_delivery", "report_pk",
 	    "record_count");
@@ -2660,6 +2721,14 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_reparse_head, PGRES_TUPLES_OK, 40, SINK_PREP },
 	[SINK_ST_REPARSE_LINK] = { "link reparsed payload",
 	    sink_sql_reparse_link, PGRES_COMMAND_OK, 5, SINK_PREP },
+
+	/* The rollup tables. */
+	[SINK_ST_ROLLUP_FLUSH] = { "add records to the rollup",
+	    sink_sql_rollup_flush, PGRES_TUPLES_OK, 0, SINK_PREP },
+	[SINK_ST_ROLLUP_SUB] = { "take reparsed records from the rollup",
+	    sink_sql_rollup_sub, PGRES_TUPLES_OK, 1, 0 },
+	[SINK_ST_ROLLUP_CHECK] = { "compare rollup and records",
+	    sink_sql_rollup_check, PGRES_TUPLES_OK, 1, 0 },
 
 	/* Raw payloads and reparse transactions. */
 	[SINK_ST_RAW_CHUNK] = { "store raw payload",

@@ -107,6 +107,17 @@ int	sink_schema_version(void);		/* what this program wants */
  */
 int	sink_migrate_to(struct sink *, int version, char **);
 
+/*
+ * Compare the rollup tables (daily sums of the records, migration 014)
+ * with the records, added up afresh: *n differences, the first max of
+ * them as one line of text each in *lines (the table, which side has the
+ * group, and the group), none when they are equal.  Reads every record:
+ * slow on a large database.  The caller frees *lines with
+ * sink_enrich_free(*lines, *nlines).
+ */
+int	sink_rollup_check(struct sink *, size_t max, char ***lines,
+	    size_t *nlines, size_t *n, char **);
+
 /* Ledger states, as in mail_message.status. */
 enum sink_status {
 	SINK_NONE = 0,		/* not in the ledger */
@@ -395,7 +406,9 @@ struct sink_auth_info {
  * Store (or replace) a message's verdict and set its reports'
  * authenticity: message_pk 0 is the message open now (before
  * sink_msg_commit, or inside a reparse); another is done in a
- * transaction of its own (dmarc-agent verify).  Waits.
+ * transaction of its own (dmarc-agent verify).  A report whose
+ * authenticity changes moves between the rollup's rows (migration 014):
+ * flushed before that transaction's COMMIT, or the message's.  Waits.
  */
 int	sink_auth_store(struct sink *, int64_t message_pk,
 	    const struct sink_auth_info *, char **);

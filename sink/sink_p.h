@@ -104,6 +104,10 @@ enum sink_stmt {
 	SINK_ST_REPARSE_CLEAR,
 	SINK_ST_REPARSE_HEAD,
 	SINK_ST_REPARSE_LINK,
+	/* The rollup tables. */
+	SINK_ST_ROLLUP_FLUSH,
+	SINK_ST_ROLLUP_SUB,
+	SINK_ST_ROLLUP_CHECK,
 	/* Raw payloads and reparse transactions. */
 	SINK_ST_RAW_CHUNK,
 	SINK_ST_RAW_READ,
@@ -235,6 +239,8 @@ struct sink {
 	int		 nread;		/* ... whose results were read */
 	int		 last_records;	/* pend index of the last record
 					   batch sent, or -1 */
+	int		 rollup_dirty;	/* records sent in this transaction:
+					   rollup_flush() before COMMIT */
 	long long	 pool[SINK_POOL];	/* reserved report_file ids */
 	int		 npool;
 	unsigned long	 waits;		/* round trips so far (tests) */
@@ -328,6 +334,12 @@ void	sink_batch_mark(struct sink *);
  * reading what is pending (failures there ignored); one round trip.
  */
 int	sink_rollback(struct sink *, enum sink_stmt, char **);
+/*
+ * Before COMMIT: when records were sent in the transaction, send
+ * rollup_flush() (not waiting), which adds them to the rollup tables
+ * (sink-report.c).
+ */
+int	sink_rollup_send(struct sink *, char **);
 /* Take a reserved report_file id (reserving more when none is left). */
 int	sink_pool_take(struct sink *, char *, size_t, char **);
 /*

@@ -2,7 +2,7 @@
 """Run every panel query of a Grafana dashboard against PostgreSQL.
 
   grafana_sql.py [--from T] [--to T] [--var NAME=V1,V2 ...]
-                 [--optional REGEX] DASHBOARD.json
+                 [--optional REGEX] [--timing] DASHBOARD.json
 
 Expands the PostgreSQL data source's macros the way Grafana does
 ($__timeFilter(col), $__timeFrom(), $__timeTo(), $__timeGroup(col, '1d'),
@@ -14,7 +14,9 @@ each rawSql with psql (connection from the PG* environment) and counts the
 rows.  Prints one line per panel; exit 1 when a panel fails or returns no
 row.  A panel that reads a dmarc relation missing from the database is
 skipped when the relation's name matches --optional (a migration not there
-yet), and fails otherwise.
+yet), and fails otherwise.  --timing adds each query's time as psql's
+\timing measures it (the round trip, no connection set-up), and the
+slowest panel's at the end (bench/run.sh year).
 """
 import argparse
 import json
@@ -120,9 +122,22 @@ def expand_vars(sql, vars_):
     return re.sub(r"\$(?!__)(\w+)", lambda m: fmt(m.group(1), None), sql)
 
 
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1",
-                           "-c", sql], capture_output=True, text=True)
+def psql(sql, timing=False):
+    pre = ["-c", "\\timing on"] if timing else []
+    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1"] +
+                          pre + ["-c", sql], capture_output=True, text=True)
+
+
+def took(out):
+    """The rows of psql's output, and the ms its \\timing line gives."""
+    rows, ms = [], None
+    for line in out.splitlines():
+        m = re.fullmatch(r"Time: ([0-9.]+) ms.*", line)
+        if m:
+            ms = float(m.group(1))
+        elif line and line != "Timing is on.":
+            rows.append(line)
+    return rows, ms
 
 
 def panels(dash):
@@ -139,6 +154,7 @@ def main():
     ap.add_argument("--var", action="append", default=[])
     ap.add_argument("--optional", default=r"^$")
     ap.add_argument("--show-sql", action="store_true")
+    ap.add_argument("--timing", action="store_true")
     ap.add_argument("dashboard")
     a = ap.parse_args()
     dash = json.load(open(a.dashboard))
@@ -157,12 +173,14 @@ def main():
                 print("FAIL variable %s has no values" % v["name"])
                 return 1
     fails = ok = skipped = 0
+    slowest = (0.0, None)
     for p in panels(dash):
         for t in p.get("targets", []):
             sql = expand_vars(expand_macros(t["rawSql"], a.t0, a.t1), vars_)
             if a.show_sql:
                 print("-- %s\n%s;" % (p["title"], sql))
-            rels = sorted(set(re.findall(r"\bdmarc\.(\w+)", sql)))
+            # Relations only: a call such as dmarc.counted(...) is a function.
+            rels = sorted(set(re.findall(r"\bdmarc\.(\w+)\b(?!\s*\()", sql)))
             missing = [r for r in rels if psql(
                 "SELECT to_regclass('dmarc.%s') IS NULL" % r).stdout.strip() == "t"]
             if missing:
@@ -174,8 +192,8 @@ def main():
                 print("FAIL %s: dmarc.%s missing" % (p["title"], ", dmarc.".join(missing)))
                 fails += 1
                 continue
-            r = psql(sql)
-            rows = [l for l in r.stdout.splitlines() if l]
+            r = psql(sql, a.timing)
+            rows, ms = took(r.stdout)
             if r.returncode != 0:
                 print("FAIL %s: %s" % (p["title"], r.stderr.strip()))
                 fails += 1
@@ -183,9 +201,14 @@ def main():
                 print("FAIL %s: no rows" % p["title"])
                 fails += 1
             else:
-                print("ok %s: %d rows" % (p["title"], len(rows)))
+                print("ok %s: %d rows%s" % (p["title"], len(rows),
+                      ", %.1f ms" % ms if ms is not None else ""))
                 ok += 1
+                if ms is not None and ms > slowest[0]:
+                    slowest = (ms, p["title"])
     print("panels: %d ok, %d skipped, %d failed" % (ok, skipped, fails))
+    if a.timing and slowest[1] is not None:
+        print("slowest panel: %s, %.1f ms" % (slowest[1], slowest[0]))
     return 1 if fails else 0
 
 

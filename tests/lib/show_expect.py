@@ -20,7 +20,8 @@ Sources are named by their address (no enrichment).
 
 check: compares the text, JSON and HTML outputs with those figures: every
 number shown (counts and rates), every row of every table, the domains and
-their order.  dom: the "domain|messages|pass|fail" lines show_dom.py reads.
+their order; over a long window the text bars and the chart by week or
+month (added up here from the days, weeks beginning on Monday).  dom: the "domain|messages|pass|fail" lines show_dom.py reads.
 Prints what differs; exit 1 when anything does.
 """
 import argparse
@@ -120,6 +121,33 @@ def days(first, last):
     while d.isoformat() <= last:
         yield d.isoformat()
         d += datetime.timedelta(days=1)
+
+
+# Over more than BIN_DAYS days the report bins the days by week (from
+# Monday), over more than BIN_WEEKS by calendar month.
+BIN_DAYS, BIN_WEEKS, TEXT_ALL = 90, 731, 45
+
+
+def bin_kind(ndays):
+    if ndays <= BIN_DAYS:
+        return "day"
+    return "week" if ndays <= BIN_WEEKS else "month"
+
+
+def bins(daily, kind):
+    """The daily rows added up per bin; each bin named by its first day."""
+    out = []
+    for r in daily:
+        d = datetime.date.fromisoformat(r["day"])
+        key = {"day": d, "week": d - datetime.timedelta(days=d.weekday()),
+               "month": (d.year, d.month)}[kind]
+        if not out or out[-1][0] != key:
+            out.append((key, dict((k, 0) for k in r if k != "day"),
+                        r["day"]))
+        for k, v in r.items():
+            if k != "day":
+                out[-1][1][k] += v
+    return [dict(b[1], day=b[2]) for b in out]
 
 
 def domain_expect(dom, reps, recs, first, last):
@@ -342,7 +370,8 @@ def num(s):
 
 def text_sections(lines):
     """{domain: {heading: [lines]}} from the text report."""
-    heads = ("Daily volume", "Top sources", "Sources failing DMARC",
+    heads = ("Daily volume", "Weekly volume", "Monthly volume",
+             "Top sources", "Sources failing DMARC",
              "Suspected forwarding", "Suspected spoofing", "Reporters",
              "SMTP TLS reports", "Mailboxes", "Silent reporters")
     doms, cur, sec = {}, None, None
@@ -389,11 +418,18 @@ def text_domain(ck, sec, e):
         "  Receivers quarantined %s and rejected %s; %s source IPs, %s "
         "reports." % tuple("{:,}".format(e[k]) for k in (
             "quarantined", "rejected", "source_ips", "reports"))])
-    got = [l.split()[:4] for l in sec.get("Daily volume", [])[1:]]
-    ck.eq(w + ": daily volume", [[g[0]] + [num(x) for x in g[1:]]
-                                 for g in got],
-          [[r["day"], r["messages"], r["dmarc_pass"], r["dmarc_fail"]]
-           for r in e["daily"]])
+    kind = bin_kind(len(e["daily"]))
+    head = {"day": "Daily volume", "week": "Weekly volume",
+            "month": "Monthly volume"}[kind]
+    got = [l.split()[:4] for l in sec.get(head, [])[1:]
+           if not l.startswith("(")]
+    want = bins(e["daily"], kind)
+    if len(want) > TEXT_ALL:
+        want = [r for r in want if r["messages"] > 0]
+    ck.eq(w + ": " + head.lower(), [[g[0]] + [num(x) for x in g[1:]]
+                                    for g in got],
+          [[r["day"][:7] if kind == "month" else r["day"], r["messages"],
+            r["dmarc_pass"], r["dmarc_fail"]] for r in want])
     text_top(ck, w, sec.get("Top sources", []), e)
     text_tables(ck, w, sec, e)
 
@@ -535,7 +571,9 @@ def html_domain(ck, d, e):
         "pass_pct": pct(e["dmarc_pass"], e["messages"]),
         "sources": "{:,}".format(e["source_ips"])})
     ck.eq(w + ": chart", d["days"], [[r["day"], r["dmarc_pass"],
-                                      r["dmarc_fail"]] for r in e["daily"]])
+                                      r["dmarc_fail"]] for r in bins(
+                                          e["daily"],
+                                          bin_kind(len(e["daily"])))])
     t = d["tables"]
     got = {r[0]: r[1:] for r in t.get("top", [])}
     ck.eq(w + ": top sources", got, {s: [

@@ -88,6 +88,8 @@ static void	 test_view_sums(void);
 static void	 test_error_classes(void);
 static char	*conninfo_db(const char *, const char *);
 static void	 upgrade_store(struct sink *);
+static void	 upgrade_rows(struct sink *, const char *);
+static void	 upgrade_rollup(const char *);
 static void	 test_upgrade(void);
 static void	 list_upgrade_dbs(void);
 static int	 test_roles(const char *);
@@ -435,12 +437,12 @@ test_migrate(struct sink *s)
 	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1;
 	 * 009 scoped readers: +1 (domain_grant); 011 alerts: +4, +2; 012
 	 * authenticity: +4, +1; 013 history: +2 (mailbox_search,
-	 * mail_settled).
+	 * mail_settled); 014 rollup: +4, +1.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 35);
+	    " 'dmarc'", NULL, NULL), 39);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 18);
+	    " 'dmarc'", NULL, NULL), 19);
 	free(cause);
 }
 
@@ -1619,7 +1621,13 @@ test_reparse(struct sink *s)
 	CHECK_INT(n, 0);
 	free(ids);
 
-	/* Corrupt, reparse, restored. */
+	/*
+	 * Corrupt, reparse, restored.  The corruption goes through the
+	 * rollup (its records taken away, then added back as they are now):
+	 * a wrong database, but one whose rollup equals its records.
+	 */
+	PQclear(PQexec(db, "SELECT dmarc.rollup_add(ARRAY[(SELECT id FROM"
+	    " dmarc.report WHERE report_id = 'rp-1')], -1)"));
 	PQclear(PQexec(db, "UPDATE dmarc.record SET message_count = 999,"
 	    " source_ip = '10.9.9.9' WHERE ord = 1 AND report_pk = (SELECT"
 	    " id FROM dmarc.report WHERE report_id = 'rp-1')"));
@@ -1628,6 +1636,12 @@ test_reparse(struct sink *s)
 	    " rp.id = r.report_pk WHERE rp.report_id = 'rp-1')"));
 	PQclear(PQexec(db, "UPDATE dmarc.report SET org_name = 'garbage',"
 	    " message_total = 0 WHERE report_id = 'rp-1'"));
+	PQclear(PQexec(db, "SELECT dmarc.rollup_add(ARRAY[(SELECT id FROM"
+	    " dmarc.report WHERE report_id = 'rp-1')], 1)"));
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.rollup_check()", NULL,
+	    NULL), 0);
+	CHECK_INT(qint("SELECT sum(messages) FROM dmarc.rollup_source WHERE"
+	    " source_ip = '10.9.9.9'", NULL, NULL), 999);
 	after = reparse_snapshot();
 	CHECK(after != NULL && before != NULL && strcmp(after, before) != 0);
 	free(after);
@@ -1637,6 +1651,13 @@ test_reparse(struct sink *s)
 	CHECK_INT(reparse_one(s, file_pk), 0);
 	again = reparse_snapshot();
 	CHECK_STR(again, before);
+	/* The rollup followed: the corrupt record went out of it. */
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.rollup_check()", NULL,
+	    NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.rollup_source WHERE"
+	    " source_ip = '10.9.9.9'", NULL, NULL), 0);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.rollup_pending", NULL,
+	    NULL), 0);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id ="
 	    " $1", "rp-1", NULL), 1);
 	CHECK_INT(qint("SELECT count(*) FROM dmarc.report_delivery WHERE"
@@ -2412,6 +2433,11 @@ conninfo_db(const char *base, const char *dbname)
 
 /* The first schema version whose ledger is keyed by the mailbox's row. */
 #define MAILBOX_VERSION	8
+/*
+ * The first with the rollup tables: before it, this program cannot store
+ * a report (its statements fill rollup_pending).
+ */
+#define ROLLUP_VERSION	14
 #define UPGRADE_ID	"imap://tst@127.0.0.1:993/INBOX"
 
 /* Store report 1 (no raw data) through a sink on another database. */
@@ -2461,6 +2487,52 @@ upgrade_legacy(const char *ci, int v)
 	if (v >= 3)
 		CHECK_INT(run_sql(c, "INSERT INTO dmarc.ingest_run (mailbox,"
 		    " ended_at, ok) VALUES ('INBOX', now(), true)"), 0);
+	PQfinish(c);
+}
+
+/*
+ * From MAILBOX_VERSION to ROLLUP_VERSION: report 1's ledger row, report
+ * and records as that version keeps them, by hand (a DKIM result, an SPF
+ * result and a reason on the first record), for the migration to add up.
+ */
+static void
+upgrade_rows(struct sink *s, const char *ci)
+{
+	PGconn	*c;
+	int64_t	 mb = 0;
+	char	*cause = NULL, sql[256];
+
+	if (sink_mailbox_claim(s, UPGRADE_ID, "INBOX", &mb, &cause) != 0) {
+		fprintf(stderr, "upgrade: %s\n", cause);
+		tst_failures++;
+		free(cause);
+		return;
+	}
+	c = PQconnectdb(ci);
+	CHECK(PQstatus(c) == CONNECTION_OK);
+	snprintf(sql, sizeof sql, "INSERT INTO dmarc.mail_message (mailbox_pk,"
+	    " mailbox, uidvalidity, uid, status) VALUES (%lld, 'INBOX', 500,"
+	    " 1, 'stored')", (long long)mb);
+	CHECK_INT(run_sql(c, sql), 0);
+	CHECK_INT(run_sql(c, "WITH p AS (INSERT INTO dmarc.report (format,"
+	    " org_name, reporter_key, report_id, date_begin, date_end,"
+	    " policy_domain) VALUES ('rfc7489', 'Old', 'old.example', 'up-1',"
+	    " '2023-11-14 00:00+00', '2023-11-14 23:59:59+00', 'example.com')"
+	    " RETURNING id),"
+	    " r AS (INSERT INTO dmarc.record (report_pk, ord, policy_domain,"
+	    " date_begin, source_ip, message_count, disposition, dkim_aligned,"
+	    " spf_aligned, header_from) SELECT p.id, n, 'example.com',"
+	    " '2023-11-14 00:00+00', ('192.0.2.' || n)::inet, n * 10, 'none',"
+	    " CASE WHEN n = 3 THEN 'fail' ELSE 'pass' END, 'fail',"
+	    " 'example.com' FROM p, generate_series(1, 3) n RETURNING id, ord),"
+	    " d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain,"
+	    " selector, result) SELECT id, 1, 'example.com', 's1', 'pass'"
+	    " FROM r WHERE ord = 1),"
+	    " f AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain,"
+	    " result) SELECT id, 1, 'example.com', 'softfail' FROM r"
+	    " WHERE ord = 1)"
+	    " INSERT INTO dmarc.record_reason (record_pk, ord, type, comment)"
+	    " SELECT id, 1, 'forwarded', 'list' FROM r WHERE ord = 1"), 0);
 	PQfinish(c);
 }
 
@@ -2530,11 +2602,15 @@ test_upgrade(void)
 			CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_OLD);
 			if (v < MAILBOX_VERSION)
 				upgrade_legacy(ci, v);
+			else if (v < ROLLUP_VERSION)
+				upgrade_rows(s, ci);
 			else
 				upgrade_store(s);
 		}
 		CHECK_INT(sink_migrate(s, &cause), 0);
 		CHECK(sink_schema_check(s, &cause) == SINK_SCHEMA_CURRENT);
+		if (v >= MAILBOX_VERSION && v < ROLLUP_VERSION)
+			upgrade_rollup(ci);
 		if (v > 0) {
 			upgrade_check(s, v);
 			upgrade_store(s);
@@ -2543,6 +2619,35 @@ test_upgrade(void)
 		free(ci);
 	}
 	free(cause);
+}
+
+/* The migration added up the records it found: 3 of them, 60 messages. */
+static void
+upgrade_rollup(const char *ci)
+{
+	PGconn		*c;
+	PGresult	*res;
+
+	c = PQconnectdb(ci);
+	CHECK(PQstatus(c) == CONNECTION_OK);
+	res = PQexec(c, "SELECT (SELECT count(*) FROM dmarc.rollup_check()),"
+	    " (SELECT sum(records) || '/' || sum(messages) FROM"
+	    " dmarc.rollup_source), (SELECT sum(messages) FROM"
+	    " dmarc.rollup_source_month), (SELECT reports || '/' || dmarc_pass"
+	    " FROM dmarc.rollup_volume), (SELECT dkim_results || ' ' ||"
+	    " spf_results || ' ' || reasons::text || forwarded FROM"
+	    " dmarc.rollup_source WHERE source_ip = '192.0.2.1')");
+	CHECK(PQresultStatus(res) == PGRES_TUPLES_OK);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		CHECK_STR(PQgetvalue(res, 0, 0), "0");
+		CHECK_STR(PQgetvalue(res, 0, 1), "3/60");
+		CHECK_STR(PQgetvalue(res, 0, 2), "60");
+		CHECK_STR(PQgetvalue(res, 0, 3), "1/30");
+		CHECK_STR(PQgetvalue(res, 0, 4), "example.com/s1=pass"
+		    " example.com(mfrom)=softfail {\"forwarded: list\"}true");
+	}
+	PQclear(res);
+	PQfinish(c);
 }
 
 /* Print the upgrade databases for tests/server/sink.test. */

@@ -1,7 +1,8 @@
 /*
  * tst_show.c: the pure functions of show/: number formatting, the verdict,
  * bar lengths, escaping for terminals, HTML and JSON, day arithmetic, the
- * report command's arguments and an approved sender's value.
+ * binning of long windows, the report command's arguments and an approved
+ * sender's value.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@ static void	test_term(void);
 static void	test_html(void);
 static void	test_json(void);
 static void	test_days(void);
+static void	test_bins(void);
 static void	test_args(void);
 static void	test_sender_norm(void);
 
@@ -247,6 +249,108 @@ test_days(void)
 	CHECK_STR(b, "2026-01-02");
 }
 
+/* A daily table of n days from first, day i with i + 1 messages, 1 failed. */
+static void
+daily_table(struct show_table *t, const char *first, size_t n)
+{
+	char	b[32];
+	long	d;
+	size_t	i;
+
+	if (show_parse_day(first, &d) != 0)
+		fatalx("bad day %s", first);
+	memset(t, 0, sizeof *t);
+	t->cols = show_cols_day;
+	t->ncols = DAY_NCOLS;
+	t->nrows = n;
+	t->cells = xcalloc(n * DAY_NCOLS + 1, sizeof *t->cells);
+	for (i = 0; i < n; i++) {
+		show_format_day(d + (long)i, b);
+		t->cells[i * DAY_NCOLS + DAY_DAY] = xstrdup(b);
+		snprintf(b, sizeof b, "%zu", i + 1);
+		t->cells[i * DAY_NCOLS + DAY_MSGS] = xstrdup(b);
+		snprintf(b, sizeof b, "%zu", i);
+		t->cells[i * DAY_NCOLS + DAY_PASS] = xstrdup(b);
+		t->cells[i * DAY_NCOLS + DAY_FAIL] = xstrdup("1");
+		t->cells[i * DAY_NCOLS + DAY_QUAR] = xstrdup("0");
+		t->cells[i * DAY_NCOLS + DAY_REJ] = xstrdup(i % 2 ? "1" : "0");
+	}
+}
+
+/*
+ * Long windows bin by week (from Monday; 2026-01-01 was a Thursday) or by
+ * calendar month: each bin is its first day in the window and the sums of
+ * its days; nothing is lost at the edges.
+ */
+static void
+test_bins(void)
+{
+	struct show_table	 day, bin;
+	long long		 sum;
+	size_t			 r;
+	char			 b[16];
+
+	CHECK(show_bin_for(1) == SHOW_BIN_DAY);
+	CHECK(show_bin_for(90) == SHOW_BIN_DAY);
+	CHECK(show_bin_for(91) == SHOW_BIN_WEEK);
+	CHECK(show_bin_for(731) == SHOW_BIN_WEEK);
+	CHECK(show_bin_for(732) == SHOW_BIN_MONTH);
+	CHECK(show_bin_for(3660) == SHOW_BIN_MONTH);
+
+	daily_table(&day, "2026-01-01", 20);
+	show_bins(&day, SHOW_BIN_DAY, &bin);
+	CHECK_INT(bin.nrows, 20);
+	CHECK_STR(show_cell(&bin, 19, DAY_DAY), "2026-01-20");
+	CHECK_INT(show_num(&bin, 19, DAY_MSGS), 20);
+	show_table_free(&bin);
+
+	/* Thu 1 to Sun 4, then whole weeks from the 5th, 12th, 19th. */
+	show_bins(&day, SHOW_BIN_WEEK, &bin);
+	CHECK_INT(bin.nrows, 4);
+	CHECK_STR(show_cell(&bin, 0, DAY_DAY), "2026-01-01");
+	CHECK_INT(show_num(&bin, 0, DAY_MSGS), 1 + 2 + 3 + 4);
+	CHECK_INT(show_num(&bin, 0, DAY_FAIL), 4);
+	CHECK_STR(show_cell(&bin, 1, DAY_DAY), "2026-01-05");
+	CHECK_INT(show_num(&bin, 1, DAY_MSGS), 5 + 6 + 7 + 8 + 9 + 10 + 11);
+	CHECK_INT(show_num(&bin, 1, DAY_PASS), 4 + 5 + 6 + 7 + 8 + 9 + 10);
+	CHECK_INT(show_num(&bin, 1, DAY_REJ), 3);
+	CHECK_STR(show_cell(&bin, 2, DAY_DAY), "2026-01-12");
+	CHECK_STR(show_cell(&bin, 3, DAY_DAY), "2026-01-19");
+	CHECK_INT(show_num(&bin, 3, DAY_MSGS), 19 + 20);
+	for (sum = 0, r = 0; r < bin.nrows; r++)
+		sum += show_num(&bin, r, DAY_MSGS);
+	CHECK_INT(sum, 20 * 21 / 2);
+	show_table_free(&bin);
+	show_table_free(&day);
+
+	/* From 2025-12-20 over 75 days: Dec (12), Jan (31), Feb (28), Mar. */
+	daily_table(&day, "2025-12-20", 75);
+	show_bins(&day, SHOW_BIN_MONTH, &bin);
+	CHECK_INT(bin.nrows, 4);
+	CHECK_STR(show_cell(&bin, 0, DAY_DAY), "2025-12-20");
+	CHECK_INT(show_num(&bin, 0, DAY_FAIL), 12);
+	CHECK_STR(show_cell(&bin, 1, DAY_DAY), "2026-01-01");
+	CHECK_INT(show_num(&bin, 1, DAY_FAIL), 31);
+	CHECK_STR(show_cell(&bin, 2, DAY_DAY), "2026-02-01");
+	CHECK_INT(show_num(&bin, 2, DAY_FAIL), 28);
+	CHECK_STR(show_cell(&bin, 3, DAY_DAY), "2026-03-01");
+	CHECK_INT(show_num(&bin, 3, DAY_FAIL), 4);
+	CHECK_INT(show_num(&bin, 3, DAY_MSGS), 72 + 73 + 74 + 75);
+	show_table_free(&bin);
+	show_table_free(&day);
+
+	/* Labels: a month without its day; a day without its year only
+	   on the axis of a daily chart within one year. */
+	CHECK_STR(show_bin_label(SHOW_BIN_MONTH, "2026-03-01", 1, b,
+	    sizeof b), "2026-03");
+	CHECK_STR(show_bin_label(SHOW_BIN_WEEK, "2026-03-02", 1, b,
+	    sizeof b), "2026-03-02");
+	CHECK_STR(show_bin_label(SHOW_BIN_DAY, "2026-03-02", 1, b,
+	    sizeof b), "03-02");
+	CHECK_STR(show_bin_label(SHOW_BIN_DAY, "2026-03-02", 0, b,
+	    sizeof b), "2026-03-02");
+}
+
 /* show_args on a copy of words (argv is not const). */
 static int
 run_args(const char *const *words, int n, struct show_opts *o,
@@ -370,6 +474,7 @@ main(void)
 	test_html();
 	test_json();
 	test_days();
+	test_bins();
 	test_args();
 	test_sender_norm();
 	return (TST_DONE());
