@@ -48,16 +48,25 @@ const struct show_col show_cols_senders[] = {
 	{ "first_day", SHOW_STR }, { "last_day", SHOW_STR }
 };
 
-/* $1 first day, $2 last day, $3 the policy domain. */
+/*
+ * $1 first day, $2 last day, $3 the policy domain.  From the rollup
+ * (schema 15): its rows summed per source and results first, then each
+ * source's sender once (dmarc.sender_of), counting what
+ * authenticity_setting counts.
+ */
 static const char sql_senders[] =
-    "WITH s AS (SELECT v.sender_kind, v.sender_value, v.approved_pk,"
-    " sum(v.message_count) AS m,"
-    " coalesce(sum(v.message_count) FILTER (WHERE v.dmarc_pass), 0) AS p,"
-    " count(DISTINCT v.source_ip) AS n, min(v.report_day) AS d0,"
-    " max(v.report_day) AS d1"
-    " FROM dmarc.v_sender_record v"
-    " WHERE v.report_day BETWEEN $1::date AND $2::date"
-    " AND v.policy_domain = $3 GROUP BY 1, 2, 3),"
+    "WITH g AS (SELECT source_ip, dkim_results, spf_results,"
+    " sum(messages) AS m, coalesce(sum(messages) FILTER (WHERE"
+    " dkim_aligned = 'pass' OR spf_aligned = 'pass'), 0) AS p,"
+    " min(day) AS d0, max(day) AS d1 FROM dmarc.rollup_source"
+    " WHERE day BETWEEN $1::date AND $2::date AND policy_domain = $3"
+    " AND authenticity IN (SELECT dmarc.counted_authenticities())"
+    " GROUP BY 1, 2, 3),"
+    " s AS (SELECT v.sender_kind, v.sender_value, v.approved_pk,"
+    " sum(g.m) AS m, sum(g.p) AS p, count(DISTINCT g.source_ip) AS n,"
+    " min(g.d0) AS d0, max(g.d1) AS d1 FROM g,"
+    " LATERAL dmarc.sender_of($3, g.source_ip, g.dkim_results,"
+    " g.spf_results) v GROUP BY 1, 2, 3),"
     " a AS (SELECT * FROM dmarc.approved_sender WHERE policy_domain = $3),"
     " j AS (SELECT coalesce(a.kind, s.sender_kind) AS kind,"
     " coalesce(a.value, s.sender_value) AS value, a.id IS NOT NULL AS ok,"
@@ -86,14 +95,25 @@ static const char sql_approve[] =
     " SET note = coalesce(EXCLUDED.note, a.note)"
     " RETURNING a.id, a.value, (xmax = 0)";
 
-/* What an approval covers: messages of the last 30 days, failing ones. */
+/*
+ * What an approval covers: messages of the last 30 days, failing ones
+ * ($1 the approved sender, $2 its policy domain; from the rollup, as the
+ * listing).
+ */
 static const char sql_approved_mail[] =
-    "SELECT coalesce(sum(message_count), 0),"
-    " coalesce(sum(message_count) FILTER (WHERE NOT dmarc_pass), 0),"
+    "WITH g AS (SELECT source_ip, dkim_results, spf_results,"
+    " sum(messages) AS m, coalesce(sum(messages) FILTER (WHERE NOT"
+    " (dkim_aligned IS NOT DISTINCT FROM 'pass' OR"
+    " spf_aligned IS NOT DISTINCT FROM 'pass')), 0) AS f"
+    " FROM dmarc.rollup_source WHERE policy_domain = $2"
+    " AND day >= (now() AT TIME ZONE 'UTC')::date - 29"
+    " AND authenticity IN (SELECT dmarc.counted_authenticities())"
+    " GROUP BY 1, 2, 3)"
+    " SELECT coalesce(sum(g.m), 0), coalesce(sum(g.f), 0),"
     " (SELECT count(*) FROM (SELECT 1 FROM dmarc.record"
     " WHERE policy_domain = $2 LIMIT 1) x)"
-    " FROM dmarc.v_sender_record WHERE approved_pk = $1::bigint"
-    " AND report_day >= (now() AT TIME ZONE 'UTC')::date - 29";
+    " FROM g, LATERAL dmarc.sender_of($2, g.source_ip, g.dkim_results,"
+    " g.spf_results) v WHERE v.approved_pk = $1::bigint";
 
 static const char sql_unapprove[] =
     "DELETE FROM dmarc.approved_sender WHERE policy_domain = $1"
