@@ -50,6 +50,7 @@ struct ing {
 	struct ingest		*in;
 	struct pipeline_counts	 c;	/* unreadable files */
 	char			*cause;	/* the workers stopped */
+	int			 missing; /* paths named that do not exist */
 };
 
 /* A message being read: its bytes up to the cap, its digest and size. */
@@ -390,7 +391,10 @@ walk(struct ing *g, const char *path, int depth)
 
 	if (stat(path, &st) != 0) {
 		log_warn("%s", path);
-		g->c.invalid++;
+		if (depth == 0)
+			g->missing++;	/* no message: a path mistyped */
+		else
+			g->c.invalid++;
 		return (0);
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -466,5 +470,8 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	pipeline_counts_format(&g.c, line, sizeof line);
 	printf("files: %s\n", line);
 	pipeline_shutdown();
-	return (rc == 0 ? 0 : EXIT_OPFAIL);
+	if (g.missing != 0)
+		log_warnx("ingest: %d of the paths given could not be read",
+		    g.missing);
+	return (rc == 0 && g.missing == 0 ? 0 : EXIT_OPFAIL);
 }
