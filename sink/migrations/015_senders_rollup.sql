@@ -108,3 +108,40 @@ FROM g, LATERAL sender_of(g.policy_domain, g.source_ip, g.dkim_results,
     g.spf_results) s
 GROUP BY 1, 2, 3, 4, 5;
 COMMENT ON VIEW v_senders_daily IS 'Daily volume per policy domain and sender (as v_sender_record identifies it), approved or not, read from the rollup (schema 15) and counting the reports authenticity_setting counts. For an approved sender dmarc_fail is what p=reject would have refused.';
+
+-- The same for a window and some domains, each source's sender named once
+-- whatever the number of days (the view names it once a day): what the
+-- dashboard's senders panels read.
+CREATE FUNCTION senders_daily(p_from date, p_until date, p_domains text[])
+RETURNS TABLE (day date, policy_domain text, sender_kind text,
+    sender_value text, approved boolean, messages numeric,
+    dmarc_pass numeric, dmarc_fail numeric, sources bigint)
+LANGUAGE sql STABLE
+AS $$
+WITH g AS MATERIALIZED (
+    SELECT r.day, r.policy_domain, r.source_ip, r.dkim_results,
+           r.spf_results,
+           ROW(r.policy_domain, r.source_ip, r.dkim_results,
+               r.spf_results)::text AS key,
+           sum(r.messages) AS m,
+           coalesce(sum(r.messages) FILTER (WHERE r.dkim_aligned = 'pass'
+                                               OR r.spf_aligned = 'pass'), 0) AS p
+      FROM dmarc.rollup_source r
+     WHERE r.day BETWEEN p_from AND p_until
+       AND r.policy_domain = ANY (p_domains)
+       AND r.authenticity IN (SELECT dmarc.counted_authenticities())
+     GROUP BY 1, 2, 3, 4, 5),
+n AS (
+    SELECT k.key, s.sender_kind, s.sender_value, s.approved_pk
+      FROM (SELECT DISTINCT ON (key) key, policy_domain, source_ip,
+                   dkim_results, spf_results FROM g) k,
+           LATERAL dmarc.sender_of(k.policy_domain, k.source_ip,
+               k.dkim_results, k.spf_results) s)
+SELECT g.day, g.policy_domain, n.sender_kind, n.sender_value,
+       n.approved_pk IS NOT NULL, sum(g.m), sum(g.p), sum(g.m) - sum(g.p),
+       count(DISTINCT g.source_ip)
+  FROM g JOIN n ON n.key = g.key
+ GROUP BY 1, 2, 3, 4, 5
+$$;
+COMMENT ON FUNCTION senders_daily(date, date, text[]) IS
+'v_senders_daily for the days from p_from to p_until and the policy domains p_domains, each source''s sender named once (sender_of): what the dashboard''s senders panels call.';
