@@ -15,8 +15,10 @@
 --   v_senders_daily          the same columns as before, from the rollup,
 --                            counting what authenticity_setting counts.
 --
--- v_sender_record stays one line per record (the alert rules read who
--- reported each record, which the rollup does not keep).
+--   v_sender_record          still one line per record (the alert rules read
+--                            who reported each record, which the rollup
+--                            does not keep), now through sender_of too, so
+--                            that who a sender is has one definition.
 --
 -- Run by "dmarc-agent migrate" in one transaction; by hand:
 -- psql -1 -f 015_senders_rollup.sql, then
@@ -43,7 +45,7 @@ $$;
 COMMENT ON FUNCTION auth_domains(text, text) IS
 'The domains that authenticated a rollup row''s mail with a pass, from its raw results (rollup_source.dkim_results, spf_results): DKIM first, then SPF for MAIL FROM, lower-case; NULL when none did. v_sender_record.auth_domains, for the rollup.';
 
--- v_sender_record's identity and approval of a source's mail.
+-- Who sent a source's mail, and the approved sender it matches.
 CREATE FUNCTION sender_of(p_domain text, p_ip inet, p_dkim text, p_spf text)
 RETURNS TABLE (auth_domains text[], lookup_status text, ptr_domain text,
     sender_name text, asn bigint, as_org text, approved_pk bigint,
@@ -87,7 +89,29 @@ LEFT JOIN LATERAL (
      LIMIT 1) a ON true
 $$;
 COMMENT ON FUNCTION sender_of(text, inet, text, text) IS
-'Who sent the mail of one source for a policy domain, given its raw DKIM and SPF results: the columns of v_sender_record from auth_domains on (the approved sender it matches, else its best identity). The senders listing and v_senders_daily call it once per source of the rollup.';
+'Who sent the mail of one source for a policy domain, given its raw DKIM and SPF results (as rollup_source keeps them): the approved sender it matches (the first by kind in the order domain, name, ptr, asn, cidr; among domains, those of the policy domain''s own base domain last), else its best identity: the base domain of the first domain DKIM or SPF (MAIL FROM) authenticated with a pass (one outside the policy domain''s base domain when there is one), else the source_map name of its confirmed reverse DNS, else that name''s base domain, else its AS number, else its address. v_sender_record, the senders listing and v_senders_daily all name senders through it.';
+
+-- One line per record, named by sender_of from the record's results in the
+-- form rollup_source keeps them (v_record_rollup's), so that a record and
+-- the rollup row it is added to name the same sender.
+CREATE OR REPLACE VIEW v_sender_record WITH (security_invoker = true) AS
+SELECT r.id AS record_pk, r.report_pk, r.report_day, r.policy_domain,
+       rp.reporter_key, rp.policy_p, rp.first_seen AS report_stored,
+       r.source_ip, r.header_from, r.disposition, r.dkim_aligned,
+       r.spf_aligned, r.dmarc_pass, r.message_count,
+       s.auth_domains, s.lookup_status, s.ptr_domain, s.sender_name, s.asn,
+       s.as_org, s.approved_pk, s.sender_kind, s.sender_value
+FROM record r
+JOIN report rp ON rp.id = r.report_pk,
+LATERAL sender_of(r.policy_domain, r.source_ip,
+    (SELECT string_agg(coalesce(d.domain, '?') || '/' ||
+            coalesce(d.selector, '-') || '=' ||
+            coalesce(d.result, d.result_raw, '?'), ' ' ORDER BY d.ord)
+       FROM record_dkim d WHERE d.record_pk = r.id),
+    (SELECT string_agg(coalesce(f.domain, '?') || '(' ||
+            coalesce(f.scope, f.scope_raw, 'mfrom') || ')=' ||
+            coalesce(f.result, f.result_raw, '?'), ' ' ORDER BY f.ord)
+       FROM record_spf f WHERE f.record_pk = r.id)) s;
 
 CREATE OR REPLACE VIEW v_senders_daily WITH (security_invoker = true) AS
 WITH g AS (
