@@ -162,10 +162,8 @@ static int	 imap_on_search(struct imap_session *,
 		     const struct imap_resp *, const struct imap_status *,
 		     void *, char **);
 static int	 imap_search_windows(struct imap_session *,
-		    const struct imap_query *, uint32_t, uint32_t **, size_t *,
+		    const struct imap_query *, uint32_t, struct imap_search *,
 		    char **);
-static int	 imap_search_run(struct imap_session *, const char *,
-		     uint32_t **, size_t *, char **);
 static int	 imap_on_namespace(struct imap_session *,
 		     const struct imap_resp *, const struct imap_status *,
 		     void *, char **);
@@ -937,82 +935,31 @@ imap_on_search(struct imap_session *is, const struct imap_resp *resp,
 	    IMAP_MAX_UIDS, cause));
 }
 
-/* UID SEARCH criteria: the UIDs, ascending; the caller frees *uids. */
-static int
-imap_search_run(struct imap_session *is, const char *criteria,
-    uint32_t **uids, size_t *n, char **cause)
-{
-	struct imap_search	 s;
-
-	memset(&s, 0, sizeof s);
-	if (imap_cmd(is, imap_on_search, &s, cause, "UID SEARCH %s",
-	    criteria) == -1) {
-		free(s.uids);
-		return (-1);
-	}
-	s.n = imap_uids_sort(s.uids, s.n);
-	if (s.uids == NULL)
-		s.uids = xcalloc(1, sizeof *s.uids);
-	*uids = s.uids;
-	*n = s.n;
-	return (0);
-}
-
 /* UID SEARCH [UID n:*] [UNSEEN] UNDELETED [SINCE date] [MODSEQ m]; see
    imap.h. */
 int
 imap_search(struct imap_session *is, const struct imap_query *q,
     uint32_t **uids, size_t *n, char **cause)
 {
-	char	*criteria;
-	int	 rv;
-
-	uint32_t	 lo = q->uid_from > 0 ? q->uid_from : 1;
+	struct imap_search	 s;
+	char			*criteria;
+	uint32_t		 lo = q->uid_from > 0 ? q->uid_from : 1;
+	int			 rv;
 
 	if (q->kind != IMAP_SEARCH_UNSEEN && q->kind != IMAP_SEARCH_ALL)
 		return (imap_fail(is, IMAP_FATAL, cause, "unknown search"));
+	memset(&s, 0, sizeof s);
 	/* Not for changes (MODSEQ): those are what one interval brings. */
 	if (q->modseq_from == 0 && is->uidnext > lo &&
 	    is->uidnext - lo > IMAP_SEARCH_WINDOW)
-		return (imap_search_windows(is, q, lo, uids, n, cause));
-	criteria = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN,
-	    q->since, q->uid_from, q->modseq_from);
-	rv = imap_search_run(is, criteria, uids, n, cause);
-	free(criteria);
-	return (rv);
-}
-
-/*
- * The same search, UID window by window from lo (IMAP_SEARCH_WINDOW UIDs
- * each, the last one lo:* so that what arrived since SELECT is found
- * too): a folder of any size answers in lines a response may hold.
- */
-static int
-imap_search_windows(struct imap_session *is, const struct imap_query *q,
-    uint32_t lo, uint32_t **uids, size_t *n, char **cause)
-{
-	struct imap_search	 s;
-	char			*base, *criteria;
-	uint32_t		 hi;
-	int			 last, rv = 0;
-
-	memset(&s, 0, sizeof s);
-	base = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN, q->since,
-	    0, q->modseq_from);
-	do {
-		last = is->uidnext - lo <= IMAP_SEARCH_WINDOW;
-		hi = lo + (IMAP_SEARCH_WINDOW - 1);
-		if (last)
-			xasprintf(&criteria, "UID %" PRIu32 ":* %s", lo, base);
-		else
-			xasprintf(&criteria, "UID %" PRIu32 ":%" PRIu32 " %s",
-			    lo, hi, base);
+		rv = imap_search_windows(is, q, lo, &s, cause);
+	else {
+		criteria = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN,
+		    q->since, q->uid_from, q->modseq_from);
 		rv = imap_cmd(is, imap_on_search, &s, cause, "UID SEARCH %s",
 		    criteria);
 		free(criteria);
-		lo = hi + 1;
-	} while (rv != -1 && !last);
-	free(base);
+	}
 	if (rv == -1) {
 		free(s.uids);
 		return (-1);
@@ -1023,6 +970,39 @@ imap_search_windows(struct imap_session *is, const struct imap_query *q,
 	*uids = s.uids;
 	*n = s.n;
 	return (0);
+}
+
+/*
+ * The same search into *s, UID window by window from lo
+ * (IMAP_SEARCH_WINDOW UIDs each, the last one lo:* so that what arrived
+ * since SELECT is found too): a folder of any size answers in lines a
+ * response may hold.
+ */
+static int
+imap_search_windows(struct imap_session *is, const struct imap_query *q,
+    uint32_t lo, struct imap_search *s, char **cause)
+{
+	char		*base, *criteria;
+	uint32_t	 hi;
+	int		 last, rv;
+
+	base = imap_search_criteria(q->kind == IMAP_SEARCH_UNSEEN, q->since,
+	    0, q->modseq_from);
+	do {
+		last = is->uidnext - lo <= IMAP_SEARCH_WINDOW;
+		hi = lo + (IMAP_SEARCH_WINDOW - 1);
+		if (last)
+			xasprintf(&criteria, "UID %" PRIu32 ":* %s", lo, base);
+		else
+			xasprintf(&criteria, "UID %" PRIu32 ":%" PRIu32 " %s",
+			    lo, hi, base);
+		rv = imap_cmd(is, imap_on_search, s, cause, "UID SEARCH %s",
+		    criteria);
+		free(criteria);
+		lo = hi + 1;
+	} while (rv != -1 && !last);
+	free(base);
+	return (rv);
 }
 
 /* NOOP, to keep the session alive. */
