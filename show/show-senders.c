@@ -49,24 +49,16 @@ const struct show_col show_cols_senders[] = {
 };
 
 /*
- * $1 first day, $2 last day, $3 the policy domain.  From the rollup
- * (schema 15): its rows summed per source and results first, then each
- * source's sender once (dmarc.sender_of), counting what
- * authenticity_setting counts.
+ * $1 first day, $2 last day, $3 the policy domain.  Each sender of the
+ * window once (dmarc.senders_window, schema 16: from the rollup, each
+ * pair of results read once, counting what authenticity_setting counts),
+ * and the approved senders without mail.
  */
 static const char sql_senders[] =
-    "WITH g AS (SELECT source_ip, dkim_results, spf_results,"
-    " sum(messages) AS m, coalesce(sum(messages) FILTER (WHERE"
-    " dkim_aligned = 'pass' OR spf_aligned = 'pass'), 0) AS p,"
-    " min(day) AS d0, max(day) AS d1 FROM dmarc.rollup_source"
-    " WHERE day BETWEEN $1::date AND $2::date AND policy_domain = $3"
-    " AND authenticity IN (SELECT dmarc.counted_authenticities())"
-    " GROUP BY 1, 2, 3),"
-    " s AS (SELECT v.sender_kind, v.sender_value, v.approved_pk,"
-    " sum(g.m) AS m, sum(g.p) AS p, count(DISTINCT g.source_ip) AS n,"
-    " min(g.d0) AS d0, max(g.d1) AS d1 FROM g,"
-    " LATERAL dmarc.sender_of($3, g.source_ip, g.dkim_results,"
-    " g.spf_results) v GROUP BY 1, 2, 3),"
+    "WITH s AS (SELECT sender_kind, sender_value, approved_pk,"
+    " messages AS m, dmarc_pass AS p, sources AS n, first_day AS d0,"
+    " last_day AS d1 FROM dmarc.senders_window($1::date, $2::date,"
+    " ARRAY[$3::text])),"
     " a AS (SELECT * FROM dmarc.approved_sender WHERE policy_domain = $3),"
     " j AS (SELECT coalesce(a.kind, s.sender_kind) AS kind,"
     " coalesce(a.value, s.sender_value) AS value, a.id IS NOT NULL AS ok,"
@@ -101,19 +93,11 @@ static const char sql_approve[] =
  * listing).
  */
 static const char sql_approved_mail[] =
-    "WITH g AS (SELECT source_ip, dkim_results, spf_results,"
-    " sum(messages) AS m, coalesce(sum(messages) FILTER (WHERE NOT"
-    " (dkim_aligned IS NOT DISTINCT FROM 'pass' OR"
-    " spf_aligned IS NOT DISTINCT FROM 'pass')), 0) AS f"
-    " FROM dmarc.rollup_source WHERE policy_domain = $2"
-    " AND day >= (now() AT TIME ZONE 'UTC')::date - 29"
-    " AND authenticity IN (SELECT dmarc.counted_authenticities())"
-    " GROUP BY 1, 2, 3)"
-    " SELECT coalesce(sum(g.m), 0), coalesce(sum(g.f), 0),"
+    "SELECT coalesce(sum(w.messages), 0), coalesce(sum(w.dmarc_fail), 0),"
     " (SELECT count(*) FROM (SELECT 1 FROM dmarc.record"
     " WHERE policy_domain = $2 LIMIT 1) x)"
-    " FROM g, LATERAL dmarc.sender_of($2, g.source_ip, g.dkim_results,"
-    " g.spf_results) v WHERE v.approved_pk = $1::bigint";
+    " FROM dmarc.senders_window((now() AT TIME ZONE 'UTC')::date - 29,"
+    " 'infinity', ARRAY[$2::text]) w WHERE w.approved_pk = $1::bigint";
 
 static const char sql_unapprove[] =
     "DELETE FROM dmarc.approved_sender WHERE policy_domain = $1"
@@ -149,6 +133,22 @@ show_senders_read(struct show *s, const char *from, const char *until,
 
 	return (show_query(s, "senders", sql_senders, p, 3, show_cols_senders,
 	    SEND_NCOLS, t, cause));
+}
+
+int
+show_senders_send(struct show *s, const char *from, const char *until,
+    const char *domain, char **cause)
+{
+	const char	*p[3] = { from, until, domain };
+
+	return (show_query_send(s, "senders", sql_senders, p, 3, cause));
+}
+
+int
+show_senders_recv(struct show *s, struct show_table *t, char **cause)
+{
+	return (show_query_recv(s, "senders", show_cols_senders, SEND_NCOLS,
+	    t, cause));
 }
 
 /*

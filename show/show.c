@@ -651,6 +651,30 @@ show_has(struct show *s, const char *rel, const char *cols, int *yes,
 }
 
 /*
+ * The senders are named through dmarc.sender_auth and sender_by (schema
+ * 16): a database left at 15 is told to migrate, not failed on later.
+ */
+static int
+show_pairs(struct show *s, char **cause)
+{
+	PGresult	*res;
+	int		 yes;
+
+	if (show_exec(s, "SELECT pg_catalog.to_regprocedure("
+	    "'dmarc.senders_window(date,date,text[])') IS NOT NULL", &res,
+	    cause) != 0)
+		return (-1);
+	yes = PQntuples(res) == 1 && *PQgetvalue(res, 0, 0) == 't';
+	PQclear(res);
+	if (!yes) {
+		xasprintf(cause, "the dmarc schema in this database is older"
+		    " than version 16 (run dmarc-agent migrate)");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Which optional relations this database has.  With enrichment (004) a
  * source is named by source_map.sender_name, else by ip_info.base_domain,
  * else by its address.
@@ -682,7 +706,8 @@ show_features(struct show *s, char **cause)
 	    show_has(s, "dmarc.v_authenticity", "day,policy_domain,"
 	    "verified_messages,counted_messages", &s->has_auth, cause) != 0 ||
 	    show_has(s, "dmarc.v_sender_record", "sender_kind,sender_value,"
-	    "approved_pk", &s->has_senders, cause) != 0)
+	    "approved_pk", &s->has_senders, cause) != 0 ||
+	    (s->has_senders && show_pairs(s, cause) != 0))
 		return (-1);
 	s->enriched = base;
 	xasprintf(&s->label, "coalesce(%s%s host(s.source_ip), '(unreadable)')",
@@ -695,15 +720,20 @@ show_features(struct show *s, char **cause)
 	return (0);
 }
 
-struct show *
-show_open(const char *conninfo, char **cause)
+/*
+ * One session as a report wants it.  JIT off: compiling a report's larger
+ * queries took longer than running them.  The window's rows of a month
+ * (some 15 MB for a busy domain) are kept once in memory, not on disk.
+ */
+static struct pg_conn *
+show_connect(const char *conninfo, char **cause)
 {
 	const char	*keys[] = { "dbname", "fallback_application_name",
 			    "client_encoding", NULL };
 	const char	*vals[] = { conninfo, "dmarc-agent report", "UTF8",
 			    NULL };
-	struct show	*s;
 	PGconn		*conn;
+	PGresult	*res;
 
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL)
@@ -713,19 +743,33 @@ show_open(const char *conninfo, char **cause)
 		PQfinish(conn);
 		return (NULL);
 	}
-	s = xcalloc(1, sizeof *s);
-	s->conn = conn;
-	/*
-	 * JIT off: compiling a report's larger queries took longer than
-	 * running them.  The window's rows of a month (some 15 MB for a busy
-	 * domain) are kept once in memory, not on disk.
-	 */
-	if (show_exec(s, "SELECT pg_catalog.set_config('search_path', '',"
+	res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '',"
 	    " false), pg_catalog.set_config('TimeZone', 'UTC', false),"
 	    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
 	    " pg_catalog.set_config('jit', 'off', false),"
-	    " pg_catalog.set_config('work_mem', '32MB', false)", NULL,
-	    cause) != 0 || show_features(s, cause) != 0) {
+	    " pg_catalog.set_config('work_mem', '32MB', false)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		*cause = show_pq_cause(conn, res);
+		PQclear(res);
+		PQfinish(conn);
+		return (NULL);
+	}
+	PQclear(res);
+	return (conn);
+}
+
+struct show *
+show_open(const char *conninfo, char **cause)
+{
+	struct show	*s;
+	PGconn		*conn;
+
+	if ((conn = show_connect(conninfo, cause)) == NULL)
+		return (NULL);
+	s = xcalloc(1, sizeof *s);
+	s->conn = conn;
+	s->conninfo = xstrdup(conninfo);
+	if (show_features(s, cause) != 0) {
 		show_close(s);
 		return (NULL);
 	}
@@ -738,28 +782,28 @@ show_close(struct show *s)
 	if (s == NULL)
 		return;
 	PQfinish(s->conn);
+	if (s->side != NULL)
+		PQfinish(s->side);
+	free(s->conninfo);
 	free(s->label);
 	free(s->join);
 	free(s);
 }
 
-/* Run one query into t; the result must have ncols columns. */
-int
-show_query(struct show *s, const char *what, const char *sql,
-    const char *const *params, int nparams, const struct show_col *cols,
-    size_t ncols, struct show_table *t, char **cause)
+/* A query's result into t (consumed); it must have ncols columns. */
+static int
+show_result(struct pg_conn *conn, PGresult *res, const char *what,
+    const struct show_col *cols, size_t ncols, struct show_table *t,
+    char **cause)
 {
-	PGresult	*res;
 	size_t		 r, c;
 	char		*m;
 
 	memset(t, 0, sizeof *t);
 	t->cols = cols;
 	t->ncols = ncols;
-	res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL,
-	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		m = show_pq_cause(s->conn, res);
+		m = show_pq_cause(conn, res);
 		xasprintf(cause, "%s: %s", what, m);
 		free(m);
 		PQclear(res);
@@ -777,6 +821,60 @@ show_query(struct show *s, const char *what, const char *sql,
 				    xstrdup(PQgetvalue(res, (int)r, (int)c));
 	PQclear(res);
 	return (0);
+}
+
+/* Run one query into t; the result must have ncols columns. */
+int
+show_query(struct show *s, const char *what, const char *sql,
+    const char *const *params, int nparams, const struct show_col *cols,
+    size_t ncols, struct show_table *t, char **cause)
+{
+	PGresult	*res;
+
+	res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL,
+	    0);
+	return (show_result(s->conn, res, what, cols, ncols, t, cause));
+}
+
+/*
+ * Start one query on the side session (opened at the first), to be read
+ * by show_query_recv while the main session runs others: a report's two
+ * largest queries, its sources and its senders, then use both cores.  The
+ * side session is the same user's, so it sees what the main one sees.
+ */
+int
+show_query_send(struct show *s, const char *what, const char *sql,
+    const char *const *params, int nparams, char **cause)
+{
+	char	*m;
+
+	if (s->side == NULL && (s->side = show_connect(s->conninfo,
+	    cause)) == NULL)
+		return (-1);
+	if (!PQsendQueryParams(s->side, sql, nparams, NULL, params, NULL,
+	    NULL, 0)) {
+		m = show_pq_cause(s->side, NULL);
+		xasprintf(cause, "%s: %s", what, m);
+		free(m);
+		return (-1);
+	}
+	return (0);
+}
+
+/* The result of what show_query_send started, into t. */
+int
+show_query_recv(struct show *s, const char *what,
+    const struct show_col *cols, size_t ncols, struct show_table *t,
+    char **cause)
+{
+	PGresult	*res, *more;
+
+	res = PQgetResult(s->side);
+	while ((more = PQgetResult(s->side)) != NULL)
+		PQclear(more);
+	if (res == NULL)
+		fatalx("%s: %s: no query was sent", __func__, what);
+	return (show_result(s->side, res, what, cols, ncols, t, cause));
 }
 
 /* The tables of sql_sources, by the tag (sec) of its rows. */
@@ -870,6 +968,9 @@ show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
 {
 	const char	*p[3] = { d->from, d->until, name };
 
+	if (s->has_senders && show_senders_send(s, d->from, d->until, name,
+	    cause) != 0)
+		return (-1);
 	if (show_query(s, "summary", sql_domains, p, 3, show_cols_sum,
 	    SUM_NCOLS, &v->sum, cause) != 0)
 		return (-1);
@@ -887,8 +988,7 @@ show_read_domain(struct show *s, struct show_data *d, struct show_domain *v,
 	if (s->has_tls && show_query(s, "TLS reports", sql_tls, p, 3,
 	    show_cols_tls, TLS_NCOLS, &v->tls, cause) != 0)
 		return (-1);
-	if (s->has_senders && show_senders_read(s, d->from, d->until, name,
-	    &v->senders, cause) != 0)
+	if (s->has_senders && show_senders_recv(s, &v->senders, cause) != 0)
 		return (-1);
 	return (0);
 }

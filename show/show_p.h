@@ -85,6 +85,8 @@ struct show {
 	int		 has_silent;	/* dmarc.v_silent_reporters */
 	int		 has_auth;	/* dmarc.v_authenticity (schema 12) */
 	int		 has_senders;	/* dmarc.v_sender_record (schema 11) */
+	struct pg_conn	*side;		/* a second session, or NULL */
+	char		*conninfo;
 	char		*label;		/* SQL: the source name of row s */
 	char		*join;		/* SQL: the join label needs */
 };
@@ -164,6 +166,11 @@ int		 show_query(struct show *, const char *, const char *,
 		    const char *const *, int, const struct show_col *, size_t,
 		    struct show_table *, char **);
 char		*show_pq_cause(struct pg_conn *, struct pg_result *);
+int		 show_query_send(struct show *, const char *, const char *,
+		    const char *const *, int, char **);
+int		 show_query_recv(struct show *, const char *,
+		    const struct show_col *, size_t, struct show_table *,
+		    char **);
 
 /*
  * show-senders.c: the senders of one policy domain over [$1, $2], approved
@@ -172,6 +179,10 @@ char		*show_pq_cause(struct pg_conn *, struct pg_result *);
  */
 int		 show_senders_read(struct show *, const char *, const char *,
 		    const char *, struct show_table *, char **);
+/* The same on the side session: started, then read (show_query_send). */
+int		 show_senders_send(struct show *, const char *, const char *,
+		    const char *, char **);
+int		 show_senders_recv(struct show *, struct show_table *, char **);
 
 /* show.c: table access and pure helpers (tests/unit/tst_show.c). */
 const char	*show_cell(const struct show_table *, size_t, size_t);
