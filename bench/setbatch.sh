@@ -15,7 +15,8 @@
 # computed beforehand, as the agent would compute them in C), then
 # rollup_flush() and COMMIT.  Arrays travel as literals in the statement
 # text, parsed by the server as parameters would be.  The statements are
-# made before the clock starts; psql runs them on one connection.
+# made before the clock starts; psql runs them on one connection (two
+# with SETBATCH_JOBS=2).
 #
 # What it does not measure: the agent's side (keeping the rows, building
 # the arrays) and the replay of a batch that a duplicate or a refused row
