@@ -51,6 +51,9 @@
 # and history: bench/README.md.  BIG_RECORDS=0 skips the big report;
 # STRACE=1 adds a count of sendto calls (round trips to PostgreSQL);
 # REPEAT=N polls each size N times and shows the median (all N listed).
+# SETBATCH=1 adds, after each poll, the database half of a set-based
+# batch (bench/setbatch.sh): the same rows written with one statement per
+# table per 100 mails.
 
 set -eu
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,6 +68,7 @@ repeat=${REPEAT:-1}
 	exit 1; }
 . "$srcdir/tests/lib/pg.sh"
 . "$srcdir/tests/lib/dovecot.sh"
+. "$srcdir/bench/setbatch.sh"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/dmarc-bench.XXXXXX")
 chmod 755 "$dir"
@@ -311,6 +315,7 @@ for n in $sizes; do
 	    echo "  $repeat polls: $(sort -n "$dir/walls" | awk '{ printf "%s%s", (NR > 1 ? " " : ""), $1 }') s; the median shown"
 	echo "  CPU meanwhile: agent $(get "$dir/poll" cmd) s, PostgreSQL $(get "$dir/poll" postgres) s, Dovecot $(get "$dir/poll" dovecot) s, rest of the machine $(get "$dir/poll" other) s; idle $(get "$dir/poll" idle) core-s"
 	echo "  floors: IMAP (curl, one connection) ${imap_s} s; PostgreSQL ($n fsync'd one-row transactions, pgbench) ${pg_s} s"
+	[ -n "${SETBATCH:-}" ] && db_setbatch "$recs"
 	db_floor "$recs"
 	printf '  floor: the same rows copied in again (psql %s, one transaction): %s s, PostgreSQL CPU %s s\n' \
 	    '\copy' "$(get "$dir/floor" wall)" "$(get "$dir/floor" postgres)"
