@@ -651,8 +651,9 @@ show_has(struct show *s, const char *rel, const char *cols, int *yes,
 }
 
 /*
- * The senders are named through dmarc.sender_auth and sender_by (schema
- * 16): a database left at 15 is told to migrate, not failed on later.
+ * The senders section reads dmarc.senders_window (schema 16): a database
+ * left at 15 is told to migrate here, not failed on in the middle of a
+ * report.
  */
 static int
 show_pairs(struct show *s, char **cause)
