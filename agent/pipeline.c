@@ -96,7 +96,8 @@ static int	pipe_cb_head(const struct report_head *, void *, char **);
 static int	pipe_cb_records(const struct report_record *, size_t, void *,
 		    char **);
 static int	pipe_cb_end(const struct report_head *, void *, char **);
-static void	pipe_auth_report(struct pipe_msg *, const struct report_head *);
+static const char *pipe_auth_report(struct pipe_msg *,
+		    const struct report_head *);
 static int	pipe_auth_store(struct pipe_msg *, const char *, size_t,
 		    char **);
 static void	pipe_auth_free(struct pipe_auth *);
@@ -155,8 +156,12 @@ pipeline_verifier(void)
 	return (pipe_verify);
 }
 
-/* The verdict of one report, by the reporter it names. */
-static void
+/*
+ * The verdict of one report, by the reporter it names: its name (static),
+ * or NULL (unverified) when the message was not checked or past the
+ * 1000th report of a message.
+ */
+static const char *
 pipe_auth_report(struct pipe_msg *pm, const struct report_head *h)
 {
 	struct pipe_auth		*a = &pm->auth;
@@ -164,7 +169,7 @@ pipe_auth_report(struct pipe_msg *pm, const struct report_head *h)
 	char				*rep = NULL;
 
 	if (!a->checked || a->n >= 1000)
-		return;
+		return (NULL);
 	v = verify_reporter(pipe_verify, &a->vr, h->org_email, h->org_name,
 	    &rep);
 	a->ids = xreallocarray(a->ids, a->n + 1, sizeof *a->ids);
@@ -177,6 +182,7 @@ pipe_auth_report(struct pipe_msg *pm, const struct report_head *h)
 		a->matched = v == VERIFY_VERIFIED;
 	} else
 		free(rep);
+	return (a->verdicts[a->n - 1]);
 }
 
 static void
@@ -266,7 +272,9 @@ pipe_cb_head(const struct report_head *h, void *arg, char **cause)
 {
 	struct pipe_msg	*pm = arg;
 
-	pipe_auth_report(pm, h);
+	/* The report is written with its verdict (stored again with the
+	   message's in pipe_auth_store, unchanged). */
+	sink_set_authenticity(pm->sink, pipe_auth_report(pm, h));
 	return (sink_report_head(pm->sink, h, cause));
 }
 

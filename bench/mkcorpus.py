@@ -2,7 +2,7 @@
 """Make N report mails with unique report IDs from the corpus's real
 aggregate reports, for bench/run.sh.
 
-  mkcorpus.py CORPUS N OUTDIR
+  mkcorpus.py [--ar AUTHSERV-ID] CORPUS N OUTDIR
 
 Takes every aggregate report of CORPUS/CATALOG.tsv that is a mail (eml) or
 a bare xml, gz or zip file and whose XML has a <report_id>.  For mail
@@ -13,6 +13,12 @@ way: gzip or zip with the member's own compression) and the Message-ID
 package, and a bare file is wrapped into a mail as an attachment.  Writes
 OUTDIR/<i>.eml (CRLF line ends, as on the wire) and prints the number of
 templates and of records per cycle on stderr.
+
+With --ar, each mail gets on top an Authentication-Results field of that
+authserv-id saying that DKIM passed for the domain of the report's
+<email>, as a receiving server trusted by the agent would write it
+(verification.trusted_authserv_ids): its reports are then "verified", as
+most of a real mailbox's are (the big reporters sign their mail).
 """
 import csv
 import email
@@ -68,6 +74,34 @@ def payload_sub(data, rid):
             return None
         return out.getvalue() if found else None
     return xml_sub(data, rid)
+
+
+EMAIL = re.compile(rb"<(?:[\w.-]+:)?email\s*>\s*(?:mailto:)?[^<@]*@([^<\s]+)\s*<")
+
+
+def payload_xml(data):
+    """A payload's XML (decompressed; the members of a zip joined)."""
+    try:
+        if data[:2] == b"\x1f\x8b":
+            return gzip.decompress(data)
+        if data[:2] == b"PK":
+            z = zipfile.ZipFile(io.BytesIO(data))
+            return b"".join(z.read(i) for i in z.infolist())
+    except Exception:
+        return b""
+    return data
+
+
+def org_domain(raw):
+    """The domain of the first report <email> in a mail, or None."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        m = EMAIL.search(payload_xml(part.get_payload(decode=True) or b""))
+        if m:
+            return m.group(1).decode("ascii", "replace").rstrip(">").lower()
+    return None
 
 
 def count_records(data):
@@ -159,9 +193,13 @@ def templates(corpus):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: mkcorpus.py CORPUS N OUTDIR")
-    corpus, n, outdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    args = sys.argv[1:]
+    ar = None
+    if len(args) == 5 and args[0] == "--ar":
+        ar, args = args[1], args[2:]
+    if len(args) != 3:
+        sys.exit("usage: mkcorpus.py [--ar AUTHSERV-ID] CORPUS N OUTDIR")
+    corpus, n, outdir = args[0], int(args[1]), args[2]
     tpl = templates(corpus)
     if not tpl:
         sys.exit("mkcorpus.py: no usable aggregate report in %s" % corpus)
@@ -175,6 +213,12 @@ def main():
             mail = mail_sub(data, rid, msgid)
         else:
             mail = wrap(path, data, rid, msgid)
+        if ar is not None and mail is not None:
+            dom = org_domain(mail)
+            if dom:
+                mail = (b"Authentication-Results: %s; dkim=pass"
+                        b" header.d=%s\r\n" % (ar.encode(), dom.encode())
+                        + mail)
         mail = re.sub(rb"\r?\n", b"\r\n", mail)
         with open(os.path.join(outdir, "%06d.eml" % i), "wb") as f:
             f.write(mail)

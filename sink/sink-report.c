@@ -74,7 +74,7 @@ enum sink_reparse {
 #define HP_REPORT_ID	9
 #define HP_BEGIN	10
 #define HP_DOMAIN	15
-#define HP_NPARAMS	40
+#define HP_AUTH		40	/* the last: sink_set_authenticity's */
 
 /*
  * A report held back (sink_set_defer): the head's parameters and at most
@@ -87,12 +87,12 @@ struct sink_defer {
 	size_t			 n;		/* records in it */
 	long long		 total;		/* their message_count sum */
 	int			 ended;		/* sink_report_end came: */
-	struct sink_params	 end;		/* sink_sql_whole's 87, owned */
+	struct sink_params	 end;		/* sink_sql_whole's 88, owned */
 };
 
 static char	*sink_strings(char **, size_t, char **);
 static int	 sink_head_params(struct sink_params *, const char *,
-		    const struct report_head *, char **);
+		    const struct report_head *, const char *, char **);
 static int	 sink_head_lists(struct sink_params *,
 		    const struct report_head *, char **);
 static int	 sink_report_dup(struct sink *, const struct sink_params *,
@@ -354,10 +354,13 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 	return (rc);
 }
 
-/* The 40 parameters of sink_sql_head: 34 columns, then the lists. */
+/*
+ * The 41 parameters of sink_sql_head: 34 columns, the lists, then the
+ * authenticity (NULL: "unverified").
+ */
 static int
 sink_head_params(struct sink_params *p, const char *file_pk,
-    const struct report_head *h, char **cause)
+    const struct report_head *h, const char *auth, char **cause)
 {
 	sink_param_str(p, file_pk);
 	sink_param_str(p, report_format_name(h->format));
@@ -397,7 +400,10 @@ sink_head_params(struct sink_params *p, const char *file_pk,
 	sink_param_str(p, h->discovery_method_raw);
 	sink_param_int(p, h->policy_published_count > INT16_MAX ? INT16_MAX :
 	    h->policy_published_count);
-	return (sink_head_lists(p, h, cause));
+	if (sink_head_lists(p, h, cause) != 0)
+		return (-1);
+	sink_param_str(p, auth != NULL ? auth : "unverified");
+	return (0);
 }
 
 /* Six parameters: warnings, errors (text, lang), extensions (ns, name, xml). */
@@ -447,11 +453,14 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 	struct sink_params	 p;
 	PGresult		*res = NULL;
 	enum sink_reparse	 found;
+	const char		*auth;
 	int			 rc;
 
 	if (s->file_pk[0] == '\0')
 		fatalx("%s: no payload open", __func__);
 	s->report_pk[0] = '\0';
+	auth = s->next_auth;
+	s->next_auth = NULL;
 	sink_report_drop(s);
 	if (s->reparse) {
 		found = sink_reparse_head(s, h, cause);
@@ -463,7 +472,7 @@ sink_report_head(struct sink *s, const struct report_head *h, char **cause)
 			return (SINK_DUP);
 	}
 	sink_params_init(&p);
-	if (sink_head_params(&p, s->file_pk, h, cause) != 0) {
+	if (sink_head_params(&p, s->file_pk, h, auth, cause) != 0) {
 		sink_fail_data(s);
 		sink_params_free(&p);
 		return (SINK_FAILED);
@@ -604,7 +613,7 @@ sink_reparse_head(struct sink *s, const struct report_head *h, char **cause)
 		return (SINK_REPARSE_ERROR);
 
 	sink_params_init(&p);
-	rc = sink_head_params(&p, report_pk, h, cause);
+	rc = sink_head_params(&p, report_pk, h, NULL, cause);
 	if (rc != 0)
 		sink_fail_data(s);
 	else
@@ -892,8 +901,9 @@ sink_report_records(struct sink *s, const struct report_record *recs,
 }
 
 /*
- * A report held back has ended: the 87 parameters of sink_sql_whole (the
- * head from the end header, the batch held, the totals) into d->end.
+ * A report held back has ended: the 88 parameters of sink_sql_whole (the
+ * head from the end header with the authenticity the head was given, the
+ * batch held, the totals) into d->end.
  */
 static int
 sink_defer_end(struct sink *s, const struct report_head *h, char **cause)
@@ -906,7 +916,8 @@ sink_defer_end(struct sink *s, const struct report_head *h, char **cause)
 	    &d->total, cause) != 0)
 		return (-1);
 	sink_params_init(&hp);
-	if (sink_head_params(&hp, s->file_pk, h, cause) != 0) {
+	if (sink_head_params(&hp, s->file_pk, h, d->head.val[HP_AUTH],
+	    cause) != 0) {
 		sink_params_free(&hp);
 		return (-1);
 	}
@@ -1052,4 +1063,10 @@ void
 sink_set_defer(struct sink *s, int on)
 {
 	s->defer_on = on != 0;
+}
+
+void
+sink_set_authenticity(struct sink *s, const char *auth)
+{
+	s->next_auth = auth;
 }

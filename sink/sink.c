@@ -1646,12 +1646,12 @@ static const char sink_sql_head[] =
 	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
 	" policy_fo, policy_testing, policy_testing_raw,"
 	" discovery_method, discovery_method_raw, policy_published_count,"
-	" parse_warnings)"
+	" parse_warnings, authenticity)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 	" to_timestamp($11::double precision),"
 	" to_timestamp($12::double precision), $13, $14, $15, $16,"
 	" $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,"
-	" $29, $30, $31, $32, $33, $34, $35::text[])"
+	" $29, $30, $31, $32, $33, $34, $35::text[], $41)"
 	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)"
 	" DO NOTHING RETURNING id),"
 	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
@@ -1823,11 +1823,11 @@ static const char sink_sql_end[] =
 
 /*
  * A whole report in one statement (sink_set_defer): $1 the payload row,
- * $2-$45 one batch of records (SINK_SQL_RECORDS), $46-$84 the rest of
- * sink_head_params's 40 (the lists from the end header), $85 records
- * skipped, $86 record count, $87 message total.  Answers the new report's
- * id (NULL when the report is a duplicate: then nothing was written) and
- * the number of records stored.
+ * $2-$45 one batch of records (SINK_SQL_RECORDS), $46-$85 the rest of
+ * sink_head_params's 41 (the lists from the end header; $85 the
+ * authenticity), $86 records skipped, $87 record count, $88 message
+ * total.  Answers the new report's id (NULL when the report is a
+ * duplicate: then nothing was written) and the number of records stored.
  */
 #define SINK_SQL_WHOLE \
 	"ins AS (" \
@@ -1840,12 +1840,14 @@ static const char sink_sql_end[] =
 	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw," \
 	" policy_fo, policy_testing, policy_testing_raw," \
 	" discovery_method, discovery_method_raw, policy_published_count," \
-	" parse_warnings, records_skipped, record_count, message_total)" \
+	" parse_warnings, records_skipped, record_count, message_total," \
+	" authenticity)" \
 	" VALUES ($1, $46, $47, $48, $49, $50, $51, $52, $53, $54," \
 	" to_timestamp($55::double precision)," \
 	" to_timestamp($56::double precision), $57, $58, $59, $60," \
 	" $61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72," \
-	" $73, $74, $75, $76, $77, $78, $79::text[], $85, $86, $87)" \
+	" $73, $74, $75, $76, $77, $78, $79::text[], $86, $87, $88," \
+	" $85)" \
 	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)" \
 	" DO NOTHING RETURNING id, policy_domain, date_begin, authenticity)," \
 	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message," \
@@ -1866,20 +1868,20 @@ static const char sink_sql_whole[] = "WITH " SINK_SQL_WHOLE;
 
 /*
  * The same with the whole payload row first: sink_file_begin's 18
- * parameters ($88-$105), size, SHA-256 and error ($106-$108), and in the
- * second variant the last raw chunk ($109 $110).
+ * parameters ($89-$106), size, SHA-256 and error ($107-$109), and in the
+ * second variant the last raw chunk ($110 $111).
  */
 #define SINK_SQL_WHOLE_FILE \
 	"WITH f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ","	\
 	" payload_bytes, payload_sha256, error)"				\
-	" VALUES ($97, $88, $89, $90, $91, $92, $93, $94, $95, $96, $98,"	\
-	" $99, $100, $101, $102, $103, $104, $105, $106, $107::bytea,"	\
-	" $108)), "
+	" VALUES ($98, $89, $90, $91, $92, $93, $94, $95, $96, $97, $99,"	\
+	" $100, $101, $102, $103, $104, $105, $106, $107, $108::bytea,"	\
+	" $109)), "
 static const char sink_sql_whole_payload[] =
 	SINK_SQL_WHOLE_FILE SINK_SQL_WHOLE;
 static const char sink_sql_whole_payload_raw[] =
 	SINK_SQL_WHOLE_FILE "w AS (INSERT INTO dmarc.report_raw (file_pk, seq,"
-	" data) VALUES ($97, $109, $110::bytea)), " SINK_SQL_WHOLE;
+	" data) VALUES ($98, $110, $111::bytea)), " SINK_SQL_WHOLE;
 
 /*
  * Reparse: the report stored from payload $1, locked.  A payload stores at
@@ -1903,7 +1905,7 @@ static const char sink_sql_reparse_clear[] =
  */
 static const char sink_sql_reparse_head[] =
 	"WITH k AS (SELECT $6::text, $10::text, $11::double precision,"
-	" $16::text),"
+	" $16::text, $41::text),"
 	" upd AS (UPDATE dmarc.report SET format = $2, xml_namespace = $3,"
 	" xml_version = $4, org_name = $5, org_email = $7,"
 	" extra_contact_info = $8, extra_contact_info_lang = $9,"
@@ -2588,7 +2590,10 @@ static const char sink_sql_auth_clear[] =
  * A message's verdict ($1 .. $18, $16 the authenticated domains), its
  * signatures ($19 .. $26, arrays in header order) and its reports'
  * authenticity by report_id ($27, $28), for the reports whose rows came
- * from this message.
+ * from this message.  A report the poll wrote with its verdict already
+ * (sink_set_authenticity) is not updated: an update of authenticity moves
+ * the report's records in the rollup (a trigger of 014), a second pass
+ * over them.
  */
 static const char sink_sql_auth_store[] =
 	"WITH a AS (INSERT INTO dmarc.message_auth (message_pk, checked_at,"
@@ -2607,7 +2612,8 @@ static const char sink_sql_auth_store[] =
 	" WITH ORDINALITY AS x(d, s, a, r, e, l, k, al, ord))"
 	" UPDATE dmarc.report r SET authenticity = u.v"
 	" FROM unnest($28::text[], $29::text[]) AS u(id, v)"
-	" WHERE r.report_id = u.id AND r.file_pk IN (SELECT f.id"
+	" WHERE r.report_id = u.id AND r.authenticity IS DISTINCT FROM u.v"
+	" AND r.file_pk IN (SELECT f.id"
 	" FROM dmarc.report_file f WHERE f.message_pk = $1)";
 
 static const char sink_sql_msgraw_chunk[] =
@@ -2696,7 +2702,7 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	[SINK_ST_FILE_ONCE_RAW] = { "insert report_file",
 	    sink_sql_file_once_raw, PGRES_COMMAND_OK, 23, SINK_PREP },
 	[SINK_ST_HEAD] = { "insert report",
-	    sink_sql_head, PGRES_TUPLES_OK, 40, SINK_PREP },
+	    sink_sql_head, PGRES_TUPLES_OK, 41, SINK_PREP },
 	[SINK_ST_DUP_LOCK] = { "lock duplicate report",
 	    sink_sql_dup_lock, PGRES_TUPLES_OK, 4, SINK_PREP },
 	[SINK_ST_DUP] = { "count duplicate report",
@@ -2706,11 +2712,11 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	[SINK_ST_END] = { "update report totals",
 	    sink_sql_end, PGRES_TUPLES_OK, 8, SINK_PREP },
 	[SINK_ST_WHOLE] = { "insert report",
-	    sink_sql_whole, PGRES_TUPLES_OK, 87, SINK_PREP },
+	    sink_sql_whole, PGRES_TUPLES_OK, 88, SINK_PREP },
 	[SINK_ST_WHOLE_PAYLOAD] = { "insert report",
-	    sink_sql_whole_payload, PGRES_TUPLES_OK, 108, SINK_PREP },
+	    sink_sql_whole_payload, PGRES_TUPLES_OK, 109, SINK_PREP },
 	[SINK_ST_WHOLE_PAYLOAD_RAW] = { "insert report",
-	    sink_sql_whole_payload_raw, PGRES_TUPLES_OK, 110, SINK_PREP },
+	    sink_sql_whole_payload_raw, PGRES_TUPLES_OK, 111, SINK_PREP },
 	[SINK_ST_REPARSE_LOCK] = { "lock reparsed report",
 	    sink_sql_reparse_lock, PGRES_TUPLES_OK, 1, SINK_PREP },
 	[SINK_ST_REPARSE_DELIVERIES] = { "look for deliveries",
@@ -2718,7 +2724,7 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	[SINK_ST_REPARSE_CLEAR] = { "clear reparsed report",
 	    sink_sql_reparse_clear, PGRES_COMMAND_OK, 1, SINK_PREP },
 	[SINK_ST_REPARSE_HEAD] = { "update reparsed report",
-	    sink_sql_reparse_head, PGRES_TUPLES_OK, 40, SINK_PREP },
+	    sink_sql_reparse_head, PGRES_TUPLES_OK, 41, SINK_PREP },
 	[SINK_ST_REPARSE_LINK] = { "link reparsed payload",
 	    sink_sql_reparse_link, PGRES_COMMAND_OK, 5, SINK_PREP },
 

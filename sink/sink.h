@@ -347,6 +347,17 @@ int	sink_raw_append(struct sink *, const void *, size_t, char **);
  */
 void	sink_set_defer(struct sink *, int);
 
+/*
+ * The authenticity the next report gets ("verified", "unverified" or
+ * "forged", as report.authenticity), when the caller judged it before
+ * sink_report_head: the report is then written with it, and its records
+ * counted under it in the rollup at once, rather than moved there by a
+ * later UPDATE (which costs a second pass over the records).  NULL, the
+ * default: "unverified".  The string must outlive the next
+ * sink_report_head, which resets it to NULL.
+ */
+void	sink_set_authenticity(struct sink *, const char *);
+
 /* Keep raw payloads (config store_raw); on by default. */
 void	sink_set_store_raw(struct sink *, int);
 

@@ -216,6 +216,7 @@ struct sink {
 	int		 store_raw;	/* keep payloads in report_raw */
 	struct sink_rawout *rawout;	/* payload being compressed, or NULL */
 	int		 defer_on;	/* sink_set_defer */
+	const char	*next_auth;	/* sink_set_authenticity, or NULL */
 	struct sink_defer *defer;	/* the report held back, or NULL */
 	struct sink_params *file_held;	/* report_file row not sent yet */
 	uint8_t		 prepared[SINK_NSTMT];	/* statement n is prepared */
