@@ -22,7 +22,9 @@
 --   rollup_flush         also adds the pairs its rows bring, before the
 --                        rollup's rows;
 --   senders_window, senders_daily, senders_failed_daily
---                        as in 016, through sender_auth_kept.
+--                        as in 016, through sender_auth_kept;
+--   rollup_check         also a kept pair that sender_auth would name
+--                        otherwise (check-db).
 --
 -- Rows of sender_pair are never deleted: they are few (a pair per DKIM
 -- selector and SPF domain a policy domain's senders use) and stay true
@@ -386,6 +388,116 @@ SELECT u.day, g.policy_domain, s.approved_pk IS NOT NULL, sum(u.f)
        LATERAL unnest(g.days, g.fs) AS u (day, f)
  GROUP BY 1, 2, 3
 $$;
+
+-- 016's rollup_check, also comparing the pairs kept with sender_auth.
+CREATE OR REPLACE FUNCTION rollup_check() RETURNS TABLE (relation text, side text, row_text text)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    CREATE TEMP TABLE rollup_check_rec ON COMMIT DROP AS
+        SELECT * FROM dmarc.v_record_rollup;
+    RETURN QUERY
+    WITH want AS (
+        SELECT day, policy_domain, header_from, authenticity,
+               sum(message_count) AS m,
+               coalesce(sum(message_count) FILTER (WHERE
+                   dkim_aligned = 'pass' OR spf_aligned = 'pass'), 0) AS p,
+               coalesce(sum(message_count) FILTER (WHERE dkim_aligned = 'pass'), 0) AS dk,
+               coalesce(sum(message_count) FILTER (WHERE spf_aligned = 'pass'), 0) AS sp,
+               coalesce(sum(message_count) FILTER (WHERE disposition = 'quarantine'), 0) AS q,
+               coalesce(sum(message_count) FILTER (WHERE disposition = 'reject'), 0) AS rj,
+               count(DISTINCT report_pk) AS reports, count(*) AS records
+          FROM rollup_check_rec GROUP BY 1, 2, 3, 4),
+    have AS (
+        SELECT day, policy_domain, header_from, authenticity, sum(messages),
+               sum(dmarc_pass), sum(dkim_aligned_pass), sum(spf_aligned_pass),
+               sum(quarantined), sum(rejected), sum(reports), sum(records)
+          FROM dmarc.rollup_volume GROUP BY 1, 2, 3, 4)
+    SELECT 'rollup_volume', 'rollup', h::text
+      FROM (SELECT * FROM have EXCEPT ALL SELECT * FROM want) h
+    UNION ALL
+    SELECT 'rollup_volume', 'records', w::text
+      FROM (SELECT * FROM want EXCEPT ALL SELECT * FROM have) w;
+
+    RETURN QUERY
+    WITH want AS (
+        SELECT day, policy_domain, source_ip, header_from, envelope_from,
+               disposition, dkim_aligned, spf_aligned, dkim_results,
+               spf_results, reasons, forwarded, authenticity,
+               sum(message_count) AS m, count(*) AS records
+          FROM rollup_check_rec GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13),
+    have AS (
+        SELECT day, policy_domain, source_ip, header_from, envelope_from,
+               disposition, dkim_aligned, spf_aligned, dkim_results,
+               spf_results, reasons, forwarded, authenticity, sum(messages),
+               sum(records)
+          FROM dmarc.rollup_source GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+    SELECT 'rollup_source', 'rollup', h::text
+      FROM (SELECT * FROM have EXCEPT ALL SELECT * FROM want) h
+    UNION ALL
+    SELECT 'rollup_source', 'records', w::text
+      FROM (SELECT * FROM want EXCEPT ALL SELECT * FROM have) w;
+
+    RETURN QUERY
+    WITH want AS (
+        SELECT date_trunc('month', day::timestamp)::date AS month,
+               policy_domain, source_ip, header_from, envelope_from,
+               disposition, dkim_aligned, spf_aligned, dkim_results,
+               spf_results, reasons, forwarded, authenticity,
+               sum(message_count) AS m, count(*) AS records,
+               bit_or(dmarc.rollup_day_bit(day)) AS days
+          FROM rollup_check_rec GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13),
+    have AS (
+        SELECT month, policy_domain, source_ip, header_from, envelope_from,
+               disposition, dkim_aligned, spf_aligned, dkim_results,
+               spf_results, reasons, forwarded, authenticity, sum(messages),
+               sum(records), bit_or(days)
+          FROM dmarc.rollup_source_month GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+    SELECT 'rollup_source_month', 'rollup', h::text
+      FROM (SELECT * FROM have EXCEPT ALL SELECT * FROM want) h
+    UNION ALL
+    SELECT 'rollup_source_month', 'records', w::text
+      FROM (SELECT * FROM want EXCEPT ALL SELECT * FROM have) w;
+
+    -- A key that does not match its columns would keep two rows apart.
+    RETURN QUERY
+    SELECT 'rollup_volume', 'key', t::text FROM dmarc.rollup_volume t
+     WHERE t.k <> dmarc.rollup_key(t.header_from)
+    UNION ALL
+    SELECT 'rollup_source', 'key', t::text FROM dmarc.rollup_source t
+     WHERE t.k <> dmarc.rollup_key(t.source_ip, t.header_from,
+           t.envelope_from, t.disposition, t.dkim_aligned, t.spf_aligned,
+           t.dkim_results, t.spf_results, t.reasons, t.forwarded)
+    UNION ALL
+    SELECT 'rollup_source_month', 'key', t::text FROM dmarc.rollup_source_month t
+     WHERE t.k <> dmarc.rollup_key(t.source_ip, t.header_from,
+           t.envelope_from, t.disposition, t.dkim_aligned, t.spf_aligned,
+           t.dkim_results, t.spf_results, t.reasons, t.forwarded);
+
+    -- A pair kept (schema 17) as sender_auth names it, under its key: a
+    -- missing pair is no difference (sender_pair is a cache), a wrong one
+    -- is (the senders would trust it).
+    RETURN QUERY
+    WITH c AS (
+        SELECT t.policy_domain, t.k, t.dkim_results, t.spf_results,
+               t.domains, t.other, a.domains AS want_domains,
+               a.other AS want_other
+          FROM dmarc.sender_pair t,
+               LATERAL dmarc.sender_auth(t.policy_domain,
+                   nullif(t.dkim_results, ''), nullif(t.spf_results, '')) a
+         WHERE t.k <> dmarc.sender_pair_key(t.dkim_results, t.spf_results)
+            OR t.domains IS DISTINCT FROM a.domains
+            OR t.other IS DISTINCT FROM a.other)
+    SELECT 'sender_pair', 'sender_pair', ROW(c.policy_domain, c.dkim_results,
+           c.spf_results, c.domains, c.other)::text FROM c
+    UNION ALL
+    SELECT 'sender_pair', 'sender_auth', ROW(c.policy_domain, c.dkim_results,
+           c.spf_results, c.want_domains, c.want_other)::text FROM c;
+
+    RETURN QUERY
+    SELECT 'rollup_pending', 'rollup', p::text FROM dmarc.rollup_pending p;
+    DROP TABLE rollup_check_rec;
+END $$;
 
 -- Scoped readers (schema 9) -------------------------------------------------------
 -- sender_pair gets row-level security like the rollup tables and a rule in
