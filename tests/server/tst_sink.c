@@ -437,10 +437,10 @@ test_migrate(struct sink *s)
 	 * +3, +2; 005 TLS and failure reports: +6, +3; 008 mailbox: +1;
 	 * 009 scoped readers: +1 (domain_grant); 011 alerts: +4, +2; 012
 	 * authenticity: +4, +1; 013 history: +2 (mailbox_search,
-	 * mail_settled); 014 rollup: +4, +1.
+	 * mail_settled); 014 rollup: +4, +1; 017 sender pairs: +1.
 	 */
 	CHECK_INT(qint("SELECT count(*) FROM pg_tables WHERE schemaname ="
-	    " 'dmarc'", NULL, NULL), 39);
+	    " 'dmarc'", NULL, NULL), 40);
 	CHECK_INT(qint("SELECT count(*) FROM pg_views WHERE schemaname ="
 	    " 'dmarc'", NULL, NULL), 19);
 	free(cause);
