@@ -1,7 +1,8 @@
-# bench/setbatch.sh: the database half of a set-based batch (issue 21 §4),
-# measured without the agent.  Sourced by bench/run.sh (SETBATCH=1), right
-# after the poll (before the copy floor, which leaves the authenticity
-# rows out); it leaves the same rows in the tables.
+# bench/setbatch.sh: the database half of a set-based batch (one statement
+# per table for many messages; see bench/README.md), measured without the
+# agent.  Sourced by bench/run.sh (SETBATCH=1), right after the poll
+# (before the copy floor, which leaves the authenticity rows out); it
+# leaves the same rows in the tables.
 #
 # The rows are written again the way a set-based batch would write them:
 # per batch of SETBATCH_SIZE messages (default 100, as the poll's
