@@ -33,7 +33,7 @@
 -- (sender_auth_parse and the functions it calls are IMMUTABLE).  A later
 -- version that changes what sender_auth_parse computes must empty the
 -- table.  Scoped readers see the pairs of their domains
--- (scoped_reader_setup, restated with a rule for it).
+-- (scoped_reader_setup, a wrapper of 014's that adds it).
 --
 -- Run by "dmarc-agent migrate" in one transaction; by hand:
 -- psql -1 -f 017_sender_pair.sql, then
@@ -175,115 +175,36 @@ COMMENT ON FUNCTION rollup_check() IS
 'What differs between the rollup tables and the records (rollup_check_sums), and the pairs of sender_pair that sender_auth_parse would name otherwise: relation, side (which of the two has the row) and the row; no rows when all agree (dmarc-agent check-db).';
 
 -- Scoped readers (schema 9) -------------------------------------------------------
--- sender_pair gets row-level security like the rollup tables and a rule in
--- scoped_reader_setup(), restated from 014 with every earlier rule.
+-- sender_pair gets row-level security like the rollup tables.
+-- scoped_reader_setup() (run again by etc/roles.sql once it has made the
+-- role) sets up every earlier table as 014's does, renamed
+-- scoped_reader_setup_14, and then this one.
 ALTER TABLE sender_pair ENABLE ROW LEVEL SECURITY;
 CREATE POLICY unscoped ON sender_pair AS PERMISSIVE FOR ALL TO PUBLIC
     USING (true) WITH CHECK (true);
 
-CREATE OR REPLACE PROCEDURE scoped_reader_setup()
+ALTER PROCEDURE scoped_reader_setup() RENAME TO scoped_reader_setup_14;
+COMMENT ON PROCEDURE scoped_reader_setup_14() IS
+'Schema 14''s scoped_reader_setup: the policies "scoped" and grants of every table up to schema 14. scoped_reader_setup calls it.';
+CREATE PROCEDURE scoped_reader_setup()
 LANGUAGE plpgsql
 SET search_path = pg_catalog
 AS $$
-DECLARE
-    t   text;
-    q   text;
-    -- A row is visible when everything it carries concerns granted domains
-    -- only: a TLS report's totals add up every policy, so the report shows
-    -- when all its policies do (policy_count counts them all; the policies
-    -- a scoped reader can count are its own); a failure report when every
-    -- Reported-Domain is granted.  Children follow their parent.  Columns
-    -- of the policy's own table are qualified with its name: unqualified,
-    -- "id" in a subquery would be the subquery's own.
-    rules CONSTANT text[][] := ARRAY[
-        ['report', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['record', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['report_error', 'EXISTS (SELECT 1 FROM dmarc.report r WHERE r.id = report_error.report_pk)'],
-        ['report_extension', 'EXISTS (SELECT 1 FROM dmarc.report r WHERE r.id = report_extension.report_pk)'],
-        ['report_delivery', 'EXISTS (SELECT 1 FROM dmarc.report r WHERE r.id = report_delivery.report_pk)'],
-        ['record_reason', 'EXISTS (SELECT 1 FROM dmarc.record r WHERE r.id = record_reason.record_pk)'],
-        ['record_dkim', 'EXISTS (SELECT 1 FROM dmarc.record r WHERE r.id = record_dkim.record_pk)'],
-        ['record_spf', 'EXISTS (SELECT 1 FROM dmarc.record r WHERE r.id = record_spf.record_pk)'],
-        ['record_extension', 'EXISTS (SELECT 1 FROM dmarc.record r WHERE r.id = record_extension.record_pk)'],
-        ['ip_info', 'EXISTS (SELECT 1 FROM dmarc.record r WHERE r.source_ip = ip_info.ip)'],
-        ['tlsrpt_policy', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['tlsrpt_failure', 'EXISTS (SELECT 1 FROM dmarc.tlsrpt_policy p WHERE p.id = tlsrpt_failure.policy_pk)'],
-        ['tlsrpt_report', 'policy_count > 0 AND policy_count = (SELECT count(*)'
-            ' FROM dmarc.tlsrpt_policy p WHERE p.report_pk = tlsrpt_report.id)'],
-        ['tlsrpt_delivery', 'EXISTS (SELECT 1 FROM dmarc.tlsrpt_report r WHERE r.id = tlsrpt_delivery.report_pk)'],
-        ['failure_report', '(SELECT bool_and(coalesce(d ~* (SELECT dmarc.domain_scope()),'
-            ' false)) FROM unnest(failure_report.reported_domain) AS u(d))'],
-        ['failure_delivery', 'EXISTS (SELECT 1 FROM dmarc.failure_report f WHERE f.id = failure_delivery.failure_pk)'],
-        ['report_file', 'error IS NULL AND'
-            ' (EXISTS (SELECT 1 FROM dmarc.report_delivery d WHERE d.file_pk = report_file.id)'
-            ' OR EXISTS (SELECT 1 FROM dmarc.tlsrpt_delivery d WHERE d.file_pk = report_file.id)'
-            ' OR EXISTS (SELECT 1 FROM dmarc.failure_delivery d WHERE d.file_pk = report_file.id))'],
-        ['report_raw', 'EXISTS (SELECT 1 FROM dmarc.report_file f WHERE f.id = report_raw.file_pk)'],
-        ['domain_grant', 'EXISTS (SELECT 1 FROM pg_catalog.pg_roles r'
-            ' WHERE r.rolname = domain_grant.grantee AND pg_has_role(r.oid, ''USAGE''))'],
-        -- The ledger, the polls and the mailboxes (accounts, servers)
-        -- name every customer's mail: never.
-        ['mail_message', 'false'],
-        ['ingest_run', 'false'],
-        ['mailbox', 'false'],
-        -- Who sent each report mail (schema 12): per message, like the
-        -- ledger, and a kept copy of the whole mail: never.
-        ['message_auth', 'false'],
-        ['message_signature', 'false'],
-        ['message_raw', 'false'],
-        -- Approved senders and alerts (schema 11) are per policy domain
-        -- (a mailbox alert has none: hidden); their deliveries and the
-        -- summaries sent name recipients of every domain: never.
-        ['approved_sender', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['alert', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['notification', 'false'],
-        ['summary_sent', 'false'],
-        -- A poll's bookkeeping (schema 13): the mark of the last search
-        -- and the UIDs of pruned ledger rows, per mailbox: never.
-        ['mailbox_search', 'false'],
-        ['mail_settled', 'false'],
-        -- The rollup (schema 14): sums per policy domain; what an open
-        -- transaction is adding names every domain and is no report data:
-        -- never.
-        ['rollup_volume', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['rollup_source', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['rollup_source_month', 'policy_domain ~* (SELECT dmarc.domain_scope())'],
-        ['rollup_pending', 'false'],
-        -- The pairs of results named (schema 17): per policy domain.
-        ['sender_pair', 'policy_domain ~* (SELECT dmarc.domain_scope())']];
-    -- What scoped readers may read besides the tables above (never
-    -- mail_message, ingest_run, mailbox, v_ingest_errors, v_mailbox_health).
-    also CONSTANT text[] := ARRAY['source_map', 'v_daily_volume',
-        'v_daily_volume_prorated', 'v_source_summary', 'v_source_detail',
-        'v_forwarding_suspects', 'v_spoofing_suspects', 'v_reporter_activity',
-        'v_silent_reporters', 'v_source_enriched', 'v_sources_by_sender',
-        'v_tlsrpt_daily', 'v_tlsrpt_failures', 'v_failure_reports',
-        'authenticity_setting', 'v_authenticity', 'v_sender_record',
-        'v_senders_daily', 'v_record_rollup'];
 BEGIN
-    GRANT USAGE ON SCHEMA dmarc TO dmarc_scoped_reader;
-    FOR i IN 1 .. array_length(rules, 1) LOOP
-        t := rules[i][1];
-        q := rules[i][2];
-        -- Tables of a later schema version: set up when that version
-        -- calls this procedure again.
-        CONTINUE WHEN to_regclass('dmarc.' || t) IS NULL;
-        EXECUTE format('DROP POLICY IF EXISTS scoped ON dmarc.%I', t);
-        EXECUTE format('CREATE POLICY scoped ON dmarc.%I AS RESTRICTIVE'
-            ' FOR ALL TO dmarc_scoped_reader USING (%s)', t, q);
-        EXECUTE format('COMMENT ON POLICY scoped ON dmarc.%I IS %L', t,
-            'Members of dmarc_scoped_reader see only the rows of the '
-            'domains domain_grant gives them (see the procedure '
-            'dmarc.scoped_reader_setup).');
-        IF q <> 'false' THEN
-            EXECUTE format('GRANT SELECT ON dmarc.%I TO dmarc_scoped_reader', t);
-        END IF;
-    END LOOP;
-    FOREACH t IN ARRAY also LOOP
-        CONTINUE WHEN to_regclass('dmarc.' || t) IS NULL;
-        EXECUTE format('GRANT SELECT ON dmarc.%I TO dmarc_scoped_reader', t);
-    END LOOP;
+    CALL dmarc.scoped_reader_setup_14();
+    -- The pairs of results named (schema 17): per policy domain.
+    DROP POLICY IF EXISTS scoped ON dmarc.sender_pair;
+    CREATE POLICY scoped ON dmarc.sender_pair AS RESTRICTIVE
+        FOR ALL TO dmarc_scoped_reader
+        USING (policy_domain ~* (SELECT dmarc.domain_scope()));
+    COMMENT ON POLICY scoped ON dmarc.sender_pair IS
+        'Members of dmarc_scoped_reader see only the rows of the domains domain_grant gives them (see the procedure dmarc.scoped_reader_setup).';
+    GRANT SELECT ON dmarc.sender_pair TO dmarc_scoped_reader;
 END $$;
+REVOKE ALL ON PROCEDURE scoped_reader_setup() FROM PUBLIC;
+REVOKE ALL ON PROCEDURE scoped_reader_setup_14() FROM PUBLIC;
+COMMENT ON PROCEDURE scoped_reader_setup() IS
+'Creates (again) the restrictive policies "scoped" for the role dmarc_scoped_reader and grants it SELECT on the report data and its views. Run by the migrations when the role exists, and by etc/roles.sql once it has created the role; idempotent. Only the owner of the tables (or a superuser) can run it.';
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dmarc_scoped_reader') THEN
