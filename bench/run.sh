@@ -53,6 +53,8 @@
 # and history: bench/README.md.  BIG_RECORDS=0 skips the big report;
 # STRACE=1 adds a count of sendto calls (round trips to PostgreSQL);
 # REPEAT=N polls each size N times and shows the median (all N listed).
+# PGSS=1 prints, after each poll, where PostgreSQL's time went
+# (pg_stat_statements, nested statements included).
 # SETBATCH=1 adds, after each poll, the database half of a set-based
 # batch (bench/setbatch.sh): the same rows written with one statement per
 # table per 100 mails.
@@ -86,6 +88,10 @@ PG_FSYNC=on pg_start "$dir/pg" >/dev/null ||
 pg_admin_psql -c "ALTER SYSTEM SET synchronous_commit = on" \
     -c "ALTER SYSTEM SET full_page_writes = on" \
     -c "ALTER SYSTEM SET shared_buffers = '128MB'" >/dev/null
+# PGSS=1: pg_stat_statements, reset before each poll, read after it.
+[ -n "${PGSS:-}" ] &&
+    pg_admin_psql -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
+    >/dev/null
 pg_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/log" -w -t 30 \
     restart >/dev/null ||
     { echo "run.sh: cannot restart PostgreSQL" >&2; exit 1; }
@@ -124,6 +130,29 @@ mailboxes = (
 EOF
 chmod 600 "$dir/agent.conf" "$dir/secret"
 sql() { psql -X -At -q -v ON_ERROR_STOP=1 "$@"; }
+# PGSS=1: the statements the poll ran, top-level and nested, the 12 with
+# the most execution time, a line each: execution ms, planning ms, calls,
+# plans, top-level (t/f), the start of the text.  Execution time includes
+# lock waits.
+pgss_reset()
+{
+	pg_admin_psql -d dmarc -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+	    -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" \
+	    -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" \
+	    -c "SELECT pg_reload_conf()" \
+	    -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+pgss_show()
+{
+	pg_admin_psql -d dmarc -At -F ' ' -c "
+	    SELECT round(total_exec_time)::int, round(total_plan_time)::int,
+	           calls, plans, toplevel,
+	           regexp_replace(left(query, 70), '\s+', ' ', 'g')
+	      FROM pg_stat_statements
+	     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'dmarc')
+	     ORDER BY total_exec_time DESC LIMIT 12" | tee "$1" |
+	    sed 's/^/  pgss: /'
+}
 # ms CMD...: milliseconds CMD takes (output discarded), timed from python.
 ms()
 {
@@ -310,7 +339,9 @@ for n in $sizes; do
 			mailbox_fill $(cat "$dir/list")
 			db_reset
 		fi
+		[ -n "${PGSS:-}" ] && pgss_reset
 		cpu "$dir/poll.$r" "$agent" -c "$dir/agent.conf" poll bench
+		[ -n "${PGSS:-}" ] && pgss_show "$dir/poll.$r.pgss"
 		[ "$(get "$dir/poll.$r" rc)" = 0 ] ||
 		    { echo "run.sh: poll failed: $(tail -n 3 "$dir/poll.$r.err")" >&2; exit 1; }
 		echo "$(get "$dir/poll.$r" wall) $r" >>"$dir/walls"
