@@ -33,6 +33,8 @@
  * server's fixed cost per statement (executor start-up, CHECK constraints
  * read again, the protocol) was as large as the rows' own, and updating
  * the payload row at its end left a dead tuple and three index entries.
+ * With sink_set_sets as well (the poll's writers), that statement is not
+ * sent either: the batch's payloads go in one (sink-set.c).
  */
 #include "config.h"
 
@@ -108,6 +110,7 @@ static int	 sink_defer_end(struct sink *, const struct report_head *,
 		    char **);
 static void	 sink_params_append(struct sink_params *,
 		    const struct sink_params *);
+static int	 sink_set_kept(struct sink *, const struct sink_params *);
 static enum sink_result sink_report_send(struct sink *,
 		    const struct sink_params *, enum sink_stmt, char **);
 static enum sink_reparse sink_reparse_head(struct sink *,
@@ -326,7 +329,12 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 		sink_param_int(&p, seq);
 		sink_param_bin(&p, chunk, len);
 	}
-	if (rc == SINK_OK && once && s->defer != NULL)
+	if (rc == SINK_OK && once && s->defer != NULL &&
+	    sink_set_active(s)) {
+		/* Kept for the batch's set statement (sink-set.c). */
+		if (sink_set_kept(s, &p))
+			rc = SINK_DUP;
+	} else if (rc == SINK_OK && once && s->defer != NULL)
 		rc = rep = sink_report_send(s, &p, raw ?
 		    SINK_ST_WHOLE_PAYLOAD_RAW : SINK_ST_WHOLE_PAYLOAD, cause);
 	else if (rc == SINK_OK && once) {
@@ -940,6 +948,25 @@ sink_defer_end(struct sink *s, const struct report_head *h, char **cause)
 	sink_params_keep(&d->end);
 	d->ended = 1;
 	return (0);
+}
+
+/*
+ * Keep the ended report held back with its payload row (tail: the row's
+ * parameters) for the batch's set statement (sink-set.c), instead of
+ * sending sink_sql_whole_payload[_raw] now.
+ */
+static int
+sink_set_kept(struct sink *s, const struct sink_params *tail)
+{
+	struct sink_params	p;
+	int			dup;
+
+	sink_params_init(&p);
+	sink_params_append(&p, &s->defer->end);
+	sink_params_append(&p, tail);
+	dup = sink_set_hold(s, &p, s->defer->n);
+	sink_params_free(&p);
+	return (dup);
 }
 
 /* Add src's values to dst, borrowed. */

@@ -144,6 +144,7 @@ sink_close(struct sink *s)
 		return;
 	sink_rawout_discard(s);
 	sink_defer_free(s);
+	sink_set_free(s);
 	PQfinish(s->conn);
 	free(s->batch_cause);
 	free(s);
@@ -1194,8 +1195,12 @@ sink_msg_begin(struct sink *s, const struct sink_msg_info *mi,
 	if (s->in_msg)
 		fatalx("%s: already inside a message transaction", __func__);
 	*prior = SINK_NONE;
+	if (s->in_batch && s->batch_cause == NULL &&
+	    sink_set_bytes(s) > SINK_SET_MAX && sink_set_flush(s, cause) != 0)
+		return (-1);
 	if (s->in_batch && s->batch_cause != NULL)
 		return (sink_batch_failed(s, cause));
+	sink_set_msg_mark(s);
 	rc = sink_send_cmd(s, s->in_batch ? SINK_ST_SAVEPOINT_MSG :
 	    SINK_ST_BEGIN, cause);
 	if (rc == 0 && s->npool < SINK_POOL / 4)
@@ -1324,6 +1329,7 @@ sink_msg_rollback(struct sink *s)
 	if (!s->in_msg || s->reparse)
 		return;
 	sink_msg_clear(s);
+	sink_set_msg_drop(s);
 	if (!s->in_batch)
 		sink_rollback(s, SINK_ST_ROLLBACK, &c);
 	else if (s->batch_cause == NULL && !sink_is_broken(s)) {
@@ -1376,7 +1382,9 @@ sink_batch_commit(struct sink *s, char **cause)
 	if (!s->in_batch || s->in_msg)
 		fatalx("%s: no batch, or a message is open", __func__);
 	s->commit_unknown = 0;
-	if (s->batch_cause == NULL) {
+	if (s->batch_cause == NULL && sink_set_flush(s, cause) != 0)
+		rc = -1;
+	else if (s->batch_cause == NULL) {
 		rc = sink_rollup_send(s, cause);
 		if (rc == 0)
 			rc = sink_send(s, SINK_ST_COMMIT, NULL, SINK_CHK_NONE,
@@ -1412,6 +1420,7 @@ sink_batch_commit(struct sink *s, char **cause)
 		return (-1);
 	}
 	s->in_batch = 0;
+	s->sets_off = 0;
 	return (0);
 }
 
@@ -1459,6 +1468,7 @@ sink_batch_rollback(struct sink *s)
 		return;
 	if (s->in_msg)
 		sink_msg_clear(s);
+	sink_set_free(s);
 	s->in_batch = 0;
 	if (!sink_is_broken(s))
 		sink_rollback(s, SINK_ST_ROLLBACK, &c);
@@ -1882,6 +1892,170 @@ static const char sink_sql_whole_payload[] =
 static const char sink_sql_whole_payload_raw[] =
 	SINK_SQL_WHOLE_FILE "w AS (INSERT INTO dmarc.report_raw (file_pk, seq,"
 	" data) VALUES ($98, $110, $111::bytea)), " SINK_SQL_WHOLE;
+
+/*
+ * The payloads held for the batch (sink_set_sets, sink-set.c) in one
+ * statement: $k is a text[] of the held payloads' values of
+ * sink_sql_whole_payload_raw's $k (NULL $110 $111 without a raw chunk),
+ * and $112 says whether the payload's report is to be inserted (false:
+ * the same report as an earlier payload's), unnested into p, one row a
+ * payload; the CTEs are that statement's, each over every payload (a
+ * report's children found through its payload row, file_pk).  Reports
+ * in natural key order, so that two writers take their locks in one
+ * order.  Answers the reports inserted (one already stored is left out,
+ * so fewer than given) and the records.
+ */
+#define SINK_SQL_SET_COLS(a, z) \
+	a "1" z "," a "2" z "," a "3" z "," a "4" z "," a "5" z "," \
+	a "6" z "," a "7" z "," a "8" z "," a "9" z "," a "10" z "," \
+	a "11" z "," a "12" z "," a "13" z "," a "14" z "," a "15" z "," \
+	a "16" z "," a "17" z "," a "18" z "," a "19" z "," a "20" z "," \
+	a "21" z "," a "22" z "," a "23" z "," a "24" z "," a "25" z "," \
+	a "26" z "," a "27" z "," a "28" z "," a "29" z "," a "30" z "," \
+	a "31" z "," a "32" z "," a "33" z "," a "34" z "," a "35" z "," \
+	a "36" z "," a "37" z "," a "38" z "," a "39" z "," a "40" z "," \
+	a "41" z "," a "42" z "," a "43" z "," a "44" z "," a "45" z "," \
+	a "46" z "," a "47" z "," a "48" z "," a "49" z "," a "50" z "," \
+	a "51" z "," a "52" z "," a "53" z "," a "54" z "," a "55" z "," \
+	a "56" z "," a "57" z "," a "58" z "," a "59" z "," a "60" z "," \
+	a "61" z "," a "62" z "," a "63" z "," a "64" z "," a "65" z "," \
+	a "66" z "," a "67" z "," a "68" z "," a "69" z "," a "70" z "," \
+	a "71" z "," a "72" z "," a "73" z "," a "74" z "," a "75" z "," \
+	a "76" z "," a "77" z "," a "78" z "," a "79" z "," a "80" z "," \
+	a "81" z "," a "82" z "," a "83" z "," a "84" z "," a "85" z "," \
+	a "86" z "," a "87" z "," a "88" z "," a "89" z "," a "90" z "," \
+	a "91" z "," a "92" z "," a "93" z "," a "94" z "," a "95" z "," \
+	a "96" z "," a "97" z "," a "98" z "," a "99" z "," a "100" z "," \
+	a "101" z "," a "102" z "," a "103" z "," a "104" z "," \
+	a "105" z "," a "106" z "," a "107" z "," a "108" z "," \
+	a "109" z "," a "110" z "," a "111" z "," a "112" z
+#define SINK_SQL_SET_JOIN \
+	" FROM ins JOIN p ON p.c1::bigint = ins.file_pk,"
+static const char sink_sql_set[] =
+	"WITH p AS (SELECT * FROM unnest("
+	SINK_SQL_SET_COLS("$", "::text[]")
+	") AS p(" SINK_SQL_SET_COLS("c", "") ")),"
+	" f AS (INSERT INTO dmarc.report_file (" SINK_FILE_COLS ","
+	" payload_bytes, payload_sha256, error)"
+	" SELECT p.c98::bigint, p.c89::bigint, p.c90, p.c91, p.c92, p.c93,"
+	" p.c94, p.c95, p.c96, p.c97::bigint, p.c99, p.c100, p.c101::bigint,"
+	" p.c102::bigint, p.c103, p.c104, p.c105, p.c106, p.c107::bigint,"
+	" p.c108::bytea, p.c109 FROM p),"
+	" w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
+	" SELECT p.c98::bigint, p.c110::integer, p.c111::bytea FROM p"
+	" WHERE p.c111 IS NOT NULL),"
+	" ins AS ("
+	"INSERT INTO dmarc.report (file_pk, format, xml_namespace,"
+	" xml_version, org_name, reporter_key, org_email, extra_contact_info,"
+	" extra_contact_info_lang, report_id, date_begin, date_end,"
+	" begin_raw, end_raw, generator, policy_domain,"
+	" policy_p, policy_p_raw, policy_sp, policy_sp_raw,"
+	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw,"
+	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
+	" policy_fo, policy_testing, policy_testing_raw,"
+	" discovery_method, discovery_method_raw, policy_published_count,"
+	" parse_warnings, records_skipped, record_count, message_total,"
+	" authenticity)"
+	" SELECT p.c1::bigint, p.c46, p.c47, p.c48, p.c49, p.c50, p.c51,"
+	" p.c52, p.c53, p.c54, to_timestamp(p.c55::double precision),"
+	" to_timestamp(p.c56::double precision), p.c57, p.c58, p.c59,"
+	" p.c60, p.c61, p.c62, p.c63, p.c64, p.c65, p.c66, p.c67, p.c68,"
+	" p.c69, p.c70, p.c71::smallint, p.c72, p.c73, p.c74, p.c75, p.c76,"
+	" p.c77, p.c78::smallint, p.c79::text[], p.c86::integer,"
+	" p.c87::integer, p.c88::bigint, p.c85 FROM p WHERE p.c112::boolean"
+	" ORDER BY p.c50, p.c54, p.c60, p.c55::double precision"
+	" ON CONFLICT (reporter_key, report_id, policy_domain, date_begin)"
+	" DO NOTHING RETURNING id, file_pk, policy_domain, date_begin,"
+	" authenticity),"
+	" err AS (INSERT INTO dmarc.report_error (report_pk, ord, message,"
+	" lang) SELECT ins.id, e.ord, coalesce(e.message, ''), e.lang"
+	SINK_SQL_SET_JOIN " unnest(p.c80::text[], p.c81::text[])"
+	" WITH ORDINALITY AS e(message, lang, ord)),"
+	" ext AS (INSERT INTO dmarc.report_extension (report_pk, ord, ns_uri,"
+	" local_name, xml) SELECT ins.id, x.ord, x.ns_uri,"
+	" coalesce(x.local_name, ''), coalesce(x.xml, '')"
+	SINK_SQL_SET_JOIN " unnest(p.c82::text[], p.c83::text[],"
+	" p.c84::text[]) WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)),"
+	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk,"
+	" counted) SELECT ins.id, ins.file_pk, true FROM ins),"
+	" r AS ("
+	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin,"
+	" source_ip, source_ip_raw, message_count, count_raw, disposition,"
+	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned,"
+	" spf_aligned_raw, header_from, envelope_from, envelope_to,"
+	" identifiers_tag, parse_warnings)"
+	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip,"
+	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf,"
+	" t.spf_raw, t.hfrom, t.efrom, t.eto,"
+	" coalesce(t.tag, 'identifiers'), coalesce(t.warn::text[], '{}')"
+	SINK_SQL_SET_JOIN " unnest(p.c2::integer[], p.c3::inet[],"
+	" p.c4::text[], p.c5::bigint[], p.c6::text[], p.c7::text[],"
+	" p.c8::text[], p.c9::text[], p.c10::text[], p.c11::text[],"
+	" p.c12::text[], p.c13::text[], p.c14::text[], p.c15::text[],"
+	" p.c16::text[], p.c17::text[])"
+	" AS t(ord, ip, ip_raw, n, n_raw, disp, disp_raw, dkim, dkim_raw, spf,"
+	" spf_raw, hfrom, efrom, eto, tag, warn)"
+	" RETURNING id, report_pk, ord, report_day, policy_domain, source_ip,"
+	" header_from, envelope_from, disposition, dkim_aligned, spf_aligned,"
+	" message_count),"
+	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain,"
+	" selector, result, result_raw, human_result, human_result_lang)"
+	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human,"
+	" t.lang" SINK_SQL_SET_JOIN " unnest(p.c18::integer[],"
+	" p.c19::integer[], p.c20::text[], p.c21::text[], p.c22::text[],"
+	" p.c23::text[], p.c24::text[], p.c25::text[])"
+	" AS t(rec, ord, domain, sel, res, res_raw, human, lang), r"
+	" WHERE r.report_pk = ins.id AND r.ord = t.rec"
+	" RETURNING record_pk, ord, domain, selector, result, result_raw),"
+	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope,"
+	" scope_raw, result, result_raw, human_result, human_result_lang)"
+	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res,"
+	" t.res_raw, t.human, t.lang" SINK_SQL_SET_JOIN
+	" unnest(p.c26::integer[], p.c27::integer[], p.c28::text[],"
+	" p.c29::text[], p.c30::text[], p.c31::text[], p.c32::text[],"
+	" p.c33::text[], p.c34::text[])"
+	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang),"
+	" r WHERE r.report_pk = ins.id AND r.ord = t.rec"
+	" RETURNING record_pk, ord, domain, scope, scope_raw, result,"
+	" result_raw),"
+	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type,"
+	" type_raw, comment, comment_lang)"
+	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang"
+	SINK_SQL_SET_JOIN " unnest(p.c35::integer[], p.c36::integer[],"
+	" p.c37::text[], p.c38::text[], p.c39::text[], p.c40::text[])"
+	" AS t(rec, ord, type, type_raw, comment, lang), r"
+	" WHERE r.report_pk = ins.id AND r.ord = t.rec"
+	" RETURNING record_pk, ord, type, type_raw, comment),"
+	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri,"
+	" local_name, xml)"
+	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')"
+	SINK_SQL_SET_JOIN " unnest(p.c41::integer[], p.c42::integer[],"
+	" p.c43::text[], p.c44::text[], p.c45::text[])"
+	" AS t(rec, ord, ns, name, xml), r"
+	" WHERE r.report_pk = ins.id AND r.ord = t.rec),"
+	" pend AS (INSERT INTO dmarc.rollup_pending (day, policy_domain,"
+	" report_pk, source_ip, header_from, envelope_from, disposition,"
+	" dkim_aligned, spf_aligned, dkim_results, spf_results, reasons,"
+	" forwarded, authenticity, messages, records)"
+	" SELECT r.report_day, r.policy_domain, ins.id, r.source_ip,"
+	" r.header_from, r.envelope_from, r.disposition, r.dkim_aligned,"
+	" r.spf_aligned, dk.v, sp.v, xr.v, coalesce(xr.f, false),"
+	" ins.authenticity, r.message_count, 1"
+	" FROM ins JOIN r ON r.report_pk = ins.id"
+	" LEFT JOIN (SELECT d.record_pk, string_agg(coalesce(d.domain, '?')"
+	" || '/' || coalesce(d.selector, '-') || '=' ||"
+	" coalesce(d.result, d.result_raw, '?'), ' ' ORDER BY d.ord) AS v"
+	" FROM d GROUP BY 1) dk ON dk.record_pk = r.id"
+	" LEFT JOIN (SELECT s.record_pk, string_agg(coalesce(s.domain, '?')"
+	" || '(' || coalesce(s.scope, s.scope_raw, 'mfrom') || ')=' ||"
+	" coalesce(s.result, s.result_raw, '?'), ' ' ORDER BY s.ord) AS v"
+	" FROM s GROUP BY 1) sp ON sp.record_pk = r.id"
+	" LEFT JOIN (SELECT x.record_pk, array_agg(coalesce(x.type,"
+	" x.type_raw, '?') || coalesce(': ' || x.comment, '')"
+	" ORDER BY x.ord) AS v, bool_or(x.type IN ('forwarded',"
+	" 'mailing_list', 'trusted_forwarder')) AS f FROM x GROUP BY 1) xr"
+	" ON xr.record_pk = r.id)"
+	" SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM r)";
 
 /*
  * Reparse: the report stored from payload $1, locked.  A payload stores at
@@ -2717,6 +2891,8 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_whole_payload, PGRES_TUPLES_OK, 109, SINK_PREP },
 	[SINK_ST_WHOLE_PAYLOAD_RAW] = { "insert report",
 	    sink_sql_whole_payload_raw, PGRES_TUPLES_OK, 111, SINK_PREP },
+	[SINK_ST_SET] = { "insert held reports",
+	    sink_sql_set, PGRES_TUPLES_OK, 112, SINK_PREP },
 	[SINK_ST_REPARSE_LOCK] = { "lock reparsed report",
 	    sink_sql_reparse_lock, PGRES_TUPLES_OK, 1, SINK_PREP },
 	[SINK_ST_REPARSE_DELIVERIES] = { "look for deliveries",

@@ -348,6 +348,21 @@ int	sink_raw_append(struct sink *, const void *, size_t, char **);
 void	sink_set_defer(struct sink *, int);
 
 /*
+ * Inside a batch, with sink_set_defer on: keep each payload that would
+ * end in one statement (most: see sink_set_defer) instead of sending it,
+ * and write all those of the batch in one statement before its COMMIT
+ * (or between two messages, past a few MiB kept).  sink_file_end then
+ * answers SINK_OK, as for a new report, without asking the server.  When
+ * that was wrong (a report kept was a duplicate, or the database refused
+ * one), the batch fails with SINK_ERR_TRANSIENT and a cause that says so,
+ * and the sink goes back to payload by payload until a batch commits:
+ * run the batch's messages again (as after a deadlock) and they get the
+ * usual answers.  Only for callers that can replay a batch.  Off by
+ * default; reparse is never kept.
+ */
+void	sink_set_sets(struct sink *, int);
+
+/*
  * The authenticity the next report gets ("verified", "unverified" or
  * "forged", as report.authenticity), when the caller judged it before
  * sink_report_head: the report is then written with it, and its records

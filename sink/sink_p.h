@@ -99,6 +99,7 @@ enum sink_stmt {
 	SINK_ST_WHOLE,
 	SINK_ST_WHOLE_PAYLOAD,
 	SINK_ST_WHOLE_PAYLOAD_RAW,
+	SINK_ST_SET,
 	SINK_ST_REPARSE_LOCK,
 	SINK_ST_REPARSE_DELIVERIES,
 	SINK_ST_REPARSE_CLEAR,
@@ -184,6 +185,7 @@ extern const struct sink_stmt_def sink_stmts[SINK_NSTMT];
 
 struct sink_rawout;
 struct sink_defer;
+struct sink_set;
 
 /* What to check in a pipelined statement's result besides its status. */
 enum sink_check {
@@ -219,6 +221,11 @@ struct sink {
 	const char	*next_auth;	/* sink_set_authenticity, or NULL */
 	struct sink_defer *defer;	/* the report held back, or NULL */
 	struct sink_params *file_held;	/* report_file row not sent yet */
+	int		 sets_on;	/* sink_set_sets */
+	int		 sets_off;	/* a set failed: payload by payload
+					   until a batch commits */
+	struct sink_set	*set;		/* payloads kept for the batch */
+	size_t		 set_mark;	/* ... before the open message's */
 	uint8_t		 prepared[SINK_NSTMT];	/* statement n is prepared */
 
 	int		 in_batch;	/* sink_batch_begin .. commit */
@@ -360,6 +367,25 @@ int	sink_file_flush(struct sink *, char **);
 void	sink_defer_free(struct sink *);
 /* fatalx (naming fn) when a payload's rows are still held back. */
 void	sink_payload_closed(struct sink *, const char *);
+
+/*
+ * A batch's payloads in one statement (sink-set.c, sink_set_sets).
+ * sink_set_active: whether the payload ending now is kept rather than
+ * sent.  sink_set_hold keeps sink_sql_whole_payload[_raw]'s parameters (a
+ * copy) and the number of records; sink_set_flush sends what is kept and
+ * waits, between messages (any failure fails the batch and turns sets
+ * off until a batch commits).  sink_set_msg_mark notes where the open
+ * message's payloads begin, sink_set_msg_drop drops them (the message
+ * rolled back), sink_set_free drops all.
+ */
+#define SINK_SET_MAX	(4UL * 1024 * 1024)
+int	sink_set_active(struct sink *);
+int	sink_set_hold(struct sink *, const struct sink_params *, size_t);
+size_t	sink_set_bytes(struct sink *);
+int	sink_set_flush(struct sink *, char **);
+void	sink_set_msg_mark(struct sink *);
+void	sink_set_msg_drop(struct sink *);
+void	sink_set_free(struct sink *);
 
 /* The raw payload writer (sink-raw.c). */
 int	sink_rawout_finish(struct sink *, char **);
