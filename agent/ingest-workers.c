@@ -11,8 +11,10 @@
  * done (a poll's after-actions do), so its batches may be older: larger
  * batches also add more records up at once into the rollup tables.  The messages of an open batch are kept until it
  * commits: they are counted and logged then, and run again when the batch
- * lost a deadlock to another worker.  Queued and kept messages are held
- * to INGEST_QUEUE_BYTES in all, but one larger message is always let in.
+ * lost a deadlock to another worker, or whose set statement (with two
+ * workers or more, sink_set_sets) guessed wrong.  Queued and kept messages
+ * are held to INGEST_QUEUE_BYTES in all, but one larger message is always
+ * let in.
  */
 #include "config.h"
 
@@ -360,6 +362,7 @@ struct ingest *
 ingest_start(const struct conf *conf, size_t n)
 {
 	struct ingest	*in;
+	const char	*sets;
 	size_t		 i;
 
 	in = xcalloc(1, sizeof *in);
@@ -380,6 +383,12 @@ ingest_start(const struct conf *conf, size_t n)
 		ingest_free(in);
 		return (NULL);
 	}
+	/* With two or more, a worker replays a batch that failed: its set
+	   statement may guess (sink_set_sets; DMARC_AGENT_SETS=0: not). */
+	sets = getenv("DMARC_AGENT_SETS");
+	for (i = 0; in->nw > 1 && i < in->nw; i++)
+		sink_set_sets(in->w[i].sink, sets == NULL ||
+		    strcmp(sets, "0") != 0);
 	for (i = 0; i < in->nw; i++)
 		if (pthread_create(&in->w[i].thread, NULL, worker_main,
 		    &in->w[i]) != 0)

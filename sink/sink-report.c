@@ -330,7 +330,7 @@ sink_file_end(struct sink *s, uint64_t payload_bytes,
 		sink_param_bin(&p, chunk, len);
 	}
 	if (rc == SINK_OK && once && s->defer != NULL &&
-	    sink_set_active(s)) {
+	    sink_set_active(s, &s->defer->end, &p)) {
 		/* Kept for the batch's set statement (sink-set.c). */
 		if (sink_set_kept(s, &p))
 			rc = SINK_DUP;

@@ -68,6 +68,7 @@ struct sink_set {
 	size_t		  dups;
 };
 
+static size_t	 set_size(const struct sink_params *);
 static char	*set_hex(const char *, size_t);
 static void	 set_held_free(struct sink_held *);
 static void	 set_truncate(struct sink *, size_t);
@@ -84,9 +85,27 @@ sink_set_sets(struct sink *s, int on)
 
 /* Whether the payload ending now is to be kept (see sink_p.h). */
 int
-sink_set_active(struct sink *s)
+sink_set_active(struct sink *s, const struct sink_params *a,
+    const struct sink_params *b)
 {
-	return (s->sets_on && s->in_batch && !s->sets_off && !s->reparse);
+	if (!s->sets_on || !s->in_batch || s->sets_off || s->reparse)
+		return (0);
+	return (sink_set_bytes(s) + set_size(a) + set_size(b) <=
+	    SINK_SET_MAX);
+}
+
+/* The bytes a payload's values take once kept (bytea as hex). */
+static size_t
+set_size(const struct sink_params *p)
+{
+	size_t	size = 0;
+	int	i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->val[i] != NULL)
+			size += p->fmt[i] == 1 ? 2 * (size_t)p->len[i] + 2 :
+			    strlen(p->val[i]);
+	return (size);
 }
 
 /* Binary value v (len bytes) as bytea's text form: \x and hex digits. */

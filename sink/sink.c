@@ -1195,8 +1195,11 @@ sink_msg_begin(struct sink *s, const struct sink_msg_info *mi,
 	if (s->in_msg)
 		fatalx("%s: already inside a message transaction", __func__);
 	*prior = SINK_NONE;
+	/* Kept payloads past half the cap go now, between two messages, so
+	   that the next ones find room. */
 	if (s->in_batch && s->batch_cause == NULL &&
-	    sink_set_bytes(s) > SINK_SET_MAX && sink_set_flush(s, cause) != 0)
+	    sink_set_bytes(s) > SINK_SET_MAX / 2 &&
+	    sink_set_flush(s, cause) != 0)
 		return (-1);
 	if (s->in_batch && s->batch_cause != NULL)
 		return (sink_batch_failed(s, cause));
@@ -1931,6 +1934,14 @@ static const char sink_sql_whole_payload_raw[] =
 	a "109" z "," a "110" z "," a "111" z "," a "112" z
 #define SINK_SQL_SET_JOIN \
 	" FROM ins JOIN p ON p.c1::bigint = ins.file_pk,"
+/*
+ * A child row (t: its payload fpk, its record's ord rec) to its record:
+ * the arrays are unnested once a payload behind the OFFSET 0 (unfenced,
+ * the planner unnested them again for every record), then hashed.
+ */
+#define SINK_SQL_SET_CHILD \
+	" JOIN ins ON ins.file_pk = t.fpk" \
+	" JOIN r ON r.report_pk = ins.id AND r.ord = t.rec"
 static const char sink_sql_set[] =
 	"WITH p AS (SELECT * FROM unnest("
 	SINK_SQL_SET_COLS("$", "::text[]")
@@ -2001,38 +2012,40 @@ static const char sink_sql_set[] =
 	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain,"
 	" selector, result, result_raw, human_result, human_result_lang)"
 	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human,"
-	" t.lang" SINK_SQL_SET_JOIN " unnest(p.c18::integer[],"
+	" t.lang FROM (SELECT p.c1::bigint AS fpk, u.* FROM p,"
+	" unnest(p.c18::integer[],"
 	" p.c19::integer[], p.c20::text[], p.c21::text[], p.c22::text[],"
 	" p.c23::text[], p.c24::text[], p.c25::text[])"
-	" AS t(rec, ord, domain, sel, res, res_raw, human, lang), r"
-	" WHERE r.report_pk = ins.id AND r.ord = t.rec"
+	" AS u(rec, ord, domain, sel, res, res_raw, human, lang) OFFSET 0) t"
+	SINK_SQL_SET_CHILD
 	" RETURNING record_pk, ord, domain, selector, result, result_raw),"
 	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope,"
 	" scope_raw, result, result_raw, human_result, human_result_lang)"
 	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res,"
-	" t.res_raw, t.human, t.lang" SINK_SQL_SET_JOIN
-	" unnest(p.c26::integer[], p.c27::integer[], p.c28::text[],"
+	" t.res_raw, t.human, t.lang FROM (SELECT p.c1::bigint AS fpk, u.*"
+	" FROM p, unnest(p.c26::integer[], p.c27::integer[], p.c28::text[],"
 	" p.c29::text[], p.c30::text[], p.c31::text[], p.c32::text[],"
 	" p.c33::text[], p.c34::text[])"
-	" AS t(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang),"
-	" r WHERE r.report_pk = ins.id AND r.ord = t.rec"
+	" AS u(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)"
+	" OFFSET 0) t" SINK_SQL_SET_CHILD
 	" RETURNING record_pk, ord, domain, scope, scope_raw, result,"
 	" result_raw),"
 	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type,"
 	" type_raw, comment, comment_lang)"
 	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang"
-	SINK_SQL_SET_JOIN " unnest(p.c35::integer[], p.c36::integer[],"
+	" FROM (SELECT p.c1::bigint AS fpk, u.* FROM p,"
+	" unnest(p.c35::integer[], p.c36::integer[],"
 	" p.c37::text[], p.c38::text[], p.c39::text[], p.c40::text[])"
-	" AS t(rec, ord, type, type_raw, comment, lang), r"
-	" WHERE r.report_pk = ins.id AND r.ord = t.rec"
+	" AS u(rec, ord, type, type_raw, comment, lang) OFFSET 0) t"
+	SINK_SQL_SET_CHILD
 	" RETURNING record_pk, ord, type, type_raw, comment),"
 	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri,"
 	" local_name, xml)"
 	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')"
-	SINK_SQL_SET_JOIN " unnest(p.c41::integer[], p.c42::integer[],"
+	" FROM (SELECT p.c1::bigint AS fpk, u.* FROM p,"
+	" unnest(p.c41::integer[], p.c42::integer[],"
 	" p.c43::text[], p.c44::text[], p.c45::text[])"
-	" AS t(rec, ord, ns, name, xml), r"
-	" WHERE r.report_pk = ins.id AND r.ord = t.rec),"
+	" AS u(rec, ord, ns, name, xml) OFFSET 0) t" SINK_SQL_SET_CHILD "),"
 	" pend AS (INSERT INTO dmarc.rollup_pending (day, policy_domain,"
 	" report_pk, source_ip, header_from, envelope_from, disposition,"
 	" dkim_aligned, spf_aligned, dkim_results, spf_results, reasons,"

@@ -351,7 +351,8 @@ void	sink_set_defer(struct sink *, int);
  * Inside a batch, with sink_set_defer on: keep each payload that would
  * end in one statement (most: see sink_set_defer) instead of sending it,
  * and write all those of the batch in one statement before its COMMIT
- * (or between two messages, past a few MiB kept).  sink_file_end then
+ * (or between two messages, past 1 MiB kept; a payload that would take
+ * the kept bytes past 2 MiB is sent at once, as without sets).  sink_file_end then
  * answers SINK_OK, as for a new report, without asking the server.  When
  * that was wrong (a report kept was a duplicate, or the database refused
  * one), the batch fails with SINK_ERR_TRANSIENT and a cause that says so,

@@ -370,16 +370,18 @@ void	sink_payload_closed(struct sink *, const char *);
 
 /*
  * A batch's payloads in one statement (sink-set.c, sink_set_sets).
- * sink_set_active: whether the payload ending now is kept rather than
- * sent.  sink_set_hold keeps sink_sql_whole_payload[_raw]'s parameters (a
+ * sink_set_active: whether the payload ending now, whose parameters are
+ * those of a and then b, is kept rather than sent (never past
+ * SINK_SET_MAX bytes kept: then it is sent as without sets).  sink_set_hold keeps sink_sql_whole_payload[_raw]'s parameters (a
  * copy) and the number of records; sink_set_flush sends what is kept and
  * waits, between messages (any failure fails the batch and turns sets
  * off until a batch commits).  sink_set_msg_mark notes where the open
  * message's payloads begin, sink_set_msg_drop drops them (the message
  * rolled back), sink_set_free drops all.
  */
-#define SINK_SET_MAX	(4UL * 1024 * 1024)
-int	sink_set_active(struct sink *);
+#define SINK_SET_MAX	(2UL * 1024 * 1024)
+int	sink_set_active(struct sink *, const struct sink_params *,
+	    const struct sink_params *);
 int	sink_set_hold(struct sink *, const struct sink_params *, size_t);
 size_t	sink_set_bytes(struct sink *);
 int	sink_set_flush(struct sink *, char **);
