@@ -76,6 +76,7 @@ static int	 set_check(struct sink *, PGresult *, size_t, size_t,
 		    char **);
 static int	 set_same(const struct sink_held *, const struct sink_held *);
 static int	 set_dups(struct sink *, char **);
+static int	 set_param(struct sink *, struct sink_params *, int, char **);
 
 void
 sink_set_sets(struct sink *s, int on)
@@ -313,6 +314,31 @@ set_dups(struct sink *s, char **cause)
 }
 
 /*
+ * The statement's parameter k + 1 (k from 0): the kept payloads' values
+ * of sink_sql_whole_payload_raw's, or (k = SET_NPARAMS) whether each
+ * payload's report is new, as a text[] literal.
+ */
+static int
+set_param(struct sink *s, struct sink_params *p, int k, char **cause)
+{
+	struct sink_set		*set = s->set;
+	struct sink_array	 a;
+	char			*lit;
+	size_t			 i;
+
+	sink_array_init(&a);
+	for (i = 0; i < set->n; i++)
+		sink_array_add(&a, k < SET_NPARAMS ? set->v[i].val[k] :
+		    set->v[i].dup ? "f" : "t");
+	if ((lit = sink_array_end(&a, cause)) == NULL) {
+		sink_fail_data(s);
+		return (-1);
+	}
+	sink_param_own(p, lit);
+	return (0);
+}
+
+/*
  * Write the payloads kept, between messages, and wait: 0, or -1 with
  * *cause.  Any failure fails the batch (the caller rolls it back) and
  * turns sets off until a batch commits.
@@ -322,10 +348,7 @@ sink_set_flush(struct sink *s, char **cause)
 {
 	struct sink_set		*set = s->set;
 	struct sink_params	 p;
-	struct sink_array	 a;
 	PGresult		*res = NULL;
-	char			*lit;
-	size_t			 i;
 	int			 k, rc = 0;
 
 	if (set == NULL || set->n == 0)
@@ -333,26 +356,8 @@ sink_set_flush(struct sink *s, char **cause)
 	if (s->in_msg)
 		fatalx("%s: a message is open", __func__);
 	sink_params_init(&p);
-	for (k = 0; k < SET_NPARAMS && rc == 0; k++) {
-		sink_array_init(&a);
-		for (i = 0; i < set->n; i++)
-			sink_array_add(&a, set->v[i].val[k]);
-		if ((lit = sink_array_end(&a, cause)) == NULL) {
-			sink_fail_data(s);
-			rc = -1;
-		} else
-			sink_param_own(&p, lit);
-	}
-	if (rc == 0) {
-		sink_array_init(&a);
-		for (i = 0; i < set->n; i++)
-			sink_array_add(&a, set->v[i].dup ? "f" : "t");
-		if ((lit = sink_array_end(&a, cause)) == NULL) {
-			sink_fail_data(s);
-			rc = -1;
-		} else
-			sink_param_own(&p, lit);
-	}
+	for (k = 0; k <= SET_NPARAMS && rc == 0; k++)
+		rc = set_param(s, &p, k, cause);
 	if (rc == 0) {
 		rc = sink_send(s, SINK_ST_SET, &p, SINK_CHK_ROW, 0, &res,
 		    cause);

@@ -1648,18 +1648,24 @@ static const char sink_sql_file_once_raw[] =
 	"WITH w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
 	" VALUES ($10, $22, $23::bytea)) " SINK_SQL_FILE_ONCE;
 
+/*
+ * The report row's insert, up to its parse warnings: the columns every
+ * statement that inserts a report writes (then the ones it adds).
+ */
+#define SINK_SQL_REPORT_INSERT \
+	"INSERT INTO dmarc.report (file_pk, format, xml_namespace," \
+	" xml_version, org_name, reporter_key, org_email, extra_contact_info," \
+	" extra_contact_info_lang, report_id, date_begin, date_end," \
+	" begin_raw, end_raw, generator, policy_domain," \
+	" policy_p, policy_p_raw, policy_sp, policy_sp_raw," \
+	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw," \
+	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw," \
+	" policy_fo, policy_testing, policy_testing_raw," \
+	" discovery_method, discovery_method_raw, policy_published_count," \
+	" parse_warnings,"
+
 static const char sink_sql_head[] =
-	"WITH ins AS ("
-	"INSERT INTO dmarc.report (file_pk, format, xml_namespace,"
-	" xml_version, org_name, reporter_key, org_email, extra_contact_info,"
-	" extra_contact_info_lang, report_id, date_begin, date_end,"
-	" begin_raw, end_raw, generator, policy_domain,"
-	" policy_p, policy_p_raw, policy_sp, policy_sp_raw,"
-	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw,"
-	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
-	" policy_fo, policy_testing, policy_testing_raw,"
-	" discovery_method, discovery_method_raw, policy_published_count,"
-	" parse_warnings, authenticity)"
+	"WITH ins AS (" SINK_SQL_REPORT_INSERT " authenticity)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 	" to_timestamp($11::double precision),"
 	" to_timestamp($12::double precision), $13, $14, $15, $16,"
@@ -1843,18 +1849,8 @@ static const char sink_sql_end[] =
  * duplicate: then nothing was written) and the number of records stored.
  */
 #define SINK_SQL_WHOLE \
-	"ins AS (" \
-	"INSERT INTO dmarc.report (file_pk, format, xml_namespace," \
-	" xml_version, org_name, reporter_key, org_email, extra_contact_info," \
-	" extra_contact_info_lang, report_id, date_begin, date_end," \
-	" begin_raw, end_raw, generator, policy_domain," \
-	" policy_p, policy_p_raw, policy_sp, policy_sp_raw," \
-	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw," \
-	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw," \
-	" policy_fo, policy_testing, policy_testing_raw," \
-	" discovery_method, discovery_method_raw, policy_published_count," \
-	" parse_warnings, records_skipped, record_count, message_total," \
-	" authenticity)" \
+	"ins AS (" SINK_SQL_REPORT_INSERT " records_skipped, record_count," \
+	" message_total, authenticity)" \
 	" VALUES ($1, $46, $47, $48, $49, $50, $51, $52, $53, $54," \
 	" to_timestamp($55::double precision)," \
 	" to_timestamp($56::double precision), $57, $58, $59, $60," \
@@ -1955,18 +1951,8 @@ static const char sink_sql_set[] =
 	" w AS (INSERT INTO dmarc.report_raw (file_pk, seq, data)"
 	" SELECT p.c98::bigint, p.c110::integer, p.c111::bytea FROM p"
 	" WHERE p.c111 IS NOT NULL),"
-	" ins AS ("
-	"INSERT INTO dmarc.report (file_pk, format, xml_namespace,"
-	" xml_version, org_name, reporter_key, org_email, extra_contact_info,"
-	" extra_contact_info_lang, report_id, date_begin, date_end,"
-	" begin_raw, end_raw, generator, policy_domain,"
-	" policy_p, policy_p_raw, policy_sp, policy_sp_raw,"
-	" policy_np, policy_np_raw, policy_adkim, policy_adkim_raw,"
-	" policy_aspf, policy_aspf_raw, policy_pct, policy_pct_raw,"
-	" policy_fo, policy_testing, policy_testing_raw,"
-	" discovery_method, discovery_method_raw, policy_published_count,"
-	" parse_warnings, records_skipped, record_count, message_total,"
-	" authenticity)"
+	" ins AS (" SINK_SQL_REPORT_INSERT " records_skipped, record_count,"
+	" message_total, authenticity)"
 	" SELECT p.c1::bigint, p.c46, p.c47, p.c48, p.c49, p.c50, p.c51,"
 	" p.c52, p.c53, p.c54, to_timestamp(p.c55::double precision),"
 	" to_timestamp(p.c56::double precision), p.c57, p.c58, p.c59,"
