@@ -1,10 +1,12 @@
 /*
- * agent.c: the database connection every command opens, and the quit flag.
+ * agent.c: the database connection every command opens, the quit flag,
+ * and whether writers use set statements.
  */
 #include "config.h"
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/common.h"
 #include "agent/agent.h"
@@ -62,4 +64,12 @@ int
 agent_quitting(void)
 {
 	return (agent_quit != 0);
+}
+
+int
+agent_sets(void)
+{
+	const char	*v = getenv("DMARC_AGENT_SETS");
+
+	return (v == NULL || strcmp(v, "0") != 0);
 }

@@ -22,5 +22,11 @@ struct sink *agent_sink_connect(const struct conf *, int may_migrate);
 void	agent_quit_request(void);
 void	agent_quit_clear(void);
 int	agent_quitting(void);
+/*
+ * Whether writers that can replay a batch write its payloads in one
+ * statement (sink_set_sets): yes, unless DMARC_AGENT_SETS=0 (a knob for
+ * comparisons and for tests of the payload-by-payload path).
+ */
+int	agent_sets(void);
 
 #endif

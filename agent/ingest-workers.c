@@ -362,7 +362,6 @@ struct ingest *
 ingest_start(const struct conf *conf, size_t n)
 {
 	struct ingest	*in;
-	const char	*sets;
 	size_t		 i;
 
 	in = xcalloc(1, sizeof *in);
@@ -384,11 +383,9 @@ ingest_start(const struct conf *conf, size_t n)
 		return (NULL);
 	}
 	/* With two or more, a worker replays a batch that failed: its set
-	   statement may guess (sink_set_sets; DMARC_AGENT_SETS=0: not). */
-	sets = getenv("DMARC_AGENT_SETS");
+	   statement may guess (sink_set_sets). */
 	for (i = 0; in->nw > 1 && i < in->nw; i++)
-		sink_set_sets(in->w[i].sink, sets == NULL ||
-		    strcmp(sets, "0") != 0);
+		sink_set_sets(in->w[i].sink, agent_sets());
 	for (i = 0; i < in->nw; i++)
 		if (pthread_create(&in->w[i].thread, NULL, worker_main,
 		    &in->w[i]) != 0)

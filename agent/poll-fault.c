@@ -36,9 +36,8 @@
  *                         without a copy (BORROW_BYTES)
  *   DMARC_AGENT_SLICE=N   fetch in slices of N UIDs (AFTER_SLICE), so that
  *                         after-actions happen between slices
- * and one turns the writers' set statements off (sink_set_sets), for a
- * comparison or a test of the payload-by-payload path:
- *   DMARC_AGENT_SETS=0
+ * (DMARC_AGENT_SETS=0, which turns the writers' set statements off, is
+ * ingest's as well: agent_sets.)
  */
 #include "config.h"
 
@@ -57,7 +56,7 @@
 #define PAUSE_MAX	120	/* seconds: a test that never says go */
 
 struct poll_tuning poll_tuning = {
-	FAULT_NONE, 0, 0, NULL, BATCH_MAX, BORROW_BYTES, AFTER_SLICE, 1
+	FAULT_NONE, 0, 0, NULL, BATCH_MAX, BORROW_BYTES, AFTER_SLICE
 };
 
 static const struct {
@@ -126,14 +125,12 @@ fault_parse(const char *f)
 void
 poll_fault_init(void)
 {
-	const char	*f = getenv("DMARC_AGENT_FAULT"), *v;
+	const char	*f = getenv("DMARC_AGENT_FAULT");
 
 	poll_tuning.batch_max = env_size("DMARC_AGENT_BATCH", BATCH_MAX);
 	poll_tuning.borrow_bytes = env_size("DMARC_AGENT_BORROW",
 	    BORROW_BYTES);
 	poll_tuning.after_slice = env_size("DMARC_AGENT_SLICE", AFTER_SLICE);
-	v = getenv("DMARC_AGENT_SETS");
-	poll_tuning.sets = v == NULL || strcmp(v, "0") != 0;
 	poll_tuning.fault = FAULT_NONE;
 	poll_tuning.fault_go = getenv("DMARC_AGENT_FAULT_GO");
 	if (f != NULL && fault_parse(f) != 0) {

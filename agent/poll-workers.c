@@ -548,7 +548,7 @@ poll_workers_start(struct poll_ctx *pc, size_t nfetch)
 	/* Each writer keeps its batch's messages: it can replay a batch
 	   whose set statement was wrong (sink_set_sets). */
 	for (i = 0; i < pc->nw; i++)
-		sink_set_sets(pc->w[i].sink, poll_tuning.sets);
+		sink_set_sets(pc->w[i].sink, agent_sets());
 	for (i = 0; i < pc->nw; i++)
 		if (pthread_create(&pc->w[i].thread, NULL, worker_main,
 		    &pc->w[i]) != 0)

@@ -88,7 +88,6 @@ struct poll_tuning {
 	size_t		 batch_max;
 	size_t		 borrow_bytes;
 	size_t		 after_slice;
-	int		 sets;		/* sink_set_sets for the writers */
 };
 extern struct poll_tuning poll_tuning;
 

@@ -666,23 +666,35 @@ sink_reparse_link(struct sink *s, const struct report_head *h, char **cause)
 static int
 sink_report_dup(struct sink *s, const struct sink_params *hp, char **cause)
 {
+	const char	*key[4];
+
+	key[0] = hp->val[HP_REPORTER];
+	key[1] = hp->val[HP_REPORT_ID];
+	key[2] = hp->val[HP_DOMAIN];
+	key[3] = hp->val[HP_BEGIN];
+	if (sink_dup_send(s, key, s->message_pk, s->file_pk, cause) != 0)
+		return (-1);
+	return (sink_sync(s, cause));
+}
+
+/* Contract in sink_p.h. */
+int
+sink_dup_send(struct sink *s, const char *const key[4],
+    const char *message_pk, const char *file_pk, char **cause)
+{
 	struct sink_params	p;
-	int			rc;
+	int			i, rc;
 
 	sink_params_init(&p);
-	sink_param_str(&p, hp->val[HP_REPORTER]);
-	sink_param_str(&p, hp->val[HP_REPORT_ID]);
-	sink_param_str(&p, hp->val[HP_DOMAIN]);
-	sink_param_str(&p, hp->val[HP_BEGIN]);
+	for (i = 0; i < 4; i++)
+		sink_param_str(&p, key[i]);
 	rc = sink_send(s, SINK_ST_DUP_LOCK, &p, SINK_CHK_ROW, 0, NULL, cause);
-	sink_param_str(&p, s->message_pk);
-	sink_param_str(&p, s->file_pk);
+	sink_param_str(&p, message_pk);
+	sink_param_str(&p, file_pk);
 	if (rc == 0)
 		rc = sink_send(s, SINK_ST_DUP, &p, SINK_CHK_NONE, 0, NULL,
 		    cause);
 	sink_params_free(&p);
-	if (rc == 0)
-		rc = sink_sync(s, cause);
 	return (rc);
 }
 

@@ -56,6 +56,7 @@
 /* One payload kept: its values, text (bytea as \x hex), NULL for NULL. */
 struct sink_held {
 	char	*val[SET_NPARAMS];
+	size_t	 bytes;		/* of val */
 	size_t	 records;
 	int	 dup;		/* its report is an earlier one's */
 };
@@ -69,7 +70,6 @@ struct sink_set {
 };
 
 static size_t	 set_size(const struct sink_params *);
-static char	*set_hex(const char *, size_t);
 static void	 set_held_free(struct sink_held *);
 static void	 set_truncate(struct sink *, size_t);
 static int	 set_check(struct sink *, PGresult *, size_t, size_t,
@@ -109,27 +109,6 @@ set_size(const struct sink_params *p)
 	return (size);
 }
 
-/* Binary value v (len bytes) as bytea's text form: \x and hex digits. */
-static char *
-set_hex(const char *v, size_t len)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	char			*out;
-	size_t			 i;
-
-	if (len > (SIZE_MAX - 3) / 2)
-		fatalx("%s: value too large", __func__);
-	out = xmalloc(2 * len + 3);
-	out[0] = '\\';
-	out[1] = 'x';
-	for (i = 0; i < len; i++) {
-		out[2 + 2 * i] = hex[(unsigned char)v[i] >> 4];
-		out[3 + 2 * i] = hex[(unsigned char)v[i] & 0xf];
-	}
-	out[2 + 2 * len] = '\0';
-	return (out);
-}
-
 /*
  * Keep a payload: p holds sink_sql_whole_payload's 109 parameters, or the
  * raw variant's 111; records: how many records it stores.  1 when its
@@ -158,11 +137,13 @@ sink_set_hold(struct sink *s, const struct sink_params *p, size_t records)
 		if (p->val[i] == NULL)
 			continue;
 		if (p->fmt[i] == 1)
-			h->val[i] = set_hex(p->val[i], (size_t)p->len[i]);
+			h->val[i] = sink_bytea_text(p->val[i],
+			    (size_t)p->len[i]);
 		else
 			h->val[i] = xstrdup(p->val[i]);
-		set->bytes += strlen(h->val[i]);
+		h->bytes += strlen(h->val[i]);
 	}
+	set->bytes += h->bytes;
 	for (i = 0; (size_t)i < set->n - 1; i++)
 		if (!set->v[i].dup && set_same(&set->v[i], h)) {
 			h->dup = 1;
@@ -214,14 +195,11 @@ set_truncate(struct sink *s, size_t n)
 {
 	struct sink_set	*set = s->set;
 	size_t		 i;
-	int		 k;
 
 	if (set == NULL)
 		return;
 	for (i = n; i < set->n; i++) {
-		for (k = 0; k < SET_NPARAMS; k++)
-			if (set->v[i].val[k] != NULL)
-				set->bytes -= strlen(set->v[i].val[k]);
+		set->bytes -= set->v[i].bytes;
 		set->records -= set->v[i].records;
 		set->dups -= set->v[i].dup;
 		set_held_free(&set->v[i]);
@@ -285,7 +263,7 @@ set_dups(struct sink *s, char **cause)
 {
 	struct sink_set		*set = s->set;
 	struct sink_held	*h;
-	struct sink_params	 p;
+	const char		*key[4];
 	size_t			 i;
 	int			 rc = 0;
 
@@ -293,19 +271,12 @@ set_dups(struct sink *s, char **cause)
 		h = &set->v[i];
 		if (!h->dup)
 			continue;
-		sink_params_init(&p);
-		sink_param_str(&p, h->val[SET_REPORTER]);
-		sink_param_str(&p, h->val[SET_REPORT_ID]);
-		sink_param_str(&p, h->val[SET_DOMAIN]);
-		sink_param_str(&p, h->val[SET_BEGIN]);
-		rc = sink_send(s, SINK_ST_DUP_LOCK, &p, SINK_CHK_ROW, 0, NULL,
-		    cause);
-		sink_param_str(&p, h->val[SET_MESSAGE]);
-		sink_param_str(&p, h->val[SET_FILE]);
-		if (rc == 0)
-			rc = sink_send(s, SINK_ST_DUP, &p, SINK_CHK_NONE, 0,
-			    NULL, cause);
-		sink_params_free(&p);
+		key[0] = h->val[SET_REPORTER];
+		key[1] = h->val[SET_REPORT_ID];
+		key[2] = h->val[SET_DOMAIN];
+		key[3] = h->val[SET_BEGIN];
+		rc = sink_dup_send(s, key, h->val[SET_MESSAGE],
+		    h->val[SET_FILE], cause);
 		sink_batch_mark(s);
 	}
 	if (rc == 0)

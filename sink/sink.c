@@ -801,23 +801,32 @@ sink_param_int(struct sink_params *p, long long v)
 void
 sink_param_sha(struct sink_params *p, const unsigned char *sha)
 {
-	static const char hex[] = "0123456789abcdef";
-	char	*s;
-	size_t	 i;
-
-	if (sha == NULL) {
+	if (sha == NULL)
 		sink_param_str(p, NULL);
-		return;
+	else
+		sink_param_own(p, sink_bytea_text(sha, 32));
+}
+
+/* len bytes as bytea's text form: \x and hex digits (malloc'd). */
+char *
+sink_bytea_text(const void *v, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*b = v;
+	char			*out;
+	size_t			 i;
+
+	if (len > (SIZE_MAX - 3) / 2)
+		fatalx("%s: value too large", __func__);
+	out = xmalloc(2 * len + 3);
+	out[0] = '\\';
+	out[1] = 'x';
+	for (i = 0; i < len; i++) {
+		out[2 + 2 * i] = hex[b[i] >> 4];
+		out[3 + 2 * i] = hex[b[i] & 0xf];
 	}
-	s = xmalloc(2 + 64 + 1);
-	s[0] = '\\';
-	s[1] = 'x';
-	for (i = 0; i < 32; i++) {
-		s[2 + 2 * i] = hex[sha[i] >> 4];
-		s[3 + 2 * i] = hex[sha[i] & 0xf];
-	}
-	s[66] = '\0';
-	sink_param_own(p, s);
+	out[2 + 2 * len] = '\0';
+	return (out);
 }
 
 /* Add uids as a bigint[] literal. */
@@ -1714,6 +1723,14 @@ static const char sink_sql_dup[] =
 	" SELECT rp.id, $6, EXISTS (SELECT 1 FROM upd) FROM rp"
 	" ON CONFLICT (report_pk, file_pk) DO NOTHING RETURNING counted";
 
+/* The record row's insert: its columns (every statement that writes records). */
+#define SINK_SQL_RECORD_INSERT \
+	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
+	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
+	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
+	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
+	" identifiers_tag, parse_warnings)"
+
 /*
  * What the records of a batch add to the rollup tables (migration 014),
  * into rollup_pending, computed from the rows the statement inserts (the
@@ -1721,7 +1738,7 @@ static const char sink_sql_dup[] =
  * computes it from the tables; rollup_flush() adds them up before COMMIT
  * (sink_rollup_send).
  */
-#define SINK_SQL_PENDING \
+#define SINK_SQL_PENDING(ins_r) \
 	" pend AS (INSERT INTO dmarc.rollup_pending (day, policy_domain," \
 	" report_pk, source_ip, header_from, envelope_from, disposition," \
 	" dkim_aligned, spf_aligned, dkim_results, spf_results, reasons," \
@@ -1729,7 +1746,7 @@ static const char sink_sql_dup[] =
 	" SELECT r.report_day, r.policy_domain, ins.id, r.source_ip," \
 	" r.header_from, r.envelope_from, r.disposition, r.dkim_aligned," \
 	" r.spf_aligned, dk.v, sp.v, xr.v, coalesce(xr.f, false)," \
-	" ins.authenticity, r.message_count, 1 FROM ins, r" \
+	" ins.authenticity, r.message_count, 1 FROM " ins_r \
 	" LEFT JOIN (SELECT d.record_pk, string_agg(coalesce(d.domain, '?')" \
 	" || '/' || coalesce(d.selector, '-') || '=' ||" \
 	" coalesce(d.result, d.result_raw, '?'), ' ' ORDER BY d.ord) AS v" \
@@ -1753,12 +1770,7 @@ static const char sink_sql_dup[] =
  * Shared by sink_sql_records and sink_sql_whole.
  */
 #define SINK_SQL_RECORDS \
-	"r AS (" \
-	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin," \
-	" source_ip, source_ip_raw, message_count, count_raw, disposition," \
-	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned," \
-	" spf_aligned_raw, header_from, envelope_from, envelope_to," \
-	" identifiers_tag, parse_warnings)" \
+	"r AS (" SINK_SQL_RECORD_INSERT \
 	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip," \
 	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf," \
 	" t.spf_raw, t.hfrom, t.efrom, t.eto," \
@@ -1804,7 +1816,7 @@ static const char sink_sql_dup[] =
 	" FROM unnest($41::integer[], $42::integer[], $43::text[]," \
 	" $44::text[], $45::text[]) AS t(rec, ord, ns, name, xml)" \
 	" JOIN r ON r.ord = t.rec)," \
-	SINK_SQL_PENDING
+	SINK_SQL_PENDING("ins, r")
 
 /* $1 the report, $2-$45 the batch. */
 static const char sink_sql_records[] =
@@ -1975,12 +1987,7 @@ static const char sink_sql_set[] =
 	" p.c84::text[]) WITH ORDINALITY AS x(ns_uri, local_name, xml, ord)),"
 	" dlv AS (INSERT INTO dmarc.report_delivery (report_pk, file_pk,"
 	" counted) SELECT ins.id, ins.file_pk, true FROM ins),"
-	" r AS ("
-	"INSERT INTO dmarc.record (report_pk, ord, policy_domain, date_begin,"
-	" source_ip, source_ip_raw, message_count, count_raw, disposition,"
-	" disposition_raw, dkim_aligned, dkim_aligned_raw, spf_aligned,"
-	" spf_aligned_raw, header_from, envelope_from, envelope_to,"
-	" identifiers_tag, parse_warnings)"
+	" r AS (" SINK_SQL_RECORD_INSERT
 	" SELECT ins.id, t.ord, ins.policy_domain, ins.date_begin, t.ip,"
 	" t.ip_raw, t.n, t.n_raw, t.disp, t.disp_raw, t.dkim, t.dkim_raw, t.spf,"
 	" t.spf_raw, t.hfrom, t.efrom, t.eto,"
@@ -2032,28 +2039,7 @@ static const char sink_sql_set[] =
 	" unnest(p.c41::integer[], p.c42::integer[],"
 	" p.c43::text[], p.c44::text[], p.c45::text[])"
 	" AS u(rec, ord, ns, name, xml) OFFSET 0) t" SINK_SQL_SET_CHILD "),"
-	" pend AS (INSERT INTO dmarc.rollup_pending (day, policy_domain,"
-	" report_pk, source_ip, header_from, envelope_from, disposition,"
-	" dkim_aligned, spf_aligned, dkim_results, spf_results, reasons,"
-	" forwarded, authenticity, messages, records)"
-	" SELECT r.report_day, r.policy_domain, ins.id, r.source_ip,"
-	" r.header_from, r.envelope_from, r.disposition, r.dkim_aligned,"
-	" r.spf_aligned, dk.v, sp.v, xr.v, coalesce(xr.f, false),"
-	" ins.authenticity, r.message_count, 1"
-	" FROM ins JOIN r ON r.report_pk = ins.id"
-	" LEFT JOIN (SELECT d.record_pk, string_agg(coalesce(d.domain, '?')"
-	" || '/' || coalesce(d.selector, '-') || '=' ||"
-	" coalesce(d.result, d.result_raw, '?'), ' ' ORDER BY d.ord) AS v"
-	" FROM d GROUP BY 1) dk ON dk.record_pk = r.id"
-	" LEFT JOIN (SELECT s.record_pk, string_agg(coalesce(s.domain, '?')"
-	" || '(' || coalesce(s.scope, s.scope_raw, 'mfrom') || ')=' ||"
-	" coalesce(s.result, s.result_raw, '?'), ' ' ORDER BY s.ord) AS v"
-	" FROM s GROUP BY 1) sp ON sp.record_pk = r.id"
-	" LEFT JOIN (SELECT x.record_pk, array_agg(coalesce(x.type,"
-	" x.type_raw, '?') || coalesce(': ' || x.comment, '')"
-	" ORDER BY x.ord) AS v, bool_or(x.type IN ('forwarded',"
-	" 'mailing_list', 'trusted_forwarder')) AS f FROM x GROUP BY 1) xr"
-	" ON xr.record_pk = r.id)"
+	SINK_SQL_PENDING("ins JOIN r ON r.report_pk = ins.id")
 	" SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM r)";
 
 /*

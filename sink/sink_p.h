@@ -355,6 +355,17 @@ int	sink_pool_take(struct sink *, char *, size_t, char **);
  * classify the failure by its SQLSTATE (s->err).
  */
 void	sink_error(struct sink *, PGresult *, const char *, char **);
+/* len bytes as bytea's text form, \\x and hex digits (malloc'd). */
+char	*sink_bytea_text(const void *, size_t);
+/*
+ * Send (not waiting) the lock and the count of a duplicate report, key
+ * its natural key (reporter_key, report_id, policy_domain, date_begin as
+ * epoch text), delivered by payload file_pk of message message_pk
+ * (sink-report.c): seen_count goes up when the message differs from
+ * every message that delivered the report before.
+ */
+int	sink_dup_send(struct sink *, const char *const [4], const char *,
+	    const char *, char **);
 /* Record a failure found by the sink itself (not the server): SINK_ERR_DATA. */
 void	sink_fail_data(struct sink *);
 
