@@ -54,7 +54,11 @@
 # STRACE=1 adds a count of sendto calls (round trips to PostgreSQL);
 # REPEAT=N polls each size N times and shows the median (all N listed).
 # PGSS=1 prints, after each poll, where PostgreSQL's time went
-# (pg_stat_statements, nested statements included).
+# (pg_stat_statements, nested statements included; PGSS_TOP=N statements,
+# default 12).  WORKERS=N sets the mailbox's workers (default: the
+# agent's).  BENCH_SQL="..." runs as the database's owner after each
+# migration, before the poll or ingest (a schema experiment, e.g. a
+# table's fillfactor).
 # SETBATCH=1 adds, after each poll, the database half of a set-based
 # batch (bench/setbatch.sh): the same rows written with one statement per
 # table per 100 mails.
@@ -126,7 +130,8 @@ mailboxes = (
     url = "imaps://127.0.0.1:$IMAPS_PORT/INBOX";
     username = "$IMAP_USER"; password_file = "$dir/secret";
     tls_ca_file = "$IMAP_CA";
-    after = "move"; archive_folder = "Archive"; } );
+    after = "move"; archive_folder = "Archive";
+    ${WORKERS:+workers = $WORKERS;} } );
 EOF
 chmod 600 "$dir/agent.conf" "$dir/secret"
 sql() { psql -X -At -q -v ON_ERROR_STOP=1 "$@"; }
@@ -150,7 +155,7 @@ pgss_show()
 	           regexp_replace(left(query, 70), '\s+', ' ', 'g')
 	      FROM pg_stat_statements
 	     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'dmarc')
-	     ORDER BY total_exec_time DESC LIMIT 12" | tee "$1" |
+	     ORDER BY total_exec_time DESC LIMIT ${PGSS_TOP:-12}" | tee "$1" |
 	    sed 's/^/  pgss: /'
 }
 # ms CMD...: milliseconds CMD takes (output discarded), timed from python.
@@ -181,6 +186,7 @@ db_reset()
 {
 	sql -c "DROP SCHEMA IF EXISTS dmarc CASCADE" 2>/dev/null
 	"$agent" -c "$dir/agent.conf" migrate >/dev/null
+	if [ -n "${BENCH_SQL:-}" ]; then sql -c "$BENCH_SQL" >/dev/null; fi
 	sql -c "CHECKPOINT" >/dev/null 2>&1 || true
 }
 

@@ -33,6 +33,7 @@ yr_reset()
 {
 	yr_sql -c "DROP SCHEMA IF EXISTS dmarc CASCADE" 2>/dev/null
 	"$agent" -c "$dir/year.conf" migrate >/dev/null
+	if [ -n "${BENCH_SQL:-}" ]; then yr_sql -c "$BENCH_SQL" >/dev/null; fi
 	pg_admin_psql -d "$PGDATABASE" -c CHECKPOINT >/dev/null
 }
 
