@@ -58,8 +58,16 @@ struct pipe_msg {
 	struct mime_subject		 subj;	/* what the Subject says */
 	struct mime_name		 name;	/* the payload's file name */
 	struct pipe_auth		 auth;
+	/* The message's start (pipe_facts), told by the scan. */
+	const char			*buf;
+	size_t				 len;
+	struct sink_msg_info		*info;
+	enum sink_status		 prior;
+	int				 begun;	/* the ledger row is written */
+	char				*begin_cause; /* it could not be */
 };
 
+static int	pipe_facts(const struct mime_info *, void *);
 static int	pipe_payload(struct mime_payload *, void *, char **);
 static int	pipe_xml(struct pipe_msg *, struct mime_payload *, char **);
 static int	pipe_other(struct pipe_msg *, struct mime_payload *, char **);
@@ -749,6 +757,60 @@ pipe_bad_part(const struct mime_payload *p, const char *why, void *arg)
 		pm->dbcause = cause;
 }
 
+/*
+ * The message's facts, told by the scan before its first payload: DKIM
+ * and the Authentication-Results (before the transaction: key lookups may
+ * take budget_ms), then the ledger row.  A file that is not mail (no From,
+ * no Message-ID, no signature) gets no verdict: its reports stay
+ * unverified.  -1 stops the scan: the row could not be written
+ * (begin_cause), or the message was already done (prior).
+ */
+static int
+pipe_facts(const struct mime_info *mi, void *arg)
+{
+	struct pipe_msg		*pm = arg;
+	struct sink_msg_info	*info = pm->info;
+	int			 rc;
+
+	if (pipe_verify != NULL) {
+		verify_message(pipe_verify, pm->buf, pm->len, &pm->auth.vr);
+		pm->auth.checked = 1;
+		if (mi->from == NULL && mi->message_id == NULL &&
+		    pm->auth.vr.sigs_seen == 0)
+			pipe_auth_free(&pm->auth);
+	}
+	info->message_id = mi->message_id;
+	info->from = mi->from;
+	info->subject = mi->subject;
+	info->date = mi->date;
+	info->auth_results = mi->auth_results;
+	rc = sink_msg_begin(pm->sink, info, &pm->prior, &pm->begin_cause);
+	info->message_id = info->from = info->subject = NULL;
+	info->auth_results = NULL;
+	if (rc != 0 && sink_last_error(pm->sink) == SINK_ERR_DATA) {
+		/* Header text the database refuses: keep the message
+		   without it rather than retrying it for ever. */
+		xasprintf(&pm->detail, "message headers not stored: %s",
+		    pm->begin_cause);
+		free(pm->begin_cause);
+		pm->begin_cause = NULL;
+		rc = sink_msg_begin(pm->sink, info, &pm->prior,
+		    &pm->begin_cause);
+	}
+	if (rc != 0)
+		return (-1);
+	pm->begun = 1;
+	if (pm->prior != SINK_NONE && pm->prior != SINK_CLAIMED)
+		return (-1);
+	mime_subject_parse(mi->subject, &pm->subj);
+	return (0);
+}
+
+/*
+ * One message: its ledger row once the scan has its header (pipe_facts),
+ * then its payloads, then its status.  The header is parsed once, by the
+ * scan.
+ */
 enum pipeline_outcome
 pipeline_message(struct sink *sink, const struct conf *conf,
     struct sink_msg_info *info, const char *buf, size_t len,
@@ -756,9 +818,8 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 {
 	struct pipe_msg		 pm;
 	struct mime_limits	 ml;
-	struct mime_info	 mi;
 	enum mime_status	 ms;
-	enum sink_status	 prior, status;
+	enum sink_status	 status;
 	char			*mcause = NULL;
 	enum pipeline_outcome	 outcome;
 	int			 rc;
@@ -768,53 +829,31 @@ pipeline_message(struct sink *sink, const struct conf *conf,
 	pm.sink = sink;
 	pm.conf = conf;
 	pm.limits = &conf->limits;
-	mime_info_read(buf, len, &mi);
-	/* Before the transaction: key lookups may take budget_ms.  A file
-	   that is not mail (no From, no Message-ID, no signature) gets no
-	   verdict: its reports stay unverified. */
-	if (pipe_verify != NULL) {
-		verify_message(pipe_verify, buf, len, &pm.auth.vr);
-		pm.auth.checked = 1;
-		if (mi.from == NULL && mi.message_id == NULL &&
-		    pm.auth.vr.sigs_seen == 0)
-			pipe_auth_free(&pm.auth);
-	}
-	info->message_id = mi.message_id;
-	info->from = mi.from;
-	info->subject = mi.subject;
-	info->date = mi.date;
-	info->auth_results = mi.auth_results;
-	rc = sink_msg_begin(sink, info, &prior, cause);
-	info->message_id = info->from = info->subject = NULL;
-	info->auth_results = NULL;
-	if (rc == 0)
-		mime_subject_parse(mi.subject, &pm.subj);
-	mime_info_free(&mi);
-	if (rc != 0 && sink_last_error(sink) == SINK_ERR_DATA) {
-		/* Header text the database refuses: keep the message
-		   without it rather than retrying it for ever. */
-		xasprintf(&pm.detail, "message headers not stored: %s",
-		    *cause);
-		free(*cause);
-		*cause = NULL;
-		rc = sink_msg_begin(sink, info, &prior, cause);
-	}
-	if (rc != 0) {
+	pm.buf = buf;
+	pm.len = len;
+	pm.info = info;
+	pipe_mime_limits(&conf->limits, &ml);
+	ms = mime_scan_facts(buf, len, &ml, pipe_facts, pipe_payload,
+	    pipe_bad_part, &pm, &mcause);
+	mime_subject_free(&pm.subj);
+	mime_name_free(&pm.name);
+	if (!pm.begun) {
+		/* The ledger row could not be written: nothing was. */
+		if (pm.begin_cause == NULL)
+			fatalx("%s: the scan told no facts", __func__);
+		free(mcause);
 		free(pm.detail);
 		pipe_auth_free(&pm.auth);
+		*cause = pm.begin_cause;
 		return (PIPE_FAILED);
 	}
-	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
-		mime_subject_free(&pm.subj);
+	if (pm.prior != SINK_NONE && pm.prior != SINK_CLAIMED) {
+		free(mcause);
+		free(pm.detail);
 		pipe_auth_free(&pm.auth);
 		sink_msg_rollback(sink);
 		return (PIPE_ALREADY);
 	}
-	pipe_mime_limits(&conf->limits, &ml);
-	ms = mime_scan_all(buf, len, &ml, NULL, pipe_payload, pipe_bad_part,
-	    &pm, &mcause);
-	mime_subject_free(&pm.subj);
-	mime_name_free(&pm.name);
 	if (ms == MIME_ABORTED || pm.dbcause != NULL) {
 		sink_msg_rollback(sink);
 		pipe_auth_free(&pm.auth);

@@ -84,6 +84,10 @@ struct scan {
 	enum mime_status	 stop_status;
 	struct buf		 parts;		/* types seen, for MIME_NONE */
 	struct arf_ctx		*arf;		/* around the current part */
+	mime_facts_fn		 factsfn;	/* NULL: no one to tell */
+	struct mime_info	 facts;		/* what factsfn is told */
+	int			 told;		/* factsfn was called */
+	int			 refused;	/* and said stop */
 };
 
 /* The part being looked at. */
@@ -177,6 +181,11 @@ static int	 part_decode(GMimePart *, size_t, struct buf *, uint64_t *,
 		    char **);
 static int	 type_hints_report(const char *, const char *);
 static void	 info_fill(struct mime_info *, GMimeMessage *);
+static int	 scan_tell(struct scan *, GMimeMessage *);
+static enum mime_status scan_run(const char *, size_t,
+		    const struct mime_limits *, struct mime_info *,
+		    mime_facts_fn, mime_payload_fn, mime_bad_fn, void *,
+		    char **);
 static void	 scan_message(struct scan *, const char *, size_t,
 		    struct mime_info *, char **);
 static int	 parse_walk(struct scan *, const char *, size_t,
@@ -255,57 +264,6 @@ mime_info_free(struct mime_info *info)
 	info->auth_results = NULL;
 }
 
-/*
- * Read only the header block of a mail (for the ledger, before the scan):
- * the bytes up to the first empty line are parsed on their own, up to the
- * first field over the default caps.  A bare payload gives an empty info.
- */
-void
-mime_info_read(const char *buf, size_t len, struct mime_info *info)
-{
-	GByteArray	*ba;
-	GMimeStream	*stream;
-	GMimeParser	*parser;
-	GMimeMessage	*msg;
-	struct mime_limits lim;
-	struct shape	 sh;
-	size_t		 skip, i;
-
-	memset(info, 0, sizeof *info);
-	info->date = MIME_NO_DATE;
-	if (is_bare((const unsigned char *)buf, len))
-		return;
-	skip = blank_lines(buf, len);
-	buf += skip;
-	len -= skip;
-	for (i = 0; i + 1 < len; i++)
-		if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
-		    (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')))
-			break;
-	len = i + 1 < len ? i + 1 : len;
-	/* No field over the default caps reaches GMime. */
-	mime_limits_default(&lim);
-	memset(&sh, 0, sizeof sh);
-	sh.lim = &lim;
-	shape_scan(&sh, buf, len);
-	len = sh.cut;
-	shape_free(&sh);
-	if (len > G_MAXUINT)
-		return;
-	ba = g_byte_array_new();
-	g_byte_array_append(ba, (const guint8 *)buf, (guint)len);
-	g_byte_array_append(ba, (const guint8 *)"\n", 1);
-	stream = g_mime_stream_mem_new_with_byte_array(ba);
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
-	g_object_unref(parser);
-	if (msg != NULL) {
-		info_fill(info, msg);
-		g_object_unref(msg);
-	}
-	g_object_unref(stream);
-}
-
 /* Scan without reporting bad parts. */
 enum mime_status
 mime_scan(const char *buf, size_t len, const struct mime_limits *lim,
@@ -320,6 +278,25 @@ mime_scan_all(const char *buf, size_t len, const struct mime_limits *lim,
     struct mime_info *info, mime_payload_fn fn, mime_bad_fn badfn, void *arg,
     char **cause)
 {
+	return (scan_run(buf, len, lim, info, NULL, fn, badfn, arg, cause));
+}
+
+/* Scan, telling factsfn the message's facts first (see mime.h). */
+enum mime_status
+mime_scan_facts(const char *buf, size_t len, const struct mime_limits *lim,
+    mime_facts_fn factsfn, mime_payload_fn fn, mime_bad_fn badfn, void *arg,
+    char **cause)
+{
+	if (factsfn == NULL)
+		fatalx("%s: no facts callback", __func__);
+	return (scan_run(buf, len, lim, NULL, factsfn, fn, badfn, arg, cause));
+}
+
+static enum mime_status
+scan_run(const char *buf, size_t len, const struct mime_limits *lim,
+    struct mime_info *info, mime_facts_fn factsfn, mime_payload_fn fn,
+    mime_bad_fn badfn, void *arg, char **cause)
+{
 	struct scan		 sc;
 	struct leaf		 lf;
 	struct chain		 ch;
@@ -330,6 +307,8 @@ mime_scan_all(const char *buf, size_t len, const struct mime_limits *lim,
 	sc.fn = fn;
 	sc.badfn = badfn;
 	sc.arg = arg;
+	sc.factsfn = factsfn;
+	sc.facts.date = MIME_NO_DATE;
 	buf_init(&sc.parts, MIME_PARTS_MAX);
 	if (info != NULL) {
 		memset(info, 0, sizeof *info);
@@ -343,11 +322,18 @@ mime_scan_all(const char *buf, size_t len, const struct mime_limits *lim,
 		lf.path = "";
 		lf.hinted = 1;
 		lf.encoded_bytes = len;
-		scan_content(&sc, &lf, (const unsigned char *)buf, len, &ch);
+		/* A bare payload has no facts: told empty, first. */
+		if (scan_tell(&sc, NULL) == 0)
+			scan_content(&sc, &lf, (const unsigned char *)buf,
+			    len, &ch);
 	} else
 		scan_message(&sc, buf, len, info, cause);
+	/* Nothing handed out and nothing parsed: told now. */
+	(void)scan_tell(&sc, NULL);
+	mime_info_free(&sc.facts);
 
 	if (sc.stop != NULL) {
+		free(*cause);	/* "not a MIME message": the stop says more */
 		*cause = sc.stop;
 		free(sc.first_bad);
 		st = sc.stop_status;
@@ -795,7 +781,8 @@ parse_walk(struct scan *sc, const char *buf, size_t len,
 	if (msg != NULL) {
 		if (info != NULL)
 			info_fill(info, msg);
-		walk_message(sc, msg, "", 0);
+		if (scan_tell(sc, msg) == 0)
+			walk_message(sc, msg, "", 0);
 		g_object_unref(msg);
 	}
 	g_object_unref(stream);
@@ -831,6 +818,31 @@ empty_blank_lines(const char *buf, size_t len)
 			j++;
 	}
 	return (out);
+}
+
+/*
+ * Tell the caller the message's facts (from msg, or none), once, before
+ * the first payload or bad part.  -1 when the caller said stop: then the
+ * scan stops (MIME_ABORTED) and hands nothing out.
+ */
+static int
+scan_tell(struct scan *sc, GMimeMessage *msg)
+{
+	if (sc->factsfn == NULL)
+		return (0);
+	if (sc->told)
+		return (sc->refused ? -1 : 0);
+	sc->told = 1;
+	if (msg != NULL)
+		info_fill(&sc->facts, msg);
+	if (sc->factsfn(&sc->facts, sc->arg) == 0)
+		return (0);
+	sc->refused = 1;
+	if (sc->stop == NULL) {
+		sc->stop = xstrdup("stopped after the message's facts");
+		sc->stop_status = MIME_ABORTED;
+	}
+	return (-1);
 }
 
 /* Facts about the message for the ledger. */
@@ -1553,7 +1565,7 @@ hand_out(struct scan *sc, struct leaf *lf, struct chain *ch,
 	struct mime_payload	 p;
 	char			 cbuf[sizeof ch->prefix + 8], *cause = NULL;
 
-	if (sc->stop != NULL)
+	if (sc->stop != NULL || scan_tell(sc, NULL) != 0)
 		return;
 	if (sc->npayloads >= sc->lim->max_payloads) {
 		xasprintf(&sc->stop, "more than %u payloads",
@@ -1599,7 +1611,7 @@ bad_part(struct scan *sc, struct leaf *lf, struct chain *ch,
 	char			 cbuf[sizeof ch->prefix];
 	size_t			 l;
 
-	if (sc->badfn != NULL) {
+	if (sc->badfn != NULL && scan_tell(sc, NULL) == 0) {
 		fill_payload(&p, lf, ch, cbuf, sizeof cbuf);
 		p.kind = kind;
 		if ((l = strlen(cbuf)) == 0)

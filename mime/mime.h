@@ -66,8 +66,6 @@ struct mime_info {
 	char	*auth_results;		/* first Authentication-Results */
 };
 void	mime_info_free(struct mime_info *);	/* frees contents */
-/* Fill info from the header block alone (cheap; before a scan). */
-void	mime_info_read(const char *, size_t, struct mime_info *);
 
 /*
  * The RFC 7489 conventions (mime-names.c): a report file named
@@ -199,6 +197,24 @@ enum mime_status mime_scan(const char *buf, size_t len,
  */
 enum mime_status mime_scan_all(const char *buf, size_t len,
 		    const struct mime_limits *, struct mime_info *info,
+		    mime_payload_fn, mime_bad_fn, void *, char **cause);
+
+/*
+ * mime_scan_all, telling facts the message's facts (mime_info) first, from
+ * the parse the scan makes anyway: the ledger row needs them before the
+ * first payload, and the header is parsed once.  facts is called exactly
+ * once, before the first payload or bad part, or at the end when there is
+ * none.  Its mime_info is all NULL (date MIME_NO_DATE) for a bare payload
+ * or a message that does not parse, and is borrowed for the call.  It
+ * returns 0 to go on, or -1 to stop: then nothing is handed out and the
+ * status is MIME_ABORTED (unless the scan had already stopped over a
+ * cap), with a *cause.  The facts are what mime_scan_all fills in, except
+ * for a mail read a second time with its lines of blanks emptied (when
+ * the first reading found nothing): then they are the first reading's.
+ */
+typedef int (*mime_facts_fn)(const struct mime_info *, void *);
+enum mime_status mime_scan_facts(const char *buf, size_t len,
+		    const struct mime_limits *, mime_facts_fn,
 		    mime_payload_fn, mime_bad_fn, void *, char **cause);
 
 /*
