@@ -141,8 +141,8 @@ sink_set_hold(struct sink *s, const struct sink_params *p, size_t records)
 			    (size_t)p->len[i]);
 		else
 			h->val[i] = xstrdup(p->val[i]);
-		h->bytes += strlen(h->val[i]);
 	}
+	h->bytes = set_size(p);
 	set->bytes += h->bytes;
 	for (i = 0; (size_t)i < set->n - 1; i++)
 		if (!set->v[i].dup && set_same(&set->v[i], h)) {

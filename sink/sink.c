@@ -1943,11 +1943,14 @@ static const char sink_sql_whole_payload_raw[] =
 #define SINK_SQL_SET_JOIN \
 	" FROM ins JOIN p ON p.c1::bigint = ins.file_pk,"
 /*
- * A child row (t: its payload fpk, its record's ord rec) to its record:
- * the arrays are unnested once a payload behind the OFFSET 0 (unfenced,
- * the planner unnested them again for every record), then hashed.
+ * A payload's child rows (the arrays, unnested as t(rec, cols...): its
+ * record's ord, then the row's columns), each joined to its record: the
+ * arrays are unnested once a payload behind the OFFSET 0 (unfenced, the
+ * planner unnested them again for every record), then hashed.
  */
-#define SINK_SQL_SET_CHILD \
+#define SINK_SQL_SET_CHILD(arrays, cols) \
+	" FROM (SELECT p.c1::bigint AS fpk, u.* FROM p, unnest(" arrays ")" \
+	" AS u(rec, " cols ") OFFSET 0) t" \
 	" JOIN ins ON ins.file_pk = t.fpk" \
 	" JOIN r ON r.report_pk = ins.id AND r.ord = t.rec"
 static const char sink_sql_set[] =
@@ -2005,40 +2008,34 @@ static const char sink_sql_set[] =
 	" d AS (INSERT INTO dmarc.record_dkim (record_pk, ord, domain,"
 	" selector, result, result_raw, human_result, human_result_lang)"
 	" SELECT r.id, t.ord, t.domain, t.sel, t.res, t.res_raw, t.human,"
-	" t.lang FROM (SELECT p.c1::bigint AS fpk, u.* FROM p,"
-	" unnest(p.c18::integer[],"
-	" p.c19::integer[], p.c20::text[], p.c21::text[], p.c22::text[],"
-	" p.c23::text[], p.c24::text[], p.c25::text[])"
-	" AS u(rec, ord, domain, sel, res, res_raw, human, lang) OFFSET 0) t"
-	SINK_SQL_SET_CHILD
+	" t.lang" SINK_SQL_SET_CHILD("p.c18::integer[], p.c19::integer[],"
+	" p.c20::text[], p.c21::text[], p.c22::text[], p.c23::text[],"
+	" p.c24::text[], p.c25::text[]",
+	"ord, domain, sel, res, res_raw, human, lang")
 	" RETURNING record_pk, ord, domain, selector, result, result_raw),"
 	" s AS (INSERT INTO dmarc.record_spf (record_pk, ord, domain, scope,"
 	" scope_raw, result, result_raw, human_result, human_result_lang)"
 	" SELECT r.id, t.ord, t.domain, t.scope, t.scope_raw, t.res,"
-	" t.res_raw, t.human, t.lang FROM (SELECT p.c1::bigint AS fpk, u.*"
-	" FROM p, unnest(p.c26::integer[], p.c27::integer[], p.c28::text[],"
+	" t.res_raw, t.human, t.lang"
+	SINK_SQL_SET_CHILD("p.c26::integer[], p.c27::integer[], p.c28::text[],"
 	" p.c29::text[], p.c30::text[], p.c31::text[], p.c32::text[],"
-	" p.c33::text[], p.c34::text[])"
-	" AS u(rec, ord, domain, scope, scope_raw, res, res_raw, human, lang)"
-	" OFFSET 0) t" SINK_SQL_SET_CHILD
+	" p.c33::text[], p.c34::text[]",
+	"ord, domain, scope, scope_raw, res, res_raw, human, lang")
 	" RETURNING record_pk, ord, domain, scope, scope_raw, result,"
 	" result_raw),"
 	" x AS (INSERT INTO dmarc.record_reason (record_pk, ord, type,"
 	" type_raw, comment, comment_lang)"
 	" SELECT r.id, t.ord, t.type, t.type_raw, t.comment, t.lang"
-	" FROM (SELECT p.c1::bigint AS fpk, u.* FROM p,"
-	" unnest(p.c35::integer[], p.c36::integer[],"
-	" p.c37::text[], p.c38::text[], p.c39::text[], p.c40::text[])"
-	" AS u(rec, ord, type, type_raw, comment, lang) OFFSET 0) t"
-	SINK_SQL_SET_CHILD
+	SINK_SQL_SET_CHILD("p.c35::integer[], p.c36::integer[],"
+	" p.c37::text[], p.c38::text[], p.c39::text[], p.c40::text[]",
+	"ord, type, type_raw, comment, lang")
 	" RETURNING record_pk, ord, type, type_raw, comment),"
 	" e AS (INSERT INTO dmarc.record_extension (record_pk, ord, ns_uri,"
 	" local_name, xml)"
 	" SELECT r.id, t.ord, t.ns, coalesce(t.name, ''), coalesce(t.xml, '')"
-	" FROM (SELECT p.c1::bigint AS fpk, u.* FROM p,"
-	" unnest(p.c41::integer[], p.c42::integer[],"
-	" p.c43::text[], p.c44::text[], p.c45::text[])"
-	" AS u(rec, ord, ns, name, xml) OFFSET 0) t" SINK_SQL_SET_CHILD "),"
+	SINK_SQL_SET_CHILD("p.c41::integer[], p.c42::integer[],"
+	" p.c43::text[], p.c44::text[], p.c45::text[]",
+	"ord, ns, name, xml") "),"
 	SINK_SQL_PENDING("ins JOIN r ON r.report_pk = ins.id")
 	" SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM r)";
 
