@@ -117,6 +117,7 @@ poll_plan_free(struct poll_plan *p)
 	free(p->pending.v);
 	free(p->fetch);
 	free(p->fresh);
+	free(p->claimed);
 	memset(p, 0, sizeof *p);
 }
 

@@ -37,6 +37,8 @@
 
 static int	worker_failed(struct poll_worker *, const char *);
 static int	worker_unsure(struct poll_worker *, const char *);
+static int	uid_cmp(const void *, const void *);
+static int64_t	worker_claimed(const struct poll_ctx *, uint32_t);
 static int	worker_run(struct poll_worker *, uint32_t, const char *,
 		    size_t, uint64_t, char **);
 static int	worker_recover(struct poll_worker *, struct poll_msg *, int *,
@@ -97,6 +99,26 @@ worker_unsure(struct poll_worker *w, const char *cause)
 	return (worker_failed(w, cause));
 }
 
+static int
+uid_cmp(const void *a, const void *b)
+{
+	const uint32_t	*x = a, *y = b;
+
+	return (*x < *y ? -1 : *x > *y);
+}
+
+/* The claimed ledger row of uid, as the poll found it (0: not known). */
+static int64_t
+worker_claimed(const struct poll_ctx *pc, uint32_t uid)
+{
+	const uint32_t	*at;
+
+	if (pc->claimed == NULL || pc->nfetch == 0)
+		return (0);
+	at = bsearch(&uid, pc->fetch, pc->nfetch, sizeof *pc->fetch, uid_cmp);
+	return (at != NULL ? pc->claimed[at - pc->fetch] : 0);
+}
+
 /*
  * Run one fetched message through the pipeline inside w's open batch
  * (begun here when none is), without committing.  -1 when the database
@@ -117,6 +139,7 @@ worker_run(struct poll_worker *w, uint32_t uid, const char *data,
 	info.mailbox = pc->mb->name;
 	info.uidvalidity = pc->uidvalidity;
 	info.uid = uid;
+	info.claimed_pk = worker_claimed(pc, uid);
 	info.date = SINK_NO_DATE;
 	info.size = size;
 	if (!w->in_batch) {

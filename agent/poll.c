@@ -196,6 +196,14 @@ poll_look(struct poll_ctx *pc, struct imap_session *is,
 		pc->dbcause = xstrdup(*cause);
 		goto out;
 	}
+	/* The writers write claimed rows with their batch (sink.h). */
+	plan->claimed = xcalloc(plan->nfetch + 1, sizeof *plan->claimed);
+	if (plan->nfetch != 0 && sink_claimed_ids(pc->sink, pc->mailbox_pk,
+	    pc->uidvalidity, plan->fetch, plan->nfetch, plan->claimed,
+	    cause) != 0) {
+		pc->dbcause = xstrdup(*cause);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(led);
@@ -214,6 +222,9 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	if (poll_look(pc, is, &plan, cause) != 0)
 		goto out;
 	fetch_start = time(NULL);
+	pc->fetch = plan.fetch;
+	pc->claimed = plan.claimed;
+	pc->nfetch = plan.nfetch;
 	poll_workers_start(pc, plan.nfetch);
 	fetch_rc = plan.nfetch != 0 ? poll_fetch_all(pc, is, plan.fetch,
 	    plan.nfetch, cause) : 0;
@@ -239,6 +250,9 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	rc = poll_after_end(is, pc, cause);
 out:
 	poll_workers_free(pc);
+	pc->fetch = NULL;
+	pc->claimed = NULL;
+	pc->nfetch = 0;
 	poll_plan_free(&plan);
 	return (rc);
 }

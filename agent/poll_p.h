@@ -149,6 +149,9 @@ struct poll_ctx {
 	struct poll_list		 unsure; /* their commit's outcome is
 					   not known (poll_settle) */
 	char				*dbcause; /* set: database failed */
+	const uint32_t			*fetch;	/* the plan's UIDs to fetch */
+	const int64_t			*claimed; /* ... their claimed rows */
+	size_t				 nfetch;
 	struct poll_worker		*w;
 	size_t				 nw;
 	pthread_mutex_t			 mtx;
@@ -169,6 +172,9 @@ struct poll_plan {
 	size_t			 nfetch;
 	uint32_t		*fresh;		/* new: to claim first */
 	size_t			 nfresh;
+	int64_t			*claimed;	/* the ledger row of each
+						   UID of fetch when it is
+						   claimed, else 0 */
 	size_t			 held;		/* new, left for later by
 						   batch_size */
 };

@@ -121,6 +121,19 @@ sink_auth_store(struct sink *s, int64_t message_pk,
 	else
 		snprintf(pk, sizeof pk, "%" PRId64, message_pk);
 	own = message_pk != 0;
+	if (!own && sink_led_open(s)) {
+		/* Written with the batch's (sink-set.c). */
+		sink_params_init(&p);
+		auth_params(&p, pk, a);
+		if ((rc = auth_arrays(&p, a, cause)) != 0)
+			sink_fail_data(s);
+		else {
+			sink_set_auth_hold(s, &p);
+			s->rollup_dirty = 1;
+		}
+		sink_params_free(&p);
+		return (rc);
+	}
 	if (own && sink_cmd(s, SINK_ST_BEGIN, cause) != 0)
 		return (-1);
 	sink_params_init(&p);

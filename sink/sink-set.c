@@ -28,6 +28,28 @@
  *
  * A message rolled back drops the payloads it kept; a batch rolled back
  * drops them all.
+ *
+ * The ledger rows go the same way.  A poll claims its new messages'
+ * rows before it fetches them, so a writer that knows a message's row
+ * is claimed (sink_msg_info's claimed_pk) need not write it at
+ * sink_msg_begin and wait for its answer, nor write its status at
+ * sink_msg_commit: the message's facts and status are kept here
+ * (sink_led_hold, sink_led_status) and go in one UPDATE for the batch,
+ * sent before its set statement, which counts the rows it changed
+ * among those still claimed.  A row that is not (another agent finished
+ * the message meanwhile, or it was pruned) fails the batch, which goes
+ * again message by message; there the ledger statement sees the row's
+ * status and the message is skipped, as it always was.  Each row then
+ * takes one update instead of two (the facts, then the status), and a
+ * message no round trip of its own.
+ *
+ * The duplicate counts compare a message's Message-ID and SHA-256 with
+ * those of the messages that delivered the report before, which may be
+ * kept here still.  So a statement that reads them (SINK_LEDGER_READ in
+ * the statement table) first writes the facts kept so far, not their
+ * status (sink_led_facts).  Those writes belong to the savepoint open
+ * at the time: when it is rolled back they are undone, and led_sent,
+ * how many kept rows have their facts written, goes back with them.
  */
 #include "config.h"
 
@@ -61,12 +83,45 @@ struct sink_held {
 	int	 dup;		/* its report is an earlier one's */
 };
 
+/* One ledger row kept: its values, text, NULL for NULL. */
+enum {
+	LED_ID, LED_PATH, LED_MID, LED_FROM, LED_SUBJECT, LED_DATE, LED_SIZE,
+	LED_SHA, LED_AR,
+	LED_STATUS, LED_DETAIL,		/* LED_STATUS: the facts before it */
+	LED_N
+};
+struct sink_led {
+	char	*val[LED_N];
+	size_t	 bytes;
+};
+
+/* One message's verdict kept: sink_sql_auth_store's 29 values. */
+#define AUTH_NPARAMS	29
+struct sink_auth_kept {
+	char	*val[AUTH_NPARAMS];
+	size_t	 bytes;
+};
+
 struct sink_set {
 	struct sink_held *v;
 	size_t		  n, size;
 	size_t		  bytes;	/* of the kept values */
 	size_t		  records;	/* of the new reports */
 	size_t		  dups;
+
+	struct sink_led	 *led;		/* ledger rows kept */
+	size_t		  nled, led_size;
+	int		  led_open;	/* the last is the open message's */
+	size_t		  led_sent;	/* the first led_sent have their facts
+					   written in the transaction */
+	size_t		  led_msg;	/* led_sent when the open message
+					   began */
+	size_t		  led_payload;	/* ... and its open payload */
+
+	struct sink_auth_kept *auth;	/* verdicts kept */
+	size_t		  nauth, auth_size;
+	size_t		  auth_msg;	/* nauth when the open message began */
+	size_t		  auth_payload;	/* ... and its open payload */
 };
 
 static size_t	 set_size(const struct sink_params *);
@@ -77,6 +132,13 @@ static int	 set_check(struct sink *, PGresult *, size_t, size_t,
 static int	 set_same(const struct sink_held *, const struct sink_held *);
 static int	 set_dups(struct sink *, char **);
 static int	 set_param(struct sink *, struct sink_params *, int, char **);
+static struct sink_set *set_get(struct sink *);
+static void	 led_free(struct sink_led *);
+static void	 led_truncate(struct sink_set *, size_t);
+static int	 led_send(struct sink *, enum sink_stmt, size_t, int,
+		    char **);
+static void	 auth_truncate(struct sink_set *, size_t);
+static int	 auth_send(struct sink *, char **);
 
 void
 sink_set_sets(struct sink *s, int on)
@@ -125,8 +187,7 @@ sink_set_hold(struct sink *s, const struct sink_params *p, size_t records)
 
 	if (p->n != SET_NPARAMS && p->n != SET_NPARAMS - 2)
 		fatalx("%s: %d parameters", __func__, p->n);
-	if ((set = s->set) == NULL)
-		set = s->set = xcalloc(1, sizeof *set);
+	set = set_get(s);
 	if (set->n == set->size) {
 		set->size = set->size == 0 ? 16 : set->size * 2;
 		set->v = xreallocarray(set->v, set->size, sizeof *set->v);
@@ -173,11 +234,29 @@ set_same(const struct sink_held *a, const struct sink_held *b)
 	return (1);
 }
 
-/* Bytes kept so far (0 when nothing is). */
+static struct sink_set *
+set_get(struct sink *s)
+{
+	if (s->set == NULL)
+		s->set = xcalloc(1, sizeof *s->set);
+	return (s->set);
+}
+
+/* Bytes kept so far, payloads and ledger rows (0 when nothing is). */
 size_t
 sink_set_bytes(struct sink *s)
 {
-	return (s->set != NULL ? s->set->bytes : 0);
+	struct sink_set	*set = s->set;
+	size_t		 i, bytes;
+
+	if (set == NULL)
+		return (0);
+	bytes = set->bytes;
+	for (i = 0; i < set->nled; i++)
+		bytes += set->led[i].bytes;
+	for (i = 0; i < set->nauth; i++)
+		bytes += set->auth[i].bytes;
+	return (bytes);
 }
 
 static void
@@ -208,18 +287,52 @@ set_truncate(struct sink *s, size_t n)
 		set->n = n;
 }
 
-/* Mark where the open message's payloads begin. */
+/* Mark where the open message's payloads and ledger writes begin. */
 void
 sink_set_msg_mark(struct sink *s)
 {
 	s->set_mark = s->set != NULL ? s->set->n : 0;
+	if (s->set != NULL) {
+		s->set->led_msg = s->set->led_payload = s->set->led_sent;
+		s->set->auth_msg = s->set->auth_payload = s->set->nauth;
+	}
 }
 
 /* The open message was rolled back: drop what it kept. */
 void
 sink_set_msg_drop(struct sink *s)
 {
+	struct sink_set	*set = s->set;
+
 	set_truncate(s, s->set_mark);
+	if (set == NULL)
+		return;
+	if (set->led_open)
+		led_truncate(set, set->nled - 1);
+	if (set->led_sent > set->led_msg)
+		set->led_sent = set->led_msg;
+	auth_truncate(set, set->auth_msg);
+}
+
+/* A payload savepoint: ledger writes from here on go with it. */
+void
+sink_set_payload_mark(struct sink *s)
+{
+	if (s->set != NULL) {
+		s->set->led_payload = s->set->led_sent;
+		s->set->auth_payload = s->set->nauth;
+	}
+}
+
+/* The payload was rolled back to its savepoint. */
+void
+sink_set_payload_drop(struct sink *s)
+{
+	if (s->set == NULL)
+		return;
+	if (s->set->led_sent > s->set->led_payload)
+		s->set->led_sent = s->set->led_payload;
+	auth_truncate(s->set, s->set->auth_payload);
 }
 
 void
@@ -228,10 +341,256 @@ sink_set_free(struct sink *s)
 	if (s->set == NULL)
 		return;
 	set_truncate(s, 0);
+	led_truncate(s->set, 0);
+	auth_truncate(s->set, 0);
 	free(s->set->v);
+	free(s->set->led);
+	free(s->set->auth);
 	free(s->set);
 	s->set = NULL;
 	s->set_mark = 0;
+}
+
+static void
+led_free(struct sink_led *e)
+{
+	int	i;
+
+	for (i = 0; i < LED_N; i++)
+		free(e->val[i]);
+}
+
+/* Keep only the first n ledger rows. */
+static void
+led_truncate(struct sink_set *set, size_t n)
+{
+	size_t	i;
+
+	for (i = n; i < set->nled; i++)
+		led_free(&set->led[i]);
+	if (n < set->nled)
+		set->nled = n;
+	if (set->led_sent > set->nled)
+		set->led_sent = set->nled;
+	set->led_open = 0;
+}
+
+/*
+ * Keep the ledger row of the message beginning (mi) for the batch: 1,
+ * or 0 when it must be written now (the caller does not know the row is
+ * claimed, or sets are off).
+ */
+int
+sink_led_hold(struct sink *s, const struct sink_msg_info *mi)
+{
+	struct sink_set	*set;
+	struct sink_led	*e;
+	int		 i;
+
+	if (mi->claimed_pk <= 0 || mi->uidvalidity == 0 || !s->sets_on ||
+	    !s->in_batch || s->sets_off || s->reparse ||
+	    s->batch_cause != NULL)
+		return (0);
+	set = set_get(s);
+	if (set->led_open)
+		fatalx("%s: a message's row is kept already", __func__);
+	if (set->nled == set->led_size) {
+		set->led_size = set->led_size == 0 ? 64 : set->led_size * 2;
+		set->led = xreallocarray(set->led, set->led_size,
+		    sizeof *set->led);
+	}
+	e = &set->led[set->nled++];
+	memset(e, 0, sizeof *e);
+	xasprintf(&e->val[LED_ID], "%lld", (long long)mi->claimed_pk);
+	if (mi->path != NULL)
+		e->val[LED_PATH] = xstrdup(mi->path);
+	if (mi->message_id != NULL)
+		e->val[LED_MID] = xstrdup(mi->message_id);
+	if (mi->from != NULL)
+		e->val[LED_FROM] = xstrdup(mi->from);
+	if (mi->subject != NULL)
+		e->val[LED_SUBJECT] = xstrdup(mi->subject);
+	if (mi->date != SINK_NO_DATE)
+		xasprintf(&e->val[LED_DATE], "%lld", (long long)mi->date);
+	xasprintf(&e->val[LED_SIZE], "%lld", mi->size > INT64_MAX ?
+	    (long long)INT64_MAX : (long long)mi->size);
+	if (mi->sha256 != NULL)
+		e->val[LED_SHA] = sink_bytea_text(mi->sha256, 32);
+	if (mi->auth_results != NULL)
+		e->val[LED_AR] = xstrdup(mi->auth_results);
+	for (i = 0; i < LED_N; i++)
+		if (e->val[i] != NULL)
+			e->bytes += strlen(e->val[i]) + 3;
+	set->led_open = 1;
+	return (1);
+}
+
+/* Is the open message's row kept (sink_led_hold)? */
+int
+sink_led_open(struct sink *s)
+{
+	return (s->set != NULL && s->set->led_open);
+}
+
+/* The open message's final status; detail (malloc'd, or NULL) is taken. */
+void
+sink_led_status(struct sink *s, enum sink_status st, char *detail)
+{
+	struct sink_set	*set = s->set;
+	struct sink_led	*e;
+
+	if (!sink_led_open(s))
+		fatalx("%s: no message's row is kept", __func__);
+	e = &set->led[set->nled - 1];
+	e->val[LED_STATUS] = xstrdup(sink_status_name(st));
+	e->val[LED_DETAIL] = detail;
+	e->bytes += strlen(e->val[LED_STATUS]) + 3 +
+	    (detail != NULL ? strlen(detail) + 3 : 0);
+	set->led_open = 0;
+}
+
+/*
+ * Send (not waiting) statement st for the kept rows from first on: their
+ * ncols first values, counted by the statement (SINK_CHK_COUNT).  Its
+ * failure, a row no longer claimed among them, fails the batch.
+ */
+static int
+led_send(struct sink *s, enum sink_stmt st, size_t first, int ncols,
+    char **cause)
+{
+	struct sink_set		*set = s->set;
+	struct sink_params	 p;
+	struct sink_array	 a;
+	char			*lit;
+	size_t			 i;
+	int			 k, rc = 0;
+
+	sink_params_init(&p);
+	for (k = 0; k < ncols && rc == 0; k++) {
+		sink_array_init(&a);
+		for (i = first; i < set->nled; i++)
+			sink_array_add(&a, set->led[i].val[k]);
+		if ((lit = sink_array_end(&a, cause)) == NULL) {
+			sink_fail_data(s);
+			rc = -1;
+		} else
+			sink_param_own(&p, lit);
+	}
+	if (rc == 0)
+		rc = sink_send(s, st, &p, SINK_CHK_COUNT,
+		    (long long)(set->nled - first), NULL, cause);
+	if (rc == 0)
+		s->pend[s->npend - 1].batch = 1;
+	sink_params_free(&p);
+	return (rc);
+}
+
+/*
+ * Keep the open message's verdict (p: sink_sql_auth_store's parameters,
+ * all text) for the batch's statement.
+ */
+void
+sink_set_auth_hold(struct sink *s, const struct sink_params *p)
+{
+	struct sink_set		*set = set_get(s);
+	struct sink_auth_kept	*k;
+	int			 i;
+
+	if (p->n != AUTH_NPARAMS || p->binary || !set->led_open)
+		fatalx("%s: %d parameters, or no row kept", __func__, p->n);
+	if (set->nauth == set->auth_size) {
+		set->auth_size = set->auth_size == 0 ? 64 : set->auth_size * 2;
+		set->auth = xreallocarray(set->auth, set->auth_size,
+		    sizeof *set->auth);
+	}
+	k = &set->auth[set->nauth++];
+	memset(k, 0, sizeof *k);
+	for (i = 0; i < AUTH_NPARAMS; i++)
+		if (p->val[i] != NULL) {
+			k->val[i] = xstrdup(p->val[i]);
+			k->bytes += strlen(p->val[i]) + 3;
+		}
+}
+
+/* Keep only the first n verdicts. */
+static void
+auth_truncate(struct sink_set *set, size_t n)
+{
+	size_t	i;
+	int	j;
+
+	for (i = n; i < set->nauth; i++)
+		for (j = 0; j < AUTH_NPARAMS; j++)
+			free(set->auth[i].val[j]);
+	if (n < set->nauth)
+		set->nauth = n;
+}
+
+/*
+ * Send (not waiting) the verdicts kept: the old ones of their messages
+ * cleared, the new ones counted.  A failure fails the batch.
+ */
+static int
+auth_send(struct sink *s, char **cause)
+{
+	struct sink_set		*set = s->set;
+	struct sink_params	 p, c;
+	struct sink_array	 a;
+	char			*lit;
+	size_t			 i;
+	int			 k, rc = 0;
+
+	sink_params_init(&p);
+	for (k = 0; k < AUTH_NPARAMS && rc == 0; k++) {
+		sink_array_init(&a);
+		for (i = 0; i < set->nauth; i++)
+			sink_array_add(&a, set->auth[i].val[k]);
+		if ((lit = sink_array_end(&a, cause)) == NULL) {
+			sink_fail_data(s);
+			rc = -1;
+		} else
+			sink_param_own(&p, lit);
+	}
+	/* The messages' ids ($1) also say which verdicts to clear. */
+	if (rc == 0) {
+		sink_params_init(&c);
+		sink_param_str(&c, p.val[0]);
+		rc = sink_send(s, SINK_ST_AUTH_CLEAR_SET, &c, SINK_CHK_NONE, 0,
+		    NULL, cause);
+		sink_params_free(&c);
+	}
+	if (rc == 0)
+		rc = sink_send(s, SINK_ST_AUTH_SET, &p, SINK_CHK_COUNT,
+		    (long long)set->nauth, NULL, cause);
+	if (rc == 0)
+		sink_batch_mark(s);
+	sink_params_free(&p);
+	return (rc);
+}
+
+/* Any kept row whose facts are not written yet? */
+int
+sink_led_unsent(struct sink *s)
+{
+	return (s->set != NULL && s->set->led_sent < s->set->nled);
+}
+
+/*
+ * Write the facts of the kept rows not written yet (not their status:
+ * the rows stay claimed), before a statement that reads them.
+ */
+int
+sink_led_facts(struct sink *s, char **cause)
+{
+	struct sink_set	*set = s->set;
+
+	if (!sink_led_unsent(s))
+		return (0);
+	if (led_send(s, SINK_ST_LEDGER_FACTS, set->led_sent, LED_STATUS,
+	    cause) != 0)
+		return (-1);
+	set->led_sent = set->nled;
+	return (0);
 }
 
 /* Did the statement store every report and record it was given? */
@@ -322,22 +681,30 @@ sink_set_flush(struct sink *s, char **cause)
 	PGresult		*res = NULL;
 	int			 k, rc = 0;
 
-	if (set == NULL || set->n == 0)
+	if (set == NULL || (set->n == 0 && set->nled == 0 && set->nauth == 0))
 		return (0);
-	if (s->in_msg)
+	if (s->in_msg || set->led_open)
 		fatalx("%s: a message is open", __func__);
+	/* The ledger rows first: set_dups reads their facts. */
+	if (set->nled != 0) {
+		rc = led_send(s, SINK_ST_LEDGER_SET, 0, LED_N, cause);
+		led_truncate(set, 0);
+	}
 	sink_params_init(&p);
-	for (k = 0; k <= SET_NPARAMS && rc == 0; k++)
+	for (k = 0; k <= SET_NPARAMS && rc == 0 && set->n != 0; k++)
 		rc = set_param(s, &p, k, cause);
-	if (rc == 0) {
+	if (rc == 0 && set->n != 0) {
 		rc = sink_send(s, SINK_ST_SET, &p, SINK_CHK_ROW, 0, &res,
 		    cause);
 		sink_batch_mark(s);
 	}
 	sink_params_free(&p);
+	/* The verdicts after the reports, whose authenticity they set. */
+	if (rc == 0 && set->nauth != 0)
+		rc = auth_send(s, cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);
-	if (rc == 0)
+	if (rc == 0 && set->n != 0)
 		rc = set_check(s, res, set->n - set->dups, set->records,
 		    cause);
 	if (rc == 0 && set->dups != 0)

@@ -44,6 +44,9 @@ static const char *sink_status_names[] = {
 };
 #define SINK_NSTATUS (sizeof sink_status_names / sizeof sink_status_names[0])
 
+/* uids a ledger query takes at a time. */
+#define SINK_LEDGER_CHUNK	10000
+
 static char	*sink_clean_message(const char *);
 static char	*sink_utf8(const char *);
 static int	 sink_status_parse(const char *, enum sink_status *);
@@ -52,6 +55,7 @@ static int	 sink_uids_param(struct sink_params *, const uint32_t *,
 static int	 sink_ledger_rows(struct sink *, PGresult *,
 		    struct sink_ledger_entry **, size_t *, size_t *, char **);
 static int	 ledger_uid_cmp(const void *, const void *);
+static int	 uid_cmp(const void *, const void *);
 static int	 sink_ledger_query(struct sink *, int64_t, uint32_t,
 		    const uint32_t *, size_t, struct sink_ledger_entry **,
 		    size_t *, size_t *, char **);
@@ -66,6 +70,7 @@ static int	 sink_batch_failed(struct sink *, char **);
 static int	 sink_pipe_enter(struct sink *, char **);
 static int	 sink_pipe_leave(struct sink *, char **);
 static void	 sink_pipe_reset(struct sink *);
+static int	 sink_pend_stmts(struct sink *);
 static struct sink_pending *sink_pend_add(struct sink *, const char *,
 		    ExecStatusType);
 static int	 sink_read_one(struct sink *, int *, char **);
@@ -499,6 +504,9 @@ sink_send(struct sink *s, enum sink_stmt st, const struct sink_params *p,
 	d = sink_stmt_get(st, p);
 	if (out != NULL)
 		*out = NULL;
+	if ((d->flags & SINK_LEDGER_READ) && sink_led_unsent(s) &&
+	    sink_led_facts(s, cause) != 0)
+		return (-1);
 	if (s->npend + 2 > SINK_PIPE_MAX && sink_sync(s, cause) != 0)
 		return (-1);
 	if (sink_pipe_enter(s, cause) != 0)
@@ -541,7 +549,22 @@ sink_send(struct sink *s, enum sink_stmt st, const struct sink_params *p,
 int
 sink_send_cmd(struct sink *s, enum sink_stmt st, char **cause)
 {
-	return (sink_send(s, st, NULL, SINK_CHK_NONE, 0, NULL, cause));
+	if (sink_send(s, st, NULL, SINK_CHK_NONE, 0, NULL, cause) != 0)
+		return (-1);
+	s->pend[s->npend - 1].cmd = 1;
+	return (0);
+}
+
+/* Is a statement other than sink_send_cmd's waiting for its result? */
+static int
+sink_pend_stmts(struct sink *s)
+{
+	int	i;
+
+	for (i = s->nread; i < s->npend; i++)
+		if (!s->pend[i].cmd)
+			return (1);
+	return (0);
 }
 
 /* Mark the statements pending now: their failure fails the batch. */
@@ -908,6 +931,46 @@ sink_claim(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
 	return (rc);
 }
 
+/*
+ * The ids of the claimed rows among uids (ascending), SINK_LEDGER_CHUNK
+ * at a time (see sink.h).
+ */
+int
+sink_claimed_ids(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
+    const uint32_t *uids, size_t n, int64_t *ids, char **cause)
+{
+	struct sink_params	 p;
+	PGresult		*res;
+	const uint32_t		*at;
+	uint32_t		 uid;
+	size_t			 i, k;
+	int			 j, rc = 0;
+
+	memset(ids, 0, n * sizeof *ids);
+	for (i = 0; i < n && rc == 0; i += k) {
+		k = n - i < SINK_LEDGER_CHUNK ? n - i : SINK_LEDGER_CHUNK;
+		sink_params_init(&p);
+		sink_param_int(&p, (long long)mailbox);
+		sink_param_int(&p, uidvalidity);
+		res = NULL;
+		rc = sink_uids_param(&p, uids + i, k, cause);
+		if (rc == 0)
+			rc = sink_exec(s, SINK_ST_CLAIMED_IDS, &p, &res, cause);
+		sink_params_free(&p);
+		for (j = 0; rc == 0 && j < PQntuples(res); j++) {
+			uid = (uint32_t)strtoul(PQgetvalue(res, j, 0), NULL,
+			    10);
+			at = bsearch(&uid, uids + i, k, sizeof *uids,
+			    uid_cmp);
+			if (at != NULL)
+				ids[at - uids] = strtoll(PQgetvalue(res, j, 1),
+				    NULL, 10);
+		}
+		PQclear(res);
+	}
+	return (rc);
+}
+
 /* Record that the after-action was done on the server. */
 int
 sink_after_done(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
@@ -957,6 +1020,14 @@ sink_ledger_rows(struct sink *s, PGresult *res, struct sink_ledger_entry **v,
 }
 
 static int
+uid_cmp(const void *a, const void *b)
+{
+	const uint32_t	*x = a, *y = b;
+
+	return (*x < *y ? -1 : *x > *y);
+}
+
+static int
 ledger_uid_cmp(const void *a, const void *b)
 {
 	const struct sink_ledger_entry	*x = a, *y = b;
@@ -994,7 +1065,6 @@ sink_ledger_query(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
  * the uids, SINK_LEDGER_CHUNK at a time; sorted, an unfinished row also
  * found by its uid kept once.
  */
-#define SINK_LEDGER_CHUNK	10000
 int
 sink_ledger_find(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
     const uint32_t *uids, size_t n, struct sink_ledger_entry **out,
@@ -1213,6 +1283,18 @@ sink_msg_begin(struct sink *s, const struct sink_msg_info *mi,
 	if (s->in_batch && s->batch_cause != NULL)
 		return (sink_batch_failed(s, cause));
 	sink_set_msg_mark(s);
+	if (sink_led_hold(s, mi)) {
+		/* Claimed: the row goes with the batch's (sink-set.c). */
+		snprintf(s->message_pk, sizeof s->message_pk, "%lld",
+		    (long long)mi->claimed_pk);
+		*prior = SINK_CLAIMED;
+		s->in_msg = 1;
+		if (sink_send_cmd(s, SINK_ST_SAVEPOINT_MSG, cause) != 0) {
+			sink_msg_rollback(s);
+			return (-1);
+		}
+		return (0);
+	}
 	rc = sink_send_cmd(s, s->in_batch ? SINK_ST_SAVEPOINT_MSG :
 	    SINK_ST_BEGIN, cause);
 	if (rc == 0 && s->npool < SINK_POOL / 4)
@@ -1263,15 +1345,22 @@ sink_msg_commit(struct sink *s, enum sink_status st, const char *detail,
 	sink_payload_closed(s, __func__);
 	if (s->in_batch && s->batch_cause != NULL) {
 		sink_msg_clear(s);
+		sink_set_msg_drop(s);
 		return (sink_batch_failed(s, cause));
 	}
-	sink_params_init(&p);
-	sink_param_str(&p, s->message_pk);
-	sink_param_str(&p, sink_status_name(st));
-	sink_param_own(&p, sink_utf8(detail));
-	rc = sink_send(s, SINK_ST_MSG_STATUS, &p, SINK_CHK_NONE, 0, NULL,
-	    cause);
-	sink_params_free(&p);
+	if (sink_led_open(s)) {
+		/* Written with the batch's rows (sink-set.c). */
+		sink_led_status(s, st, sink_utf8(detail));
+		rc = 0;
+	} else {
+		sink_params_init(&p);
+		sink_param_str(&p, s->message_pk);
+		sink_param_str(&p, sink_status_name(st));
+		sink_param_own(&p, sink_utf8(detail));
+		rc = sink_send(s, SINK_ST_MSG_STATUS, &p, SINK_CHK_NONE, 0,
+		    NULL, cause);
+		sink_params_free(&p);
+	}
 	if (rc == 0 && s->in_batch) {
 		rc = sink_send_cmd(s, SINK_ST_RELEASE_MSG, cause);
 		if (rc == 0) {
@@ -1492,7 +1581,9 @@ sink_batch_rollback(struct sink *s)
 /*
  * Mark the start of one payload inside the message transaction.  What the
  * previous payload sent is read first, so that its failure is not taken
- * for this payload's.
+ * for this payload's; savepoints alone are not waited for (they fail only
+ * after a failure of their own transaction or connection, which would
+ * already be known).
  */
 int
 sink_payload_savepoint(struct sink *s, char **cause)
@@ -1502,8 +1593,9 @@ sink_payload_savepoint(struct sink *s, char **cause)
 	sink_payload_closed(s, __func__);
 	sink_rawout_discard(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
-	if (s->npend > 0 && sink_sync(s, cause) != 0)
+	if (sink_pend_stmts(s) && sink_sync(s, cause) != 0)
 		return (-1);
+	sink_set_payload_mark(s);
 	return (sink_send_cmd(s, SINK_ST_SAVEPOINT_PAYLOAD, cause));
 }
 
@@ -1516,6 +1608,7 @@ sink_payload_rollback(struct sink *s, char **cause)
 	sink_rawout_discard(s);
 	sink_defer_free(s);
 	s->file_pk[0] = s->report_pk[0] = '\0';
+	sink_set_payload_drop(s);
 	return (sink_rollback(s, SINK_ST_ROLLBACK_PAYLOAD, cause));
 }
 
@@ -1597,6 +1690,38 @@ static const char sink_sql_pool[] =
 static const char sink_sql_msg_status[] =
 	"UPDATE dmarc.mail_message SET status = $2, status_detail = $3,"
 	" status_at = now() WHERE id = $1";
+
+/*
+ * The ledger rows of a batch (sink-set.c): $1 their ids, $2 .. $9 the
+ * facts as sink_sql_ledger writes them, $10 $11 the status and its
+ * detail; only rows still claimed, counted.
+ */
+#define SINK_SQL_LEDGER_FACTS \
+	"WITH w AS (UPDATE dmarc.mail_message AS m SET path = u.path,"	\
+	" message_id = u.mid, from_addr = u.frm, subject = u.subj,"	\
+	" date_hdr = to_timestamp(u.d), size_bytes = u.sz,"		\
+	" sha256 = coalesce(u.sha::bytea, m.sha256), auth_results = u.ar," \
+	" fetched_at = now()"
+#define SINK_SQL_LEDGER_UNNEST \
+	" FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],"	\
+	" $5::text[], $6::double precision[], $7::bigint[], $8::text[],"	\
+	" $9::text[]"
+#define SINK_SQL_LEDGER_END \
+	" WHERE m.id = u.id AND m.status = 'claimed' RETURNING 1)"	\
+	" SELECT count(*) FROM w"
+
+static const char sink_sql_ledger_set[] =
+	SINK_SQL_LEDGER_FACTS ", status = u.st, status_detail = u.det,"
+	" status_at = now()"
+	SINK_SQL_LEDGER_UNNEST ", $10::text[], $11::text[])"
+	" AS u(id, path, mid, frm, subj, d, sz, sha, ar, st, det)"
+	SINK_SQL_LEDGER_END;
+
+/* The facts alone ($1 .. $9): the rows stay claimed. */
+static const char sink_sql_ledger_facts[] =
+	SINK_SQL_LEDGER_FACTS
+	SINK_SQL_LEDGER_UNNEST ") AS u(id, path, mid, frm, subj, d, sz, sha, ar)"
+	SINK_SQL_LEDGER_END;
 
 /* --- The schema (sink-schema.c) --- */
 
@@ -2422,6 +2547,12 @@ static const char sink_sql_ledger_unfinished[] =
 	" WHERE mailbox_pk = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
 	" AND (status = 'claimed' OR after_action = 'pending')";
 
+/* The ids of the claimed rows among uids $3. */
+static const char sink_sql_claimed_ids[] =
+	"SELECT uid, id FROM dmarc.mail_message"
+	" WHERE mailbox_pk = $1 AND uidvalidity = $2"
+	" AND uid = ANY ($3::bigint[]) AND status = 'claimed'";
+
 static const char sink_sql_mark_read[] =
 	"SELECT uidvalidity, criteria, coalesce(uidnext, 0),"
 	" coalesce(highestmodseq, 0), extract(epoch FROM full_at)::bigint"
@@ -2772,6 +2903,47 @@ static const char sink_sql_auth_store[] =
 	" AND r.file_pk IN (SELECT f.id"
 	" FROM dmarc.report_file f WHERE f.message_pk = $1)";
 
+/* The verdicts of the messages $1 (a batch's), cleared. */
+static const char sink_sql_auth_clear_set[] =
+	"DELETE FROM dmarc.message_auth WHERE message_pk = ANY ($1::bigint[])";
+
+/*
+ * A batch's verdicts (sink-set.c): sink_sql_auth_store's parameters, an
+ * array of each, the signatures' and reports' arrays as array literals;
+ * counted.
+ */
+#define SINK_SQL_AUTH_COLS(p, t) \
+	p "1" t ", " p "2" t ", " p "3" t ", " p "4" t ", " p "5" t ", "	\
+	p "6" t ", " p "7" t ", " p "8" t ", " p "9" t ", " p "10" t ", "	\
+	p "11" t ", " p "12" t ", " p "13" t ", " p "14" t ", " p "15" t ", " \
+	p "16" t ", " p "17" t ", " p "18" t ", " p "19" t ", " p "20" t ", " \
+	p "21" t ", " p "22" t ", " p "23" t ", " p "24" t ", " p "25" t ", " \
+	p "26" t ", " p "27" t ", " p "28" t ", " p "29" t
+static const char sink_sql_auth_set[] =
+	"WITH u AS (SELECT * FROM unnest(" SINK_SQL_AUTH_COLS("$", "::text[]")
+	") AS u(" SINK_SQL_AUTH_COLS("c", "") ")),"
+	" a AS (INSERT INTO dmarc.message_auth (message_pk, checked_at,"
+	" from_domain, from_count, signatures_seen, dmarc, dmarc_via,"
+	" dkim_alignment, authres_id, authres_dkim, authres_dkim_domain,"
+	" authres_spf, authres_dmarc, authres_dmarc_from, auth_domains,"
+	" reporter_domain, reporter_matched, authenticity, detail)"
+	" SELECT u.c1::bigint, to_timestamp(u.c2::double precision), u.c3,"
+	" u.c4::smallint, u.c5::integer, u.c6, u.c7, u.c8, u.c9, u.c10,"
+	" u.c11, u.c12, u.c13, u.c14, u.c15::text[], u.c16, u.c17::boolean,"
+	" u.c18, u.c19 FROM u RETURNING 1),"
+	" s AS (INSERT INTO dmarc.message_signature (message_pk, ord, domain,"
+	" selector, algorithm, result, error, body_length, key_sha256, aligned)"
+	" SELECT u.c1::bigint, x.ord, x.d, x.s, x.a, x.r, x.e, x.l, x.k, x.al"
+	" FROM u, unnest(u.c20::text[], u.c21::text[], u.c22::text[],"
+	" u.c23::text[], u.c24::text[], u.c25::bigint[], u.c26::text[],"
+	" u.c27::text[]) WITH ORDINALITY AS x(d, s, a, r, e, l, k, al, ord)),"
+	" v AS (UPDATE dmarc.report r SET authenticity = v.v"
+	" FROM u, unnest(u.c28::text[], u.c29::text[]) AS v(id, v)"
+	" WHERE r.report_id = v.id AND r.authenticity IS DISTINCT FROM v.v"
+	" AND r.file_pk IN (SELECT f.id FROM dmarc.report_file f"
+	" WHERE f.message_pk = u.c1::bigint))"
+	" SELECT count(*) FROM a";
+
 static const char sink_sql_msgraw_chunk[] =
 	"INSERT INTO dmarc.message_raw (message_pk, seq, data)"
 	" VALUES ($1, $2, $3::bytea)";
@@ -2833,6 +3005,10 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_pool, PGRES_TUPLES_OK, 1, SINK_PREP },
 	[SINK_ST_MSG_STATUS] = { "write message status",
 	    sink_sql_msg_status, PGRES_COMMAND_OK, 3, SINK_PREP },
+	[SINK_ST_LEDGER_SET] = { "write the batch's ledger rows (still claimed)",
+	    sink_sql_ledger_set, PGRES_TUPLES_OK, 11, SINK_PREP },
+	[SINK_ST_LEDGER_FACTS] = { "write the batch's message facts (still claimed)",
+	    sink_sql_ledger_facts, PGRES_TUPLES_OK, 9, SINK_PREP },
 
 	/* The schema. */
 	[SINK_ST_SCHEMA_EXISTS] = { "look for schema_version",
@@ -2862,7 +3038,7 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	[SINK_ST_DUP_LOCK] = { "lock duplicate report",
 	    sink_sql_dup_lock, PGRES_TUPLES_OK, 4, SINK_PREP },
 	[SINK_ST_DUP] = { "count duplicate report",
-	    sink_sql_dup, PGRES_TUPLES_OK, 6, SINK_PREP },
+	    sink_sql_dup, PGRES_TUPLES_OK, 6, SINK_PREP | SINK_LEDGER_READ },
 	[SINK_ST_RECORDS] = { "insert records",
 	    sink_sql_records, PGRES_TUPLES_OK, 45, SINK_PREP },
 	[SINK_ST_END] = { "update report totals",
@@ -2916,13 +3092,13 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	[SINK_ST_TLS_LOCK] = { "lock duplicate report",
 	    sink_sql_tls_lock, PGRES_TUPLES_OK, 2, 0 },
 	[SINK_ST_TLS_DUP] = { "count duplicate report",
-	    sink_sql_tls_dup, PGRES_COMMAND_OK, 3, 0 },
+	    sink_sql_tls_dup, PGRES_COMMAND_OK, 3, SINK_LEDGER_READ },
 	[SINK_ST_FAILURE] = { "insert failure_report",
 	    sink_sql_failure, PGRES_TUPLES_OK, 41, 0 },
 	[SINK_ST_FAILURE_LOCK] = { "lock duplicate report",
 	    sink_sql_failure_lock, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_FAILURE_DUP] = { "count duplicate report",
-	    sink_sql_failure_dup, PGRES_COMMAND_OK, 3, 0 },
+	    sink_sql_failure_dup, PGRES_COMMAND_OK, 3, SINK_LEDGER_READ },
 	[SINK_ST_TLS_REPARSE_LOCK] = { "lock reparsed report",
 	    sink_sql_tls_reparse_lock, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_TLS_REPARSE_HEAD] = { "update reparsed report",
@@ -2957,6 +3133,8 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_ledger_find, PGRES_TUPLES_OK, 3, 0 },
 	[SINK_ST_LEDGER_UNFINISHED] = { "list unfinished ledger rows",
 	    sink_sql_ledger_unfinished, PGRES_TUPLES_OK, 2, 0 },
+	[SINK_ST_CLAIMED_IDS] = { "find claimed ledger rows",
+	    sink_sql_claimed_ids, PGRES_TUPLES_OK, 3, 0 },
 	[SINK_ST_MARK_READ] = { "read search mark",
 	    sink_sql_mark_read, PGRES_TUPLES_OK, 1, 0 },
 	[SINK_ST_MARK_WRITE] = { "write search mark",
@@ -3003,6 +3181,10 @@ const struct sink_stmt_def sink_stmts[SINK_NSTMT] = {
 	    sink_sql_auth_clear, PGRES_COMMAND_OK, 1, SINK_PREP },
 	[SINK_ST_AUTH_STORE] = { "store message verdict",
 	    sink_sql_auth_store, PGRES_COMMAND_OK, 29, SINK_PREP },
+	[SINK_ST_AUTH_CLEAR_SET] = { "clear the batch's verdicts",
+	    sink_sql_auth_clear_set, PGRES_COMMAND_OK, 1, SINK_PREP },
+	[SINK_ST_AUTH_SET] = { "write the batch's verdicts",
+	    sink_sql_auth_set, PGRES_TUPLES_OK, 29, SINK_PREP },
 	[SINK_ST_MSGRAW_CHUNK] = { "keep message",
 	    sink_sql_msgraw_chunk, PGRES_COMMAND_OK, 3, SINK_PREP },
 	[SINK_ST_MSGRAW_READ] = { "read kept message",

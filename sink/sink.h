@@ -201,6 +201,14 @@ int	sink_mark_write(struct sink *, int64_t mailbox,
 int	sink_claim(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
 
+/*
+ * The ids of the ledger rows of these uids (ascending, no repeats) that
+ * are claimed: ids[i] for uids[i], 0 when its row is not claimed or does
+ * not exist.
+ */
+int	sink_claimed_ids(struct sink *, int64_t mailbox, uint32_t uidvalidity,
+	    const uint32_t *uids, size_t n, int64_t *ids, char **);
+
 /* Mark after_action done for these uids; commits. */
 int	sink_after_done(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
@@ -222,6 +230,9 @@ struct sink_msg_info {
 	const char	*auth_results;
 	uint64_t	 size;
 	const unsigned char *sha256;	/* 32 bytes */
+	int64_t		 claimed_pk;	/* IMAP: the row's id when the caller
+					   knows it claimed (a poll: see
+					   sink_claimed_ids), else 0 */
 };
 
 /*
@@ -235,6 +246,13 @@ struct sink_msg_info {
  * status as well (SINK_NONE when the row was created now).  On error the
  * transaction is already rolled back (inside a batch: the message's
  * savepoint).  One round trip.
+ *
+ * Inside a batch with sink_set_sets, a message whose claimed_pk is set
+ * costs no round trip: its row is not written now but with the batch's
+ * others, with their status, before the batch commits (*prior is then
+ * SINK_CLAIMED).  When the row is not claimed any more by then (another
+ * agent finished the message meanwhile), the batch fails as a transient
+ * failure, and goes again with sets off: then this call reads the row.
  */
 int	sink_msg_begin(struct sink *, const struct sink_msg_info *,
 	    enum sink_status *prior, char **);

@@ -79,6 +79,8 @@ enum sink_stmt {
 	SINK_ST_LEDGER_FILE,
 	SINK_ST_POOL,
 	SINK_ST_MSG_STATUS,
+	SINK_ST_LEDGER_SET,
+	SINK_ST_LEDGER_FACTS,
 	/* The schema. */
 	SINK_ST_SCHEMA_EXISTS,
 	SINK_ST_SCHEMA_VERSION,
@@ -141,6 +143,7 @@ enum sink_stmt {
 	/* A poll's history (sink.c) and retention (sink-prune.c). */
 	SINK_ST_LEDGER_FIND,
 	SINK_ST_LEDGER_UNFINISHED,
+	SINK_ST_CLAIMED_IDS,
 	SINK_ST_MARK_READ,
 	SINK_ST_MARK_WRITE,
 	SINK_ST_PRUNE_REPORTS,
@@ -164,6 +167,8 @@ enum sink_stmt {
 	/* Who sent a report mail (sink-auth.c). */
 	SINK_ST_AUTH_CLEAR,
 	SINK_ST_AUTH_STORE,
+	SINK_ST_AUTH_CLEAR_SET,
+	SINK_ST_AUTH_SET,
 	SINK_ST_MSGRAW_CHUNK,
 	SINK_ST_MSGRAW_READ,
 	SINK_ST_AUTH_LIST,
@@ -180,6 +185,9 @@ struct sink_stmt_def {
 	int		 flags;
 #define SINK_PREP	0x1		/* prepared once per connection */
 #define SINK_BINARY	0x2		/* results in binary format */
+#define SINK_LEDGER_READ 0x4		/* reads the open message's ledger
+					   facts, or earlier ones': those kept
+					   are written first (sink-set.c) */
 };
 extern const struct sink_stmt_def sink_stmts[SINK_NSTMT];
 
@@ -203,6 +211,9 @@ struct sink_pending {
 	int		 prep;		/* a PQsendPrepare of statement prep,
 					   or -1 */
 	int		 batch;		/* a failure fails the whole batch */
+	int		 cmd;		/* sink_send_cmd's: fails only when
+					   the transaction or the connection
+					   already did */
 	PGresult	**out;		/* keep the result here (or NULL) */
 };
 
@@ -398,7 +409,33 @@ size_t	sink_set_bytes(struct sink *);
 int	sink_set_flush(struct sink *, char **);
 void	sink_set_msg_mark(struct sink *);
 void	sink_set_msg_drop(struct sink *);
+void	sink_set_payload_mark(struct sink *);
+void	sink_set_payload_drop(struct sink *);
 void	sink_set_free(struct sink *);
+
+/*
+ * The batch's ledger rows (sink-set.c).  sink_led_hold: whether the
+ * message beginning keeps its row (facts copied) for the batch's UPDATE
+ * instead of writing it now; sink_led_open: whether the open message's
+ * row is kept; sink_led_status gives it its final status (detail, malloc'd
+ * or NULL, is taken).  sink_led_unsent: whether rows kept have facts not
+ * written yet; sink_led_facts writes them (not waiting), for a statement
+ * that reads them (SINK_LEDGER_READ).  sink_set_flush writes the rows
+ * with their status, before the payloads.  sink_set_payload_mark and
+ * sink_set_payload_drop follow a payload savepoint and its rollback, so
+ * that facts written and then undone are written again when needed.
+ */
+int	sink_led_hold(struct sink *, const struct sink_msg_info *);
+int	sink_led_open(struct sink *);
+void	sink_led_status(struct sink *, enum sink_status, char *);
+int	sink_led_unsent(struct sink *);
+int	sink_led_facts(struct sink *, char **);
+/*
+ * Keep the open message's verdict, whose row is kept (sink_led_open):
+ * p holds sink_sql_auth_store's parameters, as text; sink_set_flush
+ * writes it after the payloads.
+ */
+void	sink_set_auth_hold(struct sink *, const struct sink_params *);
 
 /* The raw payload writer (sink-raw.c). */
 int	sink_rawout_finish(struct sink *, char **);

@@ -2421,6 +2421,242 @@ test_defer(void)
 	free(cause);
 }
 
+/*
+ * One message of uidvalidity uv whose ledger row pk the caller knows
+ * claimed (sink_msg_info's claimed_pk): Message-ID msgid, SHA-256 all
+ * shabyte, h's report with its records in batches of bs.  Committed, or
+ * rolled back when commit is 0.  0 stored, 1 duplicate, 2 done already
+ * (prior), -1 failed.
+ */
+static int
+held_store(struct sink *s, uint32_t uv, uint32_t uid, int64_t pk,
+    const char *msgid, int shabyte, const struct report_head *h,
+    const struct report_head *hend, const struct report_record *r,
+    size_t n, size_t bs, int commit)
+{
+	struct sink_msg_info	 mi;
+	struct sink_file_info	 fi;
+	enum sink_status	 prior;
+	unsigned char		 sha[32], psha[32];
+	char			*cause = NULL;
+	size_t			 i, k;
+	enum sink_result	 rc, frc;
+
+	sha_fill(sha, shabyte);
+	sha_fill(psha, 0x5b);
+	msg_info(&mi, uv, uid, msgid, sha);
+	mi.claimed_pk = pk;
+	memset(&fi, 0, sizeof fi);
+	fi.mime_path = "2";
+	fi.filename = "report.xml";
+	fi.kind = "xml";
+	fi.encoded_bytes = 4;
+	if (sink_msg_begin(s, &mi, &prior, &cause) != 0)
+		goto fail;
+	if (prior != SINK_NONE && prior != SINK_CLAIMED) {
+		sink_msg_rollback(s);
+		return (2);
+	}
+	if (sink_payload_savepoint(s, &cause) != 0 ||
+	    sink_file_begin(s, &fi, &cause) != 0 ||
+	    sink_raw_append(s, "<x/>", 4, &cause) != 0)
+		goto fail;
+	if ((rc = sink_report_head(s, h, &cause)) == SINK_OK) {
+		for (i = 0; rc == SINK_OK && i < n; i += k) {
+			k = n - i < bs ? n - i : bs;
+			rc = sink_report_records(s, r + i, k, &cause);
+		}
+		if (rc == SINK_OK)
+			rc = sink_report_end(s, hend, &cause);
+	}
+	if (rc == SINK_FAILED)
+		goto fail;
+	if ((frc = sink_file_end(s, 4, psha, NULL, &cause)) == SINK_DUP)
+		rc = SINK_DUP;
+	else if (frc != SINK_OK)
+		goto fail;
+	if (!commit) {
+		sink_msg_rollback(s);
+		return (rc == SINK_DUP);
+	}
+	if (sink_msg_commit(s, rc == SINK_DUP ? SINK_DUPLICATE :
+	    SINK_STORED, rc == SINK_DUP ? "a duplicate" : "1 report",
+	    &cause) != 0)
+		goto fail;
+	return (rc == SINK_DUP);
+fail:
+	free(cause);
+	sink_msg_rollback(s);
+	return (-1);
+}
+
+/* What the ledger says of uid of uidvalidity 730. */
+static const char held_row[] =
+	"SELECT status || '|' || coalesce(status_detail, '-') || '|'"
+	" || coalesce(message_id, '-') || '|' || coalesce(from_addr, '-')"
+	" || '|' || coalesce(subject, '-') || '|'"
+	" || coalesce(extract(epoch FROM date_hdr)::bigint::text, '-') || '|'"
+	" || coalesce(size_bytes::text, '-') || '|'"
+	" || coalesce(substr(encode(sha256, 'hex'), 1, 4), '-') || '|'"
+	" || coalesce(auth_results, '-') || '|' || (fetched_at IS NOT NULL)"
+	" || (status_at IS NOT NULL)"
+	" FROM dmarc.mail_message WHERE mailbox = 'INBOX'"
+	" AND uidvalidity = 730 AND uid = $1::bigint";
+
+/* seen_count and the deliveries' counted of report $1. */
+static const char held_seen[] =
+	"SELECT r.seen_count || ' ' || string_agg(d.counted::text, ','"
+	" ORDER BY d.file_pk) FROM dmarc.report r JOIN dmarc.report_delivery d"
+	" ON d.report_pk = r.id WHERE r.report_id = $1 GROUP BY r.seen_count";
+
+/*
+ * The ledger rows of a batch written with its set statement: facts and
+ * status in one UPDATE, no ledger statement at sink_msg_begin; duplicate
+ * counts still see every message's facts (kept ones written first, again
+ * after a rollback undid them); a row another agent finished meanwhile
+ * fails the batch, which goes again message by message.
+ */
+static void
+test_held_ledger(void)
+{
+	static const uint32_t	 uids[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+	static const uint32_t	 ask[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+				    99 };
+	struct report_head	 h, hend;
+	struct report_record	 r[3];
+	int64_t			 ids[12];
+	struct sink		*s;
+	char			*cause = NULL, *v;
+	unsigned long		 w;
+
+	if ((s = open_sink()) == NULL)
+		return;
+	sink_set_defer(s, 1);
+	sink_set_sets(s, 1);
+	build_report(&h, r);
+	build_end(&hend, &h);
+	CHECK_INT(sink_claim(s, inbox_pk, 730, uids, 11, &cause), 0);
+	CHECK_INT(qint("UPDATE dmarc.mail_message SET status = 'stored'"
+	    " WHERE mailbox = 'INBOX' AND uidvalidity = 730 AND uid = 11"
+	    " RETURNING 1", NULL, NULL), 1);
+	CHECK_INT(sink_claimed_ids(s, inbox_pk, 730, ask, 12, ids, &cause),
+	    0);
+	CHECK_INT(ids[2], qint("SELECT id FROM dmarc.mail_message WHERE"
+	    " mailbox = 'INBOX' AND uidvalidity = 730 AND uid = 3", NULL,
+	    NULL));
+	CHECK(ids[0] > 0 && ids[9] > 0 && ids[0] != ids[1]);
+	CHECK_INT(ids[10], 0);		/* not claimed */
+	CHECK_INT(ids[11], 0);		/* no row */
+
+	/*
+	 * 1 and 2: one report (kept in the set), the same mail twice; 3 and
+	 * 4: another, records in two batches (written at once), the same
+	 * mail twice.  Neither copy counts.
+	 */
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	w = s->waits;
+	h.report_id = hend.report_id = S("r-held-a");
+	CHECK_INT(held_store(s, 730, 1, ids[0], "<h1@example.net>", 0xc1, &h,
+	    &hend, r, 3, 5, 1), 0);
+	CHECK_INT(held_store(s, 730, 2, ids[1], "<h1@example.net>", 0xc1, &h,
+	    &hend, r, 3, 5, 1), 1);
+	/* No round trip of their own: one to reserve payload ids. */
+	CHECK_INT(s->waits - w, 1);
+	h.report_id = hend.report_id = S("r-held-b");
+	CHECK_INT(held_store(s, 730, 3, ids[2], "<h3@example.net>", 0xc3, &h,
+	    &hend, r, 3, 2, 1), 0);
+	CHECK_INT(held_store(s, 730, 4, ids[3], "<h3@example.net>", 0xc3, &h,
+	    &hend, r, 3, 2, 1), 1);
+	CHECK_INT(count_uv("stored", 730), 1);	/* 11, by the test */
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	v = q1(held_row, "1", NULL);
+	CHECK_STR(v, "stored|1 report|<h1@example.net>|noreply-dmarc@google.com"
+	    "|Report Domain: example.com Submitter: google.com Report-ID:"
+	    " <r-0001>|1700090000|5000|c1c1|mx.example.com; dkim=pass|truetrue");
+	free(v);
+	v = q1(held_row, "4", NULL);
+	CHECK_STR(v, "duplicate|a duplicate|<h3@example.net>|noreply-dmarc@"
+	    "google.com|Report Domain: example.com Submitter: google.com"
+	    " Report-ID: <r-0001>|1700090000|5000|c3c3|mx.example.com;"
+	    " dkim=pass|truetrue");
+	free(v);
+	v = q1(held_seen, "r-held-a", NULL);
+	CHECK_STR(v, "1 true,false");
+	free(v);
+	v = q1(held_seen, "r-held-b", NULL);
+	CHECK_STR(v, "1 true,false");
+	free(v);
+
+	/*
+	 * 5, then 6, which another agent finishes meanwhile: the batch
+	 * fails, transient; again with sets off, 6 is done already.
+	 */
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	h.report_id = hend.report_id = S("r-held-c");
+	CHECK_INT(held_store(s, 730, 5, ids[4], "<h5@example.net>", 0xc5, &h,
+	    &hend, r, 3, 5, 1), 0);
+	CHECK_INT(qint("UPDATE dmarc.mail_message SET status = 'ignored'"
+	    " WHERE mailbox = 'INBOX' AND uidvalidity = 730 AND uid = 6"
+	    " RETURNING 1", NULL, NULL), 1);
+	h.report_id = hend.report_id = S("r-held-d");
+	CHECK_INT(held_store(s, 730, 6, ids[5], "<h6@example.net>", 0xc6, &h,
+	    &hend, r, 3, 5, 1), 0);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(sink_batch_commit(s, &cause), -1);
+	CHECK(sink_last_error(s) == SINK_ERR_TRANSIENT);
+	CHECK(cause != NULL && strstr(cause, "still claimed") != NULL &&
+	    strstr(cause, "1 of 2 rows") != NULL);
+	if (cause != NULL)
+		printf("tst_sink: a row finished meanwhile: %s\n", cause);
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id"
+	    " IN ('r-held-c', 'r-held-d')", NULL, NULL), 0);
+	v = q1(held_row, "5", NULL);
+	CHECK_STR(v, "claimed|-|-|-|-|-|-|-|-|truetrue");
+	free(v);
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	h.report_id = hend.report_id = S("r-held-c");
+	CHECK_INT(held_store(s, 730, 5, ids[4], "<h5@example.net>", 0xc5, &h,
+	    &hend, r, 3, 5, 1), 0);
+	h.report_id = hend.report_id = S("r-held-d");
+	CHECK_INT(held_store(s, 730, 6, ids[5], "<h6@example.net>", 0xc6, &h,
+	    &hend, r, 3, 5, 1), 2);
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	CHECK_INT(count_uv("stored", 730), 4);	/* 1, 3, 5 and 11 */
+	CHECK_INT(qint("SELECT count(*) FROM dmarc.report WHERE report_id"
+	    " IN ('r-held-c', 'r-held-d')", NULL, NULL), 1);
+
+	/*
+	 * 7 stores a report written at once; 8, the same mail, counts its
+	 * duplicate (writing 7's and its own facts first), then rolls back,
+	 * which undoes those writes; 9, the same mail again, must write
+	 * 7's facts again.  Sets are on again after a batch committed.
+	 */
+	CHECK_INT(sink_batch_begin(s, &cause), 0);
+	h.report_id = hend.report_id = S("r-held-e");
+	CHECK_INT(held_store(s, 730, 7, ids[6], "<h7@example.net>", 0xc7, &h,
+	    &hend, r, 3, 2, 1), 0);
+	CHECK_INT(held_store(s, 730, 8, ids[7], "<h7@example.net>", 0xc7, &h,
+	    &hend, r, 3, 2, 0), 1);
+	CHECK_INT(held_store(s, 730, 9, ids[8], "<h7@example.net>", 0xc7, &h,
+	    &hend, r, 3, 2, 1), 1);
+	/* 10: another mail, another Message-ID and SHA-256: it counts. */
+	CHECK_INT(held_store(s, 730, 10, ids[9], "<h10@example.net>", 0xca,
+	    &h, &hend, r, 3, 2, 1), 1);
+	CHECK_INT(sink_batch_commit(s, &cause), 0);
+	v = q1(held_seen, "r-held-e", NULL);
+	CHECK_STR(v, "2 true,false,true");
+	free(v);
+	v = q1(held_row, "8", NULL);
+	CHECK_STR(v, "claimed|-|-|-|-|-|-|-|-|truetrue");
+	free(v);
+	v = q1(held_row, "9", NULL);
+	CHECK(v != NULL && strncmp(v, "duplicate|a duplicate|<h7@", 26) == 0);
+	free(v);
+	free(cause);
+	sink_close(s);
+}
+
 /* conninfo with another database. */
 static char *
 conninfo_db(const char *base, const char *dbname)
@@ -2898,6 +3134,7 @@ main(int argc, char **argv)
 	test_round_trips();
 	test_many_payloads();
 	test_defer();
+	test_held_ledger();
 	test_upgrade();
 	test_newer_schema(s);
 	test_broken(s);
