@@ -105,7 +105,8 @@ struct sink_auth_kept {
 struct sink_set {
 	struct sink_held *v;
 	size_t		  n, size;
-	size_t		  bytes;	/* of the kept values */
+	size_t		  bytes;	/* of the kept values: payloads,
+					   ledger rows and verdicts */
 	size_t		  records;	/* of the new reports */
 	size_t		  dups;
 
@@ -125,7 +126,7 @@ struct sink_set {
 };
 
 static size_t	 set_size(const struct sink_params *);
-static void	 set_held_free(struct sink_held *);
+static void	 vals_free(char **, int);
 static void	 set_truncate(struct sink *, size_t);
 static int	 set_check(struct sink *, PGresult *, size_t, size_t,
 		    char **);
@@ -133,7 +134,6 @@ static int	 set_same(const struct sink_held *, const struct sink_held *);
 static int	 set_dups(struct sink *, char **);
 static int	 set_param(struct sink *, struct sink_params *, int, char **);
 static struct sink_set *set_get(struct sink *);
-static void	 led_free(struct sink_led *);
 static void	 led_truncate(struct sink_set *, size_t);
 static int	 led_send(struct sink *, enum sink_stmt, size_t, int,
 		    char **);
@@ -242,30 +242,21 @@ set_get(struct sink *s)
 	return (s->set);
 }
 
-/* Bytes kept so far, payloads and ledger rows (0 when nothing is). */
+/* Bytes kept so far: payloads, ledger rows, verdicts (0: none). */
 size_t
 sink_set_bytes(struct sink *s)
 {
-	struct sink_set	*set = s->set;
-	size_t		 i, bytes;
-
-	if (set == NULL)
-		return (0);
-	bytes = set->bytes;
-	for (i = 0; i < set->nled; i++)
-		bytes += set->led[i].bytes;
-	for (i = 0; i < set->nauth; i++)
-		bytes += set->auth[i].bytes;
-	return (bytes);
+	return (s->set != NULL ? s->set->bytes : 0);
 }
 
+/* Free n kept values. */
 static void
-set_held_free(struct sink_held *h)
+vals_free(char **v, int n)
 {
 	int	i;
 
-	for (i = 0; i < SET_NPARAMS; i++)
-		free(h->val[i]);
+	for (i = 0; i < n; i++)
+		free(v[i]);
 }
 
 /* Keep only the first n payloads. */
@@ -281,7 +272,7 @@ set_truncate(struct sink *s, size_t n)
 		set->bytes -= set->v[i].bytes;
 		set->records -= set->v[i].records;
 		set->dups -= set->v[i].dup;
-		set_held_free(&set->v[i]);
+		vals_free(set->v[i].val, SET_NPARAMS);
 	}
 	if (n < set->n)
 		set->n = n;
@@ -351,23 +342,16 @@ sink_set_free(struct sink *s)
 	s->set_mark = 0;
 }
 
-static void
-led_free(struct sink_led *e)
-{
-	int	i;
-
-	for (i = 0; i < LED_N; i++)
-		free(e->val[i]);
-}
-
 /* Keep only the first n ledger rows. */
 static void
 led_truncate(struct sink_set *set, size_t n)
 {
 	size_t	i;
 
-	for (i = n; i < set->nled; i++)
-		led_free(&set->led[i]);
+	for (i = n; i < set->nled; i++) {
+		set->bytes -= set->led[i].bytes;
+		vals_free(set->led[i].val, LED_N);
+	}
 	if (n < set->nled)
 		set->nled = n;
 	if (set->led_sent > set->nled)
@@ -421,6 +405,7 @@ sink_led_hold(struct sink *s, const struct sink_msg_info *mi)
 	for (i = 0; i < LED_N; i++)
 		if (e->val[i] != NULL)
 			e->bytes += strlen(e->val[i]) + 3;
+	set->bytes += e->bytes;
 	set->led_open = 1;
 	return (1);
 }
@@ -438,14 +423,17 @@ sink_led_status(struct sink *s, enum sink_status st, char *detail)
 {
 	struct sink_set	*set = s->set;
 	struct sink_led	*e;
+	size_t		 bytes;
 
 	if (!sink_led_open(s))
 		fatalx("%s: no message's row is kept", __func__);
 	e = &set->led[set->nled - 1];
 	e->val[LED_STATUS] = xstrdup(sink_status_name(st));
 	e->val[LED_DETAIL] = detail;
-	e->bytes += strlen(e->val[LED_STATUS]) + 3 +
+	bytes = strlen(e->val[LED_STATUS]) + 3 +
 	    (detail != NULL ? strlen(detail) + 3 : 0);
+	e->bytes += bytes;
+	set->bytes += bytes;
 	set->led_open = 0;
 }
 
@@ -510,6 +498,7 @@ sink_set_auth_hold(struct sink *s, const struct sink_params *p)
 			k->val[i] = xstrdup(p->val[i]);
 			k->bytes += strlen(p->val[i]) + 3;
 		}
+	set->bytes += k->bytes;
 }
 
 /* Keep only the first n verdicts. */
@@ -517,11 +506,11 @@ static void
 auth_truncate(struct sink_set *set, size_t n)
 {
 	size_t	i;
-	int	j;
 
-	for (i = n; i < set->nauth; i++)
-		for (j = 0; j < AUTH_NPARAMS; j++)
-			free(set->auth[i].val[j]);
+	for (i = n; i < set->nauth; i++) {
+		set->bytes -= set->auth[i].bytes;
+		vals_free(set->auth[i].val, AUTH_NPARAMS);
+	}
 	if (n < set->nauth)
 		set->nauth = n;
 }

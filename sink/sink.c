@@ -2041,13 +2041,16 @@ static const char sink_sql_whole_payload_raw[] =
  * order.  Answers the reports inserted (one already stored is left out,
  * so fewer than given) and the records.
  */
-#define SINK_SQL_SET_COLS(a, z) \
+/* a1z,a2z ... a29z: the columns of a set statement (also the verdicts'). */
+#define SINK_SQL_COLS_29(a, z) \
 	a "1" z "," a "2" z "," a "3" z "," a "4" z "," a "5" z "," \
 	a "6" z "," a "7" z "," a "8" z "," a "9" z "," a "10" z "," \
 	a "11" z "," a "12" z "," a "13" z "," a "14" z "," a "15" z "," \
 	a "16" z "," a "17" z "," a "18" z "," a "19" z "," a "20" z "," \
 	a "21" z "," a "22" z "," a "23" z "," a "24" z "," a "25" z "," \
-	a "26" z "," a "27" z "," a "28" z "," a "29" z "," a "30" z "," \
+	a "26" z "," a "27" z "," a "28" z "," a "29" z
+#define SINK_SQL_SET_COLS(a, z) \
+	SINK_SQL_COLS_29(a, z) "," a "30" z "," \
 	a "31" z "," a "32" z "," a "33" z "," a "34" z "," a "35" z "," \
 	a "36" z "," a "37" z "," a "38" z "," a "39" z "," a "40" z "," \
 	a "41" z "," a "42" z "," a "43" z "," a "44" z "," a "45" z "," \
@@ -2912,16 +2915,9 @@ static const char sink_sql_auth_clear_set[] =
  * array of each, the signatures' and reports' arrays as array literals;
  * counted.
  */
-#define SINK_SQL_AUTH_COLS(p, t) \
-	p "1" t ", " p "2" t ", " p "3" t ", " p "4" t ", " p "5" t ", "	\
-	p "6" t ", " p "7" t ", " p "8" t ", " p "9" t ", " p "10" t ", "	\
-	p "11" t ", " p "12" t ", " p "13" t ", " p "14" t ", " p "15" t ", " \
-	p "16" t ", " p "17" t ", " p "18" t ", " p "19" t ", " p "20" t ", " \
-	p "21" t ", " p "22" t ", " p "23" t ", " p "24" t ", " p "25" t ", " \
-	p "26" t ", " p "27" t ", " p "28" t ", " p "29" t
 static const char sink_sql_auth_set[] =
-	"WITH u AS (SELECT * FROM unnest(" SINK_SQL_AUTH_COLS("$", "::text[]")
-	") AS u(" SINK_SQL_AUTH_COLS("c", "") ")),"
+	"WITH u AS (SELECT * FROM unnest(" SINK_SQL_COLS_29("$", "::text[]")
+	") AS u(" SINK_SQL_COLS_29("c", "") ")),"
 	" a AS (INSERT INTO dmarc.message_auth (message_pk, checked_at,"
 	" from_domain, from_count, signatures_seen, dmarc, dmarc_via,"
 	" dkim_alignment, authres_id, authres_dkim, authres_dkim_domain,"
