@@ -107,16 +107,17 @@ uid_cmp(const void *a, const void *b)
 	return (*x < *y ? -1 : *x > *y);
 }
 
-/* The claimed ledger row of uid, as the poll found it (0: not known). */
+/* The claimed ledger row of uid, as the plan has it (0: not known). */
 static int64_t
 worker_claimed(const struct poll_ctx *pc, uint32_t uid)
 {
-	const uint32_t	*at;
+	const struct poll_plan	*p = pc->plan;
+	const uint32_t		*at;
 
-	if (pc->claimed == NULL || pc->nfetch == 0)
+	if (p == NULL || p->claimed == NULL || p->nfetch == 0)
 		return (0);
-	at = bsearch(&uid, pc->fetch, pc->nfetch, sizeof *pc->fetch, uid_cmp);
-	return (at != NULL ? pc->claimed[at - pc->fetch] : 0);
+	at = bsearch(&uid, p->fetch, p->nfetch, sizeof *p->fetch, uid_cmp);
+	return (at != NULL ? p->claimed[at - p->fetch] : 0);
 }
 
 /*

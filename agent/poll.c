@@ -222,9 +222,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	if (poll_look(pc, is, &plan, cause) != 0)
 		goto out;
 	fetch_start = time(NULL);
-	pc->fetch = plan.fetch;
-	pc->claimed = plan.claimed;
-	pc->nfetch = plan.nfetch;
+	pc->plan = &plan;
 	poll_workers_start(pc, plan.nfetch);
 	fetch_rc = plan.nfetch != 0 ? poll_fetch_all(pc, is, plan.fetch,
 	    plan.nfetch, cause) : 0;
@@ -250,9 +248,7 @@ poll_session(struct poll_ctx *pc, struct imap_session *is, char **cause)
 	rc = poll_after_end(is, pc, cause);
 out:
 	poll_workers_free(pc);
-	pc->fetch = NULL;
-	pc->claimed = NULL;
-	pc->nfetch = 0;
+	pc->plan = NULL;
 	poll_plan_free(&plan);
 	return (rc);
 }

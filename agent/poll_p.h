@@ -149,9 +149,7 @@ struct poll_ctx {
 	struct poll_list		 unsure; /* their commit's outcome is
 					   not known (poll_settle) */
 	char				*dbcause; /* set: database failed */
-	const uint32_t			*fetch;	/* the plan's UIDs to fetch */
-	const int64_t			*claimed; /* ... their claimed rows */
-	size_t				 nfetch;
+	const struct poll_plan		*plan;	/* the session's, or NULL */
 	struct poll_worker		*w;
 	size_t				 nw;
 	pthread_mutex_t			 mtx;

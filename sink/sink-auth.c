@@ -108,7 +108,7 @@ int
 sink_auth_store(struct sink *s, int64_t message_pk,
     const struct sink_auth_info *a, char **cause)
 {
-	struct sink_params	 p;
+	struct sink_params	 p, c;
 	char			 pk[24];
 	int			 own, rc;
 
@@ -121,34 +121,30 @@ sink_auth_store(struct sink *s, int64_t message_pk,
 	else
 		snprintf(pk, sizeof pk, "%" PRId64, message_pk);
 	own = message_pk != 0;
+	/* The verdict's values first: nothing is sent when they fail. */
+	sink_params_init(&p);
+	auth_params(&p, pk, a);
+	if (auth_arrays(&p, a, cause) != 0) {
+		sink_params_free(&p);
+		sink_fail_data(s);
+		return (-1);
+	}
 	if (!own && sink_led_open(s)) {
 		/* Written with the batch's (sink-set.c). */
-		sink_params_init(&p);
-		auth_params(&p, pk, a);
-		if ((rc = auth_arrays(&p, a, cause)) != 0)
-			sink_fail_data(s);
-		else {
-			sink_set_auth_hold(s, &p);
-			s->rollup_dirty = 1;
-		}
+		sink_set_auth_hold(s, &p);
+		rc = 0;
+	} else if (own && sink_cmd(s, SINK_ST_BEGIN, cause) != 0) {
 		sink_params_free(&p);
-		return (rc);
-	}
-	if (own && sink_cmd(s, SINK_ST_BEGIN, cause) != 0)
 		return (-1);
-	sink_params_init(&p);
-	sink_param_str(&p, pk);
-	rc = sink_exec(s, SINK_ST_AUTH_CLEAR, &p, NULL, cause);
-	sink_params_free(&p);
-	if (rc == 0) {
-		sink_params_init(&p);
-		auth_params(&p, pk, a);
-		if ((rc = auth_arrays(&p, a, cause)) != 0)
-			sink_fail_data(s);
-		else
+	} else {
+		sink_params_init(&c);
+		sink_param_str(&c, pk);
+		rc = sink_exec(s, SINK_ST_AUTH_CLEAR, &c, NULL, cause);
+		sink_params_free(&c);
+		if (rc == 0)
 			rc = sink_exec(s, SINK_ST_AUTH_STORE, &p, NULL, cause);
-		sink_params_free(&p);
 	}
+	sink_params_free(&p);
 	/*
 	 * A report whose authenticity changed moves its records between the
 	 * rollup's rows (a trigger of 014 writes rollup_pending): flushed

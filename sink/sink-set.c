@@ -83,23 +83,24 @@ struct sink_held {
 	int	 dup;		/* its report is an earlier one's */
 };
 
-/* One ledger row kept: its values, text, NULL for NULL. */
+/* A ledger row's values (sink_sql_ledger_set's parameters). */
 enum {
 	LED_ID, LED_PATH, LED_MID, LED_FROM, LED_SUBJECT, LED_DATE, LED_SIZE,
 	LED_SHA, LED_AR,
 	LED_STATUS, LED_DETAIL,		/* LED_STATUS: the facts before it */
 	LED_N
 };
-struct sink_led {
-	char	*val[LED_N];
-	size_t	 bytes;
-};
-
-/* One message's verdict kept: sink_sql_auth_store's 29 values. */
+/* A verdict's: sink_sql_auth_store's 29. */
 #define AUTH_NPARAMS	29
-struct sink_auth_kept {
+
+/* A ledger row or a verdict kept: its values, text, NULL for NULL. */
+struct sink_row {
 	char	*val[AUTH_NPARAMS];
 	size_t	 bytes;
+};
+struct sink_rows {
+	struct sink_row	*v;
+	size_t		 n, size;
 };
 
 struct sink_set {
@@ -110,8 +111,7 @@ struct sink_set {
 	size_t		  records;	/* of the new reports */
 	size_t		  dups;
 
-	struct sink_led	 *led;		/* ledger rows kept */
-	size_t		  nled, led_size;
+	struct sink_rows  led;		/* ledger rows kept */
 	int		  led_open;	/* the last is the open message's */
 	size_t		  led_sent;	/* the first led_sent have their facts
 					   written in the transaction */
@@ -119,9 +119,8 @@ struct sink_set {
 					   began */
 	size_t		  led_payload;	/* ... and its open payload */
 
-	struct sink_auth_kept *auth;	/* verdicts kept */
-	size_t		  nauth, auth_size;
-	size_t		  auth_msg;	/* nauth when the open message began */
+	struct sink_rows  auth;		/* verdicts kept */
+	size_t		  auth_msg;	/* auth.n when the open message began */
 	size_t		  auth_payload;	/* ... and its open payload */
 };
 
@@ -134,10 +133,13 @@ static int	 set_same(const struct sink_held *, const struct sink_held *);
 static int	 set_dups(struct sink *, char **);
 static int	 set_param(struct sink *, struct sink_params *, int, char **);
 static struct sink_set *set_get(struct sink *);
+static struct sink_row *rows_add(struct sink_rows *);
+static void	 rows_truncate(struct sink_set *, struct sink_rows *, size_t);
+static int	 rows_params(struct sink *, const struct sink_rows *, size_t,
+		    int, struct sink_params *, char **);
 static void	 led_truncate(struct sink_set *, size_t);
 static int	 led_send(struct sink *, enum sink_stmt, size_t, int,
 		    char **);
-static void	 auth_truncate(struct sink_set *, size_t);
 static int	 auth_send(struct sink *, char **);
 
 void
@@ -285,7 +287,7 @@ sink_set_msg_mark(struct sink *s)
 	s->set_mark = s->set != NULL ? s->set->n : 0;
 	if (s->set != NULL) {
 		s->set->led_msg = s->set->led_payload = s->set->led_sent;
-		s->set->auth_msg = s->set->auth_payload = s->set->nauth;
+		s->set->auth_msg = s->set->auth_payload = s->set->auth.n;
 	}
 }
 
@@ -299,10 +301,10 @@ sink_set_msg_drop(struct sink *s)
 	if (set == NULL)
 		return;
 	if (set->led_open)
-		led_truncate(set, set->nled - 1);
+		led_truncate(set, set->led.n - 1);
 	if (set->led_sent > set->led_msg)
 		set->led_sent = set->led_msg;
-	auth_truncate(set, set->auth_msg);
+	rows_truncate(set, &set->auth, set->auth_msg);
 }
 
 /* A payload savepoint: ledger writes from here on go with it. */
@@ -311,7 +313,7 @@ sink_set_payload_mark(struct sink *s)
 {
 	if (s->set != NULL) {
 		s->set->led_payload = s->set->led_sent;
-		s->set->auth_payload = s->set->nauth;
+		s->set->auth_payload = s->set->auth.n;
 	}
 }
 
@@ -323,7 +325,7 @@ sink_set_payload_drop(struct sink *s)
 		return;
 	if (s->set->led_sent > s->set->led_payload)
 		s->set->led_sent = s->set->led_payload;
-	auth_truncate(s->set, s->set->auth_payload);
+	rows_truncate(s->set, &s->set->auth, s->set->auth_payload);
 }
 
 void
@@ -333,29 +335,77 @@ sink_set_free(struct sink *s)
 		return;
 	set_truncate(s, 0);
 	led_truncate(s->set, 0);
-	auth_truncate(s->set, 0);
+	rows_truncate(s->set, &s->set->auth, 0);
 	free(s->set->v);
-	free(s->set->led);
-	free(s->set->auth);
+	free(s->set->led.v);
+	free(s->set->auth.v);
 	free(s->set);
 	s->set = NULL;
 	s->set_mark = 0;
+}
+
+/* A new row at the end of r, all NULL. */
+static struct sink_row *
+rows_add(struct sink_rows *r)
+{
+	struct sink_row	*row;
+
+	if (r->n == r->size) {
+		r->size = r->size == 0 ? 64 : r->size * 2;
+		r->v = xreallocarray(r->v, r->size, sizeof *r->v);
+	}
+	row = &r->v[r->n++];
+	memset(row, 0, sizeof *row);
+	return (row);
+}
+
+/* Keep only the first n rows of r. */
+static void
+rows_truncate(struct sink_set *set, struct sink_rows *r, size_t n)
+{
+	size_t	i;
+
+	for (i = n; i < r->n; i++) {
+		set->bytes -= r->v[i].bytes;
+		vals_free(r->v[i].val, AUTH_NPARAMS);
+	}
+	if (n < r->n)
+		r->n = n;
+}
+
+/*
+ * Parameters 1 .. ncols: value k of the rows of r from first on, as a
+ * text[] literal each.
+ */
+static int
+rows_params(struct sink *s, const struct sink_rows *r, size_t first,
+    int ncols, struct sink_params *p, char **cause)
+{
+	struct sink_array	 a;
+	char			*lit;
+	size_t			 i;
+	int			 k;
+
+	for (k = 0; k < ncols; k++) {
+		sink_array_init(&a);
+		for (i = first; i < r->n; i++)
+			sink_array_add(&a, r->v[i].val[k]);
+		if ((lit = sink_array_end(&a, cause)) == NULL) {
+			sink_fail_data(s);
+			return (-1);
+		}
+		sink_param_own(p, lit);
+	}
+	return (0);
 }
 
 /* Keep only the first n ledger rows. */
 static void
 led_truncate(struct sink_set *set, size_t n)
 {
-	size_t	i;
-
-	for (i = n; i < set->nled; i++) {
-		set->bytes -= set->led[i].bytes;
-		vals_free(set->led[i].val, LED_N);
-	}
-	if (n < set->nled)
-		set->nled = n;
-	if (set->led_sent > set->nled)
-		set->led_sent = set->nled;
+	rows_truncate(set, &set->led, n);
+	if (set->led_sent > set->led.n)
+		set->led_sent = set->led.n;
 	set->led_open = 0;
 }
 
@@ -368,7 +418,7 @@ int
 sink_led_hold(struct sink *s, const struct sink_msg_info *mi)
 {
 	struct sink_set	*set;
-	struct sink_led	*e;
+	struct sink_row	*e;
 	int		 i;
 
 	if (mi->claimed_pk <= 0 || mi->uidvalidity == 0 || !s->sets_on ||
@@ -378,13 +428,7 @@ sink_led_hold(struct sink *s, const struct sink_msg_info *mi)
 	set = set_get(s);
 	if (set->led_open)
 		fatalx("%s: a message's row is kept already", __func__);
-	if (set->nled == set->led_size) {
-		set->led_size = set->led_size == 0 ? 64 : set->led_size * 2;
-		set->led = xreallocarray(set->led, set->led_size,
-		    sizeof *set->led);
-	}
-	e = &set->led[set->nled++];
-	memset(e, 0, sizeof *e);
+	e = rows_add(&set->led);
 	xasprintf(&e->val[LED_ID], "%lld", (long long)mi->claimed_pk);
 	if (mi->path != NULL)
 		e->val[LED_PATH] = xstrdup(mi->path);
@@ -422,12 +466,12 @@ void
 sink_led_status(struct sink *s, enum sink_status st, char *detail)
 {
 	struct sink_set	*set = s->set;
-	struct sink_led	*e;
+	struct sink_row	*e;
 	size_t		 bytes;
 
 	if (!sink_led_open(s))
 		fatalx("%s: no message's row is kept", __func__);
-	e = &set->led[set->nled - 1];
+	e = &set->led.v[set->led.n - 1];
 	e->val[LED_STATUS] = xstrdup(sink_status_name(st));
 	e->val[LED_DETAIL] = detail;
 	bytes = strlen(e->val[LED_STATUS]) + 3 +
@@ -448,25 +492,13 @@ led_send(struct sink *s, enum sink_stmt st, size_t first, int ncols,
 {
 	struct sink_set		*set = s->set;
 	struct sink_params	 p;
-	struct sink_array	 a;
-	char			*lit;
-	size_t			 i;
-	int			 k, rc = 0;
+	int			 rc;
 
 	sink_params_init(&p);
-	for (k = 0; k < ncols && rc == 0; k++) {
-		sink_array_init(&a);
-		for (i = first; i < set->nled; i++)
-			sink_array_add(&a, set->led[i].val[k]);
-		if ((lit = sink_array_end(&a, cause)) == NULL) {
-			sink_fail_data(s);
-			rc = -1;
-		} else
-			sink_param_own(&p, lit);
-	}
+	rc = rows_params(s, &set->led, first, ncols, &p, cause);
 	if (rc == 0)
 		rc = sink_send(s, st, &p, SINK_CHK_COUNT,
-		    (long long)(set->nled - first), NULL, cause);
+		    (long long)(set->led.n - first), NULL, cause);
 	if (rc == 0)
 		s->pend[s->npend - 1].batch = 1;
 	sink_params_free(&p);
@@ -481,38 +513,18 @@ void
 sink_set_auth_hold(struct sink *s, const struct sink_params *p)
 {
 	struct sink_set		*set = set_get(s);
-	struct sink_auth_kept	*k;
+	struct sink_row		*k;
 	int			 i;
 
 	if (p->n != AUTH_NPARAMS || p->binary || !set->led_open)
 		fatalx("%s: %d parameters, or no row kept", __func__, p->n);
-	if (set->nauth == set->auth_size) {
-		set->auth_size = set->auth_size == 0 ? 64 : set->auth_size * 2;
-		set->auth = xreallocarray(set->auth, set->auth_size,
-		    sizeof *set->auth);
-	}
-	k = &set->auth[set->nauth++];
-	memset(k, 0, sizeof *k);
+	k = rows_add(&set->auth);
 	for (i = 0; i < AUTH_NPARAMS; i++)
 		if (p->val[i] != NULL) {
 			k->val[i] = xstrdup(p->val[i]);
 			k->bytes += strlen(p->val[i]) + 3;
 		}
 	set->bytes += k->bytes;
-}
-
-/* Keep only the first n verdicts. */
-static void
-auth_truncate(struct sink_set *set, size_t n)
-{
-	size_t	i;
-
-	for (i = n; i < set->nauth; i++) {
-		set->bytes -= set->auth[i].bytes;
-		vals_free(set->auth[i].val, AUTH_NPARAMS);
-	}
-	if (n < set->nauth)
-		set->nauth = n;
 }
 
 /*
@@ -524,22 +536,10 @@ auth_send(struct sink *s, char **cause)
 {
 	struct sink_set		*set = s->set;
 	struct sink_params	 p, c;
-	struct sink_array	 a;
-	char			*lit;
-	size_t			 i;
-	int			 k, rc = 0;
+	int			 rc;
 
 	sink_params_init(&p);
-	for (k = 0; k < AUTH_NPARAMS && rc == 0; k++) {
-		sink_array_init(&a);
-		for (i = 0; i < set->nauth; i++)
-			sink_array_add(&a, set->auth[i].val[k]);
-		if ((lit = sink_array_end(&a, cause)) == NULL) {
-			sink_fail_data(s);
-			rc = -1;
-		} else
-			sink_param_own(&p, lit);
-	}
+	rc = rows_params(s, &set->auth, 0, AUTH_NPARAMS, &p, cause);
 	/* The messages' ids ($1) also say which verdicts to clear. */
 	if (rc == 0) {
 		sink_params_init(&c);
@@ -550,7 +550,7 @@ auth_send(struct sink *s, char **cause)
 	}
 	if (rc == 0)
 		rc = sink_send(s, SINK_ST_AUTH_SET, &p, SINK_CHK_COUNT,
-		    (long long)set->nauth, NULL, cause);
+		    (long long)set->auth.n, NULL, cause);
 	if (rc == 0)
 		sink_batch_mark(s);
 	sink_params_free(&p);
@@ -561,7 +561,7 @@ auth_send(struct sink *s, char **cause)
 int
 sink_led_unsent(struct sink *s)
 {
-	return (s->set != NULL && s->set->led_sent < s->set->nled);
+	return (s->set != NULL && s->set->led_sent < s->set->led.n);
 }
 
 /*
@@ -578,7 +578,7 @@ sink_led_facts(struct sink *s, char **cause)
 	if (led_send(s, SINK_ST_LEDGER_FACTS, set->led_sent, LED_STATUS,
 	    cause) != 0)
 		return (-1);
-	set->led_sent = set->nled;
+	set->led_sent = set->led.n;
 	return (0);
 }
 
@@ -670,12 +670,13 @@ sink_set_flush(struct sink *s, char **cause)
 	PGresult		*res = NULL;
 	int			 k, rc = 0;
 
-	if (set == NULL || (set->n == 0 && set->nled == 0 && set->nauth == 0))
+	if (set == NULL || (set->n == 0 && set->led.n == 0 &&
+	    set->auth.n == 0))
 		return (0);
 	if (s->in_msg || set->led_open)
 		fatalx("%s: a message is open", __func__);
 	/* The ledger rows first: set_dups reads their facts. */
-	if (set->nled != 0) {
+	if (set->led.n != 0) {
 		rc = led_send(s, SINK_ST_LEDGER_SET, 0, LED_N, cause);
 		led_truncate(set, 0);
 	}
@@ -689,7 +690,7 @@ sink_set_flush(struct sink *s, char **cause)
 	}
 	sink_params_free(&p);
 	/* The verdicts after the reports, whose authenticity they set. */
-	if (rc == 0 && set->nauth != 0)
+	if (rc == 0 && set->auth.n != 0)
 		rc = auth_send(s, cause);
 	if (rc == 0)
 		rc = sink_sync(s, cause);

@@ -55,7 +55,6 @@ static int	 sink_uids_param(struct sink_params *, const uint32_t *,
 static int	 sink_ledger_rows(struct sink *, PGresult *,
 		    struct sink_ledger_entry **, size_t *, size_t *, char **);
 static int	 ledger_uid_cmp(const void *, const void *);
-static int	 uid_cmp(const void *, const void *);
 static int	 sink_ledger_query(struct sink *, int64_t, uint32_t,
 		    const uint32_t *, size_t, struct sink_ledger_entry **,
 		    size_t *, size_t *, char **);
@@ -931,19 +930,14 @@ sink_claim(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
 	return (rc);
 }
 
-/*
- * The ids of the claimed rows among uids (ascending), SINK_LEDGER_CHUNK
- * at a time (see sink.h).
- */
+/* The ids of the claimed rows among uids, SINK_LEDGER_CHUNK at a time. */
 int
 sink_claimed_ids(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
     const uint32_t *uids, size_t n, int64_t *ids, char **cause)
 {
 	struct sink_params	 p;
 	PGresult		*res;
-	const uint32_t		*at;
-	uint32_t		 uid;
-	size_t			 i, k;
+	size_t			 i, k, at;
 	int			 j, rc = 0;
 
 	memset(ids, 0, n * sizeof *ids);
@@ -957,13 +951,11 @@ sink_claimed_ids(struct sink *s, int64_t mailbox, uint32_t uidvalidity,
 		if (rc == 0)
 			rc = sink_exec(s, SINK_ST_CLAIMED_IDS, &p, &res, cause);
 		sink_params_free(&p);
+		/* Each row: the uid's place in the chunk (from 1), the id. */
 		for (j = 0; rc == 0 && j < PQntuples(res); j++) {
-			uid = (uint32_t)strtoul(PQgetvalue(res, j, 0), NULL,
-			    10);
-			at = bsearch(&uid, uids + i, k, sizeof *uids,
-			    uid_cmp);
-			if (at != NULL)
-				ids[at - uids] = strtoll(PQgetvalue(res, j, 1),
+			at = strtoull(PQgetvalue(res, j, 0), NULL, 10);
+			if (at >= 1 && at <= k)
+				ids[i + at - 1] = strtoll(PQgetvalue(res, j, 1),
 				    NULL, 10);
 		}
 		PQclear(res);
@@ -1017,14 +1009,6 @@ sink_ledger_rows(struct sink *s, PGresult *res, struct sink_ledger_entry **v,
 		(*n)++;
 	}
 	return (0);
-}
-
-static int
-uid_cmp(const void *a, const void *b)
-{
-	const uint32_t	*x = a, *y = b;
-
-	return (*x < *y ? -1 : *x > *y);
 }
 
 static int
@@ -2550,11 +2534,11 @@ static const char sink_sql_ledger_unfinished[] =
 	" WHERE mailbox_pk = $1 AND uidvalidity = $2 AND uid IS NOT NULL"
 	" AND (status = 'claimed' OR after_action = 'pending')";
 
-/* The ids of the claimed rows among uids $3. */
+/* The claimed rows among uids $3: each uid's place in $3 (from 1), id. */
 static const char sink_sql_claimed_ids[] =
-	"SELECT uid, id FROM dmarc.mail_message"
-	" WHERE mailbox_pk = $1 AND uidvalidity = $2"
-	" AND uid = ANY ($3::bigint[]) AND status = 'claimed'";
+	"SELECT u.i, m.id FROM unnest($3::bigint[]) WITH ORDINALITY AS u(uid, i)"
+	" JOIN dmarc.mail_message m ON m.mailbox_pk = $1"
+	" AND m.uidvalidity = $2 AND m.uid = u.uid WHERE m.status = 'claimed'";
 
 static const char sink_sql_mark_read[] =
 	"SELECT uidvalidity, criteria, coalesce(uidnext, 0),"

@@ -202,9 +202,8 @@ int	sink_claim(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, char **);
 
 /*
- * The ids of the ledger rows of these uids (ascending, no repeats) that
- * are claimed: ids[i] for uids[i], 0 when its row is not claimed or does
- * not exist.
+ * The ids of the ledger rows of these uids that are claimed: ids[i] for
+ * uids[i], 0 when its row is not claimed or does not exist.
  */
 int	sink_claimed_ids(struct sink *, int64_t mailbox, uint32_t uidvalidity,
 	    const uint32_t *uids, size_t n, int64_t *ids, char **);
