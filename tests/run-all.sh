@@ -114,7 +114,12 @@ export ROBUST_TABLE
 make -j2 check DMARC_CORPUS="$corpus" || status=1
 unset ROBUST_TABLE
 check_verdict "$build" "" $status || { echo "run-all: make check FAILED"; exit 1; }
+# On failure distcheck leaves its tree: show the failed tests' logs first,
+# as for make check, then the end of its own output.
 make -j2 distcheck DMARC_CORPUS="$corpus" >distcheck.log 2>&1 || {
+	for d in "$build"/dmarc-agent-*/_build; do
+		[ -d "$d" ] && failed_logs "$d"
+	done
 	tail -n 80 distcheck.log; echo "run-all: make distcheck failed"; exit 1; }
 echo "run-all: make distcheck passed"
 [ -n "${RUN_ALL_QUICK:-}" ] && exit 0

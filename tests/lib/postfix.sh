@@ -13,8 +13,16 @@
 #                  127.0.0.1:LMTP_PORT, nothing relayed anywhere else.
 #                  Returns non-zero (and says why) when it cannot start.
 #   postfix_set DIR NAME=VALUE...
-#                  change main.cf settings and reload (wait a moment: the
-#                  running smtpd processes finish their sessions first)
+#                  change main.cf settings and reload.  The reload takes
+#                  effect a moment later (the master rereads its files
+#                  when it gets the signal; running smtpd processes finish
+#                  their sessions first): wait with postfix_wait_rcpt.
+#   postfix_rcpt ADDR
+#                  the reply code Postfix gives to RCPT TO:<ADDR> now, in
+#                  a session (STARTTLS first) that sends no mail
+#   postfix_wait_rcpt SECONDS CODE ADDR
+#                  until postfix_rcpt ADDR answers CODE; non-zero (and the
+#                  last code) when it still does not after SECONDS
 #   postfix_stop DIR
 #                  stop it; safe to call more than once, or when start
 #                  failed half-way (use it in a trap)
@@ -137,6 +145,39 @@ postfix_set()
 	shift
 	postconf -c "$_pset_d" -e "$@" && postfix -c "$_pset_d" reload \
 	    >/dev/null 2>&1
+}
+
+postfix_rcpt()
+{
+	python3 - "$SMTP_PORT" "$SMTP_CA" "${1:?usage: postfix_rcpt ADDR}" <<'PY'
+import smtplib, ssl, sys
+port, ca, rcpt = sys.argv[1:]
+try:
+    s = smtplib.SMTP("127.0.0.1", int(port), timeout=10)
+    s.starttls(context=ssl.create_default_context(cafile=ca))
+    s.ehlo()
+    s.mail("probe@example.com")
+    print(s.rcpt(rcpt)[0])
+    s.rset()
+    s.quit()
+except (OSError, smtplib.SMTPException) as e:
+    print("error:", e)
+PY
+}
+
+postfix_wait_rcpt()
+{
+	_pwr_n=$((${1:?usage: postfix_wait_rcpt SECONDS CODE ADDR} * 5))
+	_pwr_code=${2:?} _pwr_addr=${3:?}
+	while :; do
+		_pwr_got=$(postfix_rcpt "$_pwr_addr")
+		[ "$_pwr_got" = "$_pwr_code" ] && return 0
+		_pwr_n=$((_pwr_n - 1))
+		[ $_pwr_n -gt 0 ] || break
+		sleep 0.2
+	done
+	echo "postfix_wait_rcpt: RCPT TO:<$_pwr_addr> answers $_pwr_got, want $_pwr_code" >&2
+	return 1
 }
 
 postfix_stop()
