@@ -132,6 +132,7 @@ static int	 set_check(struct sink *, PGresult *, size_t, size_t,
 static int	 set_same(const struct sink_held *, const struct sink_held *);
 static int	 set_dups(struct sink *, char **);
 static int	 set_param(struct sink *, struct sink_params *, int, char **);
+static int	 set_send(struct sink *, PGresult **, char **);
 static struct sink_set *set_get(struct sink *);
 static struct sink_row *rows_add(struct sink_rows *);
 static void	 rows_truncate(struct sink_set *, struct sink_rows *, size_t);
@@ -658,6 +659,28 @@ set_param(struct sink *s, struct sink_params *p, int k, char **cause)
 }
 
 /*
+ * Send (not waiting) the set statement of the kept payloads; its result
+ * goes to *res.  A failure fails the batch.
+ */
+static int
+set_send(struct sink *s, PGresult **res, char **cause)
+{
+	struct sink_params	 p;
+	int			 k, rc = 0;
+
+	sink_params_init(&p);
+	for (k = 0; k <= SET_NPARAMS && rc == 0; k++)
+		rc = set_param(s, &p, k, cause);
+	if (rc == 0) {
+		rc = sink_send(s, SINK_ST_SET, &p, SINK_CHK_ROW, 0, res,
+		    cause);
+		sink_batch_mark(s);
+	}
+	sink_params_free(&p);
+	return (rc);
+}
+
+/*
  * Write the payloads kept, between messages, and wait: 0, or -1 with
  * *cause.  Any failure fails the batch (the caller rolls it back) and
  * turns sets off until a batch commits.
@@ -666,9 +689,8 @@ int
 sink_set_flush(struct sink *s, char **cause)
 {
 	struct sink_set		*set = s->set;
-	struct sink_params	 p;
 	PGresult		*res = NULL;
-	int			 k, rc = 0;
+	int			 rc = 0;
 
 	if (set == NULL || (set->n == 0 && set->led.n == 0 &&
 	    set->auth.n == 0))
@@ -680,15 +702,8 @@ sink_set_flush(struct sink *s, char **cause)
 		rc = led_send(s, SINK_ST_LEDGER_SET, 0, LED_N, cause);
 		led_truncate(set, 0);
 	}
-	sink_params_init(&p);
-	for (k = 0; k <= SET_NPARAMS && rc == 0 && set->n != 0; k++)
-		rc = set_param(s, &p, k, cause);
-	if (rc == 0 && set->n != 0) {
-		rc = sink_send(s, SINK_ST_SET, &p, SINK_CHK_ROW, 0, &res,
-		    cause);
-		sink_batch_mark(s);
-	}
-	sink_params_free(&p);
+	if (rc == 0 && set->n != 0)
+		rc = set_send(s, &res, cause);
 	/* The verdicts after the reports, whose authenticity they set. */
 	if (rc == 0 && set->auth.n != 0)
 		rc = auth_send(s, cause);

@@ -167,13 +167,12 @@ PY
 
 postfix_wait_rcpt()
 {
-	_pwr_n=$((${1:?usage: postfix_wait_rcpt SECONDS CODE ADDR} * 5))
+	_pwr_end=$(($(date +%s) + ${1:?usage: postfix_wait_rcpt SECONDS CODE ADDR}))
 	_pwr_code=${2:?} _pwr_addr=${3:?}
 	while :; do
 		_pwr_got=$(postfix_rcpt "$_pwr_addr")
 		[ "$_pwr_got" = "$_pwr_code" ] && return 0
-		_pwr_n=$((_pwr_n - 1))
-		[ $_pwr_n -gt 0 ] || break
+		[ "$(date +%s)" -lt "$_pwr_end" ] || break
 		sleep 0.2
 	done
 	echo "postfix_wait_rcpt: RCPT TO:<$_pwr_addr> answers $_pwr_got, want $_pwr_code" >&2
